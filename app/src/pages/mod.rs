@@ -1,0 +1,9 @@
+//! One module per page.
+
+mod home;
+mod not_found;
+mod sections;
+
+pub use home::HomePage;
+pub use not_found::NotFound;
+pub use sections::{CharactersPage, CollectionsPage, GalleryPage, SettingsPage, StudioPage};

@@ -1,0 +1,81 @@
+//! The main sections of the app. Each says what it is for; their features arrive with
+//! the accounts, library and generation work (see the issues).
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::A;
+
+use crate::components::PageHeader;
+
+#[component]
+fn EmptyState(
+    message: &'static str,
+    #[prop(optional)] action: Option<(&'static str, &'static str)>,
+) -> impl IntoView {
+    view! {
+        <div class="card empty-state">
+            <p>{message}</p>
+            {action.map(|(href, label)| view! { <A href=href attr:class="button">{label}</A> })}
+        </div>
+    }
+}
+
+#[component]
+pub fn StudioPage() -> impl IntoView {
+    view! {
+        <Title text="Studio" />
+        <PageHeader
+            title="Studio"
+            lead="Describe an avatar, pick a generator and watch each job go from queued to finished."
+        />
+        <EmptyState
+            message="Generation needs an account, and accounts are not switched on in this build yet."
+            action=("/", "Back to the home page")
+        />
+    }
+}
+
+#[component]
+pub fn CharactersPage() -> impl IntoView {
+    view! {
+        <Title text="Characters" />
+        <PageHeader
+            title="Characters"
+            lead="The subjects of your avatars: a description, a prompt, reference images and every avatar made for them."
+        />
+        <EmptyState message="No characters yet." action=("/studio", "Go to the Studio") />
+    }
+}
+
+#[component]
+pub fn GalleryPage() -> impl IntoView {
+    view! {
+        <Title text="Gallery" />
+        <PageHeader
+            title="Gallery"
+            lead="Every image you generated, uploaded or imported, searchable and filterable."
+        />
+        <EmptyState message="No images yet." action=("/studio", "Make your first avatar") />
+    }
+}
+
+#[component]
+pub fn CollectionsPage() -> impl IntoView {
+    view! {
+        <Title text="Collections" />
+        <PageHeader title="Collections" lead="Group images into collections, each with a cover." />
+        <EmptyState message="No collections yet." />
+    }
+}
+
+#[component]
+pub fn SettingsPage() -> impl IntoView {
+    view! {
+        <Title text="Settings" />
+        <PageHeader
+            title="Settings"
+            lead="Your profile, your OpenAI and Gemini keys, access tokens for scripts, and your sessions."
+        />
+        <EmptyState message="Settings become available once you can sign in." />
+    }
+}

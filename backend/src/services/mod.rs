@@ -1,0 +1,3 @@
+//! Services: the operations that the UI's server functions and the HTTP API both call.
+
+pub mod instance;

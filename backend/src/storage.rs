@@ -1,0 +1,188 @@
+//! Object storage through `object_store`: local files (the default), S3 (and compatible
+//! servers, via `AWS_ENDPOINT_URL`) or memory (tests). One code path for all of them.
+
+use std::{fmt, sync::Arc};
+
+use object_store::{
+    aws::AmazonS3Builder, local::LocalFileSystem, memory::InMemory, path::Path,
+    prefix::PrefixStore, ObjectStore,
+};
+use url::Url;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("STORAGE_URL: {0}")]
+    Config(String),
+    #[error("the object store is unreachable: {0}")]
+    Unreachable(#[source] object_store::Error),
+}
+
+/// The configured object store, shared by every part of the server.
+#[derive(Clone)]
+pub struct Storage {
+    store: Arc<dyn ObjectStore>,
+    kind: StorageKind,
+    /// For `file://`: the root directory, which must exist for the store to be usable.
+    root_dir: Option<std::path::PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StorageKind {
+    File,
+    S3,
+    Memory,
+}
+
+impl StorageKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::File => "file",
+            Self::S3 => "s3",
+            Self::Memory => "memory",
+        }
+    }
+}
+
+impl fmt::Debug for Storage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Storage")
+            .field("kind", &self.kind)
+            .field("store", &self.store.to_string())
+            .finish()
+    }
+}
+
+impl Storage {
+    /// Opens the store named by `STORAGE_URL`. For `file://` the directory is created.
+    /// For `s3://bucket[/prefix]` the credentials, region and endpoint come from the usual
+    /// `AWS_*` variables (`AWS_ENDPOINT_URL` and `AWS_ALLOW_HTTP=true` for a local
+    /// S3-compatible server).
+    pub fn open(url: &Url) -> Result<Self, StorageError> {
+        match url.scheme() {
+            "file" => {
+                let dir = url
+                    .to_file_path()
+                    .map_err(|()| StorageError::Config(format!("'{url}' is not a local path")))?;
+                std::fs::create_dir_all(&dir).map_err(|e| {
+                    StorageError::Config(format!("cannot create '{}': {e}", dir.display()))
+                })?;
+                let store = LocalFileSystem::new_with_prefix(&dir)
+                    .map_err(|e| StorageError::Config(e.to_string()))?
+                    .with_automatic_cleanup(true);
+                Ok(Self {
+                    store: Arc::new(store),
+                    kind: StorageKind::File,
+                    root_dir: Some(dir),
+                })
+            }
+            "memory" => Ok(Self::memory()),
+            "s3" => {
+                let bucket = url.host_str().unwrap_or_default();
+                let store = AmazonS3Builder::from_env()
+                    .with_bucket_name(bucket)
+                    .build()
+                    .map_err(|e| StorageError::Config(e.to_string()))?;
+                let prefix = url.path().trim_matches('/');
+                let store: Arc<dyn ObjectStore> = if prefix.is_empty() {
+                    Arc::new(store)
+                } else {
+                    Arc::new(PrefixStore::new(store, prefix))
+                };
+                Ok(Self {
+                    store,
+                    kind: StorageKind::S3,
+                    root_dir: None,
+                })
+            }
+            other => Err(StorageError::Config(format!(
+                "unsupported scheme '{other}': use file://, s3:// or memory://"
+            ))),
+        }
+    }
+
+    /// A fresh in-memory store (`memory://`).
+    pub fn memory() -> Self {
+        Self {
+            store: Arc::new(InMemory::new()),
+            kind: StorageKind::Memory,
+            root_dir: None,
+        }
+    }
+
+    pub fn kind(&self) -> StorageKind {
+        self.kind
+    }
+
+    /// The underlying store, for the services that read and write objects.
+    pub fn store(&self) -> &Arc<dyn ObjectStore> {
+        &self.store
+    }
+
+    /// Proves that the store answers: a metadata request for a key that need not exist.
+    pub async fn check(&self) -> Result<(), StorageError> {
+        if let Some(dir) = &self.root_dir {
+            if !dir.is_dir() {
+                return Err(StorageError::Unreachable(object_store::Error::NotFound {
+                    path: dir.display().to_string(),
+                    source: "the storage directory is missing".into(),
+                }));
+            }
+        }
+        match self.store.head(&Path::from(".readyz")).await {
+            Ok(_) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(StorageError::Unreachable(e)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use object_store::PutPayload;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn file_storage_creates_its_directory_and_round_trips_objects() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("objects");
+        let storage = Storage::open(&Url::from_directory_path(&root).unwrap()).unwrap();
+        assert_eq!(storage.kind(), StorageKind::File);
+        assert!(root.is_dir());
+        storage.check().await.unwrap();
+
+        let key = Path::from("uploads/u1/i1.png");
+        storage
+            .store()
+            .put(&key, PutPayload::from_static(b"png bytes"))
+            .await
+            .unwrap();
+        assert_eq!(
+            std::fs::read(root.join("uploads/u1/i1.png")).unwrap(),
+            b"png bytes"
+        );
+        let got = storage
+            .store()
+            .get(&key)
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        assert_eq!(&got[..], b"png bytes");
+
+        std::fs::remove_dir_all(&root).unwrap();
+        assert!(
+            storage.check().await.is_err(),
+            "a vanished directory is not ready"
+        );
+    }
+
+    #[tokio::test]
+    async fn memory_storage_is_ready_and_unknown_schemes_are_refused() {
+        let storage = Storage::open(&Url::parse("memory://").unwrap()).unwrap();
+        assert_eq!(storage.kind(), StorageKind::Memory);
+        storage.check().await.unwrap();
+        let err = Storage::open(&Url::parse("ftp://host/x").unwrap()).unwrap_err();
+        assert!(err.to_string().contains("unsupported scheme 'ftp'"));
+    }
+}

@@ -1,0 +1,141 @@
+//! The `avatar-studio` server: wiring and transport around the `backend` services and the
+//! Leptos `app`. `main.rs` parses the command line; this library builds and runs the
+//! server, so that the tests can start the very same thing on port 0.
+
+pub mod cli;
+pub mod error;
+pub mod routes;
+pub mod shutdown;
+pub mod state;
+pub mod telemetry;
+
+use std::{net::SocketAddr, sync::Arc};
+
+use anyhow::Context as _;
+use backend::{config::SecretSource, Backend, Config, Db, Storage};
+use leptos::prelude::LeptosOptions;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+pub use state::AppState;
+
+/// Connects to the database (applying migrations) and the object store: everything the
+/// server needs before it can answer. Each failure names the variable to fix.
+pub async fn connect(config: Config) -> anyhow::Result<Backend> {
+    if config.encryption_secret_source == SecretSource::Generated {
+        tracing::warn!(
+            path = %config.data_dir.join(backend::config::SECRET_FILE).display(),
+            "ENCRYPTION_SECRET is not set: generated a new one into the data directory. Back \
+             this file up (or set ENCRYPTION_SECRET): without it stored provider keys cannot \
+             be decrypted"
+        );
+    }
+    let db = Db::connect(&config.database_url, config.database_max_connections)
+        .await
+        .context("DATABASE_URL")?;
+    let applied = db.migrate().await.context("DATABASE_URL")?;
+    tracing::info!(
+        database = %config.database_url,
+        dialect = db.dialect().as_str(),
+        applied,
+        "database ready"
+    );
+    let storage = Storage::open(&config.storage_url)?;
+    storage.check().await.context("STORAGE_URL")?;
+    tracing::info!(kind = storage.kind().as_str(), url = %config.storage_url, "object storage ready");
+    Ok(Backend {
+        config: Arc::new(config),
+        db,
+        storage,
+    })
+}
+
+/// Leptos' options: where the built site is (`LEPTOS_SITE_ROOT`, default `target/site`,
+/// as `cargo leptos` builds it) and the address from our configuration.
+pub fn leptos_options(site_addr: SocketAddr) -> LeptosOptions {
+    let env = |key: &str, default: &str| {
+        std::env::var(key)
+            .ok()
+            .filter(|v| !v.is_empty())
+            .unwrap_or_else(|| default.to_owned())
+    };
+    let leptos_env = if env("LEPTOS_ENV", "DEV").eq_ignore_ascii_case("prod") {
+        leptos::config::Env::PROD
+    } else {
+        leptos::config::Env::DEV
+    };
+    LeptosOptions::builder()
+        .output_name("avatar-studio")
+        .site_root(env("LEPTOS_SITE_ROOT", "target/site"))
+        .site_pkg_dir(env("LEPTOS_SITE_PKG_DIR", "pkg"))
+        .env(leptos_env)
+        .site_addr(site_addr)
+        .reload_port(env("LEPTOS_RELOAD_PORT", "3001").parse().unwrap_or(3001))
+        .build()
+}
+
+/// A server that is connected and bound, ready to run.
+pub struct Server {
+    pub state: AppState,
+    pub listener: TcpListener,
+}
+
+impl Server {
+    /// Builds the state and binds `config.site_addr` (port 0 picks a free port).
+    pub async fn bind(config: Config) -> anyhow::Result<Self> {
+        let site_addr = config.site_addr;
+        let listener = TcpListener::bind(site_addr)
+            .await
+            .with_context(|| format!("LEPTOS_SITE_ADDR: cannot listen on {site_addr}"))?;
+        let backend = connect(config).await?;
+        let local = listener.local_addr()?;
+        let state = AppState {
+            backend,
+            leptos_options: leptos_options(local),
+            metrics: telemetry::prometheus(),
+            shutdown: CancellationToken::new(),
+            started: Arc::new(std::time::Instant::now()),
+        };
+        Ok(Self { state, listener })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    /// Serves until `state.shutdown` is cancelled, then stops accepting connections, lets
+    /// in-flight requests finish (for at most `SHUTDOWN_TIMEOUT_SECONDS`) and closes the
+    /// database.
+    pub async fn run(self) -> anyhow::Result<()> {
+        let Self { state, listener } = self;
+        let shutdown = state.shutdown.clone();
+        let timeout = state.backend.config.shutdown_timeout;
+        let db = state.backend.db.clone();
+        let app = routes::router(state);
+        tracing::info!(addr = %listener.local_addr()?, "listening on http://{}", listener.local_addr()?);
+
+        let graceful = axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown({
+            let shutdown = shutdown.clone();
+            async move { shutdown.cancelled().await }
+        });
+        let server = tokio::spawn(async move { graceful.await });
+        shutdown.cancelled().await;
+        tracing::info!(
+            timeout_s = timeout.as_secs(),
+            "shutting down: finishing in-flight requests"
+        );
+        match tokio::time::timeout(timeout, server).await {
+            Ok(joined) => joined.context("server task")?.context("server")?,
+            Err(_) => tracing::warn!("in-flight requests did not finish in time; stopping anyway"),
+        }
+        db.close().await;
+        tracing::info!("stopped");
+        Ok(())
+    }
+}

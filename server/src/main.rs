@@ -1,0 +1,79 @@
+use std::process::ExitCode;
+
+use backend::Config;
+use clap::Parser;
+use server::{
+    cli::{Cli, Command},
+    shutdown, telemetry, Server,
+};
+
+/// Exit status for invalid configuration (a variable that must be fixed).
+const EXIT_CONFIG: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Err(e) = dotenvy::dotenv() {
+        if !e.not_found() {
+            eprintln!("avatar-studio: cannot read .env: {e}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    }
+    let config = match Config::from_env() {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("avatar-studio: invalid configuration: {e}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    if let Err(e) = telemetry::init_logging(&config.log_filter, config.log_format) {
+        eprintln!("avatar-studio: invalid configuration: {e}");
+        return ExitCode::from(EXIT_CONFIG);
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("avatar-studio: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command.unwrap_or(Command::Serve) {
+            Command::Serve => serve(config).await,
+            Command::Migrate => migrate(config).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = format!("{e:#}"), "exiting");
+            eprintln!("avatar-studio: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let server = Server::bind(config).await?;
+    shutdown::cancel_on_signal(server.state.shutdown.clone());
+    server.run().await
+}
+
+async fn migrate(config: Config) -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    let db = backend::Db::connect(&config.database_url, 1)
+        .await
+        .context("DATABASE_URL")?;
+    let applied = db.migrate().await.context("DATABASE_URL")?;
+    let total = db.applied_migrations().await?;
+    db.close().await;
+    tracing::info!(applied, total, database = %config.database_url, "migrations applied");
+    let message = format!(
+        "{applied} migration(s) applied; {total} in total on {}",
+        config.database_url
+    );
+    std::io::Write::write_all(&mut std::io::stdout(), format!("{message}\n").as_bytes())?;
+    Ok(())
+}

@@ -1,0 +1,63 @@
+//! `/api/v1`: the versioned JSON API for scripts (API.md), described by `openapi.json`.
+
+use axum::{
+    extract::OriginalUri,
+    http::{Method, StatusCode},
+    routing::get,
+    Json, Router,
+};
+use utoipa::OpenApi;
+
+use crate::{error::ApiErrorResponse, routes::health, state::AppState};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Avatar Studio API",
+        description = "The public HTTP API of Avatar Studio. Authenticate with the session cookie or `Authorization: Bearer <personal access token>`. Errors are `{\"error\": {\"code\", \"message\", \"field\"?, \"reference\"?}}`.",
+    ),
+    paths(health::healthz, health::readyz, health::metrics, openapi_json),
+    components(schemas(model::ApiError, model::ApiErrorBody, model::Health, model::HealthCheck)),
+    tags(
+        (name = "operations", description = "Health, readiness and metrics"),
+        (name = "meta", description = "This description")
+    )
+)]
+pub struct ApiDoc;
+
+/// The OpenAPI 3.1 description of this API, generated from the code.
+#[utoipa::path(
+    get,
+    path = "/api/v1/openapi.json",
+    tag = "meta",
+    responses((status = 200, description = "OpenAPI 3.1 document", content_type = "application/json"))
+)]
+pub async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/openapi.json", get(openapi_json))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+}
+
+async fn not_found(method: Method, OriginalUri(uri): OriginalUri) -> ApiErrorResponse {
+    ApiErrorResponse::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        format!(
+            "There is no API endpoint at {method} {}. See /api/v1/openapi.json for the ones there are.",
+            uri.path()
+        ),
+    )
+}
+
+async fn method_not_allowed(method: Method, OriginalUri(uri): OriginalUri) -> ApiErrorResponse {
+    ApiErrorResponse::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        format!("{} does not accept {method}.", uri.path()),
+    )
+}

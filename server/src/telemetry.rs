@@ -1,0 +1,63 @@
+//! Logging (`tracing`, `LOG_FORMAT=pretty|json`, `RUST_LOG`) and Prometheus metrics.
+
+use std::sync::OnceLock;
+
+use backend::config::{ConfigError, LogFormat};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use tracing_subscriber::{fmt, layer::SubscriberExt, util::SubscriberInitExt, EnvFilter};
+
+/// Installs the global tracing subscriber. Every log line written while a request is being
+/// handled carries that request's span, and with it the request id.
+pub fn init_logging(filter: &str, format: LogFormat) -> Result<(), ConfigError> {
+    let filter = EnvFilter::try_new(filter).map_err(|e| {
+        ConfigError::new(
+            "RUST_LOG",
+            format!("'{filter}' is not a valid log filter ({e})"),
+        )
+    })?;
+    let registry = tracing_subscriber::registry().with(filter);
+    let result = match format {
+        LogFormat::Pretty => registry.with(fmt::layer().with_target(true)).try_init(),
+        LogFormat::Json => registry
+            .with(
+                fmt::layer()
+                    .json()
+                    .flatten_event(true)
+                    .with_current_span(true)
+                    .with_span_list(false),
+            )
+            .try_init(),
+    };
+    // Already installed (tests start several servers in one process): keep the first.
+    let _ = result;
+    Ok(())
+}
+
+/// The process-wide Prometheus recorder. The `metrics` facade is global by design, so the
+/// recorder is installed once and every server in the process shares it.
+pub fn prometheus() -> PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let handle = PrometheusBuilder::new()
+                .set_buckets(&[
+                    0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+                ])
+                .expect("static buckets are valid")
+                .install_recorder()
+                .expect("no other metrics recorder is installed");
+            metrics::describe_counter!(
+                "http_requests_total",
+                "HTTP requests answered, by method, route and status"
+            );
+            metrics::describe_histogram!(
+                "http_request_duration_seconds",
+                metrics::Unit::Seconds,
+                "Time to answer HTTP requests, by method and route"
+            );
+            metrics::gauge!("avatar_studio_build_info", "version" => env!("CARGO_PKG_VERSION"))
+                .set(1.0);
+            handle
+        })
+        .clone()
+}

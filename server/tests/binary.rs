@@ -1,0 +1,289 @@
+//! The `avatar-studio` binary, run as an operator would run it.
+
+mod common;
+
+use std::{
+    io::{Read, Write},
+    net::TcpStream,
+    time::Duration,
+};
+
+use common::{binary, RunningBinary};
+use nix::{sys::signal, unistd::Pid};
+
+fn sigterm(child: &std::process::Child) {
+    signal::kill(
+        Pid::from_raw(i32::try_from(child.id()).unwrap()),
+        signal::Signal::SIGTERM,
+    )
+    .unwrap();
+}
+
+fn wait_exit(child: &mut std::process::Child, timeout: Duration) -> std::process::ExitStatus {
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the process did not exit within {timeout:?}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn help_lists_the_subcommands() {
+    let out = binary().arg("--help").output().unwrap();
+    assert!(out.status.success());
+    let help = String::from_utf8(out.stdout).unwrap();
+    assert!(help.contains("Usage: avatar-studio"), "{help}");
+    assert!(help.contains("serve"), "{help}");
+    assert!(help.contains("Run the web server (the default)"), "{help}");
+    assert!(help.contains("migrate"), "{help}");
+}
+
+#[test]
+fn migrate_applies_the_migrations_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = || {
+        binary()
+            .env("DATA_DIR", dir.path())
+            .env("RUST_LOG", "warn")
+            .arg("migrate")
+            .output()
+            .unwrap()
+    };
+    let first = run();
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let stdout = String::from_utf8(first.stdout).unwrap();
+    assert!(stdout.starts_with("1 migration(s) applied"), "{stdout}");
+    assert!(dir.path().join("avatar-studio.db").is_file());
+
+    let second = run();
+    assert!(second.status.success());
+    let stdout = String::from_utf8(second.stdout).unwrap();
+    assert!(
+        stdout.starts_with("0 migration(s) applied; 1 in total"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_bad_database_url_stops_with_a_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = binary()
+        .env("DATA_DIR", dir.path())
+        .env("DATABASE_URL", "mysql://root@localhost/db")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains("invalid configuration: DATABASE_URL: unsupported scheme 'mysql'"),
+        "{stderr}"
+    );
+
+    // Well-formed, but nothing listens there: named, with the password hidden.
+    let out = binary()
+        .env("DATA_DIR", dir.path())
+        .env("DATABASE_URL", "postgres://app:s3cret@127.0.0.1:1/avatar")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains(
+            "DATABASE_URL: cannot connect to the database at postgres://app:***@127.0.0.1:1/avatar"
+        ),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("s3cret"), "{stderr}");
+}
+
+#[test]
+fn an_unwritable_data_dir_stops_with_a_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("not-a-directory");
+    std::fs::write(&file, b"x").unwrap();
+    let out = binary()
+        .env("DATA_DIR", file.join("data"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains("invalid configuration: DATA_DIR:"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("cannot be created"), "{stderr}");
+}
+
+#[test]
+fn other_invalid_settings_name_their_variable() {
+    let dir = tempfile::tempdir().unwrap();
+    for (key, value) in [
+        ("LOG_FORMAT", "xml"),
+        ("RUST_LOG", "[[["),
+        ("STORAGE_URL", "ftp://x/y"),
+    ] {
+        let out = binary()
+            .env("DATA_DIR", dir.path())
+            .env(key, value)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{key}");
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert!(
+            stderr.contains(&format!("invalid configuration: {key}:")),
+            "{key}: {stderr}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn zero_configuration_serves_the_app() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = binary();
+    cmd.env("DATA_DIR", dir.path())
+        .env("LEPTOS_SITE_ADDR", "127.0.0.1:0");
+    let server = RunningBinary::spawn(cmd);
+    let warning = server.wait_for("ENCRYPTION_SECRET is not set", Duration::from_secs(30));
+    assert_eq!(warning["level"], "WARN");
+    let addr = server.wait_listening();
+
+    let ready = reqwest::get(format!("http://{addr}/readyz")).await.unwrap();
+    assert_eq!(ready.status(), 200);
+    let home = reqwest::get(format!("http://{addr}/"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(home.contains("Avatar Studio"));
+
+    assert!(dir.path().join("avatar-studio.db").is_file());
+    assert!(dir.path().join("objects").is_dir());
+    assert!(dir.path().join("encryption.secret").is_file());
+
+    // Each request's log line carries its request id.
+    let res = reqwest::Client::new()
+        .get(format!("http://{addr}/healthz"))
+        .header("x-request-id", "follow-me-42")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let line = server.wait_for("answered", Duration::from_secs(10));
+    let mut line = line;
+    while line["span"]["path"] != "/healthz" {
+        line = server.wait_for("answered", Duration::from_secs(10));
+    }
+    assert_eq!(line["span"]["request_id"], "follow-me-42", "{line}");
+}
+
+#[test]
+fn sigterm_lets_an_in_flight_request_finish_then_exits_0() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = binary();
+    cmd.env("DATA_DIR", dir.path())
+        .env("LEPTOS_SITE_ADDR", "127.0.0.1:0");
+    let mut server = RunningBinary::spawn(cmd);
+    let addr = server.wait_listening();
+
+    // A slow client: the headers and half of the body now, the rest after SIGTERM.
+    let body = "client=slow&extra=1";
+    let mut stream = TcpStream::connect(addr).unwrap();
+    write!(
+        stream,
+        "POST /api/instance_info HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{}",
+        body.len(),
+        &body[..8]
+    )
+    .unwrap();
+    stream.flush().unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+
+    sigterm(&server.child);
+    server.wait_for("shutting down", Duration::from_secs(10));
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(
+        server.child.try_wait().unwrap().is_none(),
+        "it must wait for the request"
+    );
+    // New connections are no longer accepted.
+    assert!(
+        TcpStream::connect_timeout(&addr, Duration::from_secs(1))
+            .map(|mut s| {
+                let _ = write!(s, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+                let mut buf = [0u8; 16];
+                s.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+                s.read(&mut buf).unwrap_or(0)
+            })
+            .unwrap_or(0)
+            == 0
+    );
+
+    stream.write_all(body[8..].as_bytes()).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut response = String::new();
+    let _ = stream.read_to_string(&mut response);
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    assert!(response.contains("builtin"), "{response}");
+
+    let status = wait_exit(&mut server.child, Duration::from_secs(15));
+    assert_eq!(status.code(), Some(0));
+}
+
+#[tokio::test]
+async fn serves_on_a_new_postgres_database() {
+    if backend::testing::skip_postgres() {
+        return;
+    }
+    let name = format!(
+        "avatar_test_{}_{}",
+        chrono_now_secs(),
+        uuid::Uuid::new_v4().simple()
+    );
+    let url = format!("{}/{name}", backend::testing::postgres_admin_url());
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = binary();
+    cmd.env("DATA_DIR", dir.path())
+        .env("DATABASE_URL", &url)
+        .env("LEPTOS_SITE_ADDR", "127.0.0.1:0");
+    let mut server = RunningBinary::spawn(cmd);
+    let ready_line = server.wait_for("database ready", Duration::from_secs(30));
+    assert_eq!(ready_line["dialect"], "postgres");
+    assert_eq!(ready_line["applied"], 1);
+    let addr = server.wait_listening();
+    let ready = reqwest::get(format!("http://{addr}/readyz")).await.unwrap();
+    assert_eq!(ready.status(), 200);
+    sigterm(&server.child);
+    assert_eq!(
+        wait_exit(&mut server.child, Duration::from_secs(15)).code(),
+        Some(0)
+    );
+
+    let mut admin =
+        <sqlx::PgConnection as sqlx::Connection>::connect(&backend::testing::postgres_admin_url())
+            .await
+            .unwrap();
+    sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+}
+
+fn chrono_now_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}

@@ -1,0 +1,172 @@
+//! Starting the real server on port 0 with a fresh database, in-process or as the binary.
+
+#![allow(dead_code)]
+
+use std::{
+    collections::HashMap,
+    io::{BufRead, BufReader},
+    net::SocketAddr,
+    process::{Child, Command, Stdio},
+    sync::mpsc,
+    time::Duration,
+};
+
+use backend::{db::Dialect, testing::TestDb, Config};
+use server::Server;
+use tokio_util::sync::CancellationToken;
+
+/// A server running in this process.
+pub struct TestServer {
+    pub addr: SocketAddr,
+    pub base: String,
+    pub client: reqwest::Client,
+    pub shutdown: CancellationToken,
+    pub data_dir: tempfile::TempDir,
+    pub config: Config,
+    handle: tokio::task::JoinHandle<anyhow::Result<()>>,
+    db: Option<TestDb>,
+}
+
+pub fn base_vars(data_dir: &std::path::Path) -> HashMap<String, String> {
+    HashMap::from([
+        ("DATA_DIR".to_owned(), data_dir.display().to_string()),
+        ("LEPTOS_SITE_ADDR".to_owned(), "127.0.0.1:0".to_owned()),
+        ("LOG_FORMAT".to_owned(), "json".to_owned()),
+        ("RUST_LOG".to_owned(), "info".to_owned()),
+    ])
+}
+
+impl TestServer {
+    pub async fn start(dialect: Dialect) -> Self {
+        Self::start_with(dialect, &[]).await
+    }
+
+    pub async fn start_with(dialect: Dialect, extra: &[(&str, &str)]) -> Self {
+        let db = TestDb::new(dialect).await;
+        let data_dir = tempfile::tempdir().unwrap();
+        let mut vars = base_vars(data_dir.path());
+        vars.insert("DATABASE_URL".to_owned(), db.url.expose().to_owned());
+        for (k, v) in extra {
+            vars.insert((*k).to_owned(), (*v).to_owned());
+        }
+        let config = Config::load(|k| vars.get(k).cloned()).unwrap();
+        let server = Server::bind(config.clone()).await.unwrap();
+        let addr = server.local_addr();
+        let shutdown = server.state.shutdown.clone();
+        let handle = tokio::spawn(server.run());
+        Self {
+            addr,
+            base: format!("http://{addr}"),
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            shutdown,
+            data_dir,
+            config,
+            handle,
+            db: Some(db),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.unwrap()
+    }
+
+    /// Stops the server (gracefully) and drops its database.
+    pub async fn stop(mut self) {
+        self.shutdown.cancel();
+        self.handle.await.unwrap().unwrap();
+        if let Some(db) = self.db.take() {
+            db.destroy().await;
+        }
+    }
+}
+
+/// Runs `test` against a server on SQLite and then on Postgres (unless skipped outside CI).
+pub async fn on_both<F, Fut>(test: F)
+where
+    F: Fn(Dialect) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    test(Dialect::Sqlite).await;
+    if !backend::testing::skip_postgres() {
+        test(Dialect::Postgres).await;
+    }
+}
+
+/// The `avatar-studio` binary, run as a person would run it.
+pub fn binary() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_avatar-studio"));
+    // Only what the test sets: nothing from the developer's environment or .env.
+    cmd.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .current_dir(std::env::temp_dir());
+    cmd
+}
+
+/// A running binary whose JSON log lines are read on a thread.
+pub struct RunningBinary {
+    pub child: Child,
+    pub lines: mpsc::Receiver<serde_json::Value>,
+}
+
+impl RunningBinary {
+    pub fn spawn(mut cmd: Command) -> Self {
+        cmd.env("LOG_FORMAT", "json")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        let mut child = cmd.spawn().expect("start avatar-studio");
+        let stdout = child.stdout.take().unwrap();
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if let Ok(value) = serde_json::from_str::<serde_json::Value>(&line) {
+                    if tx.send(value).is_err() {
+                        break;
+                    }
+                } else {
+                    eprintln!("non-JSON output: {line}");
+                }
+            }
+        });
+        Self { child, lines }
+    }
+
+    /// Waits for a log line whose message is `message`.
+    pub fn wait_for(&self, message: &str, timeout: Duration) -> serde_json::Value {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line)
+                    if line["message"]
+                        .as_str()
+                        .is_some_and(|m| m.starts_with(message)) =>
+                {
+                    return line
+                }
+                Ok(_) => {}
+                Err(e) => panic!("no log line '{message}' within {timeout:?}: {e}"),
+            }
+        }
+    }
+
+    /// Waits until the server listens, and returns its address.
+    pub fn wait_listening(&self) -> SocketAddr {
+        let line = self.wait_for("listening on", Duration::from_secs(60));
+        line["addr"].as_str().unwrap().parse().unwrap()
+    }
+}
+
+impl Drop for RunningBinary {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

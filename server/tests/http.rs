@@ -1,0 +1,241 @@
+//! The HTTP surface of a real server on port 0, on SQLite and on Postgres.
+
+mod common;
+
+use backend::db::Dialect;
+use common::{on_both, TestServer};
+use reqwest::StatusCode;
+
+#[tokio::test]
+async fn health_and_readiness() {
+    on_both(|dialect| async move {
+        let server = TestServer::start(dialect).await;
+
+        let res = server.get("/healthz").await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let body: serde_json::Value = res.json().await.unwrap();
+        assert_eq!(body["status"], "ok");
+
+        let res = server.get("/readyz").await;
+        assert_eq!(res.status(), StatusCode::OK, "{dialect:?}");
+        let body: model::Health = res.json().await.unwrap();
+        assert_eq!(body.status, "ok");
+        let names: Vec<&str> = body.checks.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["database", "storage"]);
+        assert!(body.checks.iter().all(|c| c.ok && c.error.is_none()));
+
+        server.stop().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn readiness_fails_when_storage_disappears() {
+    let server = TestServer::start(Dialect::Sqlite).await;
+    let objects = server.config.storage_url.to_file_path().unwrap();
+    std::fs::remove_dir_all(&objects).unwrap();
+
+    let res = server.get("/readyz").await;
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let body: model::Health = res.json().await.unwrap();
+    assert_eq!(body.status, "unavailable");
+    let storage = body.checks.iter().find(|c| c.name == "storage").unwrap();
+    assert!(!storage.ok);
+    assert!(
+        storage.error.as_deref().unwrap().contains("missing"),
+        "{storage:?}"
+    );
+    let database = body.checks.iter().find(|c| c.name == "database").unwrap();
+    assert!(database.ok);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_home_page_is_rendered_on_the_server() {
+    let server = TestServer::start(Dialect::Sqlite).await;
+    let res = server.get("/").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    // Leptos marks text boundaries with <!> comments for hydration; a reader ignores them.
+    let html = res.text().await.unwrap().replace("<!>", "");
+    assert!(html.contains("<h1>Avatar Studio</h1>"), "{html}");
+    assert!(html.contains("<title>Avatar Studio</title>"), "{html}");
+    // The navigation, and the scripts that hydrate the page.
+    for label in ["Studio", "Characters", "Gallery", "Collections", "Settings"] {
+        assert!(html.contains(&format!(">{label}</a>")), "nav link {label}");
+    }
+    assert!(html.contains("/pkg/avatar-studio.js"), "hydration script");
+    assert!(html.contains("/pkg/avatar-studio.css"), "stylesheet");
+    // The instance information comes from the server function, resolved during SSR.
+    assert!(html.contains("Ready to generate with: builtin"), "{html}");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn every_section_page_renders_with_its_title() {
+    let server = TestServer::start(Dialect::Sqlite).await;
+    for (path, title) in [
+        ("/studio", "Studio"),
+        ("/characters", "Characters"),
+        ("/gallery", "Gallery"),
+        ("/collections", "Collections"),
+        ("/settings", "Settings"),
+    ] {
+        let res = server.get(path).await;
+        assert_eq!(res.status(), StatusCode::OK, "{path}");
+        let html = res.text().await.unwrap();
+        assert!(html.contains(&format!("<h1>{title}</h1>")), "{path}");
+        assert!(
+            html.contains(&format!("<title>{title} · Avatar Studio</title>")),
+            "{path}"
+        );
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn unknown_pages_get_the_html_404_page() {
+    let server = TestServer::start(Dialect::Sqlite).await;
+    let res = server.get("/no/such/page").await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    assert!(res.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    let html = res.text().await.unwrap();
+    assert!(html.contains("Page not found"), "{html}");
+    assert!(html.contains("/no/such/page"), "the page names the path");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn unknown_api_paths_get_a_json_404() {
+    let server = TestServer::start(Dialect::Sqlite).await;
+    let res = server.get("/api/v1/no-such-thing").await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    assert_eq!(res.headers()["content-type"], "application/json");
+    let body: model::ApiError = res.json().await.unwrap();
+    assert_eq!(body.error.code, "not_found");
+    assert!(
+        body.error.message.contains("GET /api/v1/no-such-thing"),
+        "{body:?}"
+    );
+
+    let res = server
+        .client
+        .delete(server.url("/api/v1/openapi.json"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::METHOD_NOT_ALLOWED);
+    let body: model::ApiError = res.json().await.unwrap();
+    assert_eq!(body.error.code, "method_not_allowed");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_openapi_document_describes_the_api() {
+    let server = TestServer::start(Dialect::Sqlite).await;
+    let res = server.get("/api/v1/openapi.json").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let doc: serde_json::Value = res.json().await.unwrap();
+    assert!(
+        doc["openapi"].as_str().unwrap().starts_with("3.1"),
+        "{}",
+        doc["openapi"]
+    );
+    assert_eq!(doc["info"]["title"], "Avatar Studio API");
+    for path in ["/healthz", "/readyz", "/metrics", "/api/v1/openapi.json"] {
+        assert!(
+            doc["paths"][path]["get"].is_object(),
+            "{path} is documented"
+        );
+    }
+    assert!(doc["components"]["schemas"]["ApiError"].is_object());
+    // Every documented GET path answers (no stale entries).
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        if item["get"].is_object() && !path.contains('{') {
+            assert!(server.get(path).await.status().is_success(), "{path}");
+        }
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn metrics_are_exposed_in_prometheus_format() {
+    let server = TestServer::start(Dialect::Sqlite).await;
+    server.get("/healthz").await;
+    server.get("/api/v1/nothing-here").await;
+    let res = server.get("/metrics").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/plain"));
+    let text = res.text().await.unwrap();
+    assert!(
+        text.lines().any(|l| l.starts_with("http_requests_total{")
+            && l.contains(r#"route="/healthz""#)
+            && l.contains(r#"status="200""#)),
+        "{text}"
+    );
+    assert!(
+        text.lines().any(|l| l.starts_with("http_requests_total{")
+            && l.contains(r#"route="/api/v1""#)
+            && l.contains(r#"status="404""#)),
+        "{text}"
+    );
+    assert!(
+        text.contains("http_request_duration_seconds_bucket"),
+        "{text}"
+    );
+    assert!(text.contains("db_pool_connections"), "{text}");
+    assert!(text.contains("avatar_studio_build_info"), "{text}");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn every_response_carries_a_request_id_and_safe_headers() {
+    let server = TestServer::start(Dialect::Sqlite).await;
+    let res = server.get("/healthz").await;
+    let id = res.headers()["x-request-id"].to_str().unwrap().to_owned();
+    assert_eq!(uuid::Uuid::parse_str(&id).unwrap().get_version_num(), 4);
+    assert_eq!(res.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(res.headers()["x-frame-options"], "DENY");
+
+    // A caller's own request id is kept, so that it can follow its request in our logs.
+    let res = server
+        .client
+        .get(server.url("/healthz"))
+        .header("x-request-id", "trace-me-123")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["x-request-id"], "trace-me-123");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn server_functions_answer() {
+    let server =
+        TestServer::start_with(Dialect::Sqlite, &[("OPENAI_API_KEY", "sk-server-wide")]).await;
+    let res = server
+        .client
+        .post(server.url("/api/instance_info"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let body = res.text().await.unwrap();
+    let info: model::InstanceInfo = serde_json::from_str(&body).unwrap();
+    assert_eq!(info.ready_providers, ["builtin", "openai"]);
+    assert!(
+        !body.contains("sk-server-wide"),
+        "a server-wide key is never revealed"
+    );
+    server.stop().await;
+}
