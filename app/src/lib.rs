@@ -12,7 +12,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
-    StaticSegment,
+    SsrMode, StaticSegment,
 };
 
 pub use error::AppError;
@@ -76,7 +76,8 @@ pub fn App() -> impl IntoView {
             <Header />
             <main id="main" class="main" tabindex="-1">
                 <Routes fallback=|| view! { <NotFound /> }>
-                    <Route path=StaticSegment("") view=HomePage />
+                    // In-order streaming: the page is complete without JavaScript.
+                    <Route path=StaticSegment("") view=HomePage ssr=SsrMode::InOrder />
                     <Route path=StaticSegment("studio") view=StudioPage />
                     <Route path=StaticSegment("characters") view=CharactersPage />
                     <Route path=StaticSegment("gallery") view=GalleryPage />

@@ -229,7 +229,7 @@ fn sigterm_lets_an_in_flight_request_finish_then_exits_0() {
             == 0
     );
 
-    stream.write_all(body[8..].as_bytes()).unwrap();
+    stream.write_all(&body.as_bytes()[8..]).unwrap();
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))
         .unwrap();

@@ -69,8 +69,12 @@ async fn the_home_page_is_rendered_on_the_server() {
     }
     assert!(html.contains("/pkg/avatar-studio.js"), "hydration script");
     assert!(html.contains("/pkg/avatar-studio.css"), "stylesheet");
-    // The instance information comes from the server function, resolved during SSR.
-    assert!(html.contains("Ready to generate with: builtin"), "{html}");
+    // The instance information comes from the server function, resolved during SSR and
+    // streamed in order, so that it is in place without JavaScript (not in a <template>).
+    let info = html
+        .find("Ready to generate with: builtin")
+        .expect("instance info");
+    assert!(!html[..info].contains("<template"), "{html}");
     server.stop().await;
 }
 

@@ -1,0 +1,55 @@
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { createInterface } from "node:readline";
+
+// Starts the real built server on a free port with a fresh DATA_DIR, and stops it after
+// the suite.
+export default async function globalSetup() {
+  const root = resolve(__dirname, "..");
+  const bin =
+    process.env.E2E_SERVER_BIN ??
+    join(process.env.CARGO_TARGET_DIR ?? join(process.env.HOME ?? "", ".cache/avatar-studio/target"), "release/avatar-studio");
+  if (!existsSync(bin)) {
+    throw new Error(`no server binary at ${bin}: run 'cargo leptos build --release' (or set E2E_SERVER_BIN)`);
+  }
+  const dataDir = mkdtempSync(join(tmpdir(), "avatar-e2e-"));
+  const server = spawn(bin, [], {
+    cwd: dataDir,
+    env: {
+      PATH: process.env.PATH,
+      DATA_DIR: dataDir,
+      LEPTOS_SITE_ADDR: "127.0.0.1:0",
+      LEPTOS_SITE_ROOT: process.env.LEPTOS_SITE_ROOT ?? join(root, "target/site"),
+      LEPTOS_ENV: "PROD",
+      LOG_FORMAT: "json",
+      RUST_LOG: "warn,server=info",
+      BUILTIN_DELAY_MS: "200",
+    },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+
+  const baseUrl = await new Promise<string>((resolveUrl, reject) => {
+    const timer = setTimeout(() => reject(new Error("the server did not start within 60 s")), 60_000);
+    server.on("exit", (code) => reject(new Error(`the server exited with ${code}`)));
+    createInterface({ input: server.stdout! }).on("line", (line) => {
+      try {
+        const entry = JSON.parse(line);
+        if (typeof entry.message === "string" && entry.message.startsWith("listening on") && entry.addr) {
+          clearTimeout(timer);
+          resolveUrl(`http://${entry.addr}`);
+        }
+      } catch {
+        // not a log line
+      }
+    });
+  });
+  process.env.E2E_BASE_URL = baseUrl;
+
+  return async () => {
+    server.kill("SIGTERM");
+    await new Promise((done) => server.once("exit", done));
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+}

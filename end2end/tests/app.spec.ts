@@ -1,0 +1,159 @@
+import { test, expect, type Page } from "@playwright/test";
+
+const SECTIONS = [
+  { path: "/studio", link: "Studio", heading: "Studio" },
+  { path: "/characters", link: "Characters", heading: "Characters" },
+  { path: "/gallery", link: "Gallery", heading: "Gallery" },
+  { path: "/collections", link: "Collections", heading: "Collections" },
+  { path: "/settings", link: "Settings", heading: "Settings" },
+];
+const ALL_PAGES = ["/", ...SECTIONS.map((s) => s.path), "/no-such-page"];
+
+async function hydrated(page: Page) {
+  await expect(page.locator("html")).toHaveAttribute("data-hydrated", "true");
+}
+
+test("the home page is rendered on the server, before any script runs", async ({ request, browser, baseURL }) => {
+  const res = await request.get("/");
+  expect(res.status()).toBe(200);
+  const html = (await res.text()).replaceAll("<!>", "");
+  expect(html).toContain("<h1>Avatar Studio</h1>");
+  expect(html).toContain("<title>Avatar Studio</title>");
+  expect(html).toContain("/pkg/avatar-studio.js");
+  // The button that needs hydration is disabled in the server's HTML.
+  expect(html).toMatch(/<button[^>]*data-testid="surprise-me"[^>]*disabled/);
+
+  // With JavaScript off, the page and its navigation are all there.
+  const context = await browser.newContext({ baseURL, javaScriptEnabled: false });
+  const page = await context.newPage();
+  await page.goto("/");
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Avatar Studio");
+  await expect(page.getByRole("navigation", { name: "Main" }).getByRole("link")).toHaveCount(5);
+  await expect(page.getByTestId("instance-info")).toContainText("builtin");
+  await expect(page.getByTestId("surprise-me")).toBeDisabled();
+  await expect(page.locator("html")).not.toHaveAttribute("data-hydrated", "true");
+  await context.close();
+});
+
+test("hydration makes the home page interactive", async ({ page }) => {
+  await page.goto("/");
+  await hydrated(page);
+  const button = page.getByTestId("surprise-me");
+  await expect(button).toBeEnabled();
+  const prompt = page.getByLabel("Prompt");
+  await expect(prompt).toHaveValue("");
+  await expect(page.getByTestId("prompt-count")).toHaveText("0 / 4000 characters");
+
+  await button.click();
+  const first = await prompt.inputValue();
+  expect(first.length).toBeGreaterThan(20);
+  await expect(page.getByTestId("prompt-count")).toHaveText(`${[...first].length} / 4000 characters`);
+  await button.click();
+  await expect(prompt).not.toHaveValue(first);
+
+  // Typing updates the count live and the Studio link carries the prompt.
+  await prompt.fill("A red fox");
+  await expect(page.getByTestId("prompt-count")).toHaveText("9 / 4000 characters");
+  await expect(page.getByRole("link", { name: "Generate in the Studio" })).toHaveAttribute(
+    "href",
+    "/studio?prompt=A%20red%20fox",
+  );
+});
+
+test("the navigation reaches every section without a full reload", async ({ page, isMobile }) => {
+  await page.goto("/");
+  await hydrated(page);
+  await page.evaluate(() => ((window as unknown as { marker: number }).marker = 42));
+  const nav = page.getByRole("navigation", { name: "Main" });
+  for (const section of SECTIONS) {
+    const link = nav.getByRole("link", { name: section.link, exact: true });
+    await link.click();
+    await expect(page).toHaveURL(new RegExp(`${section.path}$`));
+    await expect(page.getByRole("heading", { level: 1 })).toHaveText(section.heading);
+    await expect(page).toHaveTitle(`${section.heading} · Avatar Studio`);
+    await expect(link).toHaveAttribute("aria-current", "page");
+  }
+  // Client-side routing: the same document all along.
+  expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(42);
+  await page.getByRole("link", { name: "Avatar Studio" }).first().click();
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Avatar Studio");
+  void isMobile;
+});
+
+test("an unknown address shows the 404 page", async ({ page }) => {
+  const res = await page.goto("/this/does-not-exist");
+  expect(res?.status()).toBe(404);
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Page not found");
+  await expect(page.locator(".error-page__path")).toHaveText("/this/does-not-exist");
+  await expect(page).toHaveTitle("Page not found · Avatar Studio");
+  await hydrated(page);
+  await page.getByRole("link", { name: "Go to the home page" }).click();
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Avatar Studio");
+});
+
+test("no page logs a console error or throws", async ({ page }) => {
+  const problems: string[] = [];
+  page.on("console", (msg) => {
+    if (msg.type() === "error" || msg.type() === "warning") {
+      // The 404 page's own status is expected; anything else is a problem.
+      if (!msg.text().includes("404")) problems.push(`${page.url()}: ${msg.type()}: ${msg.text()}`);
+    }
+  });
+  page.on("pageerror", (err) => problems.push(`${page.url()}: ${err.message}`));
+  page.on("requestfailed", (req) => problems.push(`${page.url()}: request failed: ${req.url()}`));
+  page.on("response", (res) => {
+    if (res.status() >= 400 && !res.url().endsWith("/no-such-page")) {
+      problems.push(`${page.url()}: ${res.status()} for ${res.url()}`);
+    }
+  });
+  for (const path of ALL_PAGES) {
+    await page.goto(path);
+    await hydrated(page);
+  }
+  expect(problems).toEqual([]);
+});
+
+test("every page fits the screen without sideways scrolling", async ({ page }) => {
+  for (const path of ALL_PAGES) {
+    await page.goto(path);
+    const { scrollWidth, clientWidth } = await page.evaluate(() => ({
+      scrollWidth: document.documentElement.scrollWidth,
+      clientWidth: document.documentElement.clientWidth,
+    }));
+    expect(scrollWidth, `${path} overflows`).toBeLessThanOrEqual(clientWidth);
+    await expect(page.getByRole("navigation", { name: "Main" })).toBeVisible();
+  }
+});
+
+test("the theme follows the system setting", async ({ browser, baseURL }) => {
+  const background = async (colorScheme: "light" | "dark") => {
+    const context = await browser.newContext({ baseURL, colorScheme });
+    const page = await context.newPage();
+    await page.goto("/");
+    const color = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    await context.close();
+    return color;
+  };
+  const light = await background("light");
+  const dark = await background("dark");
+  expect(light).toBe("rgb(247, 247, 251)");
+  expect(dark).toBe("rgb(18, 17, 26)");
+});
+
+test("the keyboard reaches the skip link and the navigation", async ({ page }) => {
+  await page.goto("/gallery");
+  await hydrated(page);
+  await page.keyboard.press("Tab");
+  const skip = page.getByRole("link", { name: "Skip to content" });
+  await expect(skip).toBeFocused();
+  await expect(skip).toBeInViewport();
+  await page.keyboard.press("Enter");
+  await expect(page).toHaveURL(/#main$/);
+  // Tab order: skip link, product name, then the five sections.
+  await page.goto("/");
+  await hydrated(page);
+  for (let i = 0; i < 3; i++) await page.keyboard.press("Tab");
+  await expect(page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Studio" })).toBeFocused();
+  await page.keyboard.press("Enter");
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Studio");
+});

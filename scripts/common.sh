@@ -1,0 +1,31 @@
+# Shared by the scripts in this folder: paths and the build environment.
+# shellcheck shell=bash
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export ROOT
+# The cargo target directory lives outside the clone so that a fresh clone (CI) reuses
+# the previous build on the same machine.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/avatar-studio/target}"
+# wasm-opt (release builds) comes from the npm package binaryen, installed under tools/.
+export PATH="$ROOT/tools/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+# cargo-leptos writes the site (wasm, js, css, assets) here; the server reads it.
+export LEPTOS_SITE_ROOT="${LEPTOS_SITE_ROOT:-$ROOT/target/site}"
+
+# The versions the setup installs.
+CARGO_LEPTOS_VERSION="0.3.10"
+
+log() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
+die() { printf '\033[1;31merror:\033[0m %s\n' "$*" >&2; exit 1; }
+
+# The wasm-bindgen version that Cargo.lock pins: the CLI must match it exactly.
+wasm_bindgen_version() {
+    awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' "$ROOT/Cargo.lock"
+}
+
+# Runs a command as root (directly, or through sudo when available).
+as_root() {
+    if [ "$(id -u)" = 0 ]; then "$@"
+    elif command -v sudo >/dev/null; then sudo "$@"
+    else die "need root to run: $*"
+    fi
+}

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Installs what building and testing Avatar Studio needs, on a Debian machine with Rust.
+# Idempotent: a tool that is already installed at the right version is left alone.
+#
+#   scripts/setup.sh          the build toolchain (enough to run the app)
+#   scripts/setup.sh --test   and the test tools: Node packages, Debian's Chromium
+set -euo pipefail
+source "$(dirname "$0")/common.sh"
+
+want_test=false
+[ "${1:-}" = "--test" ] && want_test=true
+
+command -v cargo >/dev/null || die "cargo is not installed: install Rust first (https://rustup.rs)"
+command -v rustup >/dev/null || die "rustup is needed to add the wasm32 target"
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+    log "adding the wasm32-unknown-unknown target"
+    rustup target add wasm32-unknown-unknown
+fi
+
+if ! cargo leptos --version 2>/dev/null | grep -q "$CARGO_LEPTOS_VERSION"; then
+    log "installing cargo-leptos $CARGO_LEPTOS_VERSION (about 10 minutes, once)"
+    cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked
+fi
+
+# Cargo.lock may not exist yet in a brand-new checkout: resolve it first.
+[ -f "$ROOT/Cargo.lock" ] || (cd "$ROOT" && cargo generate-lockfile)
+wb_version="$(wasm_bindgen_version)"
+[ -n "$wb_version" ] || die "cannot find the wasm-bindgen version in Cargo.lock"
+if ! wasm-bindgen --version 2>/dev/null | grep -q " $wb_version\$"; then
+    log "installing wasm-bindgen-cli $wb_version (matches Cargo.lock)"
+    # Without --locked: the CLI's own lock file names a crate version the registry lacks.
+    cargo install wasm-bindgen-cli --version "$wb_version" --force
+fi
+
+command -v npm >/dev/null || {
+    log "installing Node.js and npm from Debian"
+    as_root apt-get update -qq
+    as_root apt-get install -y -qq nodejs npm
+}
+
+# npm ci only when package-lock.json changed since the last install.
+npm_install() {
+    local dir="$1" stamp="$1/node_modules/.installed-lock"
+    if [ -f "$stamp" ] && cmp -s "$dir/package-lock.json" "$stamp"; then return; fi
+    log "installing Node packages in ${dir#"$ROOT"/}"
+    (cd "$dir" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
+    cp "$dir/package-lock.json" "$stamp"
+}
+npm_install "$ROOT/tools"
+command -v wasm-opt >/dev/null || die "wasm-opt is missing after installing tools/ (binaryen)"
+
+if $want_test; then
+    npm_install "$ROOT/end2end"
+    if [ ! -x /usr/bin/chromium ]; then
+        log "installing Chromium from Debian for the end-to-end tests"
+        as_root apt-get update -qq
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    fi
+fi
+log "setup complete"

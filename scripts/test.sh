@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Sets up and runs every check and test: formatting, lints (server and wasm), the backend
+# tests on SQLite and PostgreSQL, the server tests, a release build, the wasm bundle size
+# and the Playwright suite in Chromium. Prints how long each stage took.
+#
+# PostgreSQL must be reachable at TEST_POSTGRES_URL (default
+# postgres://postgres@127.0.0.1:5432); the suite fails without it.
+set -euo pipefail
+source "$(dirname "$0")/common.sh"
+cd "$ROOT"
+
+timings=()
+suite_start=$SECONDS
+report() {
+    local rc=$?
+    printf '\n%-16s %8s\n' "stage" "seconds"
+    for t in "${timings[@]}"; do printf '%-16s %8s\n' ${t}; done
+    printf '%-16s %8s\n' "total" "$((SECONDS - suite_start))"
+    [ $rc -eq 0 ] || printf '\033[1;31mFAILED\033[0m (exit %s)\n' "$rc"
+}
+trap report EXIT
+
+stage() {
+    local name="$1"; shift
+    log "stage $name: $*"
+    local start=$SECONDS
+    "$@"
+    timings+=("$name $((SECONDS - start))")
+}
+
+stage setup          "$ROOT/scripts/setup.sh" --test
+stage fmt            cargo fmt --all -- --check
+stage clippy-server  cargo clippy --locked -p model -p backend -p app -p server --all-targets -- -D warnings
+stage clippy-wasm    cargo clippy --locked -p frontend -p app --target wasm32-unknown-unknown -- -D warnings
+stage test-backend   cargo test --locked -p model -p backend
+stage test-server    cargo test --locked -p app -p server
+stage build          cargo leptos build --release --precompress
+stage bundle-size    "$ROOT/scripts/bundle-size.sh"
+stage end2end        env E2E_SERVER_BIN="$CARGO_TARGET_DIR/release/avatar-studio" \
+                         bash -c 'cd end2end && npx playwright test'
