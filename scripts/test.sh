@@ -11,12 +11,22 @@ cd "$ROOT"
 
 timings=()
 suite_start=$SECONDS
+output="$(mktemp)"
 report() {
     local rc=$?
     printf '\n%-16s %8s\n' "stage" "seconds"
     for t in "${timings[@]}"; do printf '%-16s %8s\n' ${t}; done
     printf '%-16s %8s\n' "total" "$((SECONDS - suite_start))"
+    # One closing line for the whole suite: cargo's and Playwright's counts added up.
+    local counts
+    counts="$(sed 's/\x1b\[[0-9;]*m//g' "$output" | awk '
+        /^test result: / { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+        /^ +[0-9]+ passed \(/ { p += $1 }
+        /^ +[0-9]+ failed$/ { f += $1 }
+        END { printf "%d %d", p, f }')"
+    rm -f "$output"
     [ $rc -eq 0 ] || printf '\033[1;31mFAILED\033[0m (exit %s)\n' "$rc"
+    printf 'tests: %s passed, %s failed\n' ${counts}
 }
 trap report EXIT
 
@@ -24,8 +34,13 @@ stage() {
     local name="$1"; shift
     log "stage $name: $*"
     local start=$SECONDS
-    "$@"
+    local rc=0
+    "$@" 2>&1 | tee -a "$output" || rc=$?
     timings+=("$name $((SECONDS - start))")
+    if [ "$rc" -ne 0 ]; then
+        log "stage $name failed"
+        exit "$rc"
+    fi
 }
 
 stage setup          "$ROOT/scripts/setup.sh" --test
