@@ -39,6 +39,32 @@ pub fn skip_postgres() -> bool {
     requested
 }
 
+/// A name for a test database that does not exist yet: `avatar_test_{unix secs}_{random}`.
+pub fn unique_database_name() -> String {
+    format!(
+        "avatar_test_{}_{}",
+        chrono::Utc::now().timestamp(),
+        uuid::Uuid::new_v4().simple()
+    )
+}
+
+/// The URL of the Postgres test database `name` (which need not exist).
+pub fn postgres_url(name: &str) -> String {
+    format!("{}/{name}", postgres_admin_url().trim_end_matches('/'))
+}
+
+/// Drops the Postgres test database `name`, if it exists, ending its connections.
+pub async fn drop_postgres_database(name: &str) {
+    let mut admin = PgConnection::connect(&postgres_admin_url())
+        .await
+        .expect("connect to the Postgres test server");
+    sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+        .execute(&mut admin)
+        .await
+        .expect("drop the test database");
+    let _ = admin.close().await;
+}
+
 /// A database that exists for one test.
 pub struct TestDb {
     pub db: Db,
@@ -88,18 +114,13 @@ impl TestDb {
             )
         });
         drop_stale_databases(&mut admin).await;
-        let name = format!(
-            "avatar_test_{}_{}",
-            chrono::Utc::now().timestamp(),
-            uuid::Uuid::new_v4().simple()
-        );
+        let name = unique_database_name();
         sqlx::query(&format!("CREATE DATABASE \"{name}\""))
             .execute(&mut admin)
             .await
             .expect("create test database");
         let _ = admin.close().await;
-        let url = DatabaseUrl::parse(&format!("{}/{name}", admin_url.trim_end_matches('/')))
-            .expect("valid postgres url");
+        let url = DatabaseUrl::parse(&postgres_url(&name)).expect("valid postgres url");
         let db = Db::connect_and_migrate(&url, 5)
             .await
             .expect("postgres test database");

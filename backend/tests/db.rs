@@ -124,28 +124,13 @@ async fn a_missing_postgres_database_is_created_on_connect() {
     if backend::testing::skip_postgres() {
         return;
     }
-    let name = format!(
-        "avatar_test_{}_{}",
-        chrono::Utc::now().timestamp(),
-        uuid::Uuid::new_v4().simple()
-    );
-    let url = backend::config::DatabaseUrl::parse(&format!(
-        "{}/{name}",
-        backend::testing::postgres_admin_url()
-    ))
-    .unwrap();
+    let name = backend::testing::unique_database_name();
+    let url = backend::config::DatabaseUrl::parse(&backend::testing::postgres_url(&name)).unwrap();
     let db = db::Db::connect_and_migrate(&url, 2).await.unwrap();
     assert_eq!(db.dialect(), Dialect::Postgres);
     assert_eq!(users::count(&db).await.unwrap(), 0);
     db.close().await;
-    let mut admin =
-        <sqlx::PgConnection as sqlx::Connection>::connect(&backend::testing::postgres_admin_url())
-            .await
-            .unwrap();
-    sqlx::query(&format!("DROP DATABASE \"{name}\" WITH (FORCE)"))
-        .execute(&mut admin)
-        .await
-        .unwrap();
+    backend::testing::drop_postgres_database(&name).await;
 }
 
 #[tokio::test]

@@ -157,3 +157,21 @@ test("the keyboard reaches the skip link and the navigation", async ({ page }) =
   await page.keyboard.press("Enter");
   await expect(page.getByRole("heading", { level: 1 })).toHaveText("Studio");
 });
+
+test("release assets are served precompressed", async ({ request }) => {
+  for (const [encoding, file] of [
+    ["br", "/pkg/avatar-studio.wasm"],
+    ["gzip", "/pkg/avatar-studio.wasm"],
+    ["br", "/pkg/avatar-studio.js"],
+    ["br", "/pkg/avatar-studio.css"],
+  ]) {
+    const res = await request.get(file, { headers: { "Accept-Encoding": encoding } });
+    expect(res.status(), file).toBe(200);
+    expect(res.headers()["content-encoding"], `${file} as ${encoding}`).toBe(encoding);
+    expect(res.headers()["cache-control"]).toBe("no-cache");
+  }
+  const wasm = await request.get("/pkg/avatar-studio.wasm", { headers: { "Accept-Encoding": "br" } });
+  expect(wasm.headers()["content-type"]).toBe("application/wasm");
+  // The body arrives decoded: a real wasm module.
+  expect([...(await wasm.body()).subarray(0, 4)]).toEqual([0x00, 0x61, 0x73, 0x6d]);
+});

@@ -146,6 +146,44 @@ fn other_invalid_settings_name_their_variable() {
     }
 }
 
+#[test]
+fn a_dotenv_file_in_the_working_directory_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join(".env"),
+        format!(
+            "DATA_DIR={}\nLOG_FORMAT=xml\n",
+            dir.path().join("data").display()
+        ),
+    )
+    .unwrap();
+    let out = binary()
+        .current_dir(dir.path())
+        .arg("migrate")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains("LOG_FORMAT: 'xml' is not a log format"),
+        "{stderr}"
+    );
+    assert!(dir.path().join("data").is_dir(), "DATA_DIR came from .env");
+
+    // The environment wins over .env.
+    let out = binary()
+        .current_dir(dir.path())
+        .env("LOG_FORMAT", "json")
+        .arg("migrate")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 #[tokio::test]
 async fn zero_configuration_serves_the_app() {
     let dir = tempfile::tempdir().unwrap();
@@ -247,12 +285,8 @@ async fn serves_on_a_new_postgres_database() {
     if backend::testing::skip_postgres() {
         return;
     }
-    let name = format!(
-        "avatar_test_{}_{}",
-        chrono_now_secs(),
-        uuid::Uuid::new_v4().simple()
-    );
-    let url = format!("{}/{name}", backend::testing::postgres_admin_url());
+    let name = backend::testing::unique_database_name();
+    let url = backend::testing::postgres_url(&name);
     let dir = tempfile::tempdir().unwrap();
     let mut cmd = binary();
     cmd.env("DATA_DIR", dir.path())
@@ -271,19 +305,5 @@ async fn serves_on_a_new_postgres_database() {
         Some(0)
     );
 
-    let mut admin =
-        <sqlx::PgConnection as sqlx::Connection>::connect(&backend::testing::postgres_admin_url())
-            .await
-            .unwrap();
-    sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-        .execute(&mut admin)
-        .await
-        .unwrap();
-}
-
-fn chrono_now_secs() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
+    backend::testing::drop_postgres_database(&name).await;
 }
