@@ -19,8 +19,11 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
 fi
 
 if ! cargo leptos --version 2>/dev/null | grep -q "$CARGO_LEPTOS_VERSION"; then
-    log "installing cargo-leptos $CARGO_LEPTOS_VERSION (about 10 minutes, once)"
-    cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked
+    log "installing cargo-leptos $CARGO_LEPTOS_VERSION (several minutes, once)"
+    # Its release profile asks for fat LTO and one codegen unit, which triples the build
+    # time on a small machine for no benefit to us: build it the ordinary way.
+    CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+        cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked
 fi
 
 # Cargo.lock may not exist yet in a brand-new checkout: resolve it first.

@@ -8,6 +8,8 @@
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 cd "$ROOT"
+# A fresh clone rebuilds our crates anyway: incremental state would only cost time.
+[ -n "${CI:-}" ] && export CARGO_INCREMENTAL=0
 
 timings=()
 suite_start=$SECONDS
@@ -47,8 +49,10 @@ stage setup          "$ROOT/scripts/setup.sh" --test
 stage fmt            cargo fmt --all -- --check
 stage clippy-server  cargo clippy --locked -p model -p backend -p app -p server --all-targets -- -D warnings
 stage clippy-wasm    cargo clippy --locked -p frontend -p app --target wasm32-unknown-unknown -- -D warnings
-stage test-backend   cargo test --locked -p model -p backend
-stage test-server    cargo test --locked -p app -p server
+# Both test stages select the same packages, so that they share one build.
+packages=(-p model -p backend -p app -p server)
+stage test-backend   cargo test --locked "${packages[@]}" --lib --test db
+stage test-server    cargo test --locked "${packages[@]}" --test http --test binary
 stage build          cargo leptos build --release --precompress
 stage bundle-size    "$ROOT/scripts/bundle-size.sh"
 stage end2end        env E2E_SERVER_BIN="$CARGO_TARGET_DIR/release/avatar-studio" \

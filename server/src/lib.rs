@@ -124,8 +124,17 @@ impl Server {
             let shutdown = shutdown.clone();
             async move { shutdown.cancelled().await }
         });
-        let server = tokio::spawn(async move { graceful.await });
-        shutdown.cancelled().await;
+        let mut server = tokio::spawn(async move { graceful.await });
+        tokio::select! {
+            () = shutdown.cancelled() => {}
+            // The server stopped without being asked to: never silently gone.
+            joined = &mut server => {
+                shutdown.cancel();
+                db.close().await;
+                joined.context("server task")?.context("server")?;
+                anyhow::bail!("the HTTP server stopped unexpectedly");
+            }
+        }
         tracing::info!(
             timeout_s = timeout.as_secs(),
             "shutting down: finishing in-flight requests"
