@@ -147,6 +147,8 @@ pub struct Config {
     pub encryption_secret_source: SecretSource,
     pub public_url: Url,
     pub smtp_url: Option<SecretString>,
+    /// The sender of outgoing mail (`MAIL_FROM`), a mailbox like `Name <a@example.com>`.
+    pub mail_from: String,
     pub openai_base_url: Url,
     pub gemini_base_url: Url,
     pub openai_api_key: Option<SecretString>,
@@ -255,6 +257,15 @@ impl Config {
             None => None,
         };
 
+        let mail_from = get("MAIL_FROM")
+            .unwrap_or_else(|| "Avatar Studio <avatar-studio@localhost>".to_owned());
+        if mail_from.parse::<lettre::message::Mailbox>().is_err() {
+            return Err(ConfigError::new(
+                "MAIL_FROM",
+                format!("'{mail_from}' is not a mailbox: use Name <address@example.com>"),
+            ));
+        }
+
         let openai_base_url = match get("OPENAI_BASE_URL") {
             Some(v) => parse_http_url("OPENAI_BASE_URL", &v)?,
             None => Url::parse("https://api.openai.com/v1").expect("valid default"),
@@ -284,6 +295,7 @@ impl Config {
             encryption_secret_source,
             public_url,
             smtp_url,
+            mail_from,
             openai_base_url,
             gemini_base_url,
             openai_api_key: get("OPENAI_API_KEY").map(SecretString::from),
@@ -432,6 +444,27 @@ fn prepare_data_dir(dir: &Path) -> Result<(), ConfigError> {
 
 /// Reads `$DATA_DIR/encryption.secret`, or creates it with 48 random bytes. Creation is
 /// exclusive, so two processes starting at once agree on one secret.
+/// A new random secret: 48 bytes from the OS generator, base64url.
+pub fn generate_secret() -> SecretString {
+    let mut bytes = zeroize::Zeroizing::new([0u8; 48]);
+    rand::rng().fill_bytes(&mut bytes[..]);
+    SecretString::from(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&bytes[..]))
+}
+
+/// Writes a secret to `path` (replacing it), readable by the owner only, synced to disk.
+pub fn write_secret_file(path: &Path, secret: &SecretString) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    file.write_all(secret.expose_secret().as_bytes())?;
+    file.sync_all()
+}
+
 fn load_or_generate_secret(data_dir: &Path) -> Result<(SecretString, SecretSource), ConfigError> {
     let path = data_dir.join(SECRET_FILE);
     let read = |path: &Path| -> Result<SecretString, ConfigError> {
@@ -456,9 +489,7 @@ fn load_or_generate_secret(data_dir: &Path) -> Result<(SecretString, SecretSourc
     if path.exists() {
         return Ok((read(&path)?, SecretSource::DataDir));
     }
-    let mut bytes = [0u8; 48];
-    rand::rng().fill_bytes(&mut bytes);
-    let secret = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+    let secret = generate_secret();
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
@@ -468,7 +499,7 @@ fn load_or_generate_secret(data_dir: &Path) -> Result<(SecretString, SecretSourc
     }
     match options.open(&path) {
         Ok(mut file) => {
-            file.write_all(secret.as_bytes())
+            file.write_all(secret.expose_secret().as_bytes())
                 .and_then(|()| file.sync_all())
                 .map_err(|e| {
                     ConfigError::new(
@@ -476,7 +507,7 @@ fn load_or_generate_secret(data_dir: &Path) -> Result<(SecretString, SecretSourc
                         format!("unset, and '{}' cannot be written: {e}", path.display()),
                     )
                 })?;
-            Ok((SecretString::from(secret), SecretSource::Generated))
+            Ok((secret, SecretSource::Generated))
         }
         // Another process won the race: use its secret.
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {

@@ -6,7 +6,7 @@ use std::fmt;
 /// The longest email address we accept (RFC 5321's path limit).
 pub const MAX_EMAIL_LEN: usize = 254;
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum EmailError {
     #[error("Enter an email address.")]
     Empty,
@@ -66,9 +66,113 @@ impl fmt::Debug for Email {
     }
 }
 
+/// The shortest password we accept, in characters.
+pub const MIN_PASSWORD_CHARS: usize = 10;
+/// The longest: enough for any passphrase, small enough that hashing stays cheap.
+pub const MAX_PASSWORD_CHARS: usize = 1024;
+
+/// A new password that meets the rules. Never printed.
+#[derive(Clone)]
+pub struct NewPassword(secrecy::SecretString);
+
+impl NewPassword {
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        let chars = raw.chars().count();
+        if chars < MIN_PASSWORD_CHARS {
+            return Err(FieldError::new(
+                "password",
+                format!("Use at least {MIN_PASSWORD_CHARS} characters for your password."),
+            ));
+        }
+        if chars > MAX_PASSWORD_CHARS {
+            return Err(FieldError::new(
+                "password",
+                format!("Use at most {MAX_PASSWORD_CHARS} characters for your password."),
+            ));
+        }
+        if raw.trim().is_empty() {
+            return Err(FieldError::new(
+                "password",
+                "A password cannot be only spaces.",
+            ));
+        }
+        Ok(Self(secrecy::SecretString::from(raw.to_owned())))
+    }
+
+    pub fn expose(&self) -> &str {
+        secrecy::ExposeSecret::expose_secret(&self.0)
+    }
+}
+
+impl fmt::Debug for NewPassword {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("NewPassword(***)")
+    }
+}
+
+/// A problem with one input field, in words a person can act on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct FieldError {
+    pub field: &'static str,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            field,
+            message: message.into(),
+        }
+    }
+}
+
+/// A short, single-line, human-given name (display names, token names): trimmed, no
+/// control characters, between 1 and `max` characters.
+pub fn parse_label(field: &'static str, raw: &str, max: usize) -> Result<String, FieldError> {
+    let s = raw.trim();
+    if s.is_empty() {
+        return Err(FieldError::new(field, "This cannot be empty."));
+    }
+    if s.chars().count() > max {
+        return Err(FieldError::new(
+            field,
+            format!("Use at most {max} characters."),
+        ));
+    }
+    if s.chars().any(char::is_control) {
+        return Err(FieldError::new(
+            field,
+            "Use a single line without control characters.",
+        ));
+    }
+    Ok(s.to_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn passwords_need_ten_characters_and_are_never_printed() {
+        assert_eq!(NewPassword::parse("short").unwrap_err().field, "password");
+        assert!(NewPassword::parse("nine-char").is_err());
+        assert!(NewPassword::parse("          ").is_err());
+        let p = NewPassword::parse("ten-chars!").unwrap();
+        assert_eq!(p.expose(), "ten-chars!");
+        assert!(!format!("{p:?}").contains("ten-chars"));
+        // characters, not bytes
+        assert!(NewPassword::parse("ééééééééé").is_err());
+        assert!(NewPassword::parse(&"x".repeat(MAX_PASSWORD_CHARS + 1)).is_err());
+    }
+
+    #[test]
+    fn labels_are_trimmed_single_lines() {
+        assert_eq!(parse_label("name", "  CI token ", 100).unwrap(), "CI token");
+        assert!(parse_label("name", "   ", 100).is_err());
+        assert!(parse_label("name", "a\nb", 100).is_err());
+        assert!(parse_label("name", &"x".repeat(101), 100).is_err());
+    }
 
     #[test]
     fn accepts_ordinary_addresses_and_trims() {

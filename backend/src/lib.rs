@@ -2,9 +2,13 @@
 //! the `server` crate is transport, the `app` crate is UI, and both call into this one.
 
 pub mod config;
+pub mod crypto;
 pub mod db;
 pub mod domain;
 pub mod health;
+pub mod mail;
+pub mod passwords;
+pub mod ratelimit;
 pub mod services;
 pub mod storage;
 #[cfg(feature = "testing")]
@@ -32,4 +36,43 @@ pub struct Backend {
     pub config: std::sync::Arc<Config>,
     pub db: Db,
     pub storage: Storage,
+    /// Encrypts provider keys under `ENCRYPTION_SECRET`.
+    pub cipher: crypto::Cipher,
+    pub mailer: mail::Mailer,
+    pub passwords: passwords::Passwords,
+    pub auth_limiter: std::sync::Arc<ratelimit::AuthLimiter>,
+    /// For calls to the providers' configured base URLs (trusted by configuration).
+    pub http: reqwest::Client,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BackendError {
+    #[error(transparent)]
+    Mail(#[from] mail::MailError),
+    #[error("cannot build the HTTP client: {0}")]
+    Http(String),
+}
+
+impl Backend {
+    pub fn new(config: Config, db: Db, storage: Storage) -> Result<Self, BackendError> {
+        let mailer = mail::Mailer::new(&config)?;
+        let http = reqwest::Client::builder()
+            .connect_timeout(std::time::Duration::from_secs(10))
+            .timeout(std::time::Duration::from_secs(30))
+            .user_agent(concat!("avatar-studio/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| BackendError::Http(e.to_string()))?;
+        Ok(Self {
+            cipher: crypto::Cipher::new(&config.encryption_secret),
+            auth_limiter: std::sync::Arc::new(ratelimit::AuthLimiter::new(
+                config.auth_rate_limit_per_minute,
+            )),
+            passwords: passwords::Passwords::default(),
+            mailer,
+            http,
+            config: std::sync::Arc::new(config),
+            db,
+            storage,
+        })
+    }
 }

@@ -118,6 +118,35 @@ impl Storage {
         &self.store
     }
 
+    /// The prefixes under which a person's own objects live (DESIGN.md, "Storage
+    /// layout"). `user_id` is one of our UUIDs, never user input.
+    pub fn user_prefixes(user_id: &str) -> [Path; 2] {
+        [
+            Path::from_iter(["uploads", user_id]),
+            Path::from_iter(["generated", user_id]),
+        ]
+    }
+
+    /// Deletes every object under `prefix`, streaming (bounded memory whatever the
+    /// number); returns how many were deleted.
+    pub async fn delete_prefix(&self, prefix: &Path) -> Result<usize, object_store::Error> {
+        use futures::{StreamExt, TryStreamExt};
+        let locations = self
+            .store
+            .list(Some(prefix))
+            .map_ok(|meta| meta.location)
+            .boxed();
+        let mut deleted = self.store.delete_stream(locations);
+        let mut count = 0;
+        while let Some(result) = deleted.next().await {
+            match result {
+                Ok(_) | Err(object_store::Error::NotFound { .. }) => count += 1,
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(count)
+    }
+
     /// Proves that the store answers: a metadata request for a key that need not exist.
     pub async fn check(&self) -> Result<(), StorageError> {
         if let Some(dir) = &self.root_dir {
@@ -175,6 +204,38 @@ mod tests {
             storage.check().await.is_err(),
             "a vanished directory is not ready"
         );
+    }
+
+    #[tokio::test]
+    async fn deleting_a_prefix_removes_only_what_is_under_it() {
+        let storage = Storage::memory();
+        for key in [
+            "uploads/u1/a.png",
+            "uploads/u1/b.png",
+            "uploads/u10/c.png",
+            "generated/u1/x/y.png",
+        ] {
+            storage
+                .store()
+                .put(&Path::from(key), PutPayload::from_static(b"x"))
+                .await
+                .unwrap();
+        }
+        let mut deleted = 0;
+        for prefix in Storage::user_prefixes("u1") {
+            deleted += storage.delete_prefix(&prefix).await.unwrap();
+        }
+        assert_eq!(deleted, 3);
+        assert!(storage
+            .store()
+            .head(&Path::from("uploads/u10/c.png"))
+            .await
+            .is_ok());
+        assert!(storage
+            .store()
+            .head(&Path::from("uploads/u1/a.png"))
+            .await
+            .is_err());
     }
 
     #[tokio::test]

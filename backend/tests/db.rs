@@ -149,3 +149,220 @@ async fn an_unreachable_database_is_a_clear_error() {
         "the password must not be shown: {err}"
     );
 }
+
+mod accounts {
+    use backend::{
+        crypto::Cipher,
+        db::{api_tokens, email_tokens, provider_keys, sessions, users},
+        db_test, now_ms,
+        services::provider_keys::{reencrypt_all, RotateError},
+    };
+    use secrecy::{ExposeSecret, SecretString};
+
+    async fn user(db: &backend::Db, email: &str) -> String {
+        users::insert(db, super::new_user(email)).await.unwrap().id
+    }
+
+    db_test!(sessions_are_found_while_live_and_never_resurrected, |db| {
+        let ann = user(&db, "ann@example.com").await;
+        let new = |hash: &'static str, expires_at| sessions::NewSession {
+            token_hash: hash,
+            user_id: "",
+            data: "{}",
+            user_agent: Some("Firefox"),
+            expires_at,
+        };
+        let future = now_ms() + 60_000;
+        for hash in ["h1", "h2", "h3"] {
+            let s = sessions::NewSession {
+                user_id: &ann,
+                ..new(hash, future)
+            };
+            assert!(sessions::insert(&db, s).await.unwrap());
+        }
+        let dup = sessions::NewSession {
+            user_id: &ann,
+            ..new("h1", future)
+        };
+        assert!(
+            !sessions::insert(&db, dup).await.unwrap(),
+            "a taken hash is reported"
+        );
+        let expired = sessions::NewSession {
+            user_id: &ann,
+            ..new("old", now_ms() - 1)
+        };
+        assert!(sessions::insert(&db, expired).await.unwrap());
+        assert!(sessions::find_live(&db, "old").await.unwrap().is_none());
+        assert_eq!(sessions::list_for_user(&db, &ann).await.unwrap().len(), 3);
+
+        sessions::delete_by_hash(&db, "h2").await.unwrap();
+        sessions::touch(&db, "h2", "{\"x\":1}", future)
+            .await
+            .unwrap();
+        assert!(
+            sessions::find_live(&db, "h2").await.unwrap().is_none(),
+            "stays revoked"
+        );
+        sessions::touch(&db, "h1", "{\"x\":1}", future + 5)
+            .await
+            .unwrap();
+        let h1 = sessions::find_live(&db, "h1").await.unwrap().unwrap();
+        assert_eq!((h1.data.as_str(), h1.expires_at), ("{\"x\":1}", future + 5));
+
+        assert_eq!(
+            sessions::delete_all_for_user(&db, &ann, Some("h1"))
+                .await
+                .unwrap(),
+            2
+        );
+        assert!(sessions::find_live(&db, "h1").await.unwrap().is_some());
+        assert_eq!(sessions::delete_expired(&db).await.unwrap(), 0);
+    });
+
+    db_test!(email_tokens_are_single_use_and_expire, |db| {
+        let ann = user(&db, "ann@example.com").await;
+        let purpose = email_tokens::Purpose::ResetPassword;
+        email_tokens::insert(&db, &ann, purpose, "t1", now_ms() + 60_000)
+            .await
+            .unwrap();
+        // The wrong purpose does not use it.
+        let other = email_tokens::Purpose::VerifyEmail;
+        assert_eq!(email_tokens::consume(&db, other, "t1").await.unwrap(), None);
+        assert_eq!(
+            email_tokens::consume(&db, purpose, "t1").await.unwrap(),
+            Some(ann.clone())
+        );
+        assert_eq!(
+            email_tokens::consume(&db, purpose, "t1").await.unwrap(),
+            None
+        );
+        assert!(email_tokens::find(&db, purpose, "t1")
+            .await
+            .unwrap()
+            .unwrap()
+            .used_at
+            .is_some());
+
+        email_tokens::insert(&db, &ann, purpose, "t2", now_ms() + 60_000)
+            .await
+            .unwrap();
+        email_tokens::expire_unused(&db, &ann, purpose)
+            .await
+            .unwrap();
+        assert_eq!(
+            email_tokens::consume(&db, purpose, "t2").await.unwrap(),
+            None
+        );
+    });
+
+    db_test!(access_tokens_expire_and_belong_to_their_owner, |db| {
+        let ann = user(&db, "ann@example.com").await;
+        let bob = user(&db, "bob@example.com").await;
+        let t = api_tokens::insert(&db, &ann, "ci", "avs_abcd1234", "hash-a", None)
+            .await
+            .unwrap();
+        api_tokens::insert(&db, &ann, "old", "avs_old", "hash-old", Some(now_ms() - 1))
+            .await
+            .unwrap();
+        assert!(api_tokens::find_live(&db, "hash-a")
+            .await
+            .unwrap()
+            .is_some());
+        assert!(api_tokens::find_live(&db, "hash-old")
+            .await
+            .unwrap()
+            .is_none());
+        api_tokens::touch(&db, &t.id).await.unwrap();
+        let listed = api_tokens::list_for_user(&db, &ann).await.unwrap();
+        assert_eq!(listed.len(), 2);
+        assert!(listed
+            .iter()
+            .find(|r| r.id == t.id)
+            .unwrap()
+            .last_used_at
+            .is_some());
+        assert!(!api_tokens::delete_for_user(&db, &bob, &t.id).await.unwrap());
+        assert!(api_tokens::delete_for_user(&db, &ann, &t.id).await.unwrap());
+        assert_eq!(api_tokens::count_for_user(&db, &ann).await.unwrap(), 1);
+    });
+
+    db_test!(
+        provider_keys_are_replaced_and_rotated_all_or_nothing,
+        |db| {
+            let ann = user(&db, "ann@example.com").await;
+            let bob = user(&db, "bob@example.com").await;
+            let old = Cipher::new(&SecretString::from(
+                "old-secret-long-enough-for-the-test-000",
+            ));
+            let new = Cipher::new(&SecretString::from(
+                "new-secret-long-enough-for-the-test-111",
+            ));
+            let ctx = |u: &str| format!("provider-key:{u}:openai");
+            provider_keys::upsert(
+                &db,
+                &ann,
+                "openai",
+                &old.encrypt("sk-ann-1", &ctx(&ann)),
+                "nn-1",
+            )
+            .await
+            .unwrap();
+            let replaced = provider_keys::upsert(
+                &db,
+                &ann,
+                "openai",
+                &old.encrypt("sk-ann-2", &ctx(&ann)),
+                "nn-2",
+            )
+            .await
+            .unwrap();
+            assert_eq!(replaced.last4, "nn-2");
+            provider_keys::upsert(
+                &db,
+                &bob,
+                "openai",
+                &old.encrypt("sk-bob", &ctx(&bob)),
+                "-bob",
+            )
+            .await
+            .unwrap();
+            assert_eq!(
+                provider_keys::list_for_user(&db, &ann).await.unwrap().len(),
+                1
+            );
+
+            // A key the old secret cannot read stops the rotation, and nothing changes.
+            let other = Cipher::new(&SecretString::from(
+                "a-third-secret-long-enough-for-tests-2",
+            ));
+            let err = reencrypt_all(&db, &other, &new).await.unwrap_err();
+            assert!(matches!(err, RotateError::Undecryptable { .. }), "{err}");
+            let row = provider_keys::find(&db, &ann, "openai")
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(
+                old.decrypt(&row.ciphertext, &ctx(&ann))
+                    .unwrap()
+                    .expose_secret(),
+                "sk-ann-2"
+            );
+
+            assert_eq!(reencrypt_all(&db, &old, &new).await.unwrap(), 2);
+            let row = provider_keys::find(&db, &bob, "openai")
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(
+                new.decrypt(&row.ciphertext, &ctx(&bob))
+                    .unwrap()
+                    .expose_secret(),
+                "sk-bob"
+            );
+            assert!(old.decrypt(&row.ciphertext, &ctx(&bob)).is_err());
+            assert!(provider_keys::delete(&db, &bob, "openai").await.unwrap());
+            assert!(!provider_keys::delete(&db, &bob, "openai").await.unwrap());
+        }
+    );
+}

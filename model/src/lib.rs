@@ -1,10 +1,12 @@
 //! Types shared by every crate, including the wasm build: they carry data only
 //! (serde), never behaviour that needs the server.
 
+pub mod account;
 pub mod error;
 pub mod health;
 pub mod user;
 
+pub use account::*;
 pub use error::{ApiError, ApiErrorBody};
 pub use health::{Health, HealthCheck, InstanceInfo};
 pub use user::User;

@@ -23,4 +23,94 @@ pub enum Command {
     Serve,
     /// Apply pending database migrations to DATABASE_URL and exit.
     Migrate,
+    /// Re-encrypt every stored provider key under a new ENCRYPTION_SECRET, all or nothing.
+    ///
+    /// The new secret is NEW_ENCRYPTION_SECRET. When ENCRYPTION_SECRET is not set (the
+    /// secret lives in $DATA_DIR/encryption.secret) and NEW_ENCRYPTION_SECRET is unset, a
+    /// new secret is generated and replaces that file. When ENCRYPTION_SECRET is set, set
+    /// it to the new value before the next start.
+    RotateSecret,
+}
+
+/// What `rotate-secret` did.
+#[derive(Debug)]
+pub struct Rotated {
+    pub keys: usize,
+    /// Where the new secret was written, when it lives in the data directory.
+    pub secret_file: Option<std::path::PathBuf>,
+}
+
+/// `avatar-studio rotate-secret`: see [`Command::RotateSecret`]. `new_secret` is the
+/// value of NEW_ENCRYPTION_SECRET, if set.
+pub async fn rotate_secret(
+    config: &backend::Config,
+    new_secret: Option<String>,
+) -> anyhow::Result<Rotated> {
+    use anyhow::{bail, Context as _};
+    use backend::{
+        config::{SecretSource, MIN_SECRET_LEN, SECRET_FILE},
+        crypto::Cipher,
+        services::provider_keys,
+    };
+    use secrecy::{ExposeSecret, SecretString};
+
+    let file_based = config.encryption_secret_source != SecretSource::Environment;
+    let new_secret = match new_secret
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+    {
+        Some(s) if s.len() < MIN_SECRET_LEN => bail!(
+            "NEW_ENCRYPTION_SECRET must be at least {MIN_SECRET_LEN} characters long; \
+             generate one with `openssl rand -base64 48`"
+        ),
+        Some(s) => SecretString::from(s),
+        None if file_based => backend::config::generate_secret(),
+        None => bail!(
+            "NEW_ENCRYPTION_SECRET is not set: ENCRYPTION_SECRET comes from the environment, \
+             so give the new secret in NEW_ENCRYPTION_SECRET"
+        ),
+    };
+    if new_secret.expose_secret() == config.encryption_secret.expose_secret() {
+        bail!("NEW_ENCRYPTION_SECRET is the current secret: nothing to rotate");
+    }
+
+    // The new secret reaches the disk before any key is encrypted with it, so a crash
+    // after the database commit cannot lose it.
+    let secret_path = config.data_dir.join(SECRET_FILE);
+    let pending_path = config.data_dir.join(format!("{SECRET_FILE}.new"));
+    if file_based {
+        backend::config::write_secret_file(&pending_path, &new_secret)
+            .with_context(|| format!("cannot write {}", pending_path.display()))?;
+    }
+
+    let db = backend::Db::connect_and_migrate(&config.database_url, 1)
+        .await
+        .context("DATABASE_URL")?;
+    let old = Cipher::new(&config.encryption_secret);
+    let new = Cipher::new(&new_secret);
+    let result = provider_keys::reencrypt_all(&db, &old, &new).await;
+    db.close().await;
+    let keys = match result {
+        Ok(keys) => keys,
+        Err(e) => {
+            if file_based {
+                let _ = std::fs::remove_file(&pending_path);
+            }
+            return Err(e.into());
+        }
+    };
+    let secret_file = if file_based {
+        std::fs::rename(&pending_path, &secret_path).with_context(|| {
+            format!(
+                "the keys are re-encrypted, but {} could not replace {}: move it there by hand",
+                pending_path.display(),
+                secret_path.display()
+            )
+        })?;
+        Some(secret_path)
+    } else {
+        None
+    };
+    tracing::info!(keys, "provider keys re-encrypted under the new secret");
+    Ok(Rotated { keys, secret_file })
 }

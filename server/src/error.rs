@@ -1,10 +1,11 @@
 //! The JSON error responses of `/api/v1` (API.md, "Conventions").
 
 use axum::{
-    http::StatusCode,
+    http::{header, HeaderValue, StatusCode},
     response::{IntoResponse, Response},
     Json,
 };
+use backend::services::{retry_after_secs, ServiceError};
 use model::ApiError;
 
 /// An error answer: a status and the documented JSON body.
@@ -12,6 +13,8 @@ use model::ApiError;
 pub struct ApiErrorResponse {
     pub status: StatusCode,
     pub body: ApiError,
+    /// Seconds for `Retry-After` (429).
+    pub retry_after: Option<u64>,
 }
 
 impl ApiErrorResponse {
@@ -19,6 +22,7 @@ impl ApiErrorResponse {
         Self {
             status,
             body: ApiError::new(code, message),
+            retry_after: None,
         }
     }
 
@@ -34,12 +38,51 @@ impl ApiErrorResponse {
                 "Something went wrong on our side. If it keeps happening, quote the reference.",
             )
             .with_reference(reference),
+            retry_after: None,
+        }
+    }
+
+    /// A request body that is not the JSON the endpoint takes.
+    pub fn bad_body(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_body", message)
+    }
+}
+
+impl From<ServiceError> for ApiErrorResponse {
+    fn from(e: ServiceError) -> Self {
+        let status = match &e {
+            ServiceError::Invalid(_) | ServiceError::BadToken { .. } => StatusCode::BAD_REQUEST,
+            ServiceError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+            ServiceError::NotFound => StatusCode::NOT_FOUND,
+            ServiceError::Conflict { .. } => StatusCode::CONFLICT,
+            ServiceError::Refused { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ServiceError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ServiceError::Internal(cause) => return Self::internal(cause),
+        };
+        let retry_after = match &e {
+            ServiceError::RateLimited { retry_after } => Some(retry_after_secs(*retry_after)),
+            _ => None,
+        };
+        let mut body = ApiError::new(e.code(), e.to_string());
+        if let Some(field) = e.field() {
+            body = body.with_field(field);
+        }
+        Self {
+            status,
+            body,
+            retry_after,
         }
     }
 }
 
 impl IntoResponse for ApiErrorResponse {
     fn into_response(self) -> Response {
-        (self.status, Json(self.body)).into_response()
+        let mut response = (self.status, Json(self.body)).into_response();
+        if let Some(secs) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        response
     }
 }

@@ -2,9 +2,11 @@
 //! Leptos `app`. `main.rs` parses the command line; this library builds and runs the
 //! server, so that the tests can start the very same thing on port 0.
 
+pub mod auth;
 pub mod cli;
 pub mod error;
 pub mod routes;
+pub mod session_store;
 pub mod shutdown;
 pub mod state;
 pub mod telemetry;
@@ -43,11 +45,15 @@ pub async fn connect(config: Config) -> anyhow::Result<Backend> {
     let storage = Storage::open(&config.storage_url)?;
     storage.check().await.context("STORAGE_URL")?;
     tracing::info!(kind = storage.kind().as_str(), url = %config.storage_url, "object storage ready");
-    Ok(Backend {
-        config: Arc::new(config),
-        db,
-        storage,
-    })
+    let backend = Backend::new(config, db, storage)?;
+    match backend.mailer.outbox() {
+        Some(dir) => tracing::info!(
+            outbox = %dir.display(),
+            "SMTP_URL is not set: mail goes to the log and the outbox directory"
+        ),
+        None => tracing::info!("mail goes out through SMTP_URL"),
+    }
+    Ok(backend)
 }
 
 /// Leptos' options: where the built site is (`LEPTOS_SITE_ROOT`, default `target/site`,

@@ -43,6 +43,7 @@ fn main() -> ExitCode {
         match cli.command.unwrap_or(Command::Serve) {
             Command::Serve => serve(config).await,
             Command::Migrate => migrate(config).await,
+            Command::RotateSecret => rotate_secret(config).await,
         }
     });
     match result {
@@ -59,6 +60,25 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let server = Server::bind(config).await?;
     shutdown::cancel_on_signal(server.state.shutdown.clone());
     server.run().await
+}
+
+async fn rotate_secret(config: Config) -> anyhow::Result<()> {
+    let new_secret = std::env::var("NEW_ENCRYPTION_SECRET").ok();
+    let rotated = server::cli::rotate_secret(&config, new_secret).await?;
+    let message = match &rotated.secret_file {
+        Some(path) => format!(
+            "{} provider key(s) re-encrypted; the new secret is in {}",
+            rotated.keys,
+            path.display()
+        ),
+        None => format!(
+            "{} provider key(s) re-encrypted; set ENCRYPTION_SECRET to the value of \
+             NEW_ENCRYPTION_SECRET before the next start",
+            rotated.keys
+        ),
+    };
+    std::io::Write::write_all(&mut std::io::stdout(), format!("{message}\n").as_bytes())?;
+    Ok(())
 }
 
 async fn migrate(config: Config) -> anyhow::Result<()> {

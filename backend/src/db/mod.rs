@@ -8,6 +8,10 @@
 //! [`with_pool!`] runs the same sqlx code against whichever pool is configured: the code
 //! is compiled once per driver, so both are type-checked.
 
+pub mod api_tokens;
+pub mod email_tokens;
+pub mod provider_keys;
+pub mod sessions;
 pub mod users;
 
 use std::{str::FromStr, time::Duration};

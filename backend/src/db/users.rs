@@ -125,3 +125,59 @@ pub async fn list(db: &Db, after: Option<&str>, limit: i64) -> Result<Vec<UserRe
     .fetch_all(pool)
     .await)?)
 }
+
+pub async fn set_password_hash(db: &Db, id: &str, password_hash: &str) -> Result<(), DbError> {
+    with_pool!(db, |pool| sqlx::query(
+        "UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1"
+    )
+    .bind(id)
+    .bind(password_hash)
+    .bind(now_ms())
+    .execute(pool)
+    .await
+    .map(|_| ()))?;
+    Ok(())
+}
+
+/// Marks the email address verified (keeps the first verification time).
+pub async fn mark_email_verified(db: &Db, id: &str) -> Result<(), DbError> {
+    let now = now_ms();
+    with_pool!(db, |pool| sqlx::query(
+        "UPDATE users SET email_verified_at = COALESCE(email_verified_at, $2), updated_at = $2 \
+         WHERE id = $1"
+    )
+    .bind(id)
+    .bind(now)
+    .execute(pool)
+    .await
+    .map(|_| ()))?;
+    Ok(())
+}
+
+pub async fn set_display_name(
+    db: &Db,
+    id: &str,
+    display_name: Option<&str>,
+) -> Result<Option<UserRecord>, DbError> {
+    let sql = format!(
+        "UPDATE users SET display_name = $2, updated_at = $3 WHERE id = $1 RETURNING {COLUMNS}"
+    );
+    Ok(with_pool!(db, |pool| sqlx::query_as::<_, UserRecord>(
+        &sql
+    )
+    .bind(id)
+    .bind(display_name)
+    .bind(now_ms())
+    .fetch_optional(pool)
+    .await)?)
+}
+
+/// Deletes the account; every row that belongs to it goes with it (`ON DELETE CASCADE`).
+pub async fn delete(db: &Db, id: &str) -> Result<bool, DbError> {
+    let done = with_pool!(db, |pool| sqlx::query("DELETE FROM users WHERE id = $1")
+        .bind(id)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(done > 0)
+}

@@ -8,7 +8,11 @@ use axum::{
 };
 use utoipa::OpenApi;
 
-use crate::{error::ApiErrorResponse, routes::health, state::AppState};
+use crate::{
+    error::ApiErrorResponse,
+    routes::{account, health},
+    state::AppState,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -16,9 +20,21 @@ use crate::{error::ApiErrorResponse, routes::health, state::AppState};
         title = "Avatar Studio API",
         description = "The public HTTP API of Avatar Studio. Authenticate with the session cookie or `Authorization: Bearer <personal access token>`. Errors are `{\"error\": {\"code\", \"message\", \"field\"?, \"reference\"?}}`.",
     ),
-    paths(health::healthz, health::readyz, health::metrics, openapi_json),
+    paths(
+        health::healthz, health::readyz, health::metrics, openapi_json,
+        account::signup, account::login, account::logout, account::forgot_password,
+        account::reset_password, account::verify_email, account::resend_verification,
+        account::me, account::update_me, account::delete_me, account::change_password,
+        account::list_sessions, account::revoke_session, account::revoke_other_sessions,
+        account::list_tokens, account::create_token, account::revoke_token,
+        account::list_keys, account::put_key, account::delete_key, account::test_key,
+    ),
     components(schemas(model::ApiError, model::ApiErrorBody, model::Health, model::HealthCheck)),
     tags(
+        (name = "accounts", description = "Sign-up, sign-in, email verification, password reset, the account"),
+        (name = "sessions", description = "Signed-in browsers"),
+        (name = "tokens", description = "Personal access tokens for scripts"),
+        (name = "provider keys", description = "Your OpenAI and Gemini keys, encrypted at rest"),
         (name = "operations", description = "Health, readiness and metrics"),
         (name = "meta", description = "This description")
     )
@@ -39,6 +55,7 @@ pub async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/openapi.json", get(openapi_json))
+        .merge(account::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
 }

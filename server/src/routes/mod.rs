@@ -1,5 +1,6 @@
 //! The HTTP surface: operations endpoints, `/api/v1`, static assets and the Leptos app.
 
+pub mod account;
 pub mod api;
 pub mod health;
 
@@ -27,7 +28,16 @@ use tower_http::{
     trace::TraceLayer,
 };
 
-use crate::{error::ApiErrorResponse, state::AppState};
+use tower_sessions::{cookie::SameSite, Expiry, SessionManagerLayer};
+
+use crate::{error::ApiErrorResponse, session_store::DbSessionStore, state::AppState};
+
+/// The session cookie's name; over https it carries the `__Host-` prefix, which browsers
+/// only accept with `Secure`, `Path=/` and no `Domain`.
+pub const SESSION_COOKIE: &str = "avatar_session";
+pub const SESSION_COOKIE_SECURE: &str = "__Host-avatar_session";
+/// Sessions end after this many days without a request.
+pub const SESSION_DAYS: i64 = 30;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -56,12 +66,27 @@ pub fn router(state: AppState) -> Router {
                 .precompressed_gzip(),
         );
 
-    Router::new()
-        .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
-        .route("/metrics", get(health::metrics))
+    // Everything a person or a script reaches through an account: the API, the server
+    // functions and the pages. Sessions and authentication apply here and nowhere else
+    // (operations endpoints and static files never touch the session table).
+    let secure_cookie = state.backend.config.public_url.scheme() == "https";
+    let sessions = SessionManagerLayer::new(DbSessionStore::new(state.backend.db.clone()))
+        .with_name(if secure_cookie {
+            SESSION_COOKIE_SECURE
+        } else {
+            SESSION_COOKIE
+        })
+        .with_secure(secure_cookie)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_path("/")
+        .with_expiry(Expiry::OnInactivity(time::Duration::days(SESSION_DAYS)))
+        // Sliding expiry: every authenticated response renews the cookie; the store
+        // writes the row at most once a minute.
+        .with_always_save(true);
+
+    let app_routes = Router::new()
         .nest("/api/v1", api::router())
-        .nest_service(&format!("/{}", leptos_options.site_pkg_dir), static_files)
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = leptos_options.clone();
             move || app::shell(options.clone())
@@ -70,6 +95,17 @@ pub fn router(state: AppState) -> Router {
             AppState,
             _,
         >(context, app::shell))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::auth::authenticate,
+        ))
+        .layer(sessions);
+
+    app_routes
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/metrics", get(health::metrics))
+        .nest_service(&format!("/{}", leptos_options.site_pkg_dir), static_files)
         .layer(middleware::from_fn(record_metrics))
         .layer(
             ServiceBuilder::new()

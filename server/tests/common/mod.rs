@@ -33,6 +33,8 @@ pub fn base_vars(data_dir: &std::path::Path) -> HashMap<String, String> {
         ("LEPTOS_SITE_ADDR".to_owned(), "127.0.0.1:0".to_owned()),
         ("LOG_FORMAT".to_owned(), "json".to_owned()),
         ("RUST_LOG".to_owned(), "info".to_owned()),
+        // Tests sign in many times from 127.0.0.1; the limit itself has its own test.
+        ("AUTH_RATE_LIMIT_PER_MINUTE".to_owned(), "10000".to_owned()),
     ])
 }
 
@@ -67,6 +69,11 @@ impl TestServer {
             handle,
             db: Some(db),
         }
+    }
+
+    /// The server's database, for checks a client cannot make.
+    pub fn db(&self) -> &backend::Db {
+        &self.db.as_ref().expect("the server is running").db
     }
 
     pub fn url(&self, path: &str) -> String {

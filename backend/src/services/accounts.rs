@@ -1,0 +1,406 @@
+//! Accounts: sign-up, sign-in, email verification, password reset and change, profile,
+//! sessions and deletion. The transports own the session cookie; this module owns the
+//! rules.
+
+use std::time::Duration;
+
+use secrecy::ExposeSecret;
+
+use super::{auth::Principal, ServiceError};
+use crate::{
+    crypto,
+    db::{email_tokens, email_tokens::Purpose, sessions, users, users::UserRecord},
+    domain::{parse_label, Email, FieldError, NewPassword},
+    mail::Mail,
+    now_ms,
+    ratelimit::Action,
+    storage::Storage,
+    Backend,
+};
+
+/// How long a verification link works.
+pub const VERIFY_EMAIL_TTL: Duration = Duration::from_secs(48 * 3600);
+/// How long a password reset link works.
+pub const RESET_PASSWORD_TTL: Duration = Duration::from_secs(3600);
+/// The longest display name.
+pub const MAX_DISPLAY_NAME_CHARS: usize = 80;
+
+/// Where a request came from, for abuse limits.
+#[derive(Debug, Clone, Default)]
+pub struct ClientInfo {
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+fn wrong_credentials() -> ServiceError {
+    ServiceError::Unauthenticated("The email address or the password is not right.".to_owned())
+}
+
+fn limited(
+    action: Action,
+    client: &ClientInfo,
+    account: &str,
+    backend: &Backend,
+) -> Result<(), ServiceError> {
+    backend
+        .auth_limiter
+        .check(action, client.ip.as_deref(), Some(account))
+        .map_err(|retry_after| ServiceError::RateLimited { retry_after })
+}
+
+/// The key an account is limited under, even when the address does not parse.
+fn account_key(raw_email: &str) -> String {
+    raw_email.trim().to_lowercase().chars().take(300).collect()
+}
+
+fn parse_display_name(raw: Option<&str>) -> Result<Option<String>, FieldError> {
+    match raw.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(s) => parse_label("display_name", s, MAX_DISPLAY_NAME_CHARS).map(Some),
+    }
+}
+
+fn email_field(e: crate::domain::EmailError) -> FieldError {
+    FieldError::new("email", e.to_string())
+}
+
+/// Creates an account (and sends the verification mail). The caller signs the person in.
+#[tracing::instrument(skip_all)]
+pub async fn sign_up(
+    backend: &Backend,
+    client: &ClientInfo,
+    email: &str,
+    password: &str,
+    display_name: Option<&str>,
+) -> Result<UserRecord, ServiceError> {
+    limited(Action::SignUp, client, &account_key(email), backend)?;
+    let email = Email::parse(email).map_err(email_field)?;
+    let password = NewPassword::parse(password)?;
+    let display_name = parse_display_name(display_name)?;
+    let password_hash = backend.passwords.hash(&password).await?;
+    let user = users::insert(
+        &backend.db,
+        users::NewUser {
+            email,
+            display_name,
+            password_hash: Some(password_hash),
+            is_admin: false,
+        },
+    )
+    .await
+    .map_err(|e| match e {
+        users::UserRepoError::EmailTaken => ServiceError::Conflict {
+            code: "email_taken",
+            field: Some("email"),
+            message: "An account with this email address already exists. Sign in, or reset \
+                      the password if you forgot it."
+                .to_owned(),
+        },
+        users::UserRepoError::Db(e) => e.into(),
+    })?;
+    tracing::info!(user_id = %user.id, "account created");
+    send_verification(backend, &user).await?;
+    Ok(user)
+}
+
+/// Checks an email address and password. Every attempt counts against the limits, so
+/// guessing is slow whatever the answer.
+#[tracing::instrument(skip_all)]
+pub async fn sign_in(
+    backend: &Backend,
+    client: &ClientInfo,
+    email: &str,
+    password: &str,
+) -> Result<UserRecord, ServiceError> {
+    limited(Action::SignIn, client, &account_key(email), backend)?;
+    let Ok(email) = Email::parse(email) else {
+        // Same work and answer as for an unknown account.
+        backend.passwords.verify(password, None).await?;
+        return Err(wrong_credentials());
+    };
+    let user = users::find_by_email(&backend.db, &email).await?;
+    let hash = user.as_ref().and_then(|u| u.password_hash.as_deref());
+    let ok = backend.passwords.verify(password, hash).await?;
+    match user {
+        Some(user) if ok && user.disabled_at.is_none() => {
+            tracing::info!(user_id = %user.id, "signed in");
+            Ok(user)
+        }
+        _ => Err(wrong_credentials()),
+    }
+}
+
+fn link(backend: &Backend, path: &str, token: &str) -> String {
+    let mut url = backend.config.public_url.clone();
+    url.set_path(path);
+    url.set_query(Some(&format!("token={token}")));
+    url.to_string()
+}
+
+/// Sends a new verification link (earlier ones stop working).
+pub async fn send_verification(backend: &Backend, user: &UserRecord) -> Result<(), ServiceError> {
+    if user.email_verified_at.is_some() {
+        return Ok(());
+    }
+    let token = crypto::random_token("");
+    email_tokens::expire_unused(&backend.db, &user.id, Purpose::VerifyEmail).await?;
+    email_tokens::insert(
+        &backend.db,
+        &user.id,
+        Purpose::VerifyEmail,
+        &crypto::token_hash(token.expose_secret()),
+        now_ms() + millis(VERIFY_EMAIL_TTL),
+    )
+    .await?;
+    let url = link(backend, "/verify-email", token.expose_secret());
+    backend.mailer.send_in_background(Mail {
+        to: user.email.clone(),
+        subject: "Confirm your email address for Avatar Studio".to_owned(),
+        text: format!(
+            "Welcome to Avatar Studio.\r\n\r\nConfirm your email address by opening this \
+             link:\r\n\r\n{url}\r\n\r\nThe link works for 48 hours. If you did not sign up, \
+             you can ignore this message.\r\n"
+        ),
+    });
+    Ok(())
+}
+
+fn millis(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// Uses a single-use token from a mail link, or says exactly why it cannot be used.
+async fn consume_token(
+    backend: &Backend,
+    purpose: Purpose,
+    token: &str,
+) -> Result<String, ServiceError> {
+    let token = token.trim();
+    let invalid = || ServiceError::BadToken {
+        code: "token_invalid",
+        message: "This link is not valid. Open the whole link from the email, or ask for a \
+                  new one."
+            .to_owned(),
+    };
+    if token.is_empty() || token.len() > 200 {
+        return Err(invalid());
+    }
+    let hash = crypto::token_hash(token);
+    if let Some(user_id) = email_tokens::consume(&backend.db, purpose, &hash).await? {
+        return Ok(user_id);
+    }
+    let again = match purpose {
+        Purpose::VerifyEmail => "Sign in and ask for a new verification email in Settings.",
+        Purpose::ResetPassword => "Ask for a new one on the \"Forgot password\" page.",
+    };
+    match email_tokens::find(&backend.db, purpose, &hash).await? {
+        Some(t) if t.used_at.is_some() => Err(ServiceError::BadToken {
+            code: "token_used",
+            message: format!("This link has already been used. {again}"),
+        }),
+        Some(_) => Err(ServiceError::BadToken {
+            code: "token_expired",
+            message: format!("This link has expired. {again}"),
+        }),
+        None => Err(invalid()),
+    }
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn verify_email(backend: &Backend, token: &str) -> Result<(), ServiceError> {
+    let user_id = consume_token(backend, Purpose::VerifyEmail, token).await?;
+    users::mark_email_verified(&backend.db, &user_id).await?;
+    tracing::info!(%user_id, "email address verified");
+    Ok(())
+}
+
+/// Mails a reset link when the account exists; answers the same either way, in the same
+/// time: the lookup and the mail happen on a background task.
+#[tracing::instrument(skip_all)]
+pub async fn forgot_password(
+    backend: &Backend,
+    client: &ClientInfo,
+    email: &str,
+) -> Result<(), ServiceError> {
+    limited(Action::ForgotPassword, client, &account_key(email), backend)?;
+    let email = Email::parse(email).map_err(email_field)?;
+    let backend = backend.clone();
+    tokio::spawn(async move {
+        if let Err(e) = send_reset_link(&backend, &email).await {
+            tracing::error!(error = %e, "could not send a password reset link");
+        }
+    });
+    Ok(())
+}
+
+async fn send_reset_link(backend: &Backend, email: &Email) -> Result<(), ServiceError> {
+    let Some(user) = users::find_by_email(&backend.db, email).await? else {
+        return Ok(());
+    };
+    if user.disabled_at.is_some() {
+        return Ok(());
+    }
+    let token = crypto::random_token("");
+    email_tokens::expire_unused(&backend.db, &user.id, Purpose::ResetPassword).await?;
+    email_tokens::insert(
+        &backend.db,
+        &user.id,
+        Purpose::ResetPassword,
+        &crypto::token_hash(token.expose_secret()),
+        now_ms() + millis(RESET_PASSWORD_TTL),
+    )
+    .await?;
+    let url = link(backend, "/reset-password", token.expose_secret());
+    backend.mailer.send_in_background(Mail {
+        to: user.email.clone(),
+        subject: "Reset your Avatar Studio password".to_owned(),
+        text: format!(
+            "Someone asked to reset the password of your Avatar Studio account.\r\n\r\n\
+             Choose a new password here:\r\n\r\n{url}\r\n\r\nThe link works for one hour and \
+             only once. If it was not you, ignore this message: your password stays as it \
+             is.\r\n"
+        ),
+    });
+    tracing::info!(user_id = %user.id, "password reset link sent");
+    Ok(())
+}
+
+/// Sets a new password from a reset link and ends every session of the account (the
+/// caller's own, if it has one, is kept).
+#[tracing::instrument(skip_all)]
+pub async fn reset_password(
+    backend: &Backend,
+    token: &str,
+    password: &str,
+    keep_session_hash: Option<&str>,
+) -> Result<(), ServiceError> {
+    let password = NewPassword::parse(password)?;
+    let user_id = consume_token(backend, Purpose::ResetPassword, token).await?;
+    let hash = backend.passwords.hash(&password).await?;
+    users::set_password_hash(&backend.db, &user_id, &hash).await?;
+    // Whoever opened the link controls the mailbox.
+    users::mark_email_verified(&backend.db, &user_id).await?;
+    let ended = sessions::delete_all_for_user(&backend.db, &user_id, keep_session_hash).await?;
+    tracing::info!(%user_id, ended_sessions = ended, "password reset");
+    Ok(())
+}
+
+/// Changes the password of a signed-in person and ends their other sessions.
+#[tracing::instrument(skip_all, fields(user_id = %principal.user.id))]
+pub async fn change_password(
+    backend: &Backend,
+    principal: &Principal,
+    current: &str,
+    new: &str,
+) -> Result<(), ServiceError> {
+    confirm_password(backend, principal, current, "current_password").await?;
+    let new = NewPassword::parse(new).map_err(|e| FieldError::new("new_password", e.message))?;
+    let hash = backend.passwords.hash(&new).await?;
+    users::set_password_hash(&backend.db, &principal.user.id, &hash).await?;
+    sessions::delete_all_for_user(&backend.db, &principal.user.id, principal.session_hash())
+        .await?;
+    Ok(())
+}
+
+async fn confirm_password(
+    backend: &Backend,
+    principal: &Principal,
+    password: &str,
+    field: &'static str,
+) -> Result<(), ServiceError> {
+    backend
+        .auth_limiter
+        .check(Action::ConfirmPassword, None, Some(&principal.user.id))
+        .map_err(|retry_after| ServiceError::RateLimited { retry_after })?;
+    let ok = backend
+        .passwords
+        .verify(password, principal.user.password_hash.as_deref())
+        .await?;
+    if ok {
+        Ok(())
+    } else {
+        Err(FieldError::new(field, "That is not your current password.").into())
+    }
+}
+
+pub async fn update_profile(
+    backend: &Backend,
+    principal: &Principal,
+    display_name: Option<&str>,
+) -> Result<UserRecord, ServiceError> {
+    let display_name = parse_display_name(display_name)?;
+    users::set_display_name(&backend.db, &principal.user.id, display_name.as_deref())
+        .await?
+        .ok_or(ServiceError::NotFound)
+}
+
+/// The person's signed-in browsers, the current one marked.
+pub async fn list_sessions(
+    backend: &Backend,
+    principal: &Principal,
+) -> Result<Vec<model::SessionInfo>, ServiceError> {
+    let rows = sessions::list_for_user(&backend.db, &principal.user.id).await?;
+    Ok(rows
+        .into_iter()
+        .map(|s| model::SessionInfo {
+            current: principal.session_hash() == Some(s.token_hash.as_str()),
+            id: s.id,
+            created_at: to_time(s.created_at),
+            last_seen_at: to_time(s.last_seen_at),
+            user_agent: s.user_agent,
+        })
+        .collect())
+}
+
+pub async fn revoke_session(
+    backend: &Backend,
+    principal: &Principal,
+    session_id: &str,
+) -> Result<(), ServiceError> {
+    if sessions::delete_for_user(&backend.db, &principal.user.id, session_id).await? {
+        tracing::info!(user_id = %principal.user.id, %session_id, "session revoked");
+        Ok(())
+    } else {
+        Err(ServiceError::NotFound)
+    }
+}
+
+/// "Sign out everywhere else": ends every session but the caller's.
+pub async fn revoke_other_sessions(
+    backend: &Backend,
+    principal: &Principal,
+) -> Result<u64, ServiceError> {
+    Ok(
+        sessions::delete_all_for_user(&backend.db, &principal.user.id, principal.session_hash())
+            .await?,
+    )
+}
+
+/// Deletes the account with every row and stored object of it. The password confirms it.
+#[tracing::instrument(skip_all, fields(user_id = %principal.user.id))]
+pub async fn delete_account(
+    backend: &Backend,
+    principal: &Principal,
+    password: &str,
+) -> Result<(), ServiceError> {
+    confirm_password(backend, principal, password, "password").await?;
+    let user_id = &principal.user.id;
+    // Rows first: once they are gone nothing refers to the objects, and an object that
+    // cannot be deleted now is an orphan that the cleanup job removes later.
+    users::delete(&backend.db, user_id).await?;
+    let mut objects = 0;
+    for prefix in Storage::user_prefixes(user_id) {
+        match backend.storage.delete_prefix(&prefix).await {
+            Ok(n) => objects += n,
+            Err(e) => {
+                tracing::error!(error = %e, %prefix, "could not delete a deleted account's objects")
+            }
+        }
+    }
+    tracing::info!(objects, "account deleted");
+    Ok(())
+}
+
+pub fn to_time(ms: i64) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default()
+}

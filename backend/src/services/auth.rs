@@ -1,0 +1,83 @@
+//! Who is calling: a signed-in browser (session) or a script (personal access token).
+//! The transports find the credential; this module checks it against the database.
+
+use super::ServiceError;
+use crate::{
+    crypto,
+    db::{api_tokens, sessions, users, users::UserRecord},
+    Backend,
+};
+
+/// How the caller proved who they are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Credential {
+    /// The session cookie; `token_hash` identifies the session row.
+    Session { token_hash: String },
+    /// A personal access token (`Authorization: Bearer`), by its id.
+    Token { id: String },
+}
+
+/// The authenticated caller of a request.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub user: UserRecord,
+    pub credential: Credential,
+}
+
+impl Principal {
+    pub fn user_id(&self) -> &str {
+        &self.user.id
+    }
+
+    /// The session hash, when the caller is a browser session.
+    pub fn session_hash(&self) -> Option<&str> {
+        match &self.credential {
+            Credential::Session { token_hash } => Some(token_hash),
+            Credential::Token { .. } => None,
+        }
+    }
+}
+
+/// The prefix of every personal access token, so that leaked tokens are recognisable (and
+/// secret scanners can find them).
+pub const TOKEN_PREFIX: &str = "avs_";
+
+/// The account behind a live session: `None` when the account is gone or disabled.
+pub async fn session_user(
+    backend: &Backend,
+    user_id: &str,
+) -> Result<Option<UserRecord>, ServiceError> {
+    Ok(users::find_by_id(&backend.db, user_id)
+        .await?
+        .filter(|u| u.disabled_at.is_none()))
+}
+
+/// Checks a bearer token; `Unauthenticated` when it is unknown, expired or revoked.
+pub async fn authenticate_token(backend: &Backend, token: &str) -> Result<Principal, ServiceError> {
+    let refused = || {
+        ServiceError::Unauthenticated(
+            "This access token is not valid: it is wrong, expired or revoked.".to_owned(),
+        )
+    };
+    if !token.starts_with(TOKEN_PREFIX) || token.len() > 200 {
+        return Err(refused());
+    }
+    let Some(record) = api_tokens::find_live(&backend.db, &crypto::token_hash(token)).await? else {
+        return Err(refused());
+    };
+    let Some(user) = session_user(backend, &record.user_id).await? else {
+        return Err(refused());
+    };
+    api_tokens::touch(&backend.db, &record.id).await?;
+    Ok(Principal {
+        user,
+        credential: Credential::Token { id: record.id },
+    })
+}
+
+/// Whether a session row still exists and is live (for callers that hold a cookie value).
+pub async fn session_is_live(backend: &Backend, token_hash: &str) -> Result<bool, ServiceError> {
+    Ok(sessions::find_live(&backend.db, token_hash)
+        .await?
+        .is_some())
+}

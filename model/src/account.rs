@@ -1,0 +1,302 @@
+//! Accounts, sessions, access tokens and provider keys (API.md, "Accounts" and "Provider
+//! keys"). Types that carry a password, a token or an API key print it as `***`.
+
+use std::{fmt, str::FromStr};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Prints `***` for a secret field in `Debug` output.
+struct Redacted;
+
+impl fmt::Debug for Redacted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SignupRequest {
+    pub email: String,
+    /// At least 10 characters.
+    pub password: String,
+    #[serde(default)]
+    pub display_name: Option<String>,
+}
+
+impl fmt::Debug for SignupRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SignupRequest")
+            .field("email", &self.email)
+            .field("password", &Redacted)
+            .field("display_name", &self.display_name)
+            .finish()
+    }
+}
+
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LoginRequest {
+    pub email: String,
+    pub password: String,
+}
+
+impl fmt::Debug for LoginRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LoginRequest")
+            .field("email", &self.email)
+            .field("password", &Redacted)
+            .finish()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ForgotPasswordRequest {
+    pub email: String,
+}
+
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ResetPasswordRequest {
+    /// The token from the link in the reset email.
+    pub token: String,
+    pub password: String,
+}
+
+impl fmt::Debug for ResetPasswordRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ResetPasswordRequest")
+            .field("token", &Redacted)
+            .field("password", &Redacted)
+            .finish()
+    }
+}
+
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct VerifyEmailRequest {
+    /// The token from the link in the verification email.
+    pub token: String,
+}
+
+impl fmt::Debug for VerifyEmailRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("VerifyEmailRequest")
+            .field("token", &Redacted)
+            .finish()
+    }
+}
+
+/// `DELETE /api/v1/me`: the password confirms it.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DeleteAccountRequest {
+    pub password: String,
+}
+
+impl fmt::Debug for DeleteAccountRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DeleteAccountRequest")
+            .field("password", &Redacted)
+            .finish()
+    }
+}
+
+/// `PATCH /api/v1/me`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UpdateProfileRequest {
+    /// Empty or absent clears it.
+    #[serde(default)]
+    pub display_name: Option<String>,
+}
+
+/// `POST /api/v1/me/password`: every other session ends.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ChangePasswordRequest {
+    pub current_password: String,
+    pub new_password: String,
+}
+
+impl fmt::Debug for ChangePasswordRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ChangePasswordRequest")
+            .field("current_password", &Redacted)
+            .field("new_password", &Redacted)
+            .finish()
+    }
+}
+
+/// One signed-in browser (`GET /api/v1/sessions`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SessionInfo {
+    pub id: String,
+    pub created_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+    pub user_agent: Option<String>,
+    /// The session that made this request.
+    pub current: bool,
+}
+
+/// A personal access token, without the token (`GET /api/v1/tokens`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TokenInfo {
+    pub id: String,
+    pub name: String,
+    /// The first characters of the token, to tell tokens apart.
+    pub prefix: String,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CreateTokenRequest {
+    pub name: String,
+    /// 1 to 3650; absent: the token does not expire.
+    #[serde(default)]
+    pub expires_in_days: Option<u32>,
+}
+
+/// `POST /api/v1/tokens`: the only time the token itself is shown.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CreatedToken {
+    #[serde(flatten)]
+    pub info: TokenInfo,
+    /// Use as `Authorization: Bearer <token>`. Shown once; store it now.
+    pub token: String,
+}
+
+impl fmt::Debug for CreatedToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreatedToken")
+            .field("info", &self.info)
+            .field("token", &Redacted)
+            .finish()
+    }
+}
+
+/// The providers that take a personal API key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum KeyProvider {
+    Openai,
+    Gemini,
+}
+
+impl KeyProvider {
+    pub const ALL: [Self; 2] = [Self::Openai, Self::Gemini];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Openai => "openai",
+            Self::Gemini => "gemini",
+        }
+    }
+
+    /// The name people know it by.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Openai => "OpenAI",
+            Self::Gemini => "Google Gemini",
+        }
+    }
+}
+
+impl fmt::Display for KeyProvider {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for KeyProvider {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "openai" => Ok(Self::Openai),
+            "gemini" => Ok(Self::Gemini),
+            other => Err(format!(
+                "'{}' is not a provider that takes a key: use openai or gemini",
+                other.chars().take(40).collect::<String>()
+            )),
+        }
+    }
+}
+
+/// A stored provider key, as far as anyone may see it (`GET /api/v1/provider-keys`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ProviderKeyInfo {
+    pub provider: KeyProvider,
+    /// The last four characters of the key: all that is ever shown of it.
+    pub last4: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PutProviderKeyRequest {
+    pub api_key: String,
+}
+
+impl fmt::Debug for PutProviderKeyRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PutProviderKeyRequest")
+            .field("api_key", &Redacted)
+            .finish()
+    }
+}
+
+/// `POST /api/v1/provider-keys/{provider}/test` when the provider accepted the key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct KeyTestResult {
+    pub ok: bool,
+}
+
+/// `{"items": [...], "next_cursor": null | "..."}` (API.md, "Lists").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_never_in_debug_output() {
+        let req = SignupRequest {
+            email: "ann@example.com".into(),
+            password: "hunter2hunter2".into(),
+            display_name: None,
+        };
+        assert!(!format!("{req:?}").contains("hunter2"));
+        let key = PutProviderKeyRequest {
+            api_key: "sk-secret-value".into(),
+        };
+        assert!(!format!("{key:?}").contains("sk-secret"));
+    }
+
+    #[test]
+    fn providers_parse_and_serialise_lowercase() {
+        assert_eq!("gemini".parse::<KeyProvider>(), Ok(KeyProvider::Gemini));
+        assert!("builtin".parse::<KeyProvider>().is_err());
+        assert_eq!(
+            serde_json::to_value(KeyProvider::Openai).unwrap(),
+            serde_json::json!("openai")
+        );
+    }
+}
