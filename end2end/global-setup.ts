@@ -26,6 +26,8 @@ export default async function globalSetup() {
       LOG_FORMAT: "json",
       RUST_LOG: "warn,server=info",
       BUILTIN_DELAY_MS: "200",
+      // Every test signs up from 127.0.0.1; the limit has its own server test.
+      AUTH_RATE_LIMIT_PER_MINUTE: "10000",
     },
     stdio: ["ignore", "pipe", "inherit"],
   });
@@ -46,6 +48,8 @@ export default async function globalSetup() {
     });
   });
   process.env.E2E_BASE_URL = baseUrl;
+  // Mail goes to $DATA_DIR/outbox (no SMTP_URL): the tests read the links from there.
+  process.env.E2E_DATA_DIR = dataDir;
 
   return async () => {
     server.kill("SIGTERM");

@@ -18,12 +18,23 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
     rustup target add wasm32-unknown-unknown
 fi
 
+# Build tools are compiled once per machine. Their release profiles ask for fat LTO, one
+# codegen unit and full optimisation, which on a two-core machine takes over 20 minutes
+# for cargo-leptos alone; light optimisation is plenty for a build orchestrator and takes
+# a fraction of that. The tools build in cargo's own temporary directory, not in the
+# project's target directory.
+install_tool() {
+    env -u CARGO_TARGET_DIR \
+        CARGO_PROFILE_RELEASE_LTO=false \
+        CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+        CARGO_PROFILE_RELEASE_OPT_LEVEL=1 \
+        CARGO_PROFILE_RELEASE_DEBUG=false \
+        cargo install "$@"
+}
+
 if ! cargo leptos --version 2>/dev/null | grep -q "$CARGO_LEPTOS_VERSION"; then
     log "installing cargo-leptos $CARGO_LEPTOS_VERSION (several minutes, once)"
-    # Its release profile asks for fat LTO and one codegen unit, which triples the build
-    # time on a small machine for no benefit to us: build it the ordinary way.
-    CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
-        cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked
+    install_tool cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked
 fi
 
 # Cargo.lock may not exist yet in a brand-new checkout: resolve it first.
@@ -33,7 +44,7 @@ wb_version="$(wasm_bindgen_version)"
 if ! wasm-bindgen --version 2>/dev/null | grep -q " $wb_version\$"; then
     log "installing wasm-bindgen-cli $wb_version (matches Cargo.lock)"
     # Without --locked: the CLI's own lock file names a crate version the registry lacks.
-    cargo install wasm-bindgen-cli --version "$wb_version" --force
+    install_tool wasm-bindgen-cli --version "$wb_version" --force
 fi
 
 command -v npm >/dev/null || {

@@ -15,10 +15,16 @@ pub enum AppError {
         field: Option<String>,
         message: String,
     },
-    #[error("Please sign in to continue.")]
-    Unauthorized,
+    /// Not signed in, or the credentials are wrong.
+    #[error("{message}")]
+    Unauthorized { message: String },
     #[error("That does not exist, or it is not yours.")]
     NotFound,
+    /// Well-formed but refused (a provider rejected a key, too many tokens, …).
+    #[error("{message}")]
+    Refused { code: String, message: String },
+    #[error("Too many attempts. Try again in {retry_after_secs} seconds.")]
+    RateLimited { retry_after_secs: u64 },
     #[error(
         "Something went wrong on our side. If it keeps happening, quote reference {reference}."
     )]
@@ -29,10 +35,49 @@ pub enum AppError {
     Transport(String),
 }
 
+impl AppError {
+    pub fn sign_in_required() -> Self {
+        Self::Unauthorized {
+            message: "Please sign in to continue.".to_owned(),
+        }
+    }
+
+    /// The message for one form field, when this error is about it.
+    pub fn for_field(&self, field: &str) -> Option<String> {
+        match self {
+            Self::Validation {
+                field: Some(f),
+                message,
+            } if f == field => Some(message.clone()),
+            _ => None,
+        }
+    }
+
+    /// The message for the form as a whole: every error that is not about one field.
+    pub fn general(&self) -> Option<String> {
+        match self {
+            Self::Validation { field: Some(_), .. } => None,
+            other => Some(other.to_string()),
+        }
+    }
+}
+
 impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
-        Self::Transport(value.to_string())
+        match value {
+            // A form posted with a missing or malformed field.
+            ServerFnErrorErr::Args(message) => Self::Validation {
+                field: None,
+                message: format!("The form was incomplete: {message}"),
+            },
+            other => Self::Transport(other.to_string()),
+        }
     }
+}
+
+/// The error of a server function's result, if any: for forms that show errors.
+pub fn error_of<T>(result: Option<Result<T, AppError>>) -> Option<AppError> {
+    result.and_then(Result::err)
 }

@@ -6,6 +6,8 @@ pub mod components;
 pub mod error;
 pub mod pages;
 #[cfg(feature = "ssr")]
+pub mod session;
+#[cfg(feature = "ssr")]
 mod ssr;
 
 use leptos::prelude::*;
@@ -17,10 +19,49 @@ use leptos_router::{
 
 pub use error::AppError;
 
+/// A path on this site to go to after signing in. Only local paths are accepted
+/// (`/settings`, not `//evil.example` or `https://…`), so a crafted link cannot send
+/// people elsewhere; anything else goes to the Studio.
+pub fn safe_next(next: Option<&str>) -> String {
+    match next.map(str::trim) {
+        Some(p)
+            if p.starts_with('/')
+                && !p.starts_with("//")
+                && !p.contains('\\')
+                && !p.chars().any(char::is_control) =>
+        {
+            p.to_owned()
+        }
+        _ => "/studio".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn only_local_paths_are_followed_after_sign_in() {
+        assert_eq!(
+            super::safe_next(Some("/settings?tab=keys")),
+            "/settings?tab=keys"
+        );
+        for bad in [
+            "//evil.example",
+            "https://evil.example",
+            "/\\evil.example",
+            "evil",
+            "",
+        ] {
+            assert_eq!(super::safe_next(Some(bad)), "/studio", "{bad}");
+        }
+        assert_eq!(super::safe_next(None), "/studio");
+    }
+}
+
 use crate::{
     components::{Footer, Header},
     pages::{
-        CharactersPage, CollectionsPage, GalleryPage, HomePage, NotFound, SettingsPage, StudioPage,
+        CharactersPage, CollectionsPage, ForgotPasswordPage, GalleryPage, HomePage, NotFound,
+        ResetPasswordPage, SettingsPage, SignInPage, SignUpPage, StudioPage, VerifyEmailPage,
     },
 };
 
@@ -83,6 +124,11 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("gallery") view=GalleryPage />
                     <Route path=StaticSegment("collections") view=CollectionsPage />
                     <Route path=StaticSegment("settings") view=SettingsPage />
+                    <Route path=StaticSegment("login") view=SignInPage />
+                    <Route path=StaticSegment("signup") view=SignUpPage />
+                    <Route path=StaticSegment("forgot-password") view=ForgotPasswordPage />
+                    <Route path=StaticSegment("reset-password") view=ResetPasswordPage />
+                    <Route path=StaticSegment("verify-email") view=VerifyEmailPage />
                 </Routes>
             </main>
             <Footer />

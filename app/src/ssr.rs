@@ -1,5 +1,8 @@
-//! Server-only helpers for the server functions and pages.
+//! Server-only helpers for the server functions and pages: the caller (put in the
+//! request's extensions by the server's authentication middleware), the session, and the
+//! mapping of service errors to [`AppError`].
 
+use backend::services::{accounts::ClientInfo, auth::Principal, retry_after_secs, ServiceError};
 use leptos::prelude::*;
 
 use crate::AppError;
@@ -7,6 +10,34 @@ use crate::AppError;
 /// The backend services, provided as context by the server for every request.
 pub fn backend() -> Result<backend::Backend, AppError> {
     use_context::<backend::Backend>().ok_or_else(|| internal("backend context missing"))
+}
+
+fn parts() -> Option<http::request::Parts> {
+    use_context::<http::request::Parts>()
+}
+
+/// The signed-in caller, if any.
+pub fn principal() -> Option<Principal> {
+    parts()?.extensions.get::<Principal>().cloned()
+}
+
+/// The signed-in caller, or the error that asks to sign in.
+pub fn require_principal() -> Result<Principal, AppError> {
+    principal().ok_or_else(AppError::sign_in_required)
+}
+
+/// Where the request came from (for abuse limits and the sessions list).
+pub fn client() -> ClientInfo {
+    parts()
+        .and_then(|p| p.extensions.get::<ClientInfo>().cloned())
+        .unwrap_or_default()
+}
+
+/// The browser's session (the session layer saves it after the response).
+pub fn session() -> Result<tower_sessions::Session, AppError> {
+    parts()
+        .and_then(|p| p.extensions.get::<tower_sessions::Session>().cloned())
+        .ok_or_else(|| internal("session layer missing"))
 }
 
 /// Logs the cause of an internal failure with a fresh reference id, and returns the
@@ -17,9 +48,80 @@ pub fn internal(cause: impl std::fmt::Display) -> AppError {
     AppError::Internal { reference }
 }
 
+/// The UI's view of a service error; sets the status (and `Retry-After`) of the response.
+pub fn service_error(e: ServiceError) -> AppError {
+    let status = match &e {
+        ServiceError::Invalid(_) | ServiceError::BadToken { .. } => http::StatusCode::BAD_REQUEST,
+        ServiceError::Unauthenticated(_) => http::StatusCode::UNAUTHORIZED,
+        ServiceError::NotFound => http::StatusCode::NOT_FOUND,
+        ServiceError::Conflict { .. } => http::StatusCode::CONFLICT,
+        ServiceError::Refused { .. } => http::StatusCode::UNPROCESSABLE_ENTITY,
+        ServiceError::RateLimited { .. } => http::StatusCode::TOO_MANY_REQUESTS,
+        ServiceError::Internal(_) => http::StatusCode::INTERNAL_SERVER_ERROR,
+    };
+    // A form posted without JavaScript is answered with a redirect back to the form,
+    // carrying the error; a status here would turn that redirect into an error page.
+    if !is_plain_form_post() {
+        set_status(status);
+    }
+    match e {
+        ServiceError::Invalid(f) => AppError::Validation {
+            field: Some(f.field.to_owned()),
+            message: f.message,
+        },
+        ServiceError::BadToken { message, .. } => AppError::Validation {
+            field: Some("token".to_owned()),
+            message,
+        },
+        ServiceError::Conflict {
+            field: Some(field),
+            message,
+            ..
+        } => AppError::Validation {
+            field: Some(field.to_owned()),
+            message,
+        },
+        ServiceError::Conflict { code, message, .. } | ServiceError::Refused { code, message } => {
+            AppError::Refused {
+                code: code.to_owned(),
+                message,
+            }
+        }
+        ServiceError::Unauthenticated(message) => AppError::Unauthorized { message },
+        ServiceError::NotFound => AppError::NotFound,
+        ServiceError::RateLimited { retry_after } => {
+            let secs = retry_after_secs(retry_after);
+            if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+                if let Ok(v) = http::HeaderValue::from_str(&secs.to_string()) {
+                    response.insert_header(http::header::RETRY_AFTER, v);
+                }
+            }
+            AppError::RateLimited {
+                retry_after_secs: secs,
+            }
+        }
+        ServiceError::Internal(cause) => internal(cause),
+    }
+}
+
+fn is_plain_form_post() -> bool {
+    parts().is_some_and(|p| {
+        p.headers
+            .get(http::header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("text/html"))
+    })
+}
+
 /// Sets the HTTP status of the server-rendered response.
 pub fn set_status(status: http::StatusCode) {
     if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
         response.set_status(status);
     }
+}
+
+/// A path on this site to return to after signing in: only local paths are accepted, so
+/// that a crafted link cannot send people elsewhere.
+pub fn safe_next(next: Option<&str>) -> String {
+    crate::safe_next(next)
 }

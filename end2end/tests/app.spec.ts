@@ -13,6 +13,17 @@ async function hydrated(page: Page) {
   await expect(page.locator("html")).toHaveAttribute("data-hydrated", "true");
 }
 
+// The sections are private: each test that visits them signs up a fresh account first.
+async function signUp(page: Page, baseURL: string | undefined) {
+  const email = `e2e-${Date.now()}-${Math.random().toString(36).slice(2)}@example.com`;
+  const res = await page.request.post("/api/v1/auth/signup", {
+    data: { email, password: "correct horse battery" },
+    headers: { Origin: baseURL! },
+  });
+  expect(res.status()).toBe(201);
+  return email;
+}
+
 test("the home page is rendered on the server, before any script runs", async ({ request, browser, baseURL }) => {
   const res = await request.get("/");
   expect(res.status()).toBe(200);
@@ -60,7 +71,8 @@ test("hydration makes the home page interactive", async ({ page }) => {
   );
 });
 
-test("the navigation reaches every section without a full reload", async ({ page, isMobile }) => {
+test("the navigation reaches every section without a full reload", async ({ page, isMobile, baseURL }) => {
+  await signUp(page, baseURL);
   await page.goto("/");
   await hydrated(page);
   await page.evaluate(() => ((window as unknown as { marker: number }).marker = 42));
@@ -91,7 +103,8 @@ test("an unknown address shows the 404 page", async ({ page }) => {
   await expect(page.getByRole("heading", { level: 1 })).toHaveText("Avatar Studio");
 });
 
-test("no page logs a console error or throws", async ({ page }) => {
+test("no page logs a console error or throws", async ({ page, baseURL }) => {
+  await signUp(page, baseURL);
   const problems: string[] = [];
   page.on("console", (msg) => {
     if (msg.type() === "error" || msg.type() === "warning") {
@@ -113,7 +126,16 @@ test("no page logs a console error or throws", async ({ page }) => {
   expect(problems).toEqual([]);
 });
 
-test("every page fits the screen without sideways scrolling", async ({ page }) => {
+test("every page fits the screen without sideways scrolling", async ({ page, baseURL }) => {
+  await signUp(page, baseURL);
+  for (const path of ["/login", "/signup", "/forgot-password"]) {
+    await page.goto(path);
+    const { scrollWidth, clientWidth } = await page.evaluate(() => ({
+      scrollWidth: document.documentElement.scrollWidth,
+      clientWidth: document.documentElement.clientWidth,
+    }));
+    expect(scrollWidth, `${path} overflows`).toBeLessThanOrEqual(clientWidth);
+  }
   for (const path of ALL_PAGES) {
     await page.goto(path);
     const { scrollWidth, clientWidth } = await page.evaluate(() => ({
@@ -140,7 +162,8 @@ test("the theme follows the system setting", async ({ browser, baseURL }) => {
   expect(dark).toBe("rgb(18, 17, 26)");
 });
 
-test("the keyboard reaches the skip link and the navigation", async ({ page }) => {
+test("the keyboard reaches the skip link and the navigation", async ({ page, baseURL }) => {
+  await signUp(page, baseURL);
   await page.goto("/gallery");
   await hydrated(page);
   await page.keyboard.press("Tab");

@@ -11,3 +11,5 @@ pub async fn get_instance_info() -> Result<InstanceInfo, AppError> {
     let backend = crate::ssr::backend()?;
     Ok(backend::services::instance::info(&backend.config))
 }
+
+pub mod account;

@@ -1,5 +1,7 @@
 use leptos::prelude::*;
-use leptos_router::components::A;
+use leptos_router::{components::A, hooks::use_location};
+
+use crate::api::account::{current_user, SignOut};
 
 /// The navigation entries of the header, in order.
 pub const NAV: [(&str, &str); 5] = [
@@ -36,8 +38,46 @@ pub fn Header() -> impl IntoView {
                             .collect_view()}
                     </ul>
                 </nav>
+                <AccountMenu />
             </div>
         </header>
+    }
+}
+
+/// Who is signed in, with the way out; or the ways in. Re-read on every navigation, so
+/// it follows sign-in and sign-out.
+#[component]
+fn AccountMenu() -> impl IntoView {
+    let location = use_location();
+    let user = Resource::new(move || location.pathname.get(), |_| current_user());
+    let sign_out = ServerAction::<SignOut>::new();
+    view! {
+        <div class="account-menu">
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match user.await {
+                        Ok(Some(u)) => {
+                            let name = u.display_name.clone().unwrap_or_else(|| u.email.clone());
+                            view! {
+                                <span class="account-menu__who" title=u.email.clone()>
+                                    <span class="visually-hidden">"Signed in as "</span>
+                                    {name}
+                                </span>
+                                <ActionForm action=sign_out attr:class="form form--inline">
+                                    <button type="submit" class="button button--small">"Sign out"</button>
+                                </ActionForm>
+                            }
+                            .into_any()
+                        }
+                        _ => view! {
+                            <A href="/login" attr:class="button button--small">"Sign in"</A>
+                            <A href="/signup" attr:class="button button--small button--primary">"Sign up"</A>
+                        }
+                        .into_any(),
+                    }
+                })}
+            </Transition>
+        </div>
     }
 }
 

@@ -1,5 +1,7 @@
-//! Pieces of the layout shared by every page.
+//! Pieces of the layout and forms shared by every page.
 
+mod form;
 mod layout;
 
+pub use form::{field_error, form_error, succeeded, Field, FormError, Notice};
 pub use layout::{Footer, Header, PageHeader};

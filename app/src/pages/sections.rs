@@ -29,8 +29,8 @@ pub fn StudioPage() -> impl IntoView {
             lead="Describe an avatar, pick a generator and watch each job go from queued to finished."
         />
         <EmptyState
-            message="Generation needs an account, and accounts are not switched on in this build yet."
-            action=("/", "Back to the home page")
+            message="Generation is not switched on in this build yet: add your provider keys in Settings meanwhile."
+            action=("/settings", "Go to Settings")
         />
     }
 }
@@ -65,17 +65,5 @@ pub fn CollectionsPage() -> impl IntoView {
         <Title text="Collections" />
         <PageHeader title="Collections" lead="Group images into collections, each with a cover." />
         <EmptyState message="No collections yet." />
-    }
-}
-
-#[component]
-pub fn SettingsPage() -> impl IntoView {
-    view! {
-        <Title text="Settings" />
-        <PageHeader
-            title="Settings"
-            lead="Your profile, your OpenAI and Gemini keys, access tokens for scripts, and your sessions."
-        />
-        <EmptyState message="Settings become available once you can sign in." />
     }
 }

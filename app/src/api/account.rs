@@ -1,0 +1,254 @@
+//! Server functions for accounts and Settings: each gets the caller, calls one `backend`
+//! service and maps the error. Forms post to them directly before the page is hydrated
+//! (progressive enhancement); on success they redirect where a person expects to go.
+
+use leptos::prelude::*;
+use model::{KeyProvider, ProviderKeyInfo, SessionInfo, TokenInfo, User};
+
+use crate::AppError;
+
+#[cfg(feature = "ssr")]
+use {
+    crate::ssr::{backend, client, require_principal, safe_next, service_error, session},
+    backend::services::{accounts, provider_keys, tokens},
+};
+
+/// The signed-in account, if any (the header shows it).
+#[server(endpoint = "current_user")]
+pub async fn current_user() -> Result<Option<User>, AppError> {
+    Ok(crate::ssr::principal().map(|p| p.user.to_model()))
+}
+
+#[server(endpoint = "sign_up")]
+pub async fn sign_up(
+    email: String,
+    password: String,
+    display_name: Option<String>,
+    next: Option<String>,
+) -> Result<(), AppError> {
+    let backend = backend()?;
+    let client = client();
+    let user = accounts::sign_up(
+        &backend,
+        &client,
+        &email,
+        &password,
+        display_name.as_deref(),
+    )
+    .await
+    .map_err(service_error)?;
+    crate::session::establish(&session()?, &user.id, client.user_agent.as_deref())
+        .await
+        .map_err(crate::ssr::internal)?;
+    leptos_axum::redirect(&safe_next(next.as_deref()));
+    Ok(())
+}
+
+#[server(endpoint = "sign_in")]
+pub async fn sign_in(
+    email: String,
+    password: String,
+    next: Option<String>,
+) -> Result<(), AppError> {
+    let backend = backend()?;
+    let client = client();
+    let user = accounts::sign_in(&backend, &client, &email, &password)
+        .await
+        .map_err(service_error)?;
+    crate::session::establish(&session()?, &user.id, client.user_agent.as_deref())
+        .await
+        .map_err(crate::ssr::internal)?;
+    leptos_axum::redirect(&safe_next(next.as_deref()));
+    Ok(())
+}
+
+#[server(endpoint = "sign_out")]
+pub async fn sign_out() -> Result<(), AppError> {
+    crate::session::end(&session()?)
+        .await
+        .map_err(crate::ssr::internal)?;
+    leptos_axum::redirect("/");
+    Ok(())
+}
+
+#[server(endpoint = "forgot_password")]
+pub async fn forgot_password(email: String) -> Result<(), AppError> {
+    let backend = backend()?;
+    accounts::forgot_password(&backend, &client(), &email)
+        .await
+        .map_err(service_error)?;
+    leptos_axum::redirect("/forgot-password?sent=1");
+    Ok(())
+}
+
+#[server(endpoint = "reset_password")]
+pub async fn reset_password(token: String, password: String) -> Result<(), AppError> {
+    let backend = backend()?;
+    let keep = crate::ssr::principal().and_then(|p| p.session_hash().map(str::to_owned));
+    accounts::reset_password(&backend, &token, &password, keep.as_deref())
+        .await
+        .map_err(service_error)?;
+    leptos_axum::redirect("/login?reset=1");
+    Ok(())
+}
+
+#[server(endpoint = "verify_email")]
+pub async fn verify_email(token: String) -> Result<(), AppError> {
+    let backend = backend()?;
+    accounts::verify_email(&backend, &token)
+        .await
+        .map_err(service_error)?;
+    leptos_axum::redirect("/verify-email?done=1");
+    Ok(())
+}
+
+#[server(endpoint = "resend_verification")]
+pub async fn resend_verification() -> Result<(), AppError> {
+    let backend = backend()?;
+    let principal = require_principal()?;
+    accounts::send_verification(&backend, &principal.user)
+        .await
+        .map_err(service_error)
+}
+
+#[server(endpoint = "update_profile")]
+pub async fn update_profile(display_name: Option<String>) -> Result<User, AppError> {
+    let backend = backend()?;
+    let principal = require_principal()?;
+    accounts::update_profile(&backend, &principal, display_name.as_deref())
+        .await
+        .map(|u| u.to_model())
+        .map_err(service_error)
+}
+
+#[server(endpoint = "change_password")]
+pub async fn change_password(
+    current_password: String,
+    new_password: String,
+) -> Result<(), AppError> {
+    let backend = backend()?;
+    let principal = require_principal()?;
+    accounts::change_password(&backend, &principal, &current_password, &new_password)
+        .await
+        .map_err(service_error)
+}
+
+#[server(endpoint = "list_sessions")]
+pub async fn list_sessions() -> Result<Vec<SessionInfo>, AppError> {
+    let backend = backend()?;
+    let principal = require_principal()?;
+    accounts::list_sessions(&backend, &principal)
+        .await
+        .map_err(service_error)
+}
+
+#[server(endpoint = "revoke_session")]
+pub async fn revoke_session(id: String) -> Result<(), AppError> {
+    let backend = backend()?;
+    let principal = require_principal()?;
+    accounts::revoke_session(&backend, &principal, &id)
+        .await
+        .map_err(service_error)
+}
+
+#[server(endpoint = "revoke_other_sessions")]
+pub async fn revoke_other_sessions() -> Result<u64, AppError> {
+    let backend = backend()?;
+    let principal = require_principal()?;
+    accounts::revoke_other_sessions(&backend, &principal)
+        .await
+        .map_err(service_error)
+}
+
+#[server(endpoint = "list_tokens")]
+pub async fn list_tokens() -> Result<Vec<TokenInfo>, AppError> {
+    let backend = backend()?;
+    let principal = require_principal()?;
+    tokens::list(&backend, &principal)
+        .await
+        .map_err(service_error)
+}
+
+/// Creates a token and returns it: the only time it is shown.
+#[server(endpoint = "create_token")]
+pub async fn create_token(
+    name: String,
+    expires_in_days: Option<String>,
+) -> Result<String, AppError> {
+    let backend = backend()?;
+    let principal = require_principal()?;
+    let days = match expires_in_days.as_deref().map(str::trim) {
+        None | Some("") | Some("never") => None,
+        Some(d) => Some(d.parse::<u32>().map_err(|_| AppError::Validation {
+            field: Some("expires_in_days".to_owned()),
+            message: "Choose a number of days, or no expiry.".to_owned(),
+        })?),
+    };
+    tokens::create(&backend, &principal, &name, days)
+        .await
+        .map(|t| t.token)
+        .map_err(service_error)
+}
+
+#[server(endpoint = "revoke_token")]
+pub async fn revoke_token(id: String) -> Result<(), AppError> {
+    let backend = backend()?;
+    let principal = require_principal()?;
+    tokens::revoke(&backend, &principal, &id)
+        .await
+        .map_err(service_error)
+}
+
+#[server(endpoint = "list_provider_keys")]
+pub async fn list_provider_keys() -> Result<Vec<ProviderKeyInfo>, AppError> {
+    let backend = backend()?;
+    let principal = require_principal()?;
+    provider_keys::list(&backend, &principal)
+        .await
+        .map_err(service_error)
+}
+
+#[server(endpoint = "save_provider_key")]
+pub async fn save_provider_key(
+    provider: KeyProvider,
+    api_key: String,
+) -> Result<ProviderKeyInfo, AppError> {
+    let backend = backend()?;
+    let principal = require_principal()?;
+    provider_keys::put(&backend, &principal, provider, &api_key)
+        .await
+        .map_err(service_error)
+}
+
+#[server(endpoint = "delete_provider_key")]
+pub async fn delete_provider_key(provider: KeyProvider) -> Result<(), AppError> {
+    let backend = backend()?;
+    let principal = require_principal()?;
+    provider_keys::delete(&backend, &principal, provider)
+        .await
+        .map_err(service_error)
+}
+
+/// Asks the provider whether it accepts the stored key; the error says why not.
+#[server(endpoint = "test_provider_key")]
+pub async fn test_provider_key(provider: KeyProvider) -> Result<(), AppError> {
+    let backend = backend()?;
+    let principal = require_principal()?;
+    provider_keys::test(&backend, &principal, provider)
+        .await
+        .map_err(service_error)
+}
+
+#[server(endpoint = "delete_account")]
+pub async fn delete_account(password: String) -> Result<(), AppError> {
+    let backend = backend()?;
+    let principal = require_principal()?;
+    accounts::delete_account(&backend, &principal, &password)
+        .await
+        .map_err(service_error)?;
+    crate::session::end(&session()?)
+        .await
+        .map_err(crate::ssr::internal)?;
+    leptos_axum::redirect("/?deleted=1");
+    Ok(())
+}

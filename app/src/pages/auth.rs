@@ -1,0 +1,165 @@
+//! Signing up and in, and the pages that mail links open: verify the email address,
+//! forgot and reset the password. Every form posts to its server function, so it works
+//! before the page is hydrated; errors appear next to the field they are about.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::{components::A, hooks::use_query_map};
+
+use crate::{
+    api::account::{ForgotPassword, ResetPassword, SignIn, SignUp, VerifyEmail},
+    components::{field_error, form_error, Field, FormError, Notice},
+};
+
+fn query(name: &'static str) -> Memo<Option<String>> {
+    let q = use_query_map();
+    Memo::new(move |_| q.read().get(name))
+}
+
+#[component]
+fn AuthCard(title: &'static str, children: Children) -> impl IntoView {
+    view! {
+        <Title text=title />
+        <section class="auth card" aria-labelledby="auth-title">
+            <h1 id="auth-title">{title}</h1>
+            {children()}
+        </section>
+    }
+}
+
+#[component]
+pub fn SignInPage() -> impl IntoView {
+    let action = ServerAction::<SignIn>::new();
+    let next = query("next");
+    let reset = query("reset");
+    view! {
+        <AuthCard title="Sign in">
+            <Notice message=Signal::derive(move || {
+                reset.get().map(|_| "Your password was changed. Sign in with the new one.".to_owned())
+            }) />
+            <FormError error=form_error(action) />
+            <ActionForm action=action attr:class="form">
+                <input type="hidden" name="next" value=move || next.get().unwrap_or_default() />
+                <Field label="Email address" name="email" kind="email" autocomplete="email" required=true error=field_error(action, "email") />
+                <Field label="Password" name="password" kind="password" autocomplete="current-password" required=true error=field_error(action, "password") />
+                <button type="submit" class="button button--primary" disabled=move || action.pending().get()>
+                    {move || if action.pending().get() { "Signing in…" } else { "Sign in" }}
+                </button>
+            </ActionForm>
+            <p class="auth__links">
+                <A href="/forgot-password">"Forgot your password?"</A>
+            </p>
+            <p class="auth__links">
+                "New here? "
+                <A href=move || match next.get() {
+                    Some(n) => format!("/signup?next={}", urlencode(&n)),
+                    None => "/signup".to_owned(),
+                }>"Create an account"</A>
+            </p>
+        </AuthCard>
+    }
+}
+
+#[component]
+pub fn SignUpPage() -> impl IntoView {
+    let action = ServerAction::<SignUp>::new();
+    let next = query("next");
+    view! {
+        <AuthCard title="Create an account">
+            <FormError error=form_error(action) />
+            <ActionForm action=action attr:class="form">
+                <input type="hidden" name="next" value=move || next.get().unwrap_or_default() />
+                <Field label="Email address" name="email" kind="email" autocomplete="email" required=true error=field_error(action, "email") />
+                <Field label="Display name (optional)" name="display_name" autocomplete="nickname" maxlength=80 error=field_error(action, "display_name") />
+                <Field label="Password" name="password" kind="password" autocomplete="new-password" required=true minlength=10 hint="At least 10 characters." error=field_error(action, "password") />
+                <button type="submit" class="button button--primary" disabled=move || action.pending().get()>
+                    {move || if action.pending().get() { "Creating your account…" } else { "Create account" }}
+                </button>
+            </ActionForm>
+            <p class="auth__links">"Already have an account? " <A href="/login">"Sign in"</A></p>
+        </AuthCard>
+    }
+}
+
+#[component]
+pub fn ForgotPasswordPage() -> impl IntoView {
+    let action = ServerAction::<ForgotPassword>::new();
+    let sent = query("sent");
+    view! {
+        <AuthCard title="Forgot your password?">
+            <Show
+                when=move || sent.get().is_none()
+                fallback=|| view! {
+                    <p class="notice notice--ok" role="status">
+                        "If an account exists for that address, a link to choose a new password is on its way. It works for one hour."
+                    </p>
+                    <p class="auth__links"><A href="/login">"Back to sign in"</A></p>
+                }
+            >
+                <p>"Enter the address you signed up with and we will send you a link to choose a new password."</p>
+                <FormError error=form_error(action) />
+                <ActionForm action=action attr:class="form">
+                    <Field label="Email address" name="email" kind="email" autocomplete="email" required=true error=field_error(action, "email") />
+                    <button type="submit" class="button button--primary" disabled=move || action.pending().get()>"Send the link"</button>
+                </ActionForm>
+                <p class="auth__links"><A href="/login">"Back to sign in"</A></p>
+            </Show>
+        </AuthCard>
+    }
+}
+
+#[component]
+pub fn ResetPasswordPage() -> impl IntoView {
+    let action = ServerAction::<ResetPassword>::new();
+    let token = query("token");
+    view! {
+        <AuthCard title="Choose a new password">
+            <FormError error=form_error(action) />
+            <p class="notice notice--error" role="alert">{move || field_error(action, "token").get()}</p>
+            <ActionForm action=action attr:class="form">
+                <input type="hidden" name="token" value=move || token.get().unwrap_or_default() />
+                <Field label="New password" name="password" kind="password" autocomplete="new-password" required=true minlength=10 hint="At least 10 characters. You will be signed out everywhere else." error=field_error(action, "password") />
+                <button type="submit" class="button button--primary" disabled=move || action.pending().get()>"Save the new password"</button>
+            </ActionForm>
+            <p class="auth__links"><A href="/forgot-password">"Ask for a new link"</A></p>
+        </AuthCard>
+    }
+}
+
+/// Opening the link does not verify by itself (mail scanners open links too): the person
+/// confirms with a button.
+#[component]
+pub fn VerifyEmailPage() -> impl IntoView {
+    let action = ServerAction::<VerifyEmail>::new();
+    let token = query("token");
+    let done = query("done");
+    view! {
+        <AuthCard title="Confirm your email address">
+            <Show
+                when=move || done.get().is_none()
+                fallback=|| view! {
+                    <p class="notice notice--ok" role="status">"Thank you: your email address is confirmed."</p>
+                    <p class="auth__links"><A href="/studio">"Go to the Studio"</A></p>
+                }
+            >
+                <FormError error=form_error(action) />
+                <p class="notice notice--error" role="alert">{move || field_error(action, "token").get()}</p>
+                <ActionForm action=action attr:class="form">
+                    <input type="hidden" name="token" value=move || token.get().unwrap_or_default() />
+                    <button type="submit" class="button button--primary" disabled=move || action.pending().get()>"Confirm my email address"</button>
+                </ActionForm>
+            </Show>
+        </AuthCard>
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

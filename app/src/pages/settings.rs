@@ -1,0 +1,383 @@
+//! Settings: profile and password, provider keys, access tokens, sessions, and deleting
+//! the account. Every form posts to a server function (it works before hydration); the
+//! lists reload after each change.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use model::{KeyProvider, ProviderKeyInfo, SessionInfo, TokenInfo};
+
+use crate::{
+    api::account::{
+        current_user, list_provider_keys, list_sessions, list_tokens, ChangePassword, CreateToken,
+        DeleteAccount, DeleteProviderKey, ResendVerification, RevokeOtherSessions, RevokeSession,
+        RevokeToken, SaveProviderKey, TestProviderKey, UpdateProfile,
+    },
+    components::{field_error, form_error, succeeded, Field, FormError, Notice, PageHeader},
+};
+
+fn when(time: chrono::DateTime<chrono::Utc>) -> String {
+    time.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+#[component]
+pub fn SettingsPage() -> impl IntoView {
+    view! {
+        <Title text="Settings" />
+        <PageHeader title="Settings" lead="Your account, your provider keys, access for scripts and where you are signed in." />
+        <nav class="settings-nav" aria-label="Settings sections">
+            <a href="#profile">"Profile"</a>
+            <a href="#keys">"Provider keys"</a>
+            <a href="#tokens">"Access tokens"</a>
+            <a href="#sessions">"Sessions"</a>
+            <a href="#danger">"Delete account"</a>
+        </nav>
+        <ProfileSection />
+        <ProviderKeysSection />
+        <TokensSection />
+        <SessionsSection />
+        <DeleteAccountSection />
+    }
+}
+
+#[component]
+fn ProfileSection() -> impl IntoView {
+    let update = ServerAction::<UpdateProfile>::new();
+    let password = ServerAction::<ChangePassword>::new();
+    let resend = ServerAction::<ResendVerification>::new();
+    let user = Resource::new(move || update.version().get(), |_| current_user());
+    view! {
+        <section class="card settings-section" id="profile" aria-labelledby="profile-title">
+            <h2 id="profile-title">"Profile"</h2>
+            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match user.await {
+                        Ok(Some(u)) => {
+                            let verified = u.email_verified;
+                            view! {
+                                <p class="settings-email">
+                                    "Signed in as " <strong>{u.email.clone()}</strong> " "
+                                    {if verified {
+                                        view! { <span class="badge badge--ok">"verified"</span> }.into_any()
+                                    } else {
+                                        view! { <span class="badge badge--warn">"not verified"</span> }.into_any()
+                                    }}
+                                </p>
+                                <Show when=move || !verified>
+                                    <ActionForm action=resend attr:class="form form--inline">
+                                        <button type="submit" class="button">"Send the verification email again"</button>
+                                    </ActionForm>
+                                    <Notice message=succeeded(resend, "A new verification link is on its way.") />
+                                </Show>
+                                <ActionForm action=update attr:class="form">
+                                    <Field label="Display name" name="display_name" autocomplete="nickname" maxlength=80 value=u.display_name.clone().unwrap_or_default() error=field_error(update, "display_name") />
+                                    <button type="submit" class="button">"Save"</button>
+                                </ActionForm>
+                                <Notice message=succeeded(update, "Saved.") />
+                            }
+                            .into_any()
+                        }
+                        Ok(None) => view! { <SignInPrompt /> }.into_any(),
+                        Err(e) => view! { <p class="notice notice--error">{e.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Transition>
+            <h3>"Change password"</h3>
+            <FormError error=form_error(password) />
+            <ActionForm action=password attr:class="form">
+                <Field label="Current password" name="current_password" kind="password" autocomplete="current-password" required=true error=field_error(password, "current_password") />
+                <Field label="New password" name="new_password" kind="password" autocomplete="new-password" required=true minlength=10 hint="At least 10 characters. Your other sessions end." error=field_error(password, "new_password") />
+                <button type="submit" class="button" disabled=move || password.pending().get()>"Change password"</button>
+            </ActionForm>
+            <Notice message=succeeded(password, "Password changed. You were signed out everywhere else.") />
+        </section>
+    }
+}
+
+#[component]
+fn SignInPrompt() -> impl IntoView {
+    view! {
+        <p class="notice">
+            "Your session has ended. " <a href="/login?next=/settings">"Sign in again"</a>
+        </p>
+    }
+}
+
+#[component]
+fn ProviderKeysSection() -> impl IntoView {
+    // One save and one test action per provider, made here so that they outlive the
+    // reloads of the list (their messages stay visible).
+    let openai = (
+        ServerAction::<SaveProviderKey>::new(),
+        ServerAction::<TestProviderKey>::new(),
+    );
+    let gemini = (
+        ServerAction::<SaveProviderKey>::new(),
+        ServerAction::<TestProviderKey>::new(),
+    );
+    let remove = ServerAction::<DeleteProviderKey>::new();
+    let keys = Resource::new(
+        move || {
+            (
+                openai.0.version().get(),
+                gemini.0.version().get(),
+                remove.version().get(),
+            )
+        },
+        |_| list_provider_keys(),
+    );
+    view! {
+        <section class="card settings-section" id="keys" aria-labelledby="keys-title">
+            <h2 id="keys-title">"Provider keys"</h2>
+            <p class="muted">
+                "Your own API keys for OpenAI and Google Gemini. They are encrypted on this server; only their last four characters are ever shown again."
+            </p>
+            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match keys.await {
+                        Ok(list) => KeyProvider::ALL
+                            .into_iter()
+                            .map(|provider| {
+                                let stored = list.iter().find(|k| k.provider == provider).cloned();
+                                let (save, test) = match provider {
+                                    KeyProvider::Openai => openai,
+                                    KeyProvider::Gemini => gemini,
+                                };
+                                view! { <ProviderKeyRow provider stored save test remove /> }
+                            })
+                            .collect_view()
+                            .into_any(),
+                        Err(e) => view! { <p class="notice notice--error">{e.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn ProviderKeyRow(
+    provider: KeyProvider,
+    stored: Option<ProviderKeyInfo>,
+    save: ServerAction<SaveProviderKey>,
+    test: ServerAction<TestProviderKey>,
+    remove: ServerAction<DeleteProviderKey>,
+) -> impl IntoView {
+    let save_error = field_error(save, "api_key");
+    let test_result = move || {
+        match test.value().get() {
+        Some(Ok(())) => Some(view! {
+            <p class="notice notice--ok" role="status">{format!("{} accepted the key.", provider.label())}</p>
+        }.into_any()),
+        Some(Err(e)) => Some(view! { <p class="notice notice--error" role="alert">{e.to_string()}</p> }.into_any()),
+        None => None,
+    }
+    };
+    let input_id = format!("key-{}", provider.as_str());
+    view! {
+        <div class="key-row" data-provider=provider.as_str()>
+            <h3>{provider.label()}</h3>
+            {match stored.clone() {
+                Some(k) => view! {
+                    <p class="key-row__status">
+                        "Saved key ending in " <code class="key-last4">{k.last4.clone()}</code>
+                        <span class="muted">{format!(" · updated {}", when(k.updated_at))}</span>
+                    </p>
+                    <div class="key-row__actions">
+                        <ActionForm action=test attr:class="form form--inline">
+                            <input type="hidden" name="provider" value=provider.as_str() />
+                            <button type="submit" class="button" disabled=move || test.pending().get()>
+                                {move || if test.pending().get() { "Testing…" } else { "Test key" }}
+                            </button>
+                        </ActionForm>
+                        <ActionForm action=remove attr:class="form form--inline">
+                            <input type="hidden" name="provider" value=provider.as_str() />
+                            <button type="submit" class="button button--danger">"Remove"</button>
+                        </ActionForm>
+                    </div>
+                    {test_result}
+                }.into_any(),
+                None => view! { <p class="key-row__status muted">"No key saved."</p> }.into_any(),
+            }}
+            <ActionForm action=save attr:class="form form--inline">
+                <input type="hidden" name="provider" value=provider.as_str() />
+                <div class="field" class:field--invalid=move || save_error.get().is_some()>
+                    <label for=input_id.clone()>
+                        {if stored.is_some() { "Replace the key" } else { "API key" }}
+                    </label>
+                    <input
+                        id=input_id.clone()
+                        name="api_key"
+                        type="password"
+                        autocomplete="off"
+                        spellcheck="false"
+                        required=true
+                        aria-invalid=move || save_error.get().is_some().then_some("true")
+                    />
+                    <p class="field__error" role="alert">{move || save_error.get()}</p>
+                </div>
+                <button type="submit" class="button button--primary">"Save key"</button>
+            </ActionForm>
+        </div>
+    }
+}
+
+#[component]
+fn TokensSection() -> impl IntoView {
+    let create = ServerAction::<CreateToken>::new();
+    let revoke = ServerAction::<RevokeToken>::new();
+    let tokens = Resource::new(
+        move || (create.version().get(), revoke.version().get()),
+        |_| list_tokens(),
+    );
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
+    view! {
+        <section class="card settings-section" id="tokens" aria-labelledby="tokens-title">
+            <h2 id="tokens-title">"Access tokens"</h2>
+            <p class="muted">
+                "For scripts and the HTTP API: send " <code>"Authorization: Bearer <token>"</code> ". A token is shown once, when you create it."
+            </p>
+            <FormError error=form_error(create) />
+            <ActionForm action=create attr:class="form form--inline">
+                <Field label="Name" name="name" required=true maxlength=100 hint="What the token is for, e.g. “backup script”." error=field_error(create, "name") />
+                <div class="field">
+                    <label for="field-expires_in_days">"Expires"</label>
+                    <select id="field-expires_in_days" name="expires_in_days">
+                        <option value="30">"in 30 days"</option>
+                        <option value="90">"in 90 days"</option>
+                        <option value="365">"in a year"</option>
+                        <option value="">"never"</option>
+                    </select>
+                </div>
+                // The token is shown once, in the answer: that needs the page to be live.
+                <button type="submit" class="button button--primary" disabled=move || !hydrated.get() || create.pending().get()>
+                    "Create token"
+                </button>
+            </ActionForm>
+            {move || match create.value().get() {
+                Some(Ok(token)) => Some(view! {
+                    <div class="notice notice--ok new-token" role="status">
+                        <p>"Your new token — copy it now, it will not be shown again:"</p>
+                        <input class="new-token__value" readonly=true value=token aria-label="New access token" />
+                    </div>
+                }),
+                _ => None,
+            }}
+            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match tokens.await {
+                        Ok(list) if list.is_empty() => view! { <p class="muted">"No access tokens."</p> }.into_any(),
+                        Ok(list) => view! {
+                            <ul class="item-list" aria-label="Access tokens">
+                                {list.into_iter().map(|t| view! { <TokenRow token=t revoke /> }).collect_view()}
+                            </ul>
+                        }.into_any(),
+                        Err(e) => view! { <p class="notice notice--error">{e.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn TokenRow(token: TokenInfo, revoke: ServerAction<RevokeToken>) -> impl IntoView {
+    view! {
+        <li class="item-list__row token-row">
+            <div>
+                <strong>{token.name.clone()}</strong> " " <code>{format!("{}…", token.prefix)}</code>
+                <p class="muted">
+                    {format!("Created {}", when(token.created_at))}
+                    {match token.last_used_at {
+                        Some(t) => format!(" · last used {}", when(t)),
+                        None => " · never used".to_owned(),
+                    }}
+                    {match token.expires_at {
+                        Some(t) => format!(" · expires {}", when(t)),
+                        None => " · does not expire".to_owned(),
+                    }}
+                </p>
+            </div>
+            <ActionForm action=revoke attr:class="form form--inline">
+                <input type="hidden" name="id" value=token.id.clone() />
+                <button type="submit" class="button button--danger" aria-label=format!("Revoke token {}", token.name)>"Revoke"</button>
+            </ActionForm>
+        </li>
+    }
+}
+
+#[component]
+fn SessionsSection() -> impl IntoView {
+    let revoke = ServerAction::<RevokeSession>::new();
+    let others = ServerAction::<RevokeOtherSessions>::new();
+    let sessions = Resource::new(
+        move || (revoke.version().get(), others.version().get()),
+        |_| list_sessions(),
+    );
+    view! {
+        <section class="card settings-section" id="sessions" aria-labelledby="sessions-title">
+            <h2 id="sessions-title">"Sessions"</h2>
+            <p class="muted">"The browsers signed in to your account. Signing one out takes effect at once."</p>
+            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match sessions.await {
+                        Ok(list) => view! {
+                            <ul class="item-list" aria-label="Sessions">
+                                {list.into_iter().map(|s| view! { <SessionRow session=s revoke /> }).collect_view()}
+                            </ul>
+                        }.into_any(),
+                        Err(e) => view! { <p class="notice notice--error">{e.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Transition>
+            <ActionForm action=others attr:class="form form--inline">
+                <button type="submit" class="button">"Sign out everywhere else"</button>
+            </ActionForm>
+            <Notice message=Signal::derive(move || match others.value().get() {
+                Some(Ok(n)) => Some(format!("Signed out {n} other session(s).")),
+                _ => None,
+            }) />
+        </section>
+    }
+}
+
+#[component]
+fn SessionRow(session: SessionInfo, revoke: ServerAction<RevokeSession>) -> impl IntoView {
+    let agent = session
+        .user_agent
+        .clone()
+        .unwrap_or_else(|| "Unknown browser".to_owned());
+    view! {
+        <li class="item-list__row session-row" class:session-row--current=session.current>
+            <div>
+                <strong class="session-row__agent">{agent}</strong>
+                {session.current.then(|| view! { " " <span class="badge badge--ok">"this browser"</span> })}
+                <p class="muted">
+                    {format!("Signed in {} · last active {}", when(session.created_at), when(session.last_seen_at))}
+                </p>
+            </div>
+            {(!session.current).then(|| view! {
+                <ActionForm action=revoke attr:class="form form--inline">
+                    <input type="hidden" name="id" value=session.id.clone() />
+                    <button type="submit" class="button button--danger">"Sign out"</button>
+                </ActionForm>
+            })}
+        </li>
+    }
+}
+
+#[component]
+fn DeleteAccountSection() -> impl IntoView {
+    let delete = ServerAction::<DeleteAccount>::new();
+    view! {
+        <section class="card settings-section settings-section--danger" id="danger" aria-labelledby="danger-title">
+            <h2 id="danger-title">"Delete account"</h2>
+            <p>"This deletes your account, your keys, your characters and every image you made or uploaded. It cannot be undone."</p>
+            <FormError error=form_error(delete) />
+            <ActionForm action=delete attr:class="form">
+                <Field label="Your password, to confirm" name="password" kind="password" autocomplete="current-password" required=true error=field_error(delete, "password") />
+                <button type="submit" class="button button--danger" disabled=move || delete.pending().get()>"Delete my account"</button>
+            </ActionForm>
+        </section>
+    }
+}

@@ -1,0 +1,30 @@
+//! The session cookie's contents (server only): which account a browser is signed in to.
+//! The HTTP API and the server functions both sign people in and out through these.
+
+use tower_sessions::Session;
+
+/// The signed-in account's id.
+pub const USER_ID_KEY: &str = "user_id";
+/// The browser the session was opened in, shown in Settings → Sessions.
+pub const USER_AGENT_KEY: &str = "user_agent";
+
+/// Signs the browser in: a new session id (no fixation of an id chosen before sign-in),
+/// bound to the account. The session layer stores it and sets the cookie.
+pub async fn establish(
+    session: &Session,
+    user_id: &str,
+    user_agent: Option<&str>,
+) -> Result<(), tower_sessions::session::Error> {
+    session.cycle_id().await?;
+    session.insert(USER_ID_KEY, user_id).await?;
+    if let Some(ua) = user_agent {
+        let ua: String = ua.chars().take(300).collect();
+        session.insert(USER_AGENT_KEY, ua).await?;
+    }
+    Ok(())
+}
+
+/// Signs the browser out: the session row is deleted and the cookie removed.
+pub async fn end(session: &Session) -> Result<(), tower_sessions::session::Error> {
+    session.flush().await
+}
