@@ -798,3 +798,115 @@ async fn private_pages_send_visitors_to_sign_in_and_back() {
     assert!(html.contains("not right"), "the error is shown on the page");
     server.stop().await;
 }
+
+#[tokio::test]
+async fn changing_the_password_ends_the_other_sessions_and_profile_edits_are_checked() {
+    let server = TestServer::start(Dialect::Sqlite).await;
+    let mut laptop = Browser::new(&server);
+    laptop.signup("ann@example.com").await;
+    let mut phone = Browser::new(&server);
+    assert_eq!(
+        phone.login("ann@example.com", PASSWORD).await.status(),
+        StatusCode::OK
+    );
+
+    let (status, err) = error_code(
+        laptop
+            .post(
+                "/api/v1/me/password",
+                json!({"current_password": "wrong one!", "new_password": "a new passphrase"}),
+            )
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(err["field"], "current_password");
+    let (_, err) = error_code(
+        laptop
+            .post(
+                "/api/v1/me/password",
+                json!({"current_password": PASSWORD, "new_password": "short"}),
+            )
+            .await,
+    )
+    .await;
+    assert_eq!(err["field"], "new_password");
+    let resp = laptop
+        .post(
+            "/api/v1/me/password",
+            json!({"current_password": PASSWORD, "new_password": "a new passphrase"}),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        laptop.get("/api/v1/me").await.status(),
+        StatusCode::OK,
+        "this session stays"
+    );
+    assert_eq!(
+        phone.get("/api/v1/me").await.status(),
+        StatusCode::UNAUTHORIZED,
+        "the others end"
+    );
+    assert_eq!(
+        phone
+            .login("ann@example.com", "a new passphrase")
+            .await
+            .status(),
+        StatusCode::OK
+    );
+
+    // Display names: trimmed, one line, at most 80 characters; empty clears it.
+    let resp = laptop
+        .send(
+            Method::PATCH,
+            "/api/v1/me",
+            Some(json!({"display_name": "  Ann Lee  "})),
+        )
+        .await;
+    assert_eq!(
+        resp.json::<Value>().await.unwrap()["display_name"],
+        "Ann Lee"
+    );
+    let (status, err) = error_code(
+        laptop
+            .send(
+                Method::PATCH,
+                "/api/v1/me",
+                Some(json!({"display_name": "x".repeat(81)})),
+            )
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(err["field"], "display_name");
+    let resp = laptop
+        .send(
+            Method::PATCH,
+            "/api/v1/me",
+            Some(json!({"display_name": ""})),
+        )
+        .await;
+    assert!(resp.json::<Value>().await.unwrap()["display_name"].is_null());
+
+    // A new verification link replaces the old one.
+    let first = token_from_outbox(&server, "/verify-email", 0).await;
+    let resp = laptop
+        .post("/api/v1/auth/resend-verification", json!({}))
+        .await;
+    assert_eq!(resp.status(), StatusCode::ACCEPTED);
+    let second = token_from_outbox(&server, "/verify-email", 1).await;
+    assert_ne!(first, second);
+    let (_, err) = error_code(
+        laptop
+            .post("/api/v1/auth/verify-email", json!({"token": first}))
+            .await,
+    )
+    .await;
+    assert_eq!(err["code"], "token_expired");
+    let resp = laptop
+        .post("/api/v1/auth/verify-email", json!({"token": second}))
+        .await;
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    server.stop().await;
+}

@@ -81,17 +81,47 @@ async fn the_home_page_is_rendered_on_the_server() {
 #[tokio::test]
 async fn every_section_page_renders_with_its_title() {
     let server = TestServer::start(Dialect::Sqlite).await;
+    let signup = server
+        .client
+        .post(server.url("/api/v1/auth/signup"))
+        .json(
+            &serde_json::json!({"email": "pages@example.com", "password": "correct horse battery"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    let cookie = signup.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
     for (path, title) in [
         ("/studio", "Studio"),
         ("/characters", "Characters"),
         ("/gallery", "Gallery"),
         ("/collections", "Collections"),
         ("/settings", "Settings"),
+        ("/login", "Sign in"),
+        ("/signup", "Create an account"),
+        ("/forgot-password", "Forgot your password?"),
     ] {
-        let res = server.get(path).await;
+        // The sections are private: anonymous visitors go to sign in first.
+        if !["/login", "/signup", "/forgot-password"].contains(&path) {
+            let anonymous = server.get(path).await;
+            assert_eq!(anonymous.status(), StatusCode::SEE_OTHER, "{path}");
+        }
+        let res = server
+            .client
+            .get(server.url(path))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(res.status(), StatusCode::OK, "{path}");
         let html = res.text().await.unwrap();
-        assert!(html.contains(&format!("<h1>{title}</h1>")), "{path}");
+        assert!(html.contains(&format!(">{title}</h1>")), "{path}");
         assert!(
             html.contains(&format!("<title>{title} · Avatar Studio</title>")),
             "{path}"
@@ -159,10 +189,68 @@ async fn the_openapi_document_describes_the_api() {
         );
     }
     assert!(doc["components"]["schemas"]["ApiError"].is_object());
-    // Every documented GET path answers (no stale entries).
+    for (path, method) in [
+        ("/api/v1/auth/signup", "post"),
+        ("/api/v1/auth/login", "post"),
+        ("/api/v1/me", "delete"),
+        ("/api/v1/sessions/{id}", "delete"),
+        ("/api/v1/tokens", "post"),
+        ("/api/v1/provider-keys/{provider}", "put"),
+        ("/api/v1/provider-keys/{provider}/test", "post"),
+    ] {
+        assert!(
+            doc["paths"][path][method].is_object(),
+            "{method} {path} is documented"
+        );
+    }
+    // Every documented GET path answers a signed-in script (no stale entries), and the
+    // private ones refuse an anonymous caller with 401.
+    let signup = server
+        .client
+        .post(server.url("/api/v1/auth/signup"))
+        .json(&serde_json::json!({"email": "doc@example.com", "password": "correct horse battery"}))
+        .send()
+        .await
+        .unwrap();
+    let cookie = signup.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let token: serde_json::Value = server
+        .client
+        .post(server.url("/api/v1/tokens"))
+        .header("cookie", cookie)
+        .header("origin", &server.base)
+        .json(&serde_json::json!({"name": "docs"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = token["token"].as_str().unwrap();
     for (path, item) in doc["paths"].as_object().unwrap() {
         if item["get"].is_object() && !path.contains('{') {
-            assert!(server.get(path).await.status().is_success(), "{path}");
+            let signed_in = server
+                .client
+                .get(server.url(path))
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap();
+            assert!(
+                signed_in.status().is_success(),
+                "{path}: {}",
+                signed_in.status()
+            );
+            let anonymous = server.get(path).await.status();
+            assert!(
+                anonymous.is_success() || anonymous == StatusCode::UNAUTHORIZED,
+                "{path}: {anonymous}"
+            );
         }
     }
     server.stop().await;
