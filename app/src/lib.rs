@@ -36,6 +36,18 @@ pub fn safe_next(next: Option<&str>) -> String {
     }
 }
 
+/// The signed-in account, as the server knows it while rendering a page.
+#[cfg(feature = "ssr")]
+fn signed_in_user() -> Option<model::User> {
+    ssr::principal().map(|p| p.user.to_model())
+}
+
+/// In the browser the answer comes from the server's render (see `SharedValue`).
+#[cfg(not(feature = "ssr"))]
+fn signed_in_user() -> Option<model::User> {
+    None
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -116,11 +116,15 @@ async fn every_section_page_renders_with_its_title() {
             .client
             .get(server.url(path))
             .header("cookie", &cookie)
+            .timeout(std::time::Duration::from_secs(5))
             .send()
             .await
-            .unwrap();
+            .unwrap_or_else(|e| panic!("{path}: headers: {e}"));
         assert_eq!(res.status(), StatusCode::OK, "{path}");
-        let html = res.text().await.unwrap();
+        let html = match res.text().await {
+            Ok(h) => h,
+            Err(e) => panic!("{path}: body: {e}"),
+        };
         assert!(html.contains(&format!(">{title}</h1>")), "{path}");
         assert!(
             html.contains(&format!("<title>{title} · Avatar Studio</title>")),

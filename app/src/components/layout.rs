@@ -44,39 +44,48 @@ pub fn Header() -> impl IntoView {
     }
 }
 
-/// Who is signed in, with the way out; or the ways in. Re-read on every navigation, so
-/// it follows sign-in and sign-out.
+/// Who is signed in, with the way out; or the ways in. The server renders it from the
+/// request's session (no suspense: the header is never waiting on anything); in the
+/// browser it is read again after each navigation, so it follows sign-in and sign-out.
 #[component]
 fn AccountMenu() -> impl IntoView {
     let location = use_location();
-    let user = Resource::new(move || location.pathname.get(), |_| current_user());
+    let user = RwSignal::new(SharedValue::new(crate::signed_in_user).into_inner());
+    // Browser only (effects do not run on the server); not on the first run, which is
+    // the server's own answer.
+    Effect::new(move |done: Option<()>| {
+        location.pathname.track();
+        if done.is_some() {
+            leptos::task::spawn_local(async move {
+                if let Ok(current) = current_user().await {
+                    user.set(current);
+                }
+            });
+        }
+    });
     let sign_out = ServerAction::<SignOut>::new();
     view! {
         <div class="account-menu">
-            <Transition fallback=|| ()>
-                {move || Suspend::new(async move {
-                    match user.await {
-                        Ok(Some(u)) => {
-                            let name = u.display_name.clone().unwrap_or_else(|| u.email.clone());
-                            view! {
-                                <span class="account-menu__who" title=u.email.clone()>
-                                    <span class="visually-hidden">"Signed in as "</span>
-                                    {name}
-                                </span>
-                                <ActionForm action=sign_out attr:class="form form--inline">
-                                    <button type="submit" class="button button--small">"Sign out"</button>
-                                </ActionForm>
-                            }
-                            .into_any()
-                        }
-                        _ => view! {
-                            <A href="/login" attr:class="button button--small">"Sign in"</A>
-                            <A href="/signup" attr:class="button button--small button--primary">"Sign up"</A>
-                        }
-                        .into_any(),
+            {move || match user.get() {
+                Some(u) => {
+                    let name = u.display_name.clone().unwrap_or_else(|| u.email.clone());
+                    view! {
+                        <span class="account-menu__who" title=u.email.clone()>
+                            <span class="visually-hidden">"Signed in as "</span>
+                            {name}
+                        </span>
+                        <ActionForm action=sign_out attr:class="form form--inline">
+                            <button type="submit" class="button button--small">"Sign out"</button>
+                        </ActionForm>
                     }
-                })}
-            </Transition>
+                    .into_any()
+                }
+                None => view! {
+                    <A href="/login" attr:class="button button--small">"Sign in"</A>
+                    <A href="/signup" attr:class="button button--small button--primary">"Sign up"</A>
+                }
+                .into_any(),
+            }}
         </div>
     }
 }

@@ -45,7 +45,7 @@ pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub fn router(state: AppState) -> Router {
     let leptos_options = state.leptos_options.clone();
     let request_timeout = state.backend.config.request_timeout;
-    let routes = generate_route_list(app::App);
+    let routes = route_list();
     let pkg_dir = format!(
         "{}/{}",
         leptos_options.site_root, leptos_options.site_pkg_dir
@@ -161,6 +161,17 @@ pub fn router(state: AppState) -> Router {
                 .layer(CompressionLayer::new()),
         )
         .with_state(state)
+}
+
+/// The app's routes, generated once per process. Generating them renders the app with
+/// resource loading suppressed through a process-wide flag in `leptos_server`; a page
+/// rendered by another server in the same process at that moment (tests start many) would
+/// wait forever (leptos issue #4773). The list is the same for every server, so it is
+/// computed once, before any server can serve.
+fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> =
+        std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(app::App)).clone()
 }
 
 /// The label a request is counted under: fixed endpoints by name, everything else by the
