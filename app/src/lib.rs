@@ -135,7 +135,8 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("characters") view=CharactersPage />
                     <Route path=StaticSegment("gallery") view=GalleryPage />
                     <Route path=StaticSegment("collections") view=CollectionsPage />
-                    <Route path=StaticSegment("settings") view=SettingsPage />
+                    // In order: the lists are in the HTML, so the page works without JavaScript.
+                    <Route path=StaticSegment("settings") view=SettingsPage ssr=SsrMode::InOrder />
                     <Route path=StaticSegment("login") view=SignInPage />
                     <Route path=StaticSegment("signup") view=SignUpPage />
                     <Route path=StaticSegment("forgot-password") view=ForgotPasswordPage />

@@ -91,9 +91,11 @@ test("the forms work without JavaScript", async ({ browser, baseURL }) => {
   await expect(page.locator(".account-menu")).toContainText(email);
   // An error comes back to the form, next to the field.
   await page.goto("/settings");
-  await page.getByLabel("Display name").fill("x".repeat(79) + "\u0007");
-  await page.getByRole("button", { name: "Save", exact: true }).click();
-  await expect(page.getByText("Use a single line without control characters.")).toBeVisible();
+  await page.getByLabel("Current password").fill("not my password");
+  await page.getByLabel("New password", { exact: true }).fill("another passphrase");
+  await page.getByRole("button", { name: "Change password" }).click();
+  await expect(page.getByText("That is not your current password.")).toBeVisible();
+  await expect(page.getByLabel("Current password")).toHaveAttribute("aria-invalid", "true");
   await page.getByLabel("Display name").fill("Nora No-Script");
   await page.getByRole("button", { name: "Save", exact: true }).click();
   await expect(page.locator(".account-menu")).toContainText("Nora No-Script");
@@ -176,7 +178,7 @@ test("verify the email address and reset a forgotten password through the mailed
 
   const link = await linkFromOutbox(email, "/reset-password");
   await page.goto(link);
-  await page.getByLabel("New password").fill("a new passphrase for e2e");
+  await page.getByLabel("New password", { exact: true }).fill("a new passphrase for e2e");
   await page.getByRole("button", { name: "Save the new password" }).click();
   await expect(page).toHaveURL(/\/login\?reset=1$/);
   await expect(page.getByText("Your password was changed")).toBeVisible();
@@ -187,7 +189,7 @@ test("verify the email address and reset a forgotten password through the mailed
 
   // The link works once.
   await page.goto(link);
-  await page.getByLabel("New password").fill("yet another passphrase");
+  await page.getByLabel("New password", { exact: true }).fill("yet another passphrase");
   await page.getByRole("button", { name: "Save the new password" }).click();
   await expect(page.getByText("This link has already been used.")).toBeVisible();
 });

@@ -50,23 +50,20 @@ pub fn Header() -> impl IntoView {
 #[component]
 fn AccountMenu() -> impl IntoView {
     let location = use_location();
-    let user = RwSignal::new(SharedValue::new(crate::signed_in_user).into_inner());
-    // Browser only (effects do not run on the server); not on the first run, which is
-    // the server's own answer.
-    Effect::new(move |done: Option<()>| {
+    let rendered = SharedValue::new(crate::signed_in_user).into_inner();
+    // Browser only: asked again after every navigation (sign-in and sign-out redirect).
+    let fresh = LocalResource::new(move || {
         location.pathname.track();
-        if done.is_some() {
-            leptos::task::spawn_local(async move {
-                if let Ok(current) = current_user().await {
-                    user.set(current);
-                }
-            });
-        }
+        current_user()
     });
+    let user = move || match fresh.get() {
+        Some(Ok(current)) => current,
+        _ => rendered.clone(),
+    };
     let sign_out = ServerAction::<SignOut>::new();
     view! {
         <div class="account-menu">
-            {move || match user.get() {
+            {move || match user() {
                 Some(u) => {
                     let name = u.display_name.clone().unwrap_or_else(|| u.email.clone());
                     view! {
