@@ -2,7 +2,9 @@
 //! request's extensions by the server's authentication middleware), the session, and the
 //! mapping of service errors to [`AppError`].
 
-use backend::services::{accounts::ClientInfo, auth::Principal, retry_after_secs, ServiceError};
+use backend::services::{
+    accounts::ClientInfo, auth::Principal, retry_after_secs, ErrorClass, ServiceError,
+};
 use leptos::prelude::*;
 
 use crate::AppError;
@@ -50,14 +52,16 @@ pub fn internal(cause: impl std::fmt::Display) -> AppError {
 
 /// The UI's view of a service error; sets the status (and `Retry-After`) of the response.
 pub fn service_error(e: ServiceError) -> AppError {
-    let status = match &e {
-        ServiceError::Invalid(_) | ServiceError::BadToken { .. } => http::StatusCode::BAD_REQUEST,
-        ServiceError::Unauthenticated(_) => http::StatusCode::UNAUTHORIZED,
-        ServiceError::NotFound => http::StatusCode::NOT_FOUND,
-        ServiceError::Conflict { .. } => http::StatusCode::CONFLICT,
-        ServiceError::Refused { .. } => http::StatusCode::UNPROCESSABLE_ENTITY,
-        ServiceError::RateLimited { .. } => http::StatusCode::TOO_MANY_REQUESTS,
-        ServiceError::Internal(_) => http::StatusCode::INTERNAL_SERVER_ERROR,
+    let status = match e.class() {
+        ErrorClass::Invalid => http::StatusCode::BAD_REQUEST,
+        ErrorClass::Unauthenticated => http::StatusCode::UNAUTHORIZED,
+        ErrorClass::NotFound => http::StatusCode::NOT_FOUND,
+        ErrorClass::Conflict => http::StatusCode::CONFLICT,
+        ErrorClass::TooLarge => http::StatusCode::PAYLOAD_TOO_LARGE,
+        ErrorClass::Unsupported => http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ErrorClass::Refused => http::StatusCode::UNPROCESSABLE_ENTITY,
+        ErrorClass::RateLimited => http::StatusCode::TOO_MANY_REQUESTS,
+        ErrorClass::Internal => http::StatusCode::INTERNAL_SERVER_ERROR,
     };
     // A form posted without JavaScript is answered with a redirect back to the form,
     // carrying the error; a status here would turn that redirect into an error page.
@@ -100,6 +104,17 @@ pub fn service_error(e: ServiceError) -> AppError {
                 retry_after_secs: secs,
             }
         }
+        ServiceError::Image(e) => match e {
+            backend::imaging::ImageError::Internal(cause) => internal(cause),
+            other => AppError::Validation {
+                field: Some("file".to_owned()),
+                message: other.to_string(),
+            },
+        },
+        ServiceError::Fetch(e) => AppError::Validation {
+            field: Some("url".to_owned()),
+            message: e.to_string(),
+        },
         ServiceError::Internal(cause) => internal(cause),
     }
 }

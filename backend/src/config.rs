@@ -146,6 +146,8 @@ pub struct Config {
     pub encryption_secret: SecretString,
     pub encryption_secret_source: SecretSource,
     pub public_url: Url,
+    /// Whether `PUBLIC_URL` was set (otherwise it follows the listen address).
+    pub public_url_explicit: bool,
     pub smtp_url: Option<SecretString>,
     /// The sender of outgoing mail (`MAIL_FROM`), a mailbox like `Name <a@example.com>`.
     pub mail_from: String,
@@ -161,6 +163,15 @@ pub struct Config {
     pub cleanup_orphan_grace: Duration,
     pub shutdown_timeout: Duration,
     pub request_timeout: Duration,
+    /// The image limits of uploads and imports (`MAX_UPLOAD_BYTES`, `MAX_IMAGE_SIDE`,
+    /// `MAX_IMAGE_PIXELS`).
+    pub image_limits: crate::imaging::Limits,
+    /// How many files one upload request may carry (`MAX_UPLOAD_FILES`).
+    pub max_upload_files: usize,
+    /// How many images are decoded, resized or encoded at once (`IMAGE_WORKERS`).
+    pub image_workers: usize,
+    /// The time limit of one outbound fetch, redirects included (`OUTBOUND_TIMEOUT_SECONDS`).
+    pub outbound_timeout: Duration,
 }
 
 impl Config {
@@ -293,6 +304,7 @@ impl Config {
             storage_url,
             encryption_secret,
             encryption_secret_source,
+            public_url_explicit: get("PUBLIC_URL").is_some(),
             public_url,
             smtp_url,
             mail_from,
@@ -337,6 +349,32 @@ impl Config {
                 60,
                 1,
                 3600,
+            )?),
+            image_limits: crate::imaging::Limits {
+                max_bytes: parse_num(
+                    &get,
+                    "MAX_UPLOAD_BYTES",
+                    5 * 1024 * 1024,
+                    1024,
+                    1024 * 1024 * 1024,
+                )?,
+                max_side: parse_num(&get, "MAX_IMAGE_SIDE", 8192, 16, 65_535)?,
+                max_pixels: parse_num(&get, "MAX_IMAGE_PIXELS", 40_000_000, 256, 1_000_000_000)?,
+            },
+            max_upload_files: parse_num(&get, "MAX_UPLOAD_FILES", 20, 1, 1000)?,
+            image_workers: parse_num(
+                &get,
+                "IMAGE_WORKERS",
+                std::thread::available_parallelism().map_or(2, usize::from),
+                1,
+                256,
+            )?,
+            outbound_timeout: Duration::from_secs(parse_num(
+                &get,
+                "OUTBOUND_TIMEOUT_SECONDS",
+                20,
+                1,
+                600,
             )?),
             data_dir,
         })

@@ -117,6 +117,55 @@ impl Cipher {
     }
 }
 
+const KDF_INFO_LINKS_V1: &[u8] = b"avatar-studio/media-links/v1";
+
+/// Signs and checks links that grant access without a sign-in (shared media), with
+/// HMAC-SHA256 under a key derived from `ENCRYPTION_SECRET` (a different key from the one
+/// that encrypts provider keys). Never printed.
+#[derive(Clone)]
+pub struct LinkSigner {
+    key: Zeroizing<[u8; 32]>,
+}
+
+impl fmt::Debug for LinkSigner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("LinkSigner(..)")
+    }
+}
+
+impl LinkSigner {
+    pub fn new(secret: &SecretString) -> Self {
+        let hk = Hkdf::<Sha256>::new(Some(KDF_SALT), secret.expose_secret().as_bytes());
+        let mut key = Zeroizing::new([0u8; 32]);
+        hk.expand(KDF_INFO_LINKS_V1, &mut key[..])
+            .expect("32 bytes is a valid HKDF-SHA256 output length");
+        Self { key }
+    }
+
+    fn mac(&self, message: &str) -> hmac::Hmac<Sha256> {
+        let mut mac = <hmac::Hmac<Sha256> as hmac::Mac>::new_from_slice(&self.key[..])
+            .expect("HMAC takes any key size");
+        hmac::Mac::update(&mut mac, message.as_bytes());
+        mac
+    }
+
+    /// The signature of `message`, URL-safe base64.
+    pub fn sign(&self, message: &str) -> String {
+        use hmac::Mac;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(self.mac(message).finalize().into_bytes())
+    }
+
+    /// Whether `signature` is this signer's signature of `message` (constant time).
+    pub fn verify(&self, message: &str, signature: &str) -> bool {
+        use hmac::Mac;
+        let Ok(raw) = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(signature) else {
+            return false;
+        };
+        self.mac(message).verify_slice(&raw).is_ok()
+    }
+}
+
 /// A new random token: 32 bytes from the OS generator, base64url without padding
 /// (43 characters), after `prefix`.
 pub fn random_token(prefix: &str) -> SecretString {
@@ -134,6 +183,17 @@ pub fn token_hash(token: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn link_signatures_verify_only_for_the_same_message_and_secret() {
+        let signer = LinkSigner::new(&SecretString::from("a".repeat(40)));
+        let sig = signer.sign("media:i1:1700000000");
+        assert!(signer.verify("media:i1:1700000000", &sig));
+        assert!(!signer.verify("media:i1:1700000001", &sig));
+        assert!(!signer.verify("media:i1:1700000000", "not-base64!"));
+        let other = LinkSigner::new(&SecretString::from("b".repeat(40)));
+        assert!(!other.verify("media:i1:1700000000", &sig));
+    }
 
     fn cipher(secret: &str) -> Cipher {
         Cipher::new(&SecretString::from(secret.to_owned()))

@@ -127,6 +127,71 @@ impl FieldError {
     }
 }
 
+/// One of our ids (a UUID, in its canonical lower-case hyphenated form). Ids that arrive
+/// in a request are parsed into this before they reach a query or a storage key; anything
+/// else is answered as "not found".
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Id(String);
+
+impl Id {
+    pub fn parse(raw: &str) -> Option<Self> {
+        uuid::Uuid::try_parse(raw.trim())
+            .ok()
+            .map(|u| Self(u.hyphenated().to_string()))
+    }
+
+    /// A new time-ordered id.
+    pub fn new() -> Self {
+        Self(crate::new_id())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Default for Id {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Display for Id {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for Id {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Id({})", self.0)
+    }
+}
+
+/// Optional free text (descriptions, prompts): trimmed, empty means none, at most `max`
+/// characters; line breaks and tabs are allowed, other control characters are not.
+pub fn parse_text(
+    field: &'static str,
+    raw: Option<&str>,
+    max: usize,
+) -> Result<Option<String>, FieldError> {
+    let Some(s) = raw.map(str::trim).filter(|s| !s.is_empty()) else {
+        return Ok(None);
+    };
+    if s.chars().count() > max {
+        return Err(FieldError::new(
+            field,
+            format!("Use at most {max} characters."),
+        ));
+    }
+    if s.chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
+        return Err(FieldError::new(field, "Remove the control characters."));
+    }
+    Ok(Some(s.to_owned()))
+}
+
 /// A short, single-line, human-given name (display names, token names): trimmed, no
 /// control characters, between 1 and `max` characters.
 pub fn parse_label(field: &'static str, raw: &str, max: usize) -> Result<String, FieldError> {
@@ -172,6 +237,32 @@ mod tests {
         assert!(parse_label("name", "   ", 100).is_err());
         assert!(parse_label("name", "a\nb", 100).is_err());
         assert!(parse_label("name", &"x".repeat(101), 100).is_err());
+    }
+
+    #[test]
+    fn ids_are_canonical_uuids_and_nothing_else() {
+        let id = Id::parse(" 0192F0B2-7C1D-7000-8000-00000000ABCD ").unwrap();
+        assert_eq!(id.as_str(), "0192f0b2-7c1d-7000-8000-00000000abcd");
+        for bad in [
+            "",
+            "../../etc/passwd",
+            "1",
+            "0192f0b2-7c1d-7000-8000-00000000abc/",
+        ] {
+            assert!(Id::parse(bad).is_none(), "{bad}");
+        }
+        assert!(Id::parse(Id::new().as_str()).is_some());
+    }
+
+    #[test]
+    fn free_text_is_trimmed_and_bounded() {
+        assert_eq!(parse_text("d", Some("  "), 10).unwrap(), None);
+        assert_eq!(
+            parse_text("d", Some(" a\nb "), 10).unwrap().as_deref(),
+            Some("a\nb")
+        );
+        assert!(parse_text("d", Some("x\u{7}"), 10).is_err());
+        assert!(parse_text("d", Some(&"x".repeat(11)), 10).is_err());
     }
 
     #[test]

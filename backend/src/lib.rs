@@ -6,7 +6,9 @@ pub mod crypto;
 pub mod db;
 pub mod domain;
 pub mod health;
+pub mod imaging;
 pub mod mail;
+pub mod outbound;
 pub mod passwords;
 pub mod ratelimit;
 pub mod services;
@@ -43,6 +45,14 @@ pub struct Backend {
     pub auth_limiter: std::sync::Arc<ratelimit::AuthLimiter>,
     /// For calls to the providers' configured base URLs (trusted by configuration).
     pub http: reqwest::Client,
+    /// For user-supplied URLs: SSRF-safe.
+    pub outbound: outbound::Outbound,
+    /// Bounds the CPU work on images.
+    pub image_workers: imaging::ImageWorkers,
+    /// Renders each variant once.
+    pub variants: std::sync::Arc<services::media::VariantCache>,
+    /// Signs shared media links.
+    pub links: crypto::LinkSigner,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -62,7 +72,14 @@ impl Backend {
             .user_agent(concat!("avatar-studio/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| BackendError::Http(e.to_string()))?;
+        let outbound =
+            outbound::Outbound::new(config.outbound_allow_private, config.outbound_timeout)
+                .map_err(|e| BackendError::Http(e.to_string()))?;
         Ok(Self {
+            outbound,
+            image_workers: imaging::ImageWorkers::new(config.image_workers),
+            variants: std::sync::Arc::default(),
+            links: crypto::LinkSigner::new(&config.encryption_secret),
             cipher: crypto::Cipher::new(&config.encryption_secret),
             auth_limiter: std::sync::Arc::new(ratelimit::AuthLimiter::new(
                 config.auth_rate_limit_per_minute,

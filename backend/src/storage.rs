@@ -9,6 +9,91 @@ use object_store::{
 };
 use url::Url;
 
+use crate::{
+    domain::Id,
+    imaging::{ImageFormat, VariantSpec},
+};
+
+/// What an object is. [`key`] is the one function that turns it into a storage key
+/// (DESIGN.md, "Storage layout"); every part is a validated id, a timestamp, a variant spec
+/// or an extension we chose, never a string from a request.
+#[derive(Debug, Clone, Copy)]
+pub enum ObjectKey<'a> {
+    /// `uploads/{user_id}/{image_id}.{ext}`: uploaded and imported images.
+    Upload {
+        user: &'a Id,
+        image: &'a Id,
+        format: ImageFormat,
+    },
+    /// `generated/{user_id}/images/{image_id}.{ext}`
+    Generated {
+        user: &'a Id,
+        image: &'a Id,
+        format: ImageFormat,
+    },
+    /// `generated/{user_id}/characters/{character_id}/avatar_{timestamp}_{image_id}.{ext}`
+    CharacterAvatar {
+        user: &'a Id,
+        character: &'a Id,
+        timestamp_ms: i64,
+        image: &'a Id,
+        format: ImageFormat,
+    },
+    /// `variants/{image_id}/{spec}.{ext}`
+    Variant {
+        image: &'a Id,
+        spec: &'a VariantSpec,
+    },
+}
+
+/// The storage key of an object.
+pub fn key(object: &ObjectKey<'_>) -> Path {
+    match *object {
+        ObjectKey::Upload {
+            user,
+            image,
+            format,
+        } => Path::from_iter([
+            "uploads",
+            user.as_str(),
+            &format!("{image}.{}", format.ext()),
+        ]),
+        ObjectKey::Generated {
+            user,
+            image,
+            format,
+        } => Path::from_iter([
+            "generated",
+            user.as_str(),
+            "images",
+            &format!("{image}.{}", format.ext()),
+        ]),
+        ObjectKey::CharacterAvatar {
+            user,
+            character,
+            timestamp_ms,
+            image,
+            format,
+        } => Path::from_iter([
+            "generated",
+            user.as_str(),
+            "characters",
+            character.as_str(),
+            &format!("avatar_{timestamp_ms}_{image}.{}", format.ext()),
+        ]),
+        ObjectKey::Variant { image, spec } => Path::from_iter([
+            "variants",
+            image.as_str(),
+            &format!("{}.{}", spec.key(), spec.format.ext()),
+        ]),
+    }
+}
+
+/// Where every variant of an image lives.
+pub fn variant_prefix(image: &Id) -> Path {
+    Path::from_iter(["variants", image.as_str()])
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
     #[error("STORAGE_URL: {0}")]
@@ -147,6 +232,43 @@ impl Storage {
         Ok(count)
     }
 
+    /// Writes an object through the store's streaming writer (one request for small
+    /// objects, a multipart upload for large ones).
+    pub async fn write(&self, path: &Path, data: bytes::Bytes) -> Result<(), object_store::Error> {
+        use tokio::io::AsyncWriteExt;
+        let mut writer = object_store::buffered::BufWriter::new(self.store.clone(), path.clone());
+        let result = async {
+            writer.write_all(&data).await?;
+            writer.shutdown().await
+        }
+        .await;
+        if let Err(e) = result {
+            let _ = writer.abort().await;
+            return Err(object_store::Error::Generic {
+                store: "storage",
+                source: Box::new(e),
+            });
+        }
+        Ok(())
+    }
+
+    /// The whole object, or `None` when it does not exist.
+    pub async fn read(&self, path: &Path) -> Result<Option<bytes::Bytes>, object_store::Error> {
+        match self.store.get(path).await {
+            Ok(got) => Ok(Some(got.bytes().await?)),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Deletes an object; one that is already gone counts as deleted.
+    pub async fn delete(&self, path: &Path) -> Result<(), object_store::Error> {
+        match self.store.delete(path).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Proves that the store answers: a metadata request for a key that need not exist.
     pub async fn check(&self) -> Result<(), StorageError> {
         if let Some(dir) = &self.root_dir {
@@ -236,6 +358,76 @@ mod tests {
             .head(&Path::from("uploads/u1/a.png"))
             .await
             .is_err());
+    }
+
+    #[test]
+    fn keys_follow_the_documented_layout() {
+        let user = Id::parse("0192f0b2-7c1d-7000-8000-000000000001").unwrap();
+        let image = Id::parse("0192f0b2-7c1d-7000-8000-000000000002").unwrap();
+        let character = Id::parse("0192f0b2-7c1d-7000-8000-000000000003").unwrap();
+        let format = ImageFormat::Png;
+        assert_eq!(
+            key(&ObjectKey::Upload {
+                user: &user,
+                image: &image,
+                format
+            })
+            .as_ref(),
+            format!("uploads/{user}/{image}.png")
+        );
+        assert_eq!(
+            key(&ObjectKey::Generated {
+                user: &user,
+                image: &image,
+                format: ImageFormat::Jpeg
+            })
+            .as_ref(),
+            format!("generated/{user}/images/{image}.jpg")
+        );
+        assert_eq!(
+            key(&ObjectKey::CharacterAvatar {
+                user: &user,
+                character: &character,
+                timestamp_ms: 1_700_000_000_000,
+                image: &image,
+                format: ImageFormat::Webp
+            })
+            .as_ref(),
+            format!("generated/{user}/characters/{character}/avatar_1700000000000_{image}.webp")
+        );
+        let spec = VariantSpec {
+            width: Some(256),
+            height: None,
+            fit: crate::imaging::Fit::Cover,
+            format: ImageFormat::Webp,
+            quality: 80,
+        };
+        assert_eq!(
+            key(&ObjectKey::Variant {
+                image: &image,
+                spec: &spec
+            })
+            .as_ref(),
+            format!("variants/{image}/w256-cover-q80.webp")
+        );
+    }
+
+    #[tokio::test]
+    async fn written_objects_read_back_and_deletes_are_idempotent() {
+        let storage = Storage::memory();
+        let path = Path::from("uploads/u/i.png");
+        assert_eq!(storage.read(&path).await.unwrap(), None);
+        storage
+            .write(&path, bytes::Bytes::from_static(b"data"))
+            .await
+            .unwrap();
+        assert_eq!(
+            storage.read(&path).await.unwrap().as_deref(),
+            Some(&b"data"[..])
+        );
+        storage.delete(&path).await.unwrap();
+        storage.delete(&path).await.unwrap();
+        assert_eq!(storage.read(&path).await.unwrap(), None);
     }
 
     #[tokio::test]

@@ -5,7 +5,7 @@ use axum::{
     response::{IntoResponse, Response},
     Json,
 };
-use backend::services::{retry_after_secs, ServiceError};
+use backend::services::{retry_after_secs, ErrorClass, ServiceError};
 use model::ApiError;
 
 /// An error answer: a status and the documented JSON body.
@@ -50,14 +50,16 @@ impl ApiErrorResponse {
 
 impl From<ServiceError> for ApiErrorResponse {
     fn from(e: ServiceError) -> Self {
-        let status = match &e {
-            ServiceError::Invalid(_) | ServiceError::BadToken { .. } => StatusCode::BAD_REQUEST,
-            ServiceError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
-            ServiceError::NotFound => StatusCode::NOT_FOUND,
-            ServiceError::Conflict { .. } => StatusCode::CONFLICT,
-            ServiceError::Refused { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            ServiceError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            ServiceError::Internal(cause) => return Self::internal(cause),
+        let status = match e.class() {
+            ErrorClass::Invalid => StatusCode::BAD_REQUEST,
+            ErrorClass::Unauthenticated => StatusCode::UNAUTHORIZED,
+            ErrorClass::NotFound => StatusCode::NOT_FOUND,
+            ErrorClass::Conflict => StatusCode::CONFLICT,
+            ErrorClass::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorClass::Unsupported => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ErrorClass::Refused => StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorClass::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            ErrorClass::Internal => return Self::internal(&e),
         };
         let retry_after = match &e {
             ServiceError::RateLimited { retry_after } => Some(retry_after_secs(*retry_after)),

@@ -88,13 +88,19 @@ pub struct Server {
 
 impl Server {
     /// Builds the state and binds `config.site_addr` (port 0 picks a free port).
-    pub async fn bind(config: Config) -> anyhow::Result<Self> {
+    pub async fn bind(mut config: Config) -> anyhow::Result<Self> {
         let site_addr = config.site_addr;
         let listener = TcpListener::bind(site_addr)
             .await
             .with_context(|| format!("LEPTOS_SITE_ADDR: cannot listen on {site_addr}"))?;
-        let backend = connect(config).await?;
         let local = listener.local_addr()?;
+        // With port 0 the address is only known now: links in mail and shared links must
+        // carry the real one.
+        if !config.public_url_explicit {
+            config.public_url = url::Url::parse(&format!("http://{local}"))
+                .context("the listen address gives no valid public URL")?;
+        }
+        let backend = connect(config).await?;
         let state = AppState {
             backend,
             leptos_options: leptos_options(local),

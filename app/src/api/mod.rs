@@ -13,3 +13,4 @@ pub async fn get_instance_info() -> Result<InstanceInfo, AppError> {
 }
 
 pub mod account;
+pub mod library;

@@ -9,7 +9,10 @@
 //! is compiled once per driver, so both are type-checked.
 
 pub mod api_tokens;
+pub mod characters;
+pub mod collections;
 pub mod email_tokens;
+pub mod images;
 pub mod provider_keys;
 pub mod sessions;
 pub mod users;
@@ -78,6 +81,40 @@ macro_rules! with_pool {
             $crate::db::Db::Postgres($pool) => $body,
         }
     };
+}
+
+/// A value for a query whose shape is built at run time (filters, `IN` lists).
+#[derive(Debug, Clone)]
+pub enum Arg {
+    Text(String),
+    OptText(Option<String>),
+    Int(i64),
+    Bool(bool),
+}
+
+/// `$from, $from+1, …`: `count` placeholders for an `IN (…)` list.
+pub fn placeholders(from: usize, count: usize) -> String {
+    (from..from + count)
+        .map(|n| format!("${n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Binds a list of [`Arg`]s to a query, in order.
+#[macro_export]
+macro_rules! bind_args {
+    ($query:expr, $args:expr) => {{
+        let mut query = $query;
+        for arg in $args {
+            query = match arg {
+                $crate::db::Arg::Text(v) => query.bind(v.clone()),
+                $crate::db::Arg::OptText(v) => query.bind(v.clone()),
+                $crate::db::Arg::Int(v) => query.bind(*v),
+                $crate::db::Arg::Bool(v) => query.bind(*v),
+            };
+        }
+        query
+    }};
 }
 
 impl Db {

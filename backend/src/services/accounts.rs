@@ -387,8 +387,23 @@ pub async fn delete_account(
     let user_id = &principal.user.id;
     // Rows first: once they are gone nothing refers to the objects, and an object that
     // cannot be deleted now is an orphan that the cleanup job removes later.
+    // The variants live under the image ids, not the user's prefixes: note them first.
+    let image_ids = crate::db::images::ids_of_user(&backend.db, user_id).await?;
     users::delete(&backend.db, user_id).await?;
     let mut objects = 0;
+    for id in image_ids
+        .iter()
+        .filter_map(|id| crate::domain::Id::parse(id))
+    {
+        match backend
+            .storage
+            .delete_prefix(&crate::storage::variant_prefix(&id))
+            .await
+        {
+            Ok(n) => objects += n,
+            Err(e) => tracing::error!(error = %e, image_id = %id, "could not delete variants"),
+        }
+    }
     for prefix in Storage::user_prefixes(user_id) {
         match backend.storage.delete_prefix(&prefix).await {
             Ok(n) => objects += n,

@@ -4,7 +4,13 @@
 
 pub mod accounts;
 pub mod auth;
+pub mod characters;
+pub mod collections;
+pub mod export;
+pub mod images;
+pub mod ingest;
 pub mod instance;
+pub mod media;
 pub mod provider_keys;
 pub mod tokens;
 
@@ -41,12 +47,68 @@ pub enum ServiceError {
     /// Too many attempts (429); try again after `retry_after`.
     #[error("Too many attempts. Try again in {} seconds.", retry_after_secs(.retry_after))]
     RateLimited { retry_after: Duration },
+    /// An image was refused (413 too large, 415 not an image, 400 damaged).
+    #[error("{0}")]
+    Image(#[from] crate::imaging::ImageError),
+    /// A URL could not be fetched (400 not allowed, 413 too large, 422 remote failure).
+    #[error("{0}")]
+    Fetch(#[from] crate::outbound::FetchError),
     /// Something failed on our side (5xx); the cause is for the log only.
     #[error("internal error: {0}")]
     Internal(String),
 }
 
+/// What kind of failure a [`ServiceError`] is, for the transports to turn into a status:
+/// one mapping here, one per transport.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorClass {
+    /// Bad input (400).
+    Invalid,
+    /// No or bad credentials (401).
+    Unauthenticated,
+    /// Not there, or not the caller's (404).
+    NotFound,
+    /// Conflicts with what exists (409).
+    Conflict,
+    /// Too large (413).
+    TooLarge,
+    /// Not a type we take (415).
+    Unsupported,
+    /// Well-formed but refused (422).
+    Refused,
+    /// Too many attempts (429).
+    RateLimited,
+    /// Our side (500).
+    Internal,
+}
+
 impl ServiceError {
+    pub fn class(&self) -> ErrorClass {
+        use crate::{imaging::ImageError, outbound::FetchError};
+        match self {
+            Self::Invalid(_) | Self::BadToken { .. } => ErrorClass::Invalid,
+            Self::Unauthenticated(_) => ErrorClass::Unauthenticated,
+            Self::NotFound => ErrorClass::NotFound,
+            Self::Conflict { .. } => ErrorClass::Conflict,
+            Self::Refused { .. } => ErrorClass::Refused,
+            Self::RateLimited { .. } => ErrorClass::RateLimited,
+            Self::Image(e) => match e {
+                ImageError::TooLarge { .. } | ImageError::TooManyPixels { .. } => {
+                    ErrorClass::TooLarge
+                }
+                ImageError::Unsupported | ImageError::TrailingData => ErrorClass::Unsupported,
+                ImageError::Corrupt(_) => ErrorClass::Invalid,
+                ImageError::Internal(_) => ErrorClass::Internal,
+            },
+            Self::Fetch(e) => match e {
+                FetchError::BadUrl(_) | FetchError::Forbidden => ErrorClass::Invalid,
+                FetchError::TooLarge { .. } => ErrorClass::TooLarge,
+                FetchError::Failed(_) => ErrorClass::Refused,
+            },
+            Self::Internal(_) => ErrorClass::Internal,
+        }
+    }
+
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         Self::Internal(cause.to_string())
     }
@@ -61,6 +123,8 @@ impl ServiceError {
             | Self::Refused { code, .. }
             | Self::BadToken { code, .. } => code,
             Self::RateLimited { .. } => "rate_limited",
+            Self::Image(e) => e.code(),
+            Self::Fetch(e) => e.code(),
             Self::Internal(_) => "internal",
         }
     }
@@ -70,6 +134,7 @@ impl ServiceError {
             Self::Invalid(e) => Some(e.field),
             Self::Conflict { field, .. } => *field,
             Self::BadToken { .. } => Some("token"),
+            Self::Fetch(_) => Some("url"),
             _ => None,
         }
     }
@@ -84,6 +149,58 @@ pub fn retry_after_secs(wait: impl std::borrow::Borrow<Duration>) -> u64 {
 impl From<crate::passwords::PasswordError> for ServiceError {
     fn from(e: crate::passwords::PasswordError) -> Self {
         Self::internal(e)
+    }
+}
+
+impl From<object_store::Error> for ServiceError {
+    fn from(e: object_store::Error) -> Self {
+        Self::internal(format!("object storage: {e}"))
+    }
+}
+
+/// Parses an id from a request; anything that is not one of our ids is "not found".
+pub fn parse_id(raw: &str) -> Result<crate::domain::Id, ServiceError> {
+    crate::domain::Id::parse(raw).ok_or(ServiceError::NotFound)
+}
+
+/// Validates `?limit=` (API.md: default 50, at most 200).
+pub fn page_limit(limit: Option<u32>) -> Result<i64, ServiceError> {
+    match limit {
+        None => Ok(50),
+        Some(n @ 1..=200) => Ok(i64::from(n)),
+        Some(_) => Err(FieldError::new("limit", "Choose a limit from 1 to 200.").into()),
+    }
+}
+
+/// Validates `?cursor=` (the last id of the previous page).
+pub fn page_cursor(cursor: Option<&str>) -> Result<Option<String>, ServiceError> {
+    match cursor.map(str::trim).filter(|c| !c.is_empty()) {
+        None => Ok(None),
+        Some(c) => crate::domain::Id::parse(c)
+            .map(|id| Some(id.as_str().to_owned()))
+            .ok_or_else(|| {
+                FieldError::new("cursor", "That cursor is not one this API gave out.").into()
+            }),
+    }
+}
+
+/// Cuts a `limit + 1` fetch into a page: the extra row only says that there is more.
+pub fn into_page<R, T>(
+    mut rows: Vec<R>,
+    limit: i64,
+    id: impl Fn(&R) -> String,
+    view: impl Fn(&R) -> T,
+) -> model::Page<T> {
+    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    let next_cursor = if rows.len() > limit {
+        rows.truncate(limit);
+        rows.last().map(&id)
+    } else {
+        None
+    };
+    model::Page {
+        items: rows.iter().map(view).collect(),
+        next_cursor,
     }
 }
 

@@ -10,7 +10,7 @@ use utoipa::OpenApi;
 
 use crate::{
     error::ApiErrorResponse,
-    routes::{account, health},
+    routes::{account, health, library, media},
     state::AppState,
 };
 
@@ -28,6 +28,14 @@ use crate::{
         account::list_sessions, account::revoke_session, account::revoke_other_sessions,
         account::list_tokens, account::create_token, account::revoke_token,
         account::list_keys, account::put_key, account::delete_key, account::test_key,
+        library::list_characters, library::create_character, library::get_character,
+        library::update_character, library::delete_character, library::set_avatar,
+        library::import_avatar, library::list_collections, library::create_collection,
+        library::get_collection, library::update_collection, library::delete_collection,
+        library::upload, library::list_images, library::import_image, library::bulk,
+        library::export,
+        library::get_image, library::update_image, library::delete_image,
+        library::restore_image, library::share_image, library::stats, media::serve,
     ),
     components(schemas(model::ApiError, model::ApiErrorBody, model::Health, model::HealthCheck)),
     tags(
@@ -35,6 +43,9 @@ use crate::{
         (name = "sessions", description = "Signed-in browsers"),
         (name = "tokens", description = "Personal access tokens for scripts"),
         (name = "provider keys", description = "Your OpenAI and Gemini keys, encrypted at rest"),
+        (name = "characters", description = "Avatar subjects, their avatars and settings"),
+        (name = "collections", description = "Named groups of images"),
+        (name = "images", description = "The library: uploads, imports, the trash, sharing, media and stats"),
         (name = "operations", description = "Health, readiness and metrics"),
         (name = "meta", description = "This description")
     )
@@ -56,6 +67,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/openapi.json", get(openapi_json))
         .merge(account::router())
+        .merge(library::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
 }

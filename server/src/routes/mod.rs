@@ -3,6 +3,8 @@
 pub mod account;
 pub mod api;
 pub mod health;
+pub mod library;
+pub mod media;
 
 use std::time::{Duration, Instant};
 
@@ -87,6 +89,7 @@ pub fn router(state: AppState) -> Router {
 
     let app_routes = Router::new()
         .nest("/api/v1", api::router())
+        .route("/media/{id}", get(media::serve))
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = leptos_options.clone();
             move || app::shell(options.clone())

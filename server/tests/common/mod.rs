@@ -23,6 +23,8 @@ pub struct TestServer {
     pub shutdown: CancellationToken,
     pub data_dir: tempfile::TempDir,
     pub config: Config,
+    /// The running server's services, for checks a client cannot make.
+    pub backend: backend::Backend,
     handle: tokio::task::JoinHandle<anyhow::Result<()>>,
     db: Option<TestDb>,
 }
@@ -55,6 +57,7 @@ impl TestServer {
         let server = Server::bind(config.clone()).await.unwrap();
         let addr = server.local_addr();
         let shutdown = server.state.shutdown.clone();
+        let backend = server.state.backend.clone();
         let handle = tokio::spawn(server.run());
         Self {
             addr,
@@ -66,6 +69,7 @@ impl TestServer {
             shutdown,
             data_dir,
             config,
+            backend,
             handle,
             db: Some(db),
         }

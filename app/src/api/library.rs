@@ -1,0 +1,201 @@
+//! Server functions for the library pages (gallery, characters, collections, home
+//! dashboard): each gets the caller, calls one `backend` service and maps the error.
+//! Those that take structured values (filters, patches with `null`) take JSON.
+
+use leptos::{prelude::*, server_fn::codec::Json};
+use model::{
+    BulkAction, BulkResult, Character, Collection, Image, ImageFilter, Page, Stats,
+    UpdateCharacterRequest, UpdateCollectionRequest, UpdateImageRequest,
+};
+
+use crate::AppError;
+
+#[cfg(feature = "ssr")]
+use {
+    crate::ssr::{backend, require_principal, service_error},
+    backend::services::{characters, collections, images},
+    model::{BulkRequest, CreateCharacterRequest, CreateCollectionRequest},
+};
+
+#[server(endpoint = "list_images", input = Json)]
+pub async fn list_images(filter: ImageFilter) -> Result<Page<Image>, AppError> {
+    let (backend, p) = (backend()?, require_principal()?);
+    images::list(&backend, &p, &filter)
+        .await
+        .map_err(service_error)
+}
+
+#[server(endpoint = "get_image")]
+pub async fn get_image(id: String) -> Result<Image, AppError> {
+    let (backend, p) = (backend()?, require_principal()?);
+    images::get(&backend, &p, &id).await.map_err(service_error)
+}
+
+#[server(endpoint = "update_image", input = Json)]
+pub async fn update_image(id: String, change: UpdateImageRequest) -> Result<Image, AppError> {
+    let (backend, p) = (backend()?, require_principal()?);
+    images::update(&backend, &p, &id, &change)
+        .await
+        .map_err(service_error)
+}
+
+/// Delete (to the trash), restore or move several images.
+#[server(endpoint = "bulk_images", input = Json)]
+pub async fn bulk_images(
+    action: BulkAction,
+    ids: Vec<String>,
+    collection_id: Option<String>,
+) -> Result<BulkResult, AppError> {
+    let (backend, p) = (backend()?, require_principal()?);
+    let request = BulkRequest {
+        action,
+        ids,
+        collection_id,
+    };
+    images::bulk(&backend, &p, &request)
+        .await
+        .map_err(service_error)
+}
+
+#[server(endpoint = "library_stats")]
+pub async fn library_stats() -> Result<Stats, AppError> {
+    let (backend, p) = (backend()?, require_principal()?);
+    images::stats(&backend, &p).await.map_err(service_error)
+}
+
+#[server(endpoint = "list_collections")]
+pub async fn list_collections(cursor: Option<String>) -> Result<Page<Collection>, AppError> {
+    let (backend, p) = (backend()?, require_principal()?);
+    collections::list(&backend, &p, Some(200), cursor.as_deref())
+        .await
+        .map_err(service_error)
+}
+
+#[server(endpoint = "create_collection")]
+pub async fn create_collection(
+    name: String,
+    description: Option<String>,
+) -> Result<Collection, AppError> {
+    let (backend, p) = (backend()?, require_principal()?);
+    let request = CreateCollectionRequest { name, description };
+    collections::create(&backend, &p, &request)
+        .await
+        .map_err(service_error)
+}
+
+/// Renames a collection (a form: works before hydration).
+#[server(endpoint = "rename_collection")]
+pub async fn rename_collection(id: String, name: String) -> Result<Collection, AppError> {
+    let (backend, p) = (backend()?, require_principal()?);
+    let change = UpdateCollectionRequest {
+        name: Some(name),
+        ..UpdateCollectionRequest::default()
+    };
+    collections::update(&backend, &p, &id, &change)
+        .await
+        .map_err(service_error)
+}
+
+#[server(endpoint = "update_collection", input = Json)]
+pub async fn update_collection(
+    id: String,
+    change: UpdateCollectionRequest,
+) -> Result<Collection, AppError> {
+    let (backend, p) = (backend()?, require_principal()?);
+    collections::update(&backend, &p, &id, &change)
+        .await
+        .map_err(service_error)
+}
+
+#[server(endpoint = "delete_collection")]
+pub async fn delete_collection(id: String) -> Result<(), AppError> {
+    let (backend, p) = (backend()?, require_principal()?);
+    collections::delete(&backend, &p, &id)
+        .await
+        .map_err(service_error)
+}
+
+#[server(endpoint = "list_characters")]
+pub async fn list_characters(cursor: Option<String>) -> Result<Page<Character>, AppError> {
+    let (backend, p) = (backend()?, require_principal()?);
+    characters::list(&backend, &p, Some(200), cursor.as_deref())
+        .await
+        .map_err(service_error)
+}
+
+#[server(endpoint = "get_character")]
+pub async fn get_character(id: String) -> Result<Character, AppError> {
+    let (backend, p) = (backend()?, require_principal()?);
+    characters::get(&backend, &p, &id)
+        .await
+        .map_err(service_error)
+}
+
+#[server(endpoint = "create_character")]
+pub async fn create_character(
+    name: String,
+    description: Option<String>,
+    avatar_prompt: Option<String>,
+) -> Result<Character, AppError> {
+    let (backend, p) = (backend()?, require_principal()?);
+    let request = CreateCharacterRequest {
+        name,
+        description,
+        avatar_prompt,
+        avatar_generation_config: None,
+    };
+    let character = characters::create(&backend, &p, &request)
+        .await
+        .map_err(service_error)?;
+    leptos_axum::redirect(&format!("/characters/{}", character.id));
+    Ok(character)
+}
+
+/// Saves the details form of a character page (blank fields clear).
+#[server(endpoint = "save_character")]
+pub async fn save_character(
+    id: String,
+    name: String,
+    description: Option<String>,
+    avatar_prompt: Option<String>,
+) -> Result<Character, AppError> {
+    let (backend, p) = (backend()?, require_principal()?);
+    let change = UpdateCharacterRequest {
+        name: Some(name),
+        description: Some(description),
+        avatar_prompt: Some(avatar_prompt),
+        avatar_generation_config: None,
+    };
+    characters::update(&backend, &p, &id, &change)
+        .await
+        .map_err(service_error)
+}
+
+#[server(endpoint = "update_character", input = Json)]
+pub async fn update_character(
+    id: String,
+    change: UpdateCharacterRequest,
+) -> Result<Character, AppError> {
+    let (backend, p) = (backend()?, require_principal()?);
+    characters::update(&backend, &p, &id, &change)
+        .await
+        .map_err(service_error)
+}
+
+#[server(endpoint = "delete_character")]
+pub async fn delete_character(id: String) -> Result<(), AppError> {
+    let (backend, p) = (backend()?, require_principal()?);
+    characters::delete(&backend, &p, &id)
+        .await
+        .map_err(service_error)?;
+    leptos_axum::redirect("/characters");
+    Ok(())
+}
+
+#[server(endpoint = "set_character_avatar")]
+pub async fn set_character_avatar(id: String, image_id: String) -> Result<Character, AppError> {
+    let (backend, p) = (backend()?, require_principal()?);
+    characters::set_avatar(&backend, &p, &id, &image_id)
+        .await
+        .map_err(service_error)
+}

@@ -1,0 +1,187 @@
+//! The `characters` aggregate: the avatar subjects. Scoped by `user_id` like every query.
+
+use sqlx::FromRow;
+
+use super::{Db, DbError};
+use crate::{now_ms, with_pool};
+
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct CharacterRecord {
+    pub id: String,
+    pub user_id: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub avatar_image_id: Option<String>,
+    pub avatar_external_url: Option<String>,
+    pub avatar_prompt: Option<String>,
+    pub avatar_generation_config: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+const COLUMNS: &str = "id, user_id, name, description, avatar_image_id, avatar_external_url, \
+     avatar_prompt, avatar_generation_config, created_at, updated_at";
+
+fn time(ms: i64) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default()
+}
+
+impl CharacterRecord {
+    pub fn to_model(&self) -> model::Character {
+        model::Character {
+            id: self.id.clone(),
+            name: self.name.clone(),
+            description: self.description.clone(),
+            avatar_image_id: self.avatar_image_id.clone(),
+            avatar_url: match (&self.avatar_image_id, &self.avatar_external_url) {
+                (Some(id), _) => Some(model::media_url(id, None, None)),
+                (None, Some(url)) => Some(url.clone()),
+                (None, None) => None,
+            },
+            avatar_prompt: self.avatar_prompt.clone(),
+            avatar_generation_config: self
+                .avatar_generation_config
+                .as_deref()
+                .and_then(|c| serde_json::from_str(c).ok()),
+            created_at: time(self.created_at),
+            updated_at: time(self.updated_at),
+        }
+    }
+}
+
+/// The fields a person sets.
+#[derive(Debug, Clone, Default)]
+pub struct CharacterFields {
+    pub name: String,
+    pub description: Option<String>,
+    pub avatar_prompt: Option<String>,
+    pub avatar_generation_config: Option<String>,
+}
+
+pub async fn insert(
+    db: &Db,
+    id: &str,
+    user_id: &str,
+    fields: &CharacterFields,
+) -> Result<CharacterRecord, DbError> {
+    let sql = format!(
+        "INSERT INTO characters (id, user_id, name, description, avatar_prompt, \
+         avatar_generation_config, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7) \
+         RETURNING {COLUMNS}"
+    );
+    Ok(with_pool!(db, |pool| {
+        sqlx::query_as::<_, CharacterRecord>(&sql)
+            .bind(id)
+            .bind(user_id)
+            .bind(&fields.name)
+            .bind(&fields.description)
+            .bind(&fields.avatar_prompt)
+            .bind(&fields.avatar_generation_config)
+            .bind(now_ms())
+            .fetch_one(pool)
+            .await
+    })?)
+}
+
+pub async fn get(db: &Db, user_id: &str, id: &str) -> Result<Option<CharacterRecord>, DbError> {
+    let sql = format!("SELECT {COLUMNS} FROM characters WHERE id = $1 AND user_id = $2");
+    Ok(with_pool!(db, |pool| {
+        sqlx::query_as::<_, CharacterRecord>(&sql)
+            .bind(id)
+            .bind(user_id)
+            .fetch_optional(pool)
+            .await
+    })?)
+}
+
+/// The user's characters, newest first, after the cursor `before`.
+pub async fn list(
+    db: &Db,
+    user_id: &str,
+    before: Option<&str>,
+    limit: i64,
+) -> Result<Vec<CharacterRecord>, DbError> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM characters WHERE user_id = $1 AND ($2 IS NULL OR id < $2) \
+         ORDER BY id DESC LIMIT $3"
+    );
+    Ok(with_pool!(db, |pool| {
+        sqlx::query_as::<_, CharacterRecord>(&sql)
+            .bind(user_id)
+            .bind(before)
+            .bind(limit)
+            .fetch_all(pool)
+            .await
+    })?)
+}
+
+/// Replaces the person-set fields (the service merges a PATCH first).
+pub async fn update(
+    db: &Db,
+    user_id: &str,
+    id: &str,
+    fields: &CharacterFields,
+) -> Result<Option<CharacterRecord>, DbError> {
+    let sql = format!(
+        "UPDATE characters SET name = $3, description = $4, avatar_prompt = $5, \
+         avatar_generation_config = $6, updated_at = $7 WHERE id = $1 AND user_id = $2 \
+         RETURNING {COLUMNS}"
+    );
+    Ok(with_pool!(db, |pool| {
+        sqlx::query_as::<_, CharacterRecord>(&sql)
+            .bind(id)
+            .bind(user_id)
+            .bind(&fields.name)
+            .bind(&fields.description)
+            .bind(&fields.avatar_prompt)
+            .bind(&fields.avatar_generation_config)
+            .bind(now_ms())
+            .fetch_optional(pool)
+            .await
+    })?)
+}
+
+/// Makes one of the user's images the avatar (the caller checked that it is theirs).
+pub async fn set_avatar(
+    db: &Db,
+    user_id: &str,
+    id: &str,
+    image_id: &str,
+) -> Result<Option<CharacterRecord>, DbError> {
+    let sql = format!(
+        "UPDATE characters SET avatar_image_id = $3, avatar_external_url = NULL, updated_at = $4 \
+         WHERE id = $1 AND user_id = $2 RETURNING {COLUMNS}"
+    );
+    Ok(with_pool!(db, |pool| {
+        sqlx::query_as::<_, CharacterRecord>(&sql)
+            .bind(id)
+            .bind(user_id)
+            .bind(image_id)
+            .bind(now_ms())
+            .fetch_optional(pool)
+            .await
+    })?)
+}
+
+/// Deletes a character; its images stay in the library (their `character_id` is cleared).
+pub async fn delete(db: &Db, user_id: &str, id: &str) -> Result<bool, DbError> {
+    let done = with_pool!(db, |pool| sqlx::query(
+        "DELETE FROM characters WHERE id = $1 AND user_id = $2"
+    )
+    .bind(id)
+    .bind(user_id)
+    .execute(pool)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(done > 0)
+}
+
+/// (characters, characters with an avatar) of a user.
+pub async fn counts(db: &Db, user_id: &str) -> Result<(i64, i64), DbError> {
+    Ok(with_pool!(db, |pool| sqlx::query_as::<_, (i64, i64)>(
+        "SELECT COUNT(*), COUNT(avatar_image_id) FROM characters WHERE user_id = $1"
+    )
+    .bind(user_id)
+    .fetch_one(pool)
+    .await)?)
+}

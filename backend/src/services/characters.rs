@@ -1,0 +1,185 @@
+//! Characters, the avatar subjects: create, edit, delete, choose an avatar among one's
+//! images (or import one), and the history of every image made for them.
+
+use model::{Character, CreateCharacterRequest, Page, UpdateCharacterRequest};
+
+use super::{auth::Principal, into_page, page_cursor, page_limit, parse_id, ServiceError};
+use crate::{
+    db::{
+        characters::{self, CharacterFields, CharacterRecord},
+        images,
+    },
+    domain::{parse_label, parse_text, FieldError, Id},
+    Backend,
+};
+
+const MAX_NAME: usize = 100;
+const MAX_DESCRIPTION: usize = 2000;
+/// Prompts are sent to providers; theirs are at most 4000 characters.
+pub const MAX_PROMPT: usize = 4000;
+/// The generation settings are a small JSON object.
+const MAX_CONFIG_BYTES: usize = 4096;
+
+fn parse_config(raw: Option<&serde_json::Value>) -> Result<Option<String>, ServiceError> {
+    match raw {
+        None | Some(serde_json::Value::Null) => Ok(None),
+        Some(v @ serde_json::Value::Object(_)) => {
+            let text = v.to_string();
+            if text.len() > MAX_CONFIG_BYTES {
+                return Err(FieldError::new(
+                    "avatar_generation_config",
+                    format!("Keep the settings under {MAX_CONFIG_BYTES} bytes."),
+                )
+                .into());
+            }
+            Ok(Some(text))
+        }
+        Some(_) => Err(FieldError::new(
+            "avatar_generation_config",
+            "The settings must be a JSON object, e.g. {\"provider\": \"builtin\"}.",
+        )
+        .into()),
+    }
+}
+
+pub async fn create(
+    backend: &Backend,
+    principal: &Principal,
+    request: &CreateCharacterRequest,
+) -> Result<Character, ServiceError> {
+    let fields = CharacterFields {
+        name: parse_label("name", &request.name, MAX_NAME)?,
+        description: parse_text(
+            "description",
+            request.description.as_deref(),
+            MAX_DESCRIPTION,
+        )?,
+        avatar_prompt: parse_text(
+            "avatar_prompt",
+            request.avatar_prompt.as_deref(),
+            MAX_PROMPT,
+        )?,
+        avatar_generation_config: parse_config(request.avatar_generation_config.as_ref())?,
+    };
+    let record = characters::insert(
+        &backend.db,
+        Id::new().as_str(),
+        principal.user_id(),
+        &fields,
+    )
+    .await?;
+    Ok(record.to_model())
+}
+
+pub async fn list(
+    backend: &Backend,
+    principal: &Principal,
+    limit: Option<u32>,
+    cursor: Option<&str>,
+) -> Result<Page<Character>, ServiceError> {
+    let limit = page_limit(limit)?;
+    let before = page_cursor(cursor)?;
+    let rows = characters::list(
+        &backend.db,
+        principal.user_id(),
+        before.as_deref(),
+        limit + 1,
+    )
+    .await?;
+    Ok(into_page(
+        rows,
+        limit,
+        |r| r.id.clone(),
+        CharacterRecord::to_model,
+    ))
+}
+
+pub async fn record(
+    backend: &Backend,
+    principal: &Principal,
+    id: &str,
+) -> Result<CharacterRecord, ServiceError> {
+    let id = parse_id(id)?;
+    characters::get(&backend.db, principal.user_id(), id.as_str())
+        .await?
+        .ok_or(ServiceError::NotFound)
+}
+
+pub async fn get(
+    backend: &Backend,
+    principal: &Principal,
+    id: &str,
+) -> Result<Character, ServiceError> {
+    Ok(record(backend, principal, id).await?.to_model())
+}
+
+pub async fn update(
+    backend: &Backend,
+    principal: &Principal,
+    id: &str,
+    request: &UpdateCharacterRequest,
+) -> Result<Character, ServiceError> {
+    let current = record(backend, principal, id).await?;
+    let fields = CharacterFields {
+        name: match &request.name {
+            Some(n) => parse_label("name", n, MAX_NAME)?,
+            None => current.name.clone(),
+        },
+        description: match &request.description {
+            Some(d) => parse_text("description", d.as_deref(), MAX_DESCRIPTION)?,
+            None => current.description.clone(),
+        },
+        avatar_prompt: match &request.avatar_prompt {
+            Some(p) => parse_text("avatar_prompt", p.as_deref(), MAX_PROMPT)?,
+            None => current.avatar_prompt.clone(),
+        },
+        avatar_generation_config: match &request.avatar_generation_config {
+            Some(c) => parse_config(c.as_ref())?,
+            None => current.avatar_generation_config.clone(),
+        },
+    };
+    characters::update(&backend.db, principal.user_id(), &current.id, &fields)
+        .await?
+        .map(|r| r.to_model())
+        .ok_or(ServiceError::NotFound)
+}
+
+/// Deletes the character; the images made for it stay in the library.
+pub async fn delete(
+    backend: &Backend,
+    principal: &Principal,
+    id: &str,
+) -> Result<(), ServiceError> {
+    let id = parse_id(id)?;
+    if characters::delete(&backend.db, principal.user_id(), id.as_str()).await? {
+        Ok(())
+    } else {
+        Err(ServiceError::NotFound)
+    }
+}
+
+/// `PUT /api/v1/characters/{id}/avatar`: one of the caller's finished images, not in the
+/// trash, becomes the avatar.
+pub async fn set_avatar(
+    backend: &Backend,
+    principal: &Principal,
+    id: &str,
+    image_id: &str,
+) -> Result<Character, ServiceError> {
+    let character = record(backend, principal, id).await?;
+    let image_id = parse_id(image_id)?;
+    let image = images::get(&backend.db, principal.user_id(), image_id.as_str())
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    if image.deleted_at.is_some() || image.status() != model::ImageStatus::Completed {
+        return Err(FieldError::new(
+            "image_id",
+            "Choose a finished image that is not in the trash.",
+        )
+        .into());
+    }
+    characters::set_avatar(&backend.db, principal.user_id(), &character.id, &image.id)
+        .await?
+        .map(|r| r.to_model())
+        .ok_or(ServiceError::NotFound)
+}

@@ -1,0 +1,352 @@
+//! The library's images: list with filters, view, rename, favourite, move, trash and
+//! restore (one at a time or in bulk), and the stats of the dashboard.
+
+use model::{BulkAction, BulkFailure, BulkRequest, BulkResult, Image, ImageFilter, Page};
+
+use super::{auth::Principal, into_page, page_cursor, page_limit, parse_id, ServiceError};
+use crate::{
+    db::{
+        characters, collections,
+        images::{self, ImagePatch, ImageRecord, ListQuery},
+    },
+    domain::{parse_label, FieldError, Id},
+    storage, Backend,
+};
+
+/// The most images one bulk request may name.
+pub const MAX_BULK: usize = 500;
+/// The longest search text.
+const MAX_QUERY_CHARS: usize = 200;
+const MAX_QUERY_WORDS: usize = 10;
+
+/// Parses an optional id filter: a malformed one is a 400 naming the field.
+fn filter_id(field: &'static str, raw: Option<&str>) -> Result<Option<String>, ServiceError> {
+    match raw.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(s) => Id::parse(s)
+            .map(|id| Some(id.as_str().to_owned()))
+            .ok_or_else(|| FieldError::new(field, "That is not an id.").into()),
+    }
+}
+
+fn search_words(q: Option<&str>) -> Result<Vec<String>, ServiceError> {
+    let Some(q) = q.map(str::trim).filter(|q| !q.is_empty()) else {
+        return Ok(Vec::new());
+    };
+    if q.chars().count() > MAX_QUERY_CHARS {
+        return Err(FieldError::new(
+            "q",
+            format!("Search for at most {MAX_QUERY_CHARS} characters."),
+        )
+        .into());
+    }
+    let words: Vec<String> = q.split_whitespace().map(str::to_lowercase).collect();
+    if words.len() > MAX_QUERY_WORDS {
+        return Err(
+            FieldError::new("q", format!("Search for at most {MAX_QUERY_WORDS} words.")).into(),
+        );
+    }
+    Ok(words)
+}
+
+#[tracing::instrument(skip_all, fields(user_id = %principal.user.id))]
+pub async fn list(
+    backend: &Backend,
+    principal: &Principal,
+    filter: &ImageFilter,
+) -> Result<Page<Image>, ServiceError> {
+    let limit = page_limit(filter.limit)?;
+    let query = ListQuery {
+        collection_id: filter_id("collection_id", filter.collection_id.as_deref())?,
+        character_id: filter_id("character_id", filter.character_id.as_deref())?,
+        kind: filter.kind,
+        status: filter.status,
+        provider: filter
+            .provider
+            .as_deref()
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(str::to_owned),
+        favorite: filter.favorite,
+        words: search_words(filter.q.as_deref())?,
+        trashed: filter.trashed.unwrap_or(false),
+        before: page_cursor(filter.cursor.as_deref())?,
+        limit: limit + 1,
+    };
+    let rows = images::list(&backend.db, principal.user_id(), &query).await?;
+    Ok(into_page(
+        rows,
+        limit,
+        |r| r.id.clone(),
+        ImageRecord::to_model,
+    ))
+}
+
+/// One of the caller's images (in the trash or not).
+pub async fn record(
+    backend: &Backend,
+    principal: &Principal,
+    id: &str,
+) -> Result<ImageRecord, ServiceError> {
+    let id = parse_id(id)?;
+    images::get(&backend.db, principal.user_id(), id.as_str())
+        .await?
+        .ok_or(ServiceError::NotFound)
+}
+
+pub async fn get(
+    backend: &Backend,
+    principal: &Principal,
+    id: &str,
+) -> Result<Image, ServiceError> {
+    Ok(record(backend, principal, id).await?.to_model())
+}
+
+/// Checks that a collection named in a request is the caller's.
+pub async fn own_collection(
+    backend: &Backend,
+    principal: &Principal,
+    raw: &str,
+) -> Result<String, ServiceError> {
+    // Another person's collection is "not found", like any of their resources.
+    let id = parse_id(raw)?;
+    collections::get(&backend.db, principal.user_id(), id.as_str())
+        .await?
+        .map(|c| c.id)
+        .ok_or(ServiceError::NotFound)
+}
+
+/// Checks that a character named in a request is the caller's.
+pub async fn own_character(
+    backend: &Backend,
+    principal: &Principal,
+    raw: &str,
+) -> Result<String, ServiceError> {
+    let id = parse_id(raw)?;
+    characters::get(&backend.db, principal.user_id(), id.as_str())
+        .await?
+        .map(|c| c.id)
+        .ok_or(ServiceError::NotFound)
+}
+
+/// Parses an optional title: `None` or blank clears it.
+pub fn parse_title(raw: Option<&str>) -> Result<Option<String>, ServiceError> {
+    match raw.map(str::trim).filter(|t| !t.is_empty()) {
+        None => Ok(None),
+        Some(t) => Ok(Some(parse_label("title", t, 200)?)),
+    }
+}
+
+#[tracing::instrument(skip_all, fields(user_id = %principal.user.id, image_id = %id))]
+pub async fn update(
+    backend: &Backend,
+    principal: &Principal,
+    id: &str,
+    request: &model::UpdateImageRequest,
+) -> Result<Image, ServiceError> {
+    let image = record(backend, principal, id).await?;
+    let collection_id = match &request.collection_id {
+        None => None,
+        Some(None) => Some(None),
+        Some(Some(c)) => Some(Some(own_collection(backend, principal, c).await?)),
+    };
+    let title = match &request.title {
+        None => None,
+        Some(t) => Some(parse_title(t.as_deref())?),
+    };
+    let patch = ImagePatch {
+        collection_id,
+        favorite: request.favorite,
+        title,
+    };
+    images::update(&backend.db, principal.user_id(), &image.id, &patch)
+        .await?
+        .map(|r| r.to_model())
+        .ok_or(ServiceError::NotFound)
+}
+
+/// Moves images to the trash and drops their variants (a cache that a trashed image no
+/// longer needs). Answers the ids that moved.
+pub async fn trash(
+    backend: &Backend,
+    principal: &Principal,
+    ids: &[String],
+) -> Result<Vec<String>, ServiceError> {
+    let done = images::trash(&backend.db, principal.user_id(), ids).await?;
+    drop_variants(backend, &done).await?;
+    tracing::info!(count = done.len(), "images moved to the trash");
+    Ok(done)
+}
+
+/// Forgets and deletes the cached variants of `image_ids`.
+pub async fn drop_variants(backend: &Backend, image_ids: &[String]) -> Result<(), ServiceError> {
+    let keys = images::delete_variants(&backend.db, image_ids).await?;
+    for key in keys {
+        if let Err(e) = backend
+            .storage
+            .delete(&object_store::path::Path::from(key.as_str()))
+            .await
+        {
+            // The row is gone; the object is an orphan that the cleanup job removes.
+            tracing::warn!(error = %e, key, "could not delete a variant");
+        }
+    }
+    for id in image_ids {
+        if let Some(id) = Id::parse(id) {
+            if let Err(e) = backend
+                .storage
+                .delete_prefix(&storage::variant_prefix(&id))
+                .await
+            {
+                tracing::warn!(error = %e, image_id = %id, "could not delete variants");
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `DELETE /api/v1/images/{id}`: to the trash. Deleting what is already there is a no-op.
+pub async fn delete(
+    backend: &Backend,
+    principal: &Principal,
+    id: &str,
+) -> Result<(), ServiceError> {
+    let image = record(backend, principal, id).await?;
+    trash(backend, principal, std::slice::from_ref(&image.id)).await?;
+    Ok(())
+}
+
+pub async fn restore(
+    backend: &Backend,
+    principal: &Principal,
+    id: &str,
+) -> Result<Image, ServiceError> {
+    let image = record(backend, principal, id).await?;
+    images::restore(
+        &backend.db,
+        principal.user_id(),
+        std::slice::from_ref(&image.id),
+    )
+    .await?;
+    get(backend, principal, &image.id).await
+}
+
+/// Deletes images for good, with their objects and variants: emptying the trash.
+pub async fn purge(
+    backend: &Backend,
+    principal: &Principal,
+    ids: &[String],
+) -> Result<Vec<String>, ServiceError> {
+    drop_variants(backend, ids).await?;
+    let gone = images::purge(&backend.db, principal.user_id(), ids).await?;
+    for (_, key) in &gone {
+        if let Some(key) = key {
+            if let Err(e) = backend
+                .storage
+                .delete(&object_store::path::Path::from(key.as_str()))
+                .await
+            {
+                tracing::warn!(error = %e, key, "could not delete a purged image");
+            }
+        }
+    }
+    Ok(gone.into_iter().map(|(id, _)| id).collect())
+}
+
+/// `POST /api/v1/images/bulk`: each id is done or reported failed; one bad id does not
+/// stop the others.
+#[tracing::instrument(skip_all, fields(user_id = %principal.user.id, action = ?request.action, count = request.ids.len()))]
+pub async fn bulk(
+    backend: &Backend,
+    principal: &Principal,
+    request: &BulkRequest,
+) -> Result<BulkResult, ServiceError> {
+    if request.ids.is_empty() {
+        return Err(FieldError::new("ids", "Choose at least one image.").into());
+    }
+    if request.ids.len() > MAX_BULK {
+        return Err(FieldError::new(
+            "ids",
+            format!("Choose at most {MAX_BULK} images at a time."),
+        )
+        .into());
+    }
+    let mut failed = Vec::new();
+    let mut ids = Vec::new();
+    for raw in &request.ids {
+        match Id::parse(raw) {
+            Some(id) if !ids.contains(&id.as_str().to_owned()) => ids.push(id.as_str().to_owned()),
+            Some(_) => {}
+            None => failed.push(BulkFailure {
+                id: raw.clone(),
+                message: "That is not an id.".to_owned(),
+            }),
+        }
+    }
+    let done = match request.action {
+        BulkAction::Delete => trash(backend, principal, &ids).await?,
+        BulkAction::Restore => images::restore(&backend.db, principal.user_id(), &ids).await?,
+        BulkAction::Move => {
+            let collection = match request.collection_id.as_deref() {
+                Some(c) => Some(own_collection(backend, principal, c).await?),
+                None => None,
+            };
+            images::move_to(
+                &backend.db,
+                principal.user_id(),
+                &ids,
+                collection.as_deref(),
+            )
+            .await?
+        }
+    };
+    // What was not done: not the caller's, or already in the wanted state.
+    let existing: Vec<String> = images::get_many(&backend.db, principal.user_id(), &ids)
+        .await?
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    for id in ids {
+        if done.contains(&id) {
+            continue;
+        }
+        let message = if !existing.contains(&id) {
+            "That image does not exist, or it is not yours."
+        } else if request.action == BulkAction::Delete {
+            "It is already in the trash."
+        } else {
+            "It is not in the trash."
+        };
+        failed.push(BulkFailure {
+            id,
+            message: message.to_owned(),
+        });
+    }
+    Ok(BulkResult { done, failed })
+}
+
+/// `GET /api/v1/stats`: two grouped queries, whatever the size of the library.
+pub async fn stats(backend: &Backend, principal: &Principal) -> Result<model::Stats, ServiceError> {
+    let mut stats = model::Stats::default();
+    for (kind, status, provider, count, bytes) in
+        images::stats_groups(&backend.db, principal.user_id()).await?
+    {
+        let count = u64::try_from(count).unwrap_or(0);
+        stats.images.total += count;
+        match kind.as_str() {
+            "generated" => stats.images.generated += count,
+            "uploaded" => stats.images.uploaded += count,
+            "imported" => stats.images.imported += count,
+            _ => {}
+        }
+        *stats.by_status.entry(status).or_default() += count;
+        if let Some(p) = provider {
+            *stats.by_provider.entry(p).or_default() += count;
+        }
+        stats.bytes_used += u64::try_from(bytes).unwrap_or(0);
+    }
+    let (total, with_avatar) = characters::counts(&backend.db, principal.user_id()).await?;
+    stats.characters.total = u64::try_from(total).unwrap_or(0);
+    stats.characters.with_avatar = u64::try_from(with_avatar).unwrap_or(0);
+    Ok(stats)
+}

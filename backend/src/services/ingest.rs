@@ -1,0 +1,193 @@
+//! Images that come in from outside: uploads and imports from a URL. Both go through the
+//! same checks ([`crate::imaging::prepare`]) before anything is stored, so a refused file
+//! leaves nothing behind.
+
+use bytes::Bytes;
+use model::ImageKind;
+
+use super::{
+    auth::Principal,
+    images::{own_character, own_collection, parse_title},
+    ServiceError,
+};
+use crate::{
+    db::{characters, images, images::NewImage},
+    domain::Id,
+    imaging,
+    storage::{self, ObjectKey},
+    Backend,
+};
+
+/// Where incoming images go: a collection and/or a character, both checked to be the
+/// caller's.
+#[derive(Debug, Clone, Default)]
+pub struct Destination {
+    pub collection_id: Option<String>,
+    pub character_id: Option<String>,
+}
+
+impl Destination {
+    pub async fn resolve(
+        backend: &Backend,
+        principal: &Principal,
+        collection_id: Option<&str>,
+        character_id: Option<&str>,
+    ) -> Result<Self, ServiceError> {
+        let present = |s: Option<&str>| {
+            s.map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+        };
+        Ok(Self {
+            collection_id: match present(collection_id) {
+                Some(c) => Some(own_collection(backend, principal, &c).await?),
+                None => None,
+            },
+            character_id: match present(character_id) {
+                Some(c) => Some(own_character(backend, principal, &c).await?),
+                None => None,
+            },
+        })
+    }
+}
+
+/// A title from an uploaded file's name: the name without its extension, when it is a
+/// sensible one. It is only ever shown as text, never used in a path.
+pub fn title_from_filename(name: Option<&str>) -> Option<String> {
+    let name = name?.rsplit(['/', '\\']).next()?;
+    let stem = match name.rsplit_once('.') {
+        Some((stem, _)) if !stem.is_empty() => stem,
+        _ => name,
+    };
+    let clean: String = stem.chars().filter(|c| !c.is_control()).take(200).collect();
+    let clean = clean.trim();
+    (!clean.is_empty()).then(|| clean.to_owned())
+}
+
+/// Checks, cleans and stores one incoming image, then records it. Blocking work runs on
+/// the bounded image workers.
+#[tracing::instrument(skip_all, fields(user_id = %principal.user.id, kind = %kind, bytes = data.len()))]
+pub async fn store(
+    backend: &Backend,
+    principal: &Principal,
+    data: Bytes,
+    kind: ImageKind,
+    destination: &Destination,
+    title: Option<String>,
+    source_url: Option<String>,
+) -> Result<images::ImageRecord, ServiceError> {
+    let limits = backend.config.image_limits;
+    let prepared = backend
+        .image_workers
+        .run(move || imaging::prepare(data, &limits))
+        .await?;
+    let user = Id::parse(principal.user_id())
+        .ok_or_else(|| ServiceError::internal("a user id is not a UUID"))?;
+    let id = Id::new();
+    let key = storage::key(&ObjectKey::Upload {
+        user: &user,
+        image: &id,
+        format: prepared.format,
+    });
+    backend.storage.write(&key, prepared.bytes.clone()).await?;
+    let new = NewImage {
+        id: id.as_str().to_owned(),
+        user_id: user.as_str().to_owned(),
+        kind: kind.as_str().to_owned(),
+        status: model::ImageStatus::Completed.as_str().to_owned(),
+        collection_id: destination.collection_id.clone(),
+        character_id: destination.character_id.clone(),
+        title: parse_title(title.as_deref()).unwrap_or(None),
+        width: Some(i64::from(prepared.width)),
+        height: Some(i64::from(prepared.height)),
+        mime_type: Some(prepared.format.mime().to_owned()),
+        bytes: Some(prepared.bytes.len() as i64),
+        sha256: Some(prepared.sha256.clone()),
+        source_url,
+        storage_key: Some(key.to_string()),
+        ..NewImage::default()
+    };
+    match images::insert(&backend.db, &new).await {
+        Ok(record) => {
+            tracing::info!(image_id = %record.id, width = prepared.width, height = prepared.height, "image stored");
+            Ok(record)
+        }
+        Err(e) => {
+            // Nothing refers to the object: remove it rather than leave an orphan.
+            let _ = backend.storage.delete(&key).await;
+            Err(e.into())
+        }
+    }
+}
+
+/// `POST /api/v1/images/import`: fetches a URL (SSRF-safe) and stores it like an upload.
+#[tracing::instrument(skip_all, fields(user_id = %principal.user.id))]
+pub async fn import(
+    backend: &Backend,
+    principal: &Principal,
+    url: &str,
+    destination: &Destination,
+) -> Result<images::ImageRecord, ServiceError> {
+    let fetched = backend
+        .outbound
+        .fetch(url, backend.config.image_limits.max_bytes)
+        .await?;
+    let title = title_from_filename(
+        fetched
+            .final_url
+            .path_segments()
+            .and_then(|mut s| s.next_back()),
+    );
+    store(
+        backend,
+        principal,
+        fetched.bytes,
+        ImageKind::Imported,
+        destination,
+        title,
+        Some(url.trim().to_owned()),
+    )
+    .await
+}
+
+/// `POST /api/v1/characters/{id}/avatar/import`: imports the URL for the character and
+/// makes it the avatar.
+pub async fn import_avatar(
+    backend: &Backend,
+    principal: &Principal,
+    character_id: &str,
+    url: &str,
+) -> Result<images::ImageRecord, ServiceError> {
+    let character = super::characters::record(backend, principal, character_id).await?;
+    let destination = Destination {
+        collection_id: None,
+        character_id: Some(character.id.clone()),
+    };
+    let image = import(backend, principal, url, &destination).await?;
+    characters::set_avatar(&backend.db, principal.user_id(), &character.id, &image.id).await?;
+    Ok(image)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn titles_come_from_file_names_without_paths() {
+        assert_eq!(
+            title_from_filename(Some("Portrait of Ann.png")).as_deref(),
+            Some("Portrait of Ann")
+        );
+        assert_eq!(
+            title_from_filename(Some("C:\\photos\\me.jpg")).as_deref(),
+            Some("me")
+        );
+        assert_eq!(
+            title_from_filename(Some("../../etc/passwd")).as_deref(),
+            Some("passwd")
+        );
+        assert_eq!(title_from_filename(Some(".png")).as_deref(), Some(".png"));
+        assert_eq!(title_from_filename(Some("   ")), None);
+        assert_eq!(title_from_filename(None), None);
+    }
+}

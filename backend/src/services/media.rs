@@ -1,0 +1,491 @@
+//! Media: the stored bytes of an image and its resized variants, who may read them (the
+//! owner, or anyone holding a signed link), and the variant cache.
+//!
+//! A variant is rendered once, even when many requests ask for it at the same moment
+//! (single-flight per image and spec), stored under `variants/{image_id}/`, recorded in
+//! `image_variants`, and served from there afterwards.
+
+use std::{
+    collections::HashMap,
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Arc, Mutex,
+    },
+};
+
+use bytes::Bytes;
+use futures::{stream::BoxStream, StreamExt, TryStreamExt};
+use model::VARIANT_LADDER;
+use object_store::path::Path;
+
+use super::{auth::Principal, parse_id, ServiceError};
+use crate::{
+    db::images::{self, ImageRecord, VariantRecord},
+    domain::{FieldError, Id},
+    imaging::{self, Fit, ImageFormat, VariantSpec},
+    now_ms,
+    storage::{self, ObjectKey},
+    Backend,
+};
+
+/// The query of `/media/{id}`, as received.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct MediaQuery {
+    pub w: Option<String>,
+    pub h: Option<String>,
+    pub fit: Option<String>,
+    pub format: Option<String>,
+    pub q: Option<String>,
+    /// Signed links: expiry (Unix seconds) and signature.
+    pub exp: Option<String>,
+    pub sig: Option<String>,
+}
+
+impl MediaQuery {
+    fn wants_variant(&self) -> bool {
+        self.w.is_some()
+            || self.h.is_some()
+            || self.fit.is_some()
+            || self.format.is_some()
+            || self.q.is_some()
+    }
+}
+
+fn ladder_text() -> String {
+    VARIANT_LADDER
+        .iter()
+        .map(u32::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn side(field: &'static str, raw: Option<&str>) -> Result<Option<u32>, ServiceError> {
+    let Some(raw) = raw else { return Ok(None) };
+    match raw.parse::<u32>() {
+        Ok(v) if VARIANT_LADDER.contains(&v) => Ok(Some(v)),
+        _ => Err(FieldError::new(
+            field,
+            format!(
+                "'{raw}' is not an allowed size; use one of {}.",
+                ladder_text()
+            ),
+        )
+        .into()),
+    }
+}
+
+/// Parses a variant request; `None` when the original is wanted. `accept` is the request's
+/// `Accept` header, for `format=auto` (WebP when the client takes it, else JPEG).
+pub fn parse_spec(
+    query: &MediaQuery,
+    accept: Option<&str>,
+) -> Result<Option<VariantSpec>, ServiceError> {
+    if !query.wants_variant() {
+        return Ok(None);
+    }
+    let width = side("w", query.w.as_deref())?;
+    let height = side("h", query.h.as_deref())?;
+    if width.is_none() && height.is_none() {
+        return Err(FieldError::new(
+            "w",
+            format!("Give a width (w) or a height (h), from {}.", ladder_text()),
+        )
+        .into());
+    }
+    let fit = match query.fit.as_deref().unwrap_or("cover") {
+        "cover" => Fit::Cover,
+        "contain" => Fit::Contain,
+        "fill" => Fit::Fill,
+        other => {
+            return Err(FieldError::new(
+                "fit",
+                format!("'{other}' is not a fit; use cover, contain or fill."),
+            )
+            .into())
+        }
+    };
+    let format = match query.format.as_deref().unwrap_or("auto") {
+        "webp" => ImageFormat::Webp,
+        "jpeg" | "jpg" => ImageFormat::Jpeg,
+        "png" => ImageFormat::Png,
+        "auto" => {
+            if accept.is_some_and(|a| a.contains("image/webp")) {
+                ImageFormat::Webp
+            } else {
+                ImageFormat::Jpeg
+            }
+        }
+        other => {
+            return Err(FieldError::new(
+                "format",
+                format!("'{other}' is not a format; use webp, jpeg, png or auto."),
+            )
+            .into())
+        }
+    };
+    let quality = match query.q.as_deref() {
+        None => 80,
+        Some(raw) => match raw.parse::<u8>() {
+            Ok(q @ 1..=100) => q,
+            _ => {
+                return Err(
+                    FieldError::new("q", "The quality (q) is a number from 1 to 100.").into(),
+                )
+            }
+        },
+    };
+    Ok(Some(VariantSpec {
+        width,
+        height,
+        fit,
+        format,
+        quality,
+    }))
+}
+
+/// The signed message of a share link.
+fn link_message(image_id: &str, expires: i64) -> String {
+    format!("media:{image_id}:{expires}")
+}
+
+/// `POST /api/v1/images/{id}/share`: an absolute link to the image that needs no sign-in
+/// until it expires (1 hour to 30 days).
+pub async fn share(
+    backend: &Backend,
+    principal: &Principal,
+    id: &str,
+    expires_in_hours: u32,
+) -> Result<model::ShareLink, ServiceError> {
+    if !(1..=720).contains(&expires_in_hours) {
+        return Err(
+            FieldError::new("expires_in_hours", "Choose from 1 to 720 hours (30 days).").into(),
+        );
+    }
+    let image = super::images::record(backend, principal, id).await?;
+    if image.deleted_at.is_some() || image.status() != model::ImageStatus::Completed {
+        return Err(ServiceError::Conflict {
+            code: "not_shareable",
+            field: None,
+            message: "Only finished images outside the trash can be shared.".to_owned(),
+        });
+    }
+    let expires = chrono::Utc::now().timestamp() + i64::from(expires_in_hours) * 3600;
+    let sig = backend.links.sign(&link_message(&image.id, expires));
+    let mut url = backend.config.public_url.clone();
+    url.set_path(&format!("/media/{}", image.id));
+    url.query_pairs_mut()
+        .append_pair("exp", &expires.to_string())
+        .append_pair("sig", &sig);
+    Ok(model::ShareLink {
+        url: url.to_string(),
+        expires_at: chrono::DateTime::from_timestamp(expires, 0).unwrap_or_default(),
+    })
+}
+
+/// Who asks for a media file.
+pub enum Viewer<'a> {
+    Principal(&'a Principal),
+    Anonymous,
+}
+
+/// Finds the image a media request may read: the owner's (even in the trash), or any
+/// finished image outside the trash through a valid, unexpired signed link. Anonymous
+/// requests without a link are 401; everything else that fails is 404.
+pub async fn authorize(
+    backend: &Backend,
+    viewer: Viewer<'_>,
+    id: &str,
+    query: &MediaQuery,
+) -> Result<ImageRecord, ServiceError> {
+    if let (Some(exp), Some(sig)) = (query.exp.as_deref(), query.sig.as_deref()) {
+        let id = parse_id(id)?;
+        let expires: i64 = exp.parse().map_err(|_| ServiceError::NotFound)?;
+        if !backend
+            .links
+            .verify(&link_message(id.as_str(), expires), sig)
+        {
+            return Err(ServiceError::NotFound);
+        }
+        if expires < chrono::Utc::now().timestamp() {
+            return Err(ServiceError::Refused {
+                code: "link_expired",
+                message: "This link has expired. Ask for a new one.".to_owned(),
+            });
+        }
+        return images::get_any(&backend.db, id.as_str())
+            .await?
+            .filter(|i| i.deleted_at.is_none())
+            .ok_or(ServiceError::NotFound);
+    }
+    match viewer {
+        Viewer::Principal(p) => super::images::record(backend, p, id).await,
+        Viewer::Anonymous => Err(ServiceError::Unauthenticated(
+            "Sign in to see this image, or use a shared link.".to_owned(),
+        )),
+    }
+}
+
+/// The entity tag of the original or a variant: derived from the content hash, so a 304
+/// needs neither storage nor rendering.
+pub fn etag(image: &ImageRecord, spec: Option<&VariantSpec>) -> Option<String> {
+    let sha = image.sha256.as_deref()?;
+    let short = &sha[..sha.len().min(32)];
+    Some(match spec {
+        None => format!("\"{short}\""),
+        Some(s) => format!("\"{short}-{}.{}\"", s.key(), s.format.ext()),
+    })
+}
+
+/// Bytes to send.
+pub enum Body {
+    Bytes(Bytes),
+    Stream(BoxStream<'static, Result<Bytes, std::io::Error>>),
+}
+
+pub struct Media {
+    pub mime: String,
+    pub length: u64,
+    pub body: Body,
+}
+
+fn not_ready() -> ServiceError {
+    ServiceError::Conflict {
+        code: "not_ready",
+        field: None,
+        message: "This image has no picture yet: it is still being made, or it failed.".to_owned(),
+    }
+}
+
+fn missing(image: &ImageRecord) -> ServiceError {
+    tracing::warn!(image_id = %image.id, "an image's object is missing from storage");
+    ServiceError::NotFound
+}
+
+/// Streams an object from storage.
+async fn stream(backend: &Backend, key: &Path) -> Result<Option<(u64, Body)>, ServiceError> {
+    match backend.storage.store().get(key).await {
+        Ok(got) => {
+            let length = got.meta.size;
+            let stream = got
+                .into_stream()
+                .map_err(|e| std::io::Error::other(e.to_string()))
+                .boxed();
+            Ok(Some((length, Body::Stream(stream))))
+        }
+        Err(object_store::Error::NotFound { .. }) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The stored original, streamed.
+pub async fn original(backend: &Backend, image: &ImageRecord) -> Result<Media, ServiceError> {
+    let (Some(key), Some(mime)) = (image.storage_key.as_deref(), image.mime_type.as_deref()) else {
+        return Err(not_ready());
+    };
+    if image.status() != model::ImageStatus::Completed {
+        return Err(not_ready());
+    }
+    let (length, body) = stream(backend, &Path::from(key))
+        .await?
+        .ok_or_else(|| missing(image))?;
+    Ok(Media {
+        mime: mime.to_owned(),
+        length,
+        body,
+    })
+}
+
+/// Renders variants once per (image, spec), however many requests want them at once.
+#[derive(Debug, Default)]
+pub struct VariantCache {
+    in_flight: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    renders: AtomicU64,
+}
+
+impl VariantCache {
+    /// How many variants this process has rendered (not served from the cache).
+    pub fn renders(&self) -> u64 {
+        self.renders.load(Ordering::Relaxed)
+    }
+
+    fn lock_for(&self, key: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut map = self
+            .in_flight
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        map.entry(key.to_owned()).or_default().clone()
+    }
+
+    fn release(&self, key: &str, lock: Arc<tokio::sync::Mutex<()>>) {
+        let mut map = self
+            .in_flight
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        drop(lock);
+        // Only the map's reference left (nobody can take one while we hold the map):
+        // nobody else waits on it.
+        if map.get(key).is_some_and(|l| Arc::strong_count(l) == 1) {
+            map.remove(key);
+        }
+    }
+}
+
+/// A variant: from the cache when it is there, else rendered (once) and cached.
+pub async fn variant(
+    backend: &Backend,
+    image: &ImageRecord,
+    spec: &VariantSpec,
+) -> Result<Media, ServiceError> {
+    if image.status() != model::ImageStatus::Completed || image.storage_key.is_none() {
+        return Err(not_ready());
+    }
+    let spec_key = format!("{}.{}", spec.key(), spec.format.ext());
+    if let Some(media) = cached(backend, image, &spec_key).await? {
+        return Ok(media);
+    }
+    let flight_key = format!("{}/{spec_key}", image.id);
+    let lock = backend.variants.lock_for(&flight_key);
+    let result = async {
+        let _guard = lock.lock().await;
+        // Someone else may have rendered it while we waited.
+        if let Some(media) = cached(backend, image, &spec_key).await? {
+            return Ok(media);
+        }
+        render_and_store(backend, image, spec, &spec_key).await
+    }
+    .await;
+    backend.variants.release(&flight_key, lock);
+    result
+}
+
+async fn cached(
+    backend: &Backend,
+    image: &ImageRecord,
+    spec_key: &str,
+) -> Result<Option<Media>, ServiceError> {
+    let Some(record) = images::variant(&backend.db, &image.id, spec_key).await? else {
+        return Ok(None);
+    };
+    match stream(backend, &Path::from(record.storage_key.as_str())).await? {
+        Some((length, body)) => {
+            if let Err(e) = images::touch_variant(&backend.db, &image.id, spec_key).await {
+                tracing::warn!(error = %e, "could not note a variant's use");
+            }
+            Ok(Some(Media {
+                mime: record.mime_type,
+                length,
+                body,
+            }))
+        }
+        // The object went missing: forget the row and render again.
+        None => {
+            images::delete_variants_by_spec(&backend.db, &image.id, spec_key).await?;
+            Ok(None)
+        }
+    }
+}
+
+async fn render_and_store(
+    backend: &Backend,
+    image: &ImageRecord,
+    spec: &VariantSpec,
+    spec_key: &str,
+) -> Result<Media, ServiceError> {
+    let source_key = Path::from(image.storage_key.as_deref().unwrap_or_default());
+    let source = backend
+        .storage
+        .read(&source_key)
+        .await?
+        .ok_or_else(|| missing(image))?;
+    let limits = backend.config.image_limits;
+    let spec_copy = *spec;
+    let rendered = backend
+        .image_workers
+        .run(move || imaging::render(&source, &spec_copy, &limits))
+        .await?;
+    backend.variants.renders.fetch_add(1, Ordering::Relaxed);
+    metrics::counter!("image_variants_rendered_total", "format" => spec.format.name()).increment(1);
+
+    let image_id =
+        Id::parse(&image.id).ok_or_else(|| ServiceError::internal("an image id is not a UUID"))?;
+    let key = storage::key(&ObjectKey::Variant {
+        image: &image_id,
+        spec,
+    });
+    backend.storage.write(&key, rendered.bytes.clone()).await?;
+    let now = now_ms();
+    images::insert_variant(
+        &backend.db,
+        &VariantRecord {
+            image_id: image.id.clone(),
+            spec: spec_key.to_owned(),
+            storage_key: key.to_string(),
+            mime_type: rendered.format.mime().to_owned(),
+            width: i64::from(rendered.width),
+            height: i64::from(rendered.height),
+            bytes: rendered.bytes.len() as i64,
+            created_at: now,
+            last_used_at: now,
+        },
+    )
+    .await?;
+    Ok(Media {
+        mime: rendered.format.mime().to_owned(),
+        length: rendered.bytes.len() as u64,
+        body: Body::Bytes(rendered.bytes),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn query(pairs: &[(&str, &str)]) -> MediaQuery {
+        let mut q = MediaQuery::default();
+        for (k, v) in pairs {
+            let v = Some((*v).to_owned());
+            match *k {
+                "w" => q.w = v,
+                "h" => q.h = v,
+                "fit" => q.fit = v,
+                "format" => q.format = v,
+                "q" => q.q = v,
+                _ => unreachable!(),
+            }
+        }
+        q
+    }
+
+    #[test]
+    fn variant_requests_are_validated_against_the_ladder() {
+        assert_eq!(parse_spec(&query(&[]), None).unwrap(), None);
+        let spec = parse_spec(
+            &query(&[("w", "256"), ("h", "256"), ("format", "webp")]),
+            None,
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(spec.key(), "w256-h256-cover-q80");
+        let err = parse_spec(&query(&[("w", "250")]), None).unwrap_err();
+        assert_eq!(err.field(), Some("w"));
+        assert!(err.to_string().contains("16, 32, 48"), "{err}");
+        assert!(
+            parse_spec(&query(&[("fit", "cover")]), None).is_err(),
+            "a size is needed"
+        );
+        assert!(parse_spec(&query(&[("w", "64"), ("fit", "stretch")]), None).is_err());
+        assert!(parse_spec(&query(&[("w", "64"), ("q", "0")]), None).is_err());
+        assert!(parse_spec(&query(&[("w", "64"), ("format", "gif")]), None).is_err());
+    }
+
+    #[test]
+    fn auto_format_follows_accept() {
+        let q = query(&[("w", "64"), ("format", "auto")]);
+        let webp = parse_spec(&q, Some("image/avif,image/webp,*/*"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(webp.format, ImageFormat::Webp);
+        let jpeg = parse_spec(&q, Some("image/png,*/*")).unwrap().unwrap();
+        assert_eq!(jpeg.format, ImageFormat::Jpeg);
+    }
+}

@@ -1,0 +1,463 @@
+//! The image library (API.md, "Characters and collections", "Images"): images, characters,
+//! collections, and the requests that change them.
+
+use std::{fmt, str::FromStr};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Deserializer, Serialize};
+
+/// How an image came to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ImageKind {
+    Generated,
+    Uploaded,
+    Imported,
+}
+
+/// Where an image is in its life: a generated image goes through the stages in order;
+/// uploaded and imported images are `completed` at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ImageStatus {
+    Pending,
+    Generating,
+    Downloading,
+    Uploading,
+    Completed,
+    Error,
+    Canceled,
+}
+
+macro_rules! string_enum {
+    ($ty:ident, $what:literal, { $($variant:ident => $text:literal),+ $(,)? }) => {
+        impl $ty {
+            pub const ALL: &'static [$ty] = &[$($ty::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($ty::$variant => $text),+
+                }
+            }
+        }
+
+        impl fmt::Display for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl FromStr for $ty {
+            type Err = String;
+
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                match s {
+                    $($text => Ok($ty::$variant),)+
+                    other => Err(format!(
+                        "'{other}' is not {}: use {}",
+                        $what,
+                        [$($text),+].join(", ")
+                    )),
+                }
+            }
+        }
+    };
+}
+
+string_enum!(ImageKind, "an image kind", {
+    Generated => "generated",
+    Uploaded => "uploaded",
+    Imported => "imported",
+});
+
+string_enum!(ImageStatus, "an image status", {
+    Pending => "pending",
+    Generating => "generating",
+    Downloading => "downloading",
+    Uploading => "uploading",
+    Completed => "completed",
+    Error => "error",
+    Canceled => "canceled",
+});
+
+impl ImageStatus {
+    /// Whether the image has reached its final state.
+    pub fn is_final(self) -> bool {
+        matches!(self, Self::Completed | Self::Error | Self::Canceled)
+    }
+}
+
+/// Why an image failed: a stable code and a sentence a person can act on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ImageFailure {
+    pub code: String,
+    pub message: String,
+}
+
+/// One image of the library (API.md, `Image`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Image {
+    pub id: String,
+    pub kind: ImageKind,
+    pub status: ImageStatus,
+    pub collection_id: Option<String>,
+    pub character_id: Option<String>,
+    pub parent_id: Option<String>,
+    /// A name the person gave it.
+    pub title: Option<String>,
+    pub prompt: Option<String>,
+    pub revised_prompt: Option<String>,
+    pub provider: Option<String>,
+    pub model: Option<String>,
+    /// The generation parameters.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub params: Option<serde_json::Value>,
+    pub seed: Option<i64>,
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+    pub mime_type: Option<String>,
+    pub bytes: Option<u64>,
+    pub sha256: Option<String>,
+    /// Where an imported image came from.
+    pub source_url: Option<String>,
+    pub error: Option<ImageFailure>,
+    /// `/media/{id}`: the bytes (owner only); add `?w=&h=&fit=&format=` for a variant.
+    pub url: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// Set while the image is in the trash.
+    pub deleted_at: Option<DateTime<Utc>>,
+    pub favorite: bool,
+}
+
+impl Image {
+    /// A display name: the title, else the start of the prompt, else the kind.
+    pub fn label(&self) -> String {
+        if let Some(t) = self.title.as_deref().filter(|t| !t.is_empty()) {
+            return t.to_owned();
+        }
+        if let Some(p) = self.prompt.as_deref().filter(|p| !p.is_empty()) {
+            let short: String = p.chars().take(60).collect();
+            return if short.len() < p.len() {
+                format!("{short}…")
+            } else {
+                short
+            };
+        }
+        match self.kind {
+            ImageKind::Generated => "Generated image".to_owned(),
+            ImageKind::Uploaded => "Uploaded image".to_owned(),
+            ImageKind::Imported => "Imported image".to_owned(),
+        }
+    }
+
+    /// Whether there are bytes to show.
+    pub fn has_media(&self) -> bool {
+        self.status == ImageStatus::Completed
+    }
+}
+
+/// An avatar subject (API.md, `Character`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Character {
+    pub id: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub avatar_image_id: Option<String>,
+    /// `/media/{avatar_image_id}`, or an external address not yet imported.
+    pub avatar_url: Option<String>,
+    pub avatar_prompt: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub avatar_generation_config: Option<serde_json::Value>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A named group of images (API.md, `Collection`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Collection {
+    pub id: String,
+    pub name: String,
+    pub description: Option<String>,
+    /// Images in it that are not in the trash.
+    pub image_count: u64,
+    /// The chosen cover, else the newest image in it.
+    pub cover_image_id: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Reads a field that may be absent (leave it), `null` (clear it) or a value (set it).
+pub fn double_option<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CreateCharacterRequest {
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub avatar_prompt: Option<String>,
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub avatar_generation_config: Option<serde_json::Value>,
+}
+
+/// `PATCH /api/v1/characters/{id}`: absent fields stay, `null` clears.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UpdateCharacterRequest {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub description: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub avatar_prompt: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub avatar_generation_config: Option<Option<serde_json::Value>>,
+}
+
+/// `PUT /api/v1/characters/{id}/avatar`: use one of your images.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SetAvatarRequest {
+    pub image_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CreateCollectionRequest {
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+/// `PATCH /api/v1/collections/{id}`: absent fields stay, `null` clears.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UpdateCollectionRequest {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub description: Option<Option<String>>,
+    /// One of the collection's images, or `null` for the newest.
+    #[serde(default, deserialize_with = "double_option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub cover_image_id: Option<Option<String>>,
+}
+
+/// `PATCH /api/v1/images/{id}`: absent fields stay, `null` clears.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UpdateImageRequest {
+    /// Move into a collection, or `null` to take it out.
+    #[serde(default, deserialize_with = "double_option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub collection_id: Option<Option<String>>,
+    #[serde(default)]
+    pub favorite: Option<bool>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub title: Option<Option<String>>,
+}
+
+/// The filters of `GET /api/v1/images`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+pub struct ImageFilter {
+    #[serde(default)]
+    pub collection_id: Option<String>,
+    #[serde(default)]
+    pub character_id: Option<String>,
+    #[serde(default)]
+    pub kind: Option<ImageKind>,
+    #[serde(default)]
+    pub status: Option<ImageStatus>,
+    #[serde(default)]
+    pub provider: Option<String>,
+    #[serde(default)]
+    pub favorite: Option<bool>,
+    /// Words to find in the prompt or title.
+    #[serde(default)]
+    pub q: Option<String>,
+    /// The trash instead of the library.
+    #[serde(default)]
+    pub trashed: Option<bool>,
+    #[serde(default)]
+    pub limit: Option<u32>,
+    #[serde(default)]
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum BulkAction {
+    Delete,
+    Move,
+    Restore,
+}
+
+/// `POST /api/v1/images/bulk`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BulkRequest {
+    pub action: BulkAction,
+    pub ids: Vec<String>,
+    /// For `move`: the collection, or `null` to take the images out of theirs.
+    #[serde(default)]
+    pub collection_id: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BulkFailure {
+    pub id: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BulkResult {
+    /// The ids that were changed.
+    pub done: Vec<String>,
+    pub failed: Vec<BulkFailure>,
+}
+
+/// `POST /api/v1/images/import`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ImportRequest {
+    pub url: String,
+    #[serde(default)]
+    pub collection_id: Option<String>,
+    #[serde(default)]
+    pub character_id: Option<String>,
+}
+
+/// `POST /api/v1/characters/{id}/avatar/import`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ImportUrlRequest {
+    pub url: String,
+}
+
+/// `POST /api/v1/images/{id}/share`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ShareRequest {
+    /// 1 to 720 (30 days).
+    pub expires_in_hours: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ShareLink {
+    /// An absolute link that needs no sign-in until it expires.
+    pub url: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// `POST /api/v1/uploads` answers with every stored image.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UploadResult {
+    pub items: Vec<Image>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ImageCounts {
+    pub total: u64,
+    pub generated: u64,
+    pub uploaded: u64,
+    pub imported: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CharacterCounts {
+    pub total: u64,
+    pub with_avatar: u64,
+}
+
+/// `GET /api/v1/stats` (trashed images are not counted).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Stats {
+    pub images: ImageCounts,
+    /// Status name → count.
+    pub by_status: std::collections::BTreeMap<String, u64>,
+    /// Provider name → count of generated images.
+    pub by_provider: std::collections::BTreeMap<String, u64>,
+    /// Bytes of the stored originals.
+    pub bytes_used: u64,
+    pub characters: CharacterCounts,
+}
+
+/// The widths and heights a variant may have (API.md, "Media").
+pub const VARIANT_LADDER: &[u32] = &[
+    16, 32, 48, 64, 96, 128, 160, 192, 256, 320, 384, 480, 512, 640, 768, 960, 1024, 1280, 1536,
+    2048,
+];
+
+/// `/media/{id}` with an optional variant: the one place that writes media URLs.
+pub fn media_url(image_id: &str, width: Option<u32>, height: Option<u32>) -> String {
+    let mut url = format!("/media/{image_id}");
+    let mut sep = '?';
+    if let Some(w) = width {
+        url.push_str(&format!("{sep}w={w}"));
+        sep = '&';
+    }
+    if let Some(h) = height {
+        url.push_str(&format!("{sep}h={h}"));
+    }
+    url
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patch_fields_tell_absent_from_null() {
+        let r: UpdateImageRequest = serde_json::from_str(r#"{"favorite": true}"#).unwrap();
+        assert_eq!(r.collection_id, None);
+        let r: UpdateImageRequest = serde_json::from_str(r#"{"collection_id": null}"#).unwrap();
+        assert_eq!(r.collection_id, Some(None));
+        let r: UpdateImageRequest = serde_json::from_str(r#"{"collection_id": "c1"}"#).unwrap();
+        assert_eq!(r.collection_id, Some(Some("c1".to_owned())));
+    }
+
+    #[test]
+    fn enums_parse_their_names_and_explain_the_choices() {
+        assert_eq!("imported".parse::<ImageKind>(), Ok(ImageKind::Imported));
+        let err = "photo".parse::<ImageKind>().unwrap_err();
+        assert!(err.contains("generated, uploaded, imported"), "{err}");
+        for s in ImageStatus::ALL {
+            assert_eq!(s.as_str().parse::<ImageStatus>(), Ok(*s));
+        }
+    }
+
+    #[test]
+    fn media_urls() {
+        assert_eq!(media_url("i1", None, None), "/media/i1");
+        assert_eq!(media_url("i1", Some(256), None), "/media/i1?w=256");
+        assert_eq!(media_url("i1", Some(64), Some(64)), "/media/i1?w=64&h=64");
+    }
+}
