@@ -4,6 +4,7 @@
 pub mod api;
 pub mod components;
 pub mod error;
+pub mod format;
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod session;
@@ -14,7 +15,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
-    SsrMode, StaticSegment,
+    ParamSegment, SsrMode, StaticSegment,
 };
 
 pub use error::AppError;
@@ -72,8 +73,9 @@ mod tests {
 use crate::{
     components::{Footer, Header},
     pages::{
-        CharactersPage, CollectionsPage, ForgotPasswordPage, GalleryPage, HomePage, NotFound,
-        ResetPasswordPage, SettingsPage, SignInPage, SignUpPage, StudioPage, VerifyEmailPage,
+        CharacterPage, CharactersPage, CollectionsPage, ForgotPasswordPage, GalleryPage, HomePage,
+        NotFound, ResetPasswordPage, SettingsPage, SignInPage, SignUpPage, StudioPage,
+        VerifyEmailPage,
     },
 };
 
@@ -133,6 +135,7 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("") view=HomePage ssr=SsrMode::InOrder />
                     <Route path=StaticSegment("studio") view=StudioPage />
                     <Route path=StaticSegment("characters") view=CharactersPage />
+                    <Route path=(StaticSegment("characters"), ParamSegment("id")) view=CharacterPage />
                     <Route path=StaticSegment("gallery") view=GalleryPage />
                     <Route path=StaticSegment("collections") view=CollectionsPage />
                     // In order: the lists are in the HTML, so the page works without JavaScript.

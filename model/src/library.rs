@@ -220,13 +220,25 @@ pub struct CreateCharacterRequest {
 pub struct UpdateCharacterRequest {
     #[serde(default)]
     pub name: Option<String>,
-    #[serde(default, deserialize_with = "double_option")]
+    #[serde(
+        default,
+        deserialize_with = "double_option",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub description: Option<Option<String>>,
-    #[serde(default, deserialize_with = "double_option")]
+    #[serde(
+        default,
+        deserialize_with = "double_option",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub avatar_prompt: Option<Option<String>>,
-    #[serde(default, deserialize_with = "double_option")]
+    #[serde(
+        default,
+        deserialize_with = "double_option",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub avatar_generation_config: Option<Option<serde_json::Value>>,
 }
@@ -252,11 +264,19 @@ pub struct CreateCollectionRequest {
 pub struct UpdateCollectionRequest {
     #[serde(default)]
     pub name: Option<String>,
-    #[serde(default, deserialize_with = "double_option")]
+    #[serde(
+        default,
+        deserialize_with = "double_option",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub description: Option<Option<String>>,
     /// One of the collection's images, or `null` for the newest.
-    #[serde(default, deserialize_with = "double_option")]
+    #[serde(
+        default,
+        deserialize_with = "double_option",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub cover_image_id: Option<Option<String>>,
 }
@@ -266,12 +286,20 @@ pub struct UpdateCollectionRequest {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UpdateImageRequest {
     /// Move into a collection, or `null` to take it out.
-    #[serde(default, deserialize_with = "double_option")]
+    #[serde(
+        default,
+        deserialize_with = "double_option",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub collection_id: Option<Option<String>>,
     #[serde(default)]
     pub favorite: Option<bool>,
-    #[serde(default, deserialize_with = "double_option")]
+    #[serde(
+        default,
+        deserialize_with = "double_option",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub title: Option<Option<String>>,
 }
@@ -442,6 +470,25 @@ mod tests {
         assert_eq!(r.collection_id, Some(None));
         let r: UpdateImageRequest = serde_json::from_str(r#"{"collection_id": "c1"}"#).unwrap();
         assert_eq!(r.collection_id, Some(Some("c1".to_owned())));
+    }
+
+    #[test]
+    fn patches_round_trip_without_clearing_what_they_leave_alone() {
+        let patch = UpdateImageRequest {
+            favorite: Some(true),
+            ..UpdateImageRequest::default()
+        };
+        let json = serde_json::to_string(&patch).unwrap();
+        assert_eq!(json, r#"{"favorite":true}"#);
+        let back: UpdateImageRequest = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, patch, "an absent title stays absent, not null");
+        let clear = UpdateImageRequest {
+            collection_id: Some(None),
+            ..UpdateImageRequest::default()
+        };
+        let back: UpdateImageRequest =
+            serde_json::from_str(&serde_json::to_string(&clear).unwrap()).unwrap();
+        assert_eq!(back, clear);
     }
 
     #[test]

@@ -101,7 +101,10 @@ pub fn Footer() -> impl IntoView {
 
 /// The title block at the top of a page.
 #[component]
-pub fn PageHeader(title: &'static str, #[prop(optional)] lead: &'static str) -> impl IntoView {
+pub fn PageHeader(
+    #[prop(into)] title: String,
+    #[prop(into, optional)] lead: String,
+) -> impl IntoView {
     view! {
         <div class="page-header">
             <h1>{title}</h1>

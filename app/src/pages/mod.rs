@@ -1,13 +1,19 @@
 //! One module per page.
 
 mod auth;
+mod characters;
+mod collections;
+mod gallery;
 mod home;
 mod not_found;
 mod sections;
 mod settings;
 
 pub use auth::{ForgotPasswordPage, ResetPasswordPage, SignInPage, SignUpPage, VerifyEmailPage};
+pub use characters::{CharacterPage, CharactersPage};
+pub use collections::CollectionsPage;
+pub use gallery::GalleryPage;
 pub use home::HomePage;
 pub use not_found::NotFound;
-pub use sections::{CharactersPage, CollectionsPage, GalleryPage, StudioPage};
+pub use sections::StudioPage;
 pub use settings::SettingsPage;

@@ -34,36 +34,3 @@ pub fn StudioPage() -> impl IntoView {
         />
     }
 }
-
-#[component]
-pub fn CharactersPage() -> impl IntoView {
-    view! {
-        <Title text="Characters" />
-        <PageHeader
-            title="Characters"
-            lead="The subjects of your avatars: a description, a prompt, reference images and every avatar made for them."
-        />
-        <EmptyState message="No characters yet." action=("/studio", "Go to the Studio") />
-    }
-}
-
-#[component]
-pub fn GalleryPage() -> impl IntoView {
-    view! {
-        <Title text="Gallery" />
-        <PageHeader
-            title="Gallery"
-            lead="Every image you generated, uploaded or imported, searchable and filterable."
-        />
-        <EmptyState message="No images yet." action=("/studio", "Make your first avatar") />
-    }
-}
-
-#[component]
-pub fn CollectionsPage() -> impl IntoView {
-    view! {
-        <Title text="Collections" />
-        <PageHeader title="Collections" lead="Group images into collections, each with a cover." />
-        <EmptyState message="No collections yet." />
-    }
-}

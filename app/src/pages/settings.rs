@@ -13,11 +13,8 @@ use crate::{
         RevokeToken, SaveProviderKey, TestProviderKey, UpdateProfile,
     },
     components::{field_error, form_error, succeeded, Field, FormError, Notice, PageHeader},
+    format::when,
 };
-
-fn when(time: chrono::DateTime<chrono::Utc>) -> String {
-    time.format("%Y-%m-%d %H:%M UTC").to_string()
-}
 
 #[component]
 pub fn SettingsPage() -> impl IntoView {

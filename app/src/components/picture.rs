@@ -1,0 +1,95 @@
+//! Images from `/media`, responsive: `srcset` over the variant ladder, so that a page
+//! never ships full-size originals as thumbnails. `format` is left to the server
+//! (`auto`: WebP for browsers that take it).
+
+use leptos::prelude::*;
+
+/// The widths offered to the browser for a picture, from the server's ladder.
+const PICTURE_WIDTHS: [u32; 6] = [160, 256, 384, 512, 768, 1024];
+
+fn variant(id: &str, w: u32, square: bool) -> String {
+    if square {
+        format!("/media/{id}?w={w}&h={w}&fit=cover")
+    } else {
+        format!("/media/{id}?w={w}&fit=contain")
+    }
+}
+
+/// A picture of an image, `sizes` telling the browser how wide it is shown.
+#[allow(clippy::needless_pass_by_value)] // component properties are owned
+#[component]
+pub fn Picture(
+    #[prop(into)] image_id: String,
+    #[prop(into)] alt: String,
+    /// How wide the picture is displayed, for the browser to choose a width.
+    #[prop(default = "(min-width: 64rem) 20vw, (min-width: 40rem) 30vw, 48vw")]
+    sizes: &'static str,
+    /// Cropped to a square (grid tiles), or the whole image.
+    #[prop(optional)]
+    square: bool,
+    /// Load at once (the picture is in view at first) instead of lazily.
+    #[prop(optional)]
+    eager: bool,
+    #[prop(optional)] width: Option<u32>,
+    #[prop(optional)] height: Option<u32>,
+) -> impl IntoView {
+    let srcset = PICTURE_WIDTHS
+        .iter()
+        .map(|w| format!("{} {w}w", variant(&image_id, *w, square)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    view! {
+        <img
+            src=variant(&image_id, 384, square)
+            srcset=srcset
+            sizes=sizes
+            alt=alt
+            width=width
+            height=height
+            loading=if eager { "eager" } else { "lazy" }
+            decoding="async"
+        />
+    }
+}
+
+/// A character's avatar at a fixed size (1× and 2× for sharp screens), or its initial.
+#[allow(clippy::needless_pass_by_value)] // component properties are owned
+#[component]
+pub fn Avatar(
+    image_id: Option<String>,
+    #[prop(into)] name: String,
+    /// Displayed size in CSS pixels: 32, 48, 64, 96 or 128.
+    #[prop(default = 64)]
+    size: u32,
+) -> impl IntoView {
+    let initial: String = name
+        .chars()
+        .next()
+        .map(|c| c.to_uppercase().collect())
+        .unwrap_or_default();
+    match image_id {
+        Some(id) => {
+            let one = format!("/media/{id}?w={size}&h={size}&fit=cover");
+            let two = format!("/media/{id}?w={0}&h={0}&fit=cover", size * 2);
+            view! {
+                <img
+                    class="avatar"
+                    src=one.clone()
+                    srcset=format!("{one} 1x, {two} 2x")
+                    width=size
+                    height=size
+                    alt=format!("Avatar of {name}")
+                    loading="lazy"
+                    decoding="async"
+                />
+            }
+            .into_any()
+        }
+        None => view! {
+            <span class="avatar avatar--empty" style=format!("--size: {size}px") aria-hidden="true">
+                {initial}
+            </span>
+        }
+        .into_any(),
+    }
+}

@@ -1,0 +1,197 @@
+//! Characters: the list with their avatars, a form to create one, and each character's
+//! page (edit, its avatar, the history of every image made for it, delete). The forms
+//! work before hydration.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::{components::A, hooks::use_params_map};
+use model::{Character, ImageFilter};
+
+use crate::{
+    api::library::{
+        get_character, list_characters, list_images, CreateCharacter, DeleteCharacter,
+        SaveCharacter, SetCharacterAvatar,
+    },
+    components::{
+        field_error, form_error, succeeded, Avatar, Field, FormError, Notice, PageHeader, Picture,
+        UploadPanel,
+    },
+};
+
+#[component]
+pub fn CharactersPage() -> impl IntoView {
+    let create = ServerAction::<CreateCharacter>::new();
+    let list = Resource::new(move || create.version().get(), |_| list_characters(None));
+    view! {
+        <Title text="Characters" />
+        <PageHeader
+            title="Characters"
+            lead="The subjects of your avatars: a description, a prompt, and every avatar made for them."
+        />
+        <section class="card" aria-labelledby="new-character">
+            <h2 id="new-character">"New character"</h2>
+            <FormError error=form_error(create) />
+            <ActionForm action=create attr:class="form">
+                <Field label="Name" name="name" required=true maxlength=100 error=field_error(create, "name") />
+                <Field label="Description (optional)" name="description" maxlength=2000 error=field_error(create, "description") />
+                <Field label="Avatar prompt (optional)" name="avatar_prompt" maxlength=4000 hint="What the generator is asked to draw for this character." error=field_error(create, "avatar_prompt") />
+                <button type="submit" class="button button--primary" disabled=move || create.pending().get()>"Create character"</button>
+            </ActionForm>
+        </section>
+        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match list.await {
+                    Err(e) => view! { <p class="notice notice--error" role="alert">{e.to_string()}</p> }.into_any(),
+                    Ok(page) if page.items.is_empty() => view! {
+                        <div class="card empty-state"><p>"No characters yet. Create one above."</p></div>
+                    }.into_any(),
+                    Ok(page) => view! {
+                        <ul class="character-list" aria-label="Characters">
+                            {page.items.into_iter().map(|c| view! { <CharacterRow character=c /> }).collect_view()}
+                        </ul>
+                    }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn CharacterRow(character: Character) -> impl IntoView {
+    view! {
+        <li class="card character">
+            <Avatar image_id=character.avatar_image_id.clone() name=character.name.clone() size=64 />
+            <div>
+                <h2 class="character__name"><A href=format!("/characters/{}", character.id)>{character.name.clone()}</A></h2>
+                {character.description.clone().map(|d| view! { <p class="muted">{d}</p> })}
+            </div>
+        </li>
+    }
+}
+
+#[component]
+pub fn CharacterPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = Memo::new(move |_| params.read().get("id").unwrap_or_default());
+    let save = ServerAction::<SaveCharacter>::new();
+    let avatar = ServerAction::<SetCharacterAvatar>::new();
+    let delete = ServerAction::<DeleteCharacter>::new();
+    let uploads = RwSignal::new(0u32);
+    let character = Resource::new(
+        move || (id.get(), save.version().get(), avatar.version().get()),
+        |(id, _, _)| get_character(id),
+    );
+    let history = Resource::new(
+        move || (id.get(), avatar.version().get(), uploads.get()),
+        |(id, _, _)| {
+            list_images(ImageFilter {
+                character_id: Some(id),
+                limit: Some(200),
+                ..ImageFilter::default()
+            })
+        },
+    );
+    view! {
+        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                let c = match character.await {
+                    Ok(c) => c,
+                    Err(e) => return view! {
+                        <Title text="Character" />
+                        <PageHeader title="Character" lead="" />
+                        <p class="notice notice--error" role="alert">{e.to_string()}</p>
+                        <p><A href="/characters">"All characters"</A></p>
+                    }.into_any(),
+                };
+                let (id_save, id_upload, id_delete) = (c.id.clone(), c.id.clone(), c.id.clone());
+                let (name_field, description_field, prompt_field) = (
+                    c.name.clone(),
+                    c.description.clone().unwrap_or_default(),
+                    c.avatar_prompt.clone().unwrap_or_default(),
+                );
+                let history_title = format!("Every image of {}", c.name);
+                let delete_label = format!("Delete {}", c.name);
+                let (cid, current) = (c.id.clone(), c.avatar_image_id.clone());
+                view! {
+                    <Title text=c.name.clone() />
+                    <p><A href="/characters">"← All characters"</A></p>
+                    <div class="character-head">
+                        <Avatar image_id=c.avatar_image_id.clone() name=c.name.clone() size=128 />
+                        <PageHeader title=c.name.clone() lead=c.description.clone().unwrap_or_default() />
+                    </div>
+                    <section class="card" aria-labelledby="edit-character">
+                        <h2 id="edit-character">"Details"</h2>
+                        <FormError error=form_error(save) />
+                        <ActionForm action=save attr:class="form">
+                            <input type="hidden" name="id" value=id_save />
+                            <Field label="Name" name="name" required=true maxlength=100 value=name_field error=field_error(save, "name") />
+                            <Field label="Description" name="description" maxlength=2000 value=description_field error=field_error(save, "description") />
+                            <Field label="Avatar prompt" name="avatar_prompt" maxlength=4000 value=prompt_field error=field_error(save, "avatar_prompt") />
+                            <button type="submit" class="button" disabled=move || save.pending().get()>"Save"</button>
+                        </ActionForm>
+                        <Notice message=succeeded(save, "Saved.") />
+                    </section>
+                    <section class="card" aria-labelledby="add-images">
+                        <h2 id="add-images">"Add images"</h2>
+                        <UploadPanel on_uploaded=Callback::new(move |()| uploads.update(|n| *n += 1)) character_id=Signal::stored(Some(id_upload)) />
+                    </section>
+                    <section aria-labelledby="history">
+                        <h2 id="history">{history_title}</h2>
+                        <FormError error=form_error(avatar) />
+                        <Notice message=succeeded(avatar, "Avatar changed.") />
+                        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                            {
+                                move || {
+                                    let (cid, current) = (cid.clone(), current.clone());
+                                    Suspend::new(async move {
+                                        match history.await {
+                                            Err(e) => view! { <p class="notice notice--error">{e.to_string()}</p> }.into_any(),
+                                            Ok(page) if page.items.is_empty() => view! { <p class="muted">"No images of this character yet."</p> }.into_any(),
+                                            Ok(page) => view! {
+                                                <ul class="grid">
+                                                    {page.items.into_iter().map(|image| {
+                                                        let cid = cid.clone();
+                                                        let is_avatar = current.as_deref() == Some(image.id.as_str());
+                                                        let label = image.label();
+                                                        view! {
+                                                            <li class="tile">
+                                                                {image.has_media().then(|| view! { <Picture image_id=image.id.clone() alt=label.clone() square=true /> })}
+                                                                <span class="tile__caption">{label.clone()}</span>
+                                                                {if is_avatar {
+                                                                    view! { <p class="tile__badge">"Current avatar"</p> }.into_any()
+                                                                } else if image.has_media() {
+                                                                    view! {
+                                                                        <ActionForm action=avatar attr:class="tile__action">
+                                                                            <input type="hidden" name="id" value=cid />
+                                                                            <input type="hidden" name="image_id" value=image.id.clone() />
+                                                                            <button type="submit" class="button button--small">"Use as avatar"</button>
+                                                                        </ActionForm>
+                                                                    }.into_any()
+                                                                } else {
+                                                                    ().into_any()
+                                                                }}
+                                                            </li>
+                                                        }
+                                                    }).collect_view()}
+                                                </ul>
+                                            }.into_any(),
+                                        }
+                                    })
+                                }
+                            }
+                        </Transition>
+                    </section>
+                    <section class="card settings-section--danger" aria-labelledby="delete-character">
+                        <h2 id="delete-character">"Delete this character"</h2>
+                        <p>"The images made for it stay in your gallery."</p>
+                        <FormError error=form_error(delete) />
+                        <ActionForm action=delete>
+                            <input type="hidden" name="id" value=id_delete />
+                            <button type="submit" class="button button--danger">{delete_label}</button>
+                        </ActionForm>
+                    </section>
+                }.into_any()
+            })}
+        </Transition>
+    }
+}

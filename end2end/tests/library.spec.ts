@@ -1,0 +1,139 @@
+import { test, expect, type Page } from "@playwright/test";
+
+const PASSWORD = "correct horse battery";
+
+// Two small PNGs (64×48 red, 48×64 blue).
+const RED =
+  "iVBORw0KGgoAAAANSUhEUgAAAEAAAAAwCAIAAAAuKetIAAAAZElEQVR4nO3PUQkAIBTAwBfMEPbHMIbw4xAGC3Cbs9fXDRc0oAUNaEEDWtCAFjSgBQ1oQQNa0IAWNKAFDWhBA1rQgBY0oAUNaEEDWtCAFjSgBQ1oQQNa0IAWNKAFDWhBA1rw2AWJouDx0VbXfQAAAABJRU5ErkJggg==";
+const BLUE =
+  "iVBORw0KGgoAAAANSUhEUgAAADAAAABACAIAAADTQmMRAAAATUlEQVR4nO3OQQ0AIAwAsclBImIRgwuOR5MK6Kx9vjL5QEhISKgeCAkJCdUDISEhoXogJCQkVA+EhISE6oGQkJBQPRASEhKqB0JCQo9dn5zRAEoKym8AAAAASUVORK5CYII=";
+
+async function hydrated(page: Page) {
+  await expect(page.locator("html")).toHaveAttribute("data-hydrated", "true");
+}
+
+async function signUp(page: Page, tag: string) {
+  const email = `${tag}-${Date.now()}-${Math.random().toString(36).slice(2)}@example.com`;
+  await page.goto("/signup");
+  await page.getByLabel("Email address").fill(email);
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Create account" }).click();
+  await expect(page.getByRole("button", { name: "Sign out" })).toBeVisible();
+}
+
+/// Drops files on an element, as a person dragging them from their desktop would.
+async function dropFiles(page: Page, selector: string, files: { name: string; base64: string }[]) {
+  const transfer = await page.evaluateHandle((files) => {
+    const dt = new DataTransfer();
+    for (const f of files) {
+      const bytes = Uint8Array.from(atob(f.base64), (c) => c.charCodeAt(0));
+      dt.items.add(new File([bytes], f.name, { type: "image/png" }));
+    }
+    return dt;
+  }, files);
+  await page.dispatchEvent(selector, "dragenter", { dataTransfer: transfer });
+  await page.dispatchEvent(selector, "drop", { dataTransfer: transfer });
+}
+
+test("upload by drag and drop, browse, organise, trash, restore and pick an avatar", async ({ page }) => {
+  // Hydration problems show up as console errors: there must be none.
+  const errors: string[] = [];
+  page.on("console", (m) => {
+    if (m.type() === "error") errors.push(m.text());
+  });
+  page.on("pageerror", (e) => errors.push(e.message));
+  await signUp(page, "library");
+
+  // A character to give an avatar to.
+  await page.goto("/characters");
+  await hydrated(page);
+  await page.getByLabel("Name", { exact: true }).fill("Ada");
+  await page.getByRole("button", { name: "Create character" }).click();
+  await expect(page.getByRole("heading", { name: "Ada", level: 1 })).toBeVisible();
+
+  // Two images, dropped on the gallery's upload zone; each shows its own progress.
+  await page.goto("/gallery");
+  await hydrated(page);
+  await expect(page.getByText("No images yet.")).toBeVisible();
+  await page.getByRole("button", { name: "Upload images" }).click();
+  await dropFiles(page, "[data-testid=dropzone]", [
+    { name: "red sunset.png", base64: RED },
+    { name: "blue sky.png", base64: BLUE },
+  ]);
+  const uploads = page.getByRole("list", { name: "Uploads" });
+  await expect(uploads.getByText("Uploaded")).toHaveCount(2);
+  const grid = page.getByRole("list", { name: "Images" });
+  await expect(grid.getByRole("listitem")).toHaveCount(2);
+  await expect(grid.getByText("red sunset", { exact: true })).toBeVisible();
+  // Thumbnails are variants, never the originals.
+  const src = await grid.locator("img").first().getAttribute("src");
+  expect(src).toMatch(/\/media\/[0-9a-f-]+\?w=\d+&h=\d+/);
+
+  // The lightbox, by keyboard.
+  await page.getByRole("button", { name: "Open red sunset" }).click();
+  const dialog = page.getByRole("dialog");
+  await expect(dialog.getByRole("heading", { name: "red sunset" })).toBeVisible();
+  await expect(dialog.getByText("64 × 48 px")).toBeVisible();
+  await page.keyboard.press("ArrowRight");
+  await expect(dialog.getByRole("heading", { name: "blue sky" })).toBeVisible();
+  await page.keyboard.press("ArrowLeft");
+  await expect(dialog.getByRole("heading", { name: "red sunset" })).toBeVisible();
+  await page.keyboard.press("Escape");
+  await expect(dialog).toHaveCount(0);
+
+  // A new collection, and the red image moved into it.
+  await page.goto("/collections");
+  await hydrated(page);
+  await page.getByLabel("Name", { exact: true }).fill("Warm colours");
+  await page.getByRole("button", { name: "Create" }).click();
+  await expect(page.getByRole("heading", { name: "Warm colours" })).toBeVisible();
+  await page.goto("/gallery");
+  await hydrated(page);
+  await page.getByRole("button", { name: "Open red sunset" }).click();
+  await dialog.getByLabel("Collection").selectOption({ label: "Warm colours" });
+  await expect(page.getByText("Moved.")).toBeVisible();
+  await page.goto("/collections");
+  await expect(page.getByText("1 image")).toBeVisible();
+
+  // Delete it, find it in the trash, restore it.
+  await page.goto("/gallery");
+  await hydrated(page);
+  await page.getByRole("button", { name: "Open red sunset" }).click();
+  await dialog.getByRole("button", { name: "Delete" }).click();
+  await expect(page.getByText("Moved to the trash.")).toBeVisible();
+  await expect(grid.getByRole("listitem")).toHaveCount(1);
+  await page.getByRole("link", { name: "Trash" }).click();
+  await expect(grid.getByText("red sunset", { exact: true })).toBeVisible();
+  await page.getByRole("button", { name: "Open red sunset" }).click();
+  await dialog.getByRole("button", { name: "Restore" }).click();
+  await expect(page.getByText("Restored.")).toBeVisible();
+  await page.getByRole("link", { name: "Back to the gallery" }).click();
+  await expect(grid.getByRole("listitem")).toHaveCount(2);
+
+  // The blue one becomes Ada's avatar.
+  await page.getByRole("button", { name: "Open blue sky" }).click();
+  await dialog.getByLabel("Use as avatar of").selectOption({ label: "Ada" });
+  await expect(page.getByText("Now the avatar of Ada.")).toBeVisible();
+  await page.goto("/characters");
+  const avatar = page.getByRole("img", { name: "Avatar of Ada" });
+  await expect(avatar).toBeVisible();
+  expect(await avatar.getAttribute("src")).toMatch(/\/media\/[0-9a-f-]+\?w=64&h=64/);
+  // It really loads (a variant, rendered by the server).
+  await expect.poll(() => avatar.evaluate((img: HTMLImageElement) => img.naturalWidth)).toBeGreaterThan(0);
+  // A fresh load of the gallery with images and collections hydrates cleanly.
+  await page.goto("/gallery");
+  await hydrated(page);
+  await page.getByRole("button", { name: "Open blue sky" }).click();
+  await expect(page.getByRole("dialog").getByRole("heading", { name: "blue sky" })).toBeVisible();
+  expect(errors).toEqual([]);
+});
+
+test("a file that is not an image is refused with a sentence", async ({ page }) => {
+  await signUp(page, "refuse");
+  await page.goto("/gallery");
+  await hydrated(page);
+  await page.getByRole("button", { name: "Upload images" }).click();
+  await dropFiles(page, "[data-testid=dropzone]", [{ name: "notes.png", base64: btoa("just text, not a picture") }]);
+  await expect(page.getByText("notes.png: This is not a PNG, JPEG or WebP image.")).toBeVisible();
+  await expect(page.getByText("No images yet.")).toBeVisible();
+});
