@@ -30,6 +30,10 @@ pub enum Command {
     /// new secret is generated and replaces that file. When ENCRYPTION_SECRET is set, set
     /// it to the new value before the next start.
     RotateSecret,
+    /// Import every character avatar that still points outside our storage (for example an
+    /// expiring provider URL), with the same address and content checks as an import from
+    /// the API; each success and failure is reported. Exits non-zero if any failed.
+    ImportUrls,
 }
 
 /// What `rotate-secret` did.

@@ -44,6 +44,7 @@ fn main() -> ExitCode {
             Command::Serve => serve(config).await,
             Command::Migrate => migrate(config).await,
             Command::RotateSecret => rotate_secret(config).await,
+            Command::ImportUrls => import_urls(config).await,
         }
     });
     match result {
@@ -78,6 +79,40 @@ async fn rotate_secret(config: Config) -> anyhow::Result<()> {
         ),
     };
     std::io::Write::write_all(&mut std::io::stdout(), format!("{message}\n").as_bytes())?;
+    Ok(())
+}
+
+async fn import_urls(config: Config) -> anyhow::Result<()> {
+    let backend = server::connect(config).await?;
+    let report = backend::services::ingest::import_external_avatars(&backend)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    backend.db.close().await;
+    let mut out = String::new();
+    let mut failed = 0;
+    for item in &report {
+        match &item.result {
+            Ok(image) => out.push_str(&format!(
+                "imported  character {}: {} -> image {image}\n",
+                item.character_id, item.url
+            )),
+            Err(reason) => {
+                failed += 1;
+                out.push_str(&format!(
+                    "failed    character {}: {}: {reason}\n",
+                    item.character_id, item.url
+                ));
+            }
+        }
+    }
+    out.push_str(&format!(
+        "{} avatar(s) imported, {failed} failed\n",
+        report.len() - failed
+    ));
+    std::io::Write::write_all(&mut std::io::stdout(), out.as_bytes())?;
+    if failed > 0 {
+        anyhow::bail!("{failed} avatar(s) could not be imported (see above)");
+    }
     Ok(())
 }
 

@@ -1149,3 +1149,125 @@ async fn exports_stream_a_zip_with_a_sidecar_per_image() {
     .await;
     server.stop().await;
 }
+
+/// `avatar-studio import-urls`, through the real binary: every avatar that still points
+/// outside our storage is imported and reported; a failure is reported, leaves that
+/// character alone and makes the exit status non-zero.
+#[tokio::test]
+async fn import_urls_brings_external_avatars_into_storage() {
+    let server =
+        TestServer::start_with(Dialect::Sqlite, &[("OUTBOUND_ALLOW_PRIVATE", "true")]).await;
+    let api = Api::new_user(&server, "operator").await;
+    let host = image_host().await;
+    let mut ids = Vec::new();
+    for name in ["Good", "Broken"] {
+        let c = api
+            .expect(
+                Method::POST,
+                "/api/v1/characters",
+                Some(json!({"name": name})),
+                StatusCode::CREATED,
+            )
+            .await;
+        ids.push(c["id"].as_str().unwrap().to_owned());
+    }
+    let user: Value = api
+        .expect(Method::GET, "/api/v1/me", None, StatusCode::OK)
+        .await;
+    let user_id = user["id"].as_str().unwrap();
+    let good_url = format!("http://{host}/ok.png");
+    let broken_url = format!("http://{host}/missing.png");
+    for (id, url) in ids.iter().zip([&good_url, &broken_url]) {
+        assert!(
+            backend::db::characters::set_external_avatar(server.db(), user_id, id, url)
+                .await
+                .unwrap()
+        );
+    }
+    let before = api
+        .expect(
+            Method::GET,
+            &format!("/api/v1/characters/{}", ids[0]),
+            None,
+            StatusCode::OK,
+        )
+        .await;
+    assert_eq!(
+        before["avatar_url"],
+        good_url.as_str(),
+        "an external avatar is shown as its address"
+    );
+
+    let run = || {
+        let mut cmd = common::binary();
+        cmd.arg("import-urls")
+            .env("DATA_DIR", server.data_dir.path())
+            .env("DATABASE_URL", server.config.database_url.expose())
+            .env("OUTBOUND_ALLOW_PRIVATE", "true")
+            .env("LOG_FORMAT", "json");
+        // On a blocking thread: the image host runs on this test's runtime.
+        tokio::task::spawn_blocking(move || cmd.output().unwrap())
+    };
+    let output = run().await.unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "one import failed: {stdout}");
+    assert!(
+        stdout.contains(&format!(
+            "imported  character {}: {good_url} -> image ",
+            ids[0]
+        )),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!(
+            "failed    character {}: {broken_url}: The server answered 404",
+            ids[1]
+        )),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("1 avatar(s) imported, 1 failed"),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("1 avatar(s) could not be imported"),
+        "{stderr}"
+    );
+
+    let good = api
+        .expect(
+            Method::GET,
+            &format!("/api/v1/characters/{}", ids[0]),
+            None,
+            StatusCode::OK,
+        )
+        .await;
+    let image_id = good["avatar_image_id"].as_str().unwrap();
+    assert_eq!(good["avatar_url"], format!("/media/{image_id}"));
+    let image = api
+        .expect(
+            Method::GET,
+            &format!("/api/v1/images/{image_id}"),
+            None,
+            StatusCode::OK,
+        )
+        .await;
+    assert_eq!(image["kind"], "imported");
+    assert_eq!(image["source_url"], good_url.as_str());
+    assert_eq!(image["character_id"], ids[0].as_str());
+    let broken = api
+        .expect(
+            Method::GET,
+            &format!("/api/v1/characters/{}", ids[1]),
+            None,
+            StatusCode::OK,
+        )
+        .await;
+    assert_eq!(broken["avatar_url"], broken_url.as_str(), "left as it was");
+
+    // Run again: nothing left but the broken one.
+    let again = run().await.unwrap();
+    assert!(String::from_utf8_lossy(&again.stdout).contains("0 avatar(s) imported, 1 failed"));
+    server.stop().await;
+}

@@ -185,3 +185,48 @@ pub async fn counts(db: &Db, user_id: &str) -> Result<(i64, i64), DbError> {
     .fetch_one(pool)
     .await)?)
 }
+
+/// Characters (of every user) whose avatar still points outside our storage, in id order
+/// after `after`.
+pub async fn with_external_avatar(
+    db: &Db,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<CharacterRecord>, DbError> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM characters WHERE avatar_external_url IS NOT NULL \
+         AND ($1 IS NULL OR id > $1) ORDER BY id LIMIT $2"
+    );
+    Ok(with_pool!(db, |pool| {
+        sqlx::query_as::<_, CharacterRecord>(&sql)
+            .bind(after)
+            .bind(limit)
+            .fetch_all(pool)
+            .await
+    })?)
+}
+
+/// Points a character's avatar at an address outside our storage (what older systems
+/// kept); `import-urls` brings such avatars in.
+pub async fn set_external_avatar(
+    db: &Db,
+    user_id: &str,
+    id: &str,
+    url: &str,
+) -> Result<bool, DbError> {
+    let done =
+        with_pool!(db, |pool| {
+            sqlx::query(
+        "UPDATE characters SET avatar_external_url = $3, avatar_image_id = NULL, updated_at = $4 \
+         WHERE id = $1 AND user_id = $2"
+    )
+    .bind(id)
+    .bind(user_id)
+    .bind(url)
+    .bind(now_ms())
+    .execute(pool)
+    .await
+    .map(|r| r.rows_affected())
+        })?;
+    Ok(done > 0)
+}

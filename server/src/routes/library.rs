@@ -302,7 +302,7 @@ pub async fn upload(
                     let data = read_limited(&mut field, max_bytes).await.map_err(|e| named(e, filename.as_deref()))?;
                     let image = ingest::store(
                         &backend,
-                        &p,
+                        p.user_id(),
                         data,
                         ImageKind::Uploaded,
                         destination.as_ref().expect("resolved above"),
