@@ -214,9 +214,8 @@ pub async fn set_external_avatar(
     id: &str,
     url: &str,
 ) -> Result<bool, DbError> {
-    let done =
-        with_pool!(db, |pool| {
-            sqlx::query(
+    let done = with_pool!(db, |pool| {
+        sqlx::query(
         "UPDATE characters SET avatar_external_url = $3, avatar_image_id = NULL, updated_at = $4 \
          WHERE id = $1 AND user_id = $2"
     )
@@ -227,6 +226,6 @@ pub async fn set_external_avatar(
     .execute(pool)
     .await
     .map(|r| r.rows_affected())
-        })?;
+    })?;
     Ok(done > 0)
 }
