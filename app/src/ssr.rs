@@ -119,7 +119,8 @@ pub fn service_error(e: ServiceError) -> AppError {
     }
 }
 
-fn is_plain_form_post() -> bool {
+/// A form posted by the browser itself (no JavaScript): it expects a page back.
+pub fn is_plain_form_post() -> bool {
     parts().is_some_and(|p| {
         p.headers
             .get(http::header::ACCEPT)

@@ -99,6 +99,19 @@ test("the forms work without JavaScript", async ({ browser, baseURL }) => {
   await page.getByLabel("Display name").fill("Nora No-Script");
   await page.getByRole("button", { name: "Save", exact: true }).click();
   await expect(page.locator(".account-menu")).toContainText("Nora No-Script");
+  // An access token, shown once after the redirect, and it works.
+  await page.goto("/settings");
+  await page.locator("#tokens").getByLabel("Name").fill("no-script token");
+  await page.getByRole("button", { name: "Create token" }).click();
+  const value = page.getByLabel("New access token");
+  await expect(value).toHaveValue(/^avs_/);
+  const token = await value.inputValue();
+  const me = await page.request.get("/api/v1/me", { headers: { Authorization: `Bearer ${token}` } });
+  expect(me.status()).toBe(200);
+  expect((await me.json()).email).toBe(email);
+  await page.reload();
+  await expect(page.getByLabel("New access token")).toHaveCount(0);
+  await expect(page.locator("#tokens")).toContainText("no-script token");
   await context.close();
 });
 

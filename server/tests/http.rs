@@ -245,8 +245,14 @@ async fn the_openapi_document_describes_the_api() {
                 .send()
                 .await
                 .unwrap();
+            // An endpoint that takes a selection in its query (the ZIP export) says what is
+            // missing with a 400; every other one answers.
+            let needs_input = item["get"]["parameters"]
+                .as_array()
+                .is_some_and(|p| !p.is_empty())
+                && signed_in.status() == StatusCode::BAD_REQUEST;
             assert!(
-                signed_in.status().is_success(),
+                signed_in.status().is_success() || needs_input,
                 "{path}: {}",
                 signed_in.status()
             );

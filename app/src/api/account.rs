@@ -184,10 +184,53 @@ pub async fn create_token(
             message: "Choose a number of days, or no expiry.".to_owned(),
         })?),
     };
-    tokens::create(&backend, &principal, &name, days)
+    let token = tokens::create(&backend, &principal, &name, days)
         .await
         .map(|t| t.token)
-        .map_err(service_error)
+        .map_err(service_error)?;
+    if crate::ssr::is_plain_form_post() {
+        // Without JavaScript the answer is a redirect back to Settings, which has nowhere
+        // to carry the token: it waits in the session, encrypted, for that page to show it
+        // once (`take_new_token`).
+        let sealed = backend
+            .cipher
+            .encrypt(&token, &flash_context(&principal.user.id));
+        session()?
+            .insert(NEW_TOKEN_FLASH, sealed)
+            .await
+            .map_err(crate::ssr::internal)?;
+        leptos_axum::redirect("/settings#tokens");
+    }
+    Ok(token)
+}
+
+#[cfg(feature = "ssr")]
+const NEW_TOKEN_FLASH: &str = "new_token";
+
+#[cfg(feature = "ssr")]
+fn flash_context(user_id: &str) -> String {
+    format!("new-token-flash:{user_id}")
+}
+
+/// The token created by a form posted without JavaScript, once: reading it removes it.
+#[server(endpoint = "take_new_token")]
+pub async fn take_new_token() -> Result<Option<String>, AppError> {
+    use secrecy::ExposeSecret;
+    let backend = backend()?;
+    let Some(principal) = crate::ssr::principal() else {
+        return Ok(None);
+    };
+    let sealed: Option<Vec<u8>> = session()?
+        .remove(NEW_TOKEN_FLASH)
+        .await
+        .map_err(crate::ssr::internal)?;
+    Ok(sealed.and_then(|sealed| {
+        backend
+            .cipher
+            .decrypt(&sealed, &flash_context(&principal.user.id))
+            .ok()
+            .map(|t| t.expose_secret().to_owned())
+    }))
 }
 
 #[server(endpoint = "revoke_token")]

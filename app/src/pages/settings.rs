@@ -8,9 +8,10 @@ use model::{KeyProvider, ProviderKeyInfo, SessionInfo, TokenInfo};
 
 use crate::{
     api::account::{
-        current_user, list_provider_keys, list_sessions, list_tokens, ChangePassword, CreateToken,
-        DeleteAccount, DeleteProviderKey, ResendVerification, RevokeOtherSessions, RevokeSession,
-        RevokeToken, SaveProviderKey, TestProviderKey, UpdateProfile,
+        current_user, list_provider_keys, list_sessions, list_tokens, take_new_token,
+        ChangePassword, CreateToken, DeleteAccount, DeleteProviderKey, ResendVerification,
+        RevokeOtherSessions, RevokeSession, RevokeToken, SaveProviderKey, TestProviderKey,
+        UpdateProfile,
     },
     components::{field_error, form_error, succeeded, Field, FormError, Notice, PageHeader},
     format::when,
@@ -87,6 +88,17 @@ fn ProfileSection() -> impl IntoView {
             </ActionForm>
             <Notice message=succeeded(password, "Password changed. You were signed out everywhere else.") />
         </section>
+    }
+}
+
+/// A token just created: shown once.
+#[component]
+fn NewToken(token: String) -> impl IntoView {
+    view! {
+        <div class="notice notice--ok new-token" role="status">
+            <p>"Your new token — copy it now, it will not be shown again:"</p>
+            <input class="new-token__value" readonly=true value=token aria-label="New access token" />
+        </div>
     }
 }
 
@@ -226,8 +238,8 @@ fn TokensSection() -> impl IntoView {
         move || (create.version().get(), revoke.version().get()),
         |_| list_tokens(),
     );
-    let hydrated = RwSignal::new(false);
-    Effect::new(move |_| hydrated.set(true));
+    // A token created by a form posted without JavaScript comes back through the session.
+    let posted = Resource::new(|| (), |_| take_new_token());
     view! {
         <section class="card settings-section" id="tokens" aria-labelledby="tokens-title">
             <h2 id="tokens-title">"Access tokens"</h2>
@@ -246,20 +258,19 @@ fn TokensSection() -> impl IntoView {
                         <option value="">"never"</option>
                     </select>
                 </div>
-                // The token is shown once, in the answer: that needs the page to be live.
-                <button type="submit" class="button button--primary" disabled=move || !hydrated.get() || create.pending().get()>
+                <button type="submit" class="button button--primary" disabled=move || create.pending().get()>
                     "Create token"
                 </button>
             </ActionForm>
             {move || match create.value().get() {
-                Some(Ok(token)) => Some(view! {
-                    <div class="notice notice--ok new-token" role="status">
-                        <p>"Your new token — copy it now, it will not be shown again:"</p>
-                        <input class="new-token__value" readonly=true value=token aria-label="New access token" />
-                    </div>
-                }),
+                Some(Ok(token)) => Some(view! { <NewToken token /> }),
                 _ => None,
             }}
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    posted.await.ok().flatten().map(|token| view! { <NewToken token /> })
+                })}
+            </Transition>
             <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match tokens.await {
