@@ -1271,3 +1271,43 @@ async fn import_urls_brings_external_avatars_into_storage() {
     assert!(String::from_utf8_lossy(&again.stdout).contains("0 avatar(s) imported, 1 failed"));
     server.stop().await;
 }
+
+/// Deleting the account removes every stored object: originals and their variants.
+#[tokio::test]
+async fn deleting_the_account_removes_its_images_and_variants() {
+    let server = TestServer::start(Dialect::Sqlite).await;
+    let api = Api::new_user(&server, "leaving").await;
+    let other = Api::new_user(&server, "staying").await;
+    let mine = api.upload_one("mine.png", png(64, 64)).await;
+    let kept = other.upload_one("kept.png", png(64, 64)).await;
+    for (who, image) in [(&api, &mine), (&other, &kept)] {
+        let id = image["id"].as_str().unwrap();
+        let variant = who
+            .request(Method::GET, &format!("/media/{id}?w=32&format=webp"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(variant.status(), StatusCode::OK);
+    }
+    let mine_id = mine["id"].as_str().unwrap().to_owned();
+    let kept_id = kept["id"].as_str().unwrap().to_owned();
+    assert!(stored_objects(&server).iter().any(|p| p.contains(&mine_id)));
+    api.expect(
+        Method::DELETE,
+        "/api/v1/me",
+        Some(json!({"password": "correct horse battery"})),
+        StatusCode::NO_CONTENT,
+    )
+    .await;
+    let left = stored_objects(&server);
+    assert!(
+        !left.iter().any(|p| p.contains(&mine_id)),
+        "nothing of the deleted account: {left:?}"
+    );
+    assert_eq!(
+        left.iter().filter(|p| p.contains(&kept_id)).count(),
+        2,
+        "the other account's original and variant stay: {left:?}"
+    );
+    server.stop().await;
+}
