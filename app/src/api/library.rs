@@ -4,7 +4,7 @@
 
 use leptos::{prelude::*, server_fn::codec::Json};
 use model::{
-    BulkAction, BulkResult, Character, Collection, Image, ImageFilter, Page, Stats,
+    BulkAction, BulkResult, Character, Collection, Image, ImageFilter, Page, ShareLink, Stats,
     UpdateCharacterRequest, UpdateCollectionRequest, UpdateImageRequest,
 };
 
@@ -13,7 +13,7 @@ use crate::AppError;
 #[cfg(feature = "ssr")]
 use {
     crate::ssr::{backend, require_principal, service_error},
-    backend::services::{characters, collections, images},
+    backend::services::{characters, collections, images, ingest, media},
     model::{BulkRequest, CreateCharacterRequest, CreateCollectionRequest},
 };
 
@@ -57,10 +57,39 @@ pub async fn bulk_images(
         .map_err(service_error)
 }
 
-#[server(endpoint = "library_stats")]
-pub async fn library_stats() -> Result<Stats, AppError> {
+/// A signed link to an image that needs no sign-in until it expires.
+#[server(endpoint = "share_image")]
+pub async fn share_image(id: String, expires_in_hours: u32) -> Result<ShareLink, AppError> {
     let (backend, p) = (backend()?, require_principal()?);
-    images::stats(&backend, &p).await.map_err(service_error)
+    media::share(&backend, &p, &id, expires_in_hours)
+        .await
+        .map_err(service_error)
+}
+
+/// Imports an image from a URL into the library (the same checks as an upload).
+#[server(endpoint = "import_image")]
+pub async fn import_image(url: String, collection_id: Option<String>) -> Result<Image, AppError> {
+    let (backend, p) = (backend()?, require_principal()?);
+    let destination = ingest::Destination::resolve(&backend, &p, collection_id.as_deref(), None)
+        .await
+        .map_err(service_error)?;
+    ingest::import(&backend, &p, &url, &destination)
+        .await
+        .map(|r| r.to_model())
+        .map_err(service_error)
+}
+
+/// The numbers of the home page's dashboard; nothing for an anonymous visitor.
+#[server(endpoint = "library_stats")]
+pub async fn library_stats() -> Result<Option<Stats>, AppError> {
+    let backend = backend()?;
+    let Some(p) = crate::ssr::principal() else {
+        return Ok(None);
+    };
+    images::stats(&backend, &p)
+        .await
+        .map(Some)
+        .map_err(service_error)
 }
 
 #[server(endpoint = "list_collections")]

@@ -13,8 +13,8 @@ use model::{BulkAction, Character, Collection, Image, ImageFilter, ImageKind, Up
 
 use crate::{
     api::library::{
-        bulk_images, list_characters, list_collections, list_images, set_character_avatar,
-        update_image,
+        bulk_images, import_image, list_characters, list_collections, list_images,
+        set_character_avatar, share_image, update_image,
     },
     components::{PageHeader, Picture, UploadPanel},
     format::{file_size, when},
@@ -171,12 +171,16 @@ pub fn GalleryPage() -> impl IntoView {
             } else {
                 view! { <A href="/gallery?view=trash" attr:class="button">"Trash"</A> }.into_any()
             }}
+            {move || filter.read().collection_id.clone().map(|c| view! {
+                <a class="button" href=format!("/api/v1/images/export?collection_id={c}") download="">"Export this collection (ZIP)"</a>
+            })}
         </div>
         <section id="upload-panel" class="card upload-panel" hidden=move || !show_upload.get() aria-label="Upload images">
             <UploadPanel
                 on_uploaded=refresh
                 collection_id=Signal::derive(move || filter.read().collection_id.clone())
             />
+            <ImportForm collection_id=Signal::derive(move || filter.read().collection_id.clone()) refresh=refresh />
         </section>
         <Filters filter=filter collections=collection_options />
         {move || message.get().map(|(ok, text)| view! {
@@ -216,6 +220,9 @@ pub fn GalleryPage() -> impl IntoView {
         </Show>
         <Lightbox images=images open=open trash=trash collections=collection_options characters=character_options refresh=refresh message=message />
     }
+    // A type-erased view: the page's full view type is deep enough to hit the compiler's
+    // query depth limit in the wasm build.
+    .into_any()
 }
 
 #[component]
@@ -338,6 +345,7 @@ fn BulkBar(
                         <button type="button" class="button button--danger" on:click=move |_| run(BulkAction::Delete, selected.get(), None)>"Delete"</button>
                     }.into_any()
                 }}
+                <a class="button" href=move || format!("/api/v1/images/export?ids={}", selected.read().join(",")) download="">"Export (ZIP)"</a>
                 <button type="button" class="button button--small" on:click=move |_| selected.set(Vec::new())>"Clear selection"</button>
             </div>
         </Show>
@@ -443,6 +451,9 @@ fn Lightbox(
                         </div>
                         <aside class="lightbox__meta">
                             <h2>{label.clone()}</h2>
+                            {(!trash.get_untracked()).then(|| view! {
+                                <RenameForm id=id.clone() title=image.title.clone().unwrap_or_default() change=change />
+                            })}
                             <dl class="meta">
                                 <dt>"Kind"</dt><dd>{image.kind.as_str()}</dd>
                                 <dt>"Status"</dt><dd>{image.status.as_str()}</dd>
@@ -495,6 +506,7 @@ fn Lightbox(
                                             }
                                         })}
                                         <a class="button" href=format!("/media/{}", id_move) download="">"Download"</a>
+                                        {image.has_media().then(|| view! { <ShareButton id=id_move.clone() message=message /> })}
                                         <button type="button" class="button button--danger" on:click=move |_| remove(did.clone(), BulkAction::Delete)>"Delete"</button>
                                     }.into_any()
                                 }}
@@ -541,5 +553,107 @@ fn EmptyGallery(trash: bool, filtered: ImageFilter) -> impl IntoView {
             {(narrowed && !trash).then(|| view! { <A href="/gallery" attr:class="button">"Clear the filters"</A> })}
             {(!narrowed && !trash).then(|| view! { <A href="/studio" attr:class="button">"Go to the Studio"</A> })}
         </div>
+    }
+}
+
+/// Import an image from a web address into the library.
+#[component]
+fn ImportForm(collection_id: Signal<Option<String>>, refresh: Callback<()>) -> impl IntoView {
+    let url = RwSignal::new(String::new());
+    let busy = RwSignal::new(false);
+    let result = RwSignal::new(None::<(bool, String)>);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let address = url.get_untracked();
+        if address.trim().is_empty() {
+            return;
+        }
+        busy.set(true);
+        let collection = collection_id.get_untracked();
+        spawn_local(async move {
+            match import_image(address, collection).await {
+                Ok(image) => {
+                    result.set(Some((true, format!("Imported “{}”.", image.label()))));
+                    url.set(String::new());
+                    refresh.run(());
+                }
+                Err(e) => result.set(Some((false, e.to_string()))),
+            }
+            busy.set(false);
+        });
+    };
+    view! {
+        <form class="form form--inline import-form" on:submit=submit>
+            <div class="field">
+                <label for="import-url">"Or import from a web address"</label>
+                <input id="import-url" type="url" inputmode="url" placeholder="https://…" required
+                    prop:value=move || url.get() on:input=move |ev| url.set(event_target_value(&ev)) />
+            </div>
+            <button type="submit" class="button" disabled=move || busy.get()>
+                {move || if busy.get() { "Importing…" } else { "Import" }}
+            </button>
+        </form>
+        {move || result.get().map(|(ok, text)| view! {
+            <p class=if ok { "notice notice--ok" } else { "notice notice--error" } role="status">{text}</p>
+        })}
+    }
+}
+
+/// Rename an image (an empty title falls back to the prompt or the kind).
+#[component]
+fn RenameForm(
+    id: String,
+    title: String,
+    change: impl Fn(String, UpdateImageRequest, &'static str) + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let value = RwSignal::new(title);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let t = value.get_untracked();
+        let title = Some(Some(t.trim().to_owned()).filter(|t| !t.is_empty()));
+        change(
+            id.clone(),
+            UpdateImageRequest {
+                title,
+                ..UpdateImageRequest::default()
+            },
+            "Renamed.",
+        );
+    };
+    view! {
+        <form class="form form--inline" on:submit=submit>
+            <label>
+                <span class="filters__label">"Title"</span>
+                <input type="text" maxlength="200" prop:value=move || value.get() on:input=move |ev| value.set(event_target_value(&ev)) />
+            </label>
+            <button type="submit" class="button">"Rename"</button>
+        </form>
+    }
+}
+
+/// A link that opens the image without signing in, for a day.
+#[component]
+fn ShareButton(id: String, message: RwSignal<Option<(bool, String)>>) -> impl IntoView {
+    let link = RwSignal::new(None::<String>);
+    let share = move |_| {
+        let id = id.clone();
+        spawn_local(async move {
+            match share_image(id, 24).await {
+                Ok(l) => link.set(Some(l.url)),
+                Err(e) => message.set(Some((false, e.to_string()))),
+            }
+        });
+    };
+    view! {
+        <button type="button" class="button" on:click=share>"Share link"</button>
+        {move || link.get().map(|url| view! {
+            <label class="share-link">
+                <span class="filters__label">"Anyone with this link can see the image for 24 hours"</span>
+                <input type="text" readonly=true value=url aria-label="Share link" on:focus=move |ev| {
+                    let input: web_sys::HtmlInputElement = event_target(&ev);
+                    input.select();
+                } />
+            </label>
+        })}
     }
 }

@@ -2,7 +2,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
 
-use crate::api::get_instance_info;
+use crate::{api::get_instance_info, api::library::library_stats, format::file_size};
 
 /// The longest prompt the generators accept.
 pub const MAX_PROMPT_CHARS: usize = 4000;
@@ -31,6 +31,8 @@ pub fn HomePage() -> impl IntoView {
                 <A href="/gallery" attr:class="button">"Browse the gallery"</A>
             </p>
         </section>
+
+        <Dashboard />
 
         <PromptPlayground />
 
@@ -198,5 +200,38 @@ mod tests {
         assert!(EXAMPLE_PROMPTS
             .iter()
             .all(|p| p.chars().count() <= MAX_PROMPT_CHARS));
+    }
+}
+
+/// For a signed-in person: what their library holds.
+#[component]
+fn Dashboard() -> impl IntoView {
+    let stats = Resource::new(|| (), |_| library_stats());
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                stats.await.ok().flatten().map(|s| {
+                    let providers = s.by_provider.iter().map(|(p, n)| format!("{p}: {n}")).collect::<Vec<_>>().join(", ");
+                    view! {
+                        <section class="card dashboard" aria-labelledby="dashboard-title">
+                            <h2 id="dashboard-title">"Your library"</h2>
+                            <dl class="dashboard__numbers">
+                                <div><dt>"Images"</dt><dd>{s.images.total}</dd></div>
+                                <div><dt>"Generated"</dt><dd>{s.images.generated}</dd></div>
+                                <div><dt>"Uploaded"</dt><dd>{s.images.uploaded}</dd></div>
+                                <div><dt>"Imported"</dt><dd>{s.images.imported}</dd></div>
+                                <div><dt>"Storage used"</dt><dd>{file_size(s.bytes_used)}</dd></div>
+                                <div><dt>"Characters with an avatar"</dt><dd>{format!("{} of {}", s.characters.with_avatar, s.characters.total)}</dd></div>
+                            </dl>
+                            {(!providers.is_empty()).then(|| view! { <p class="muted">"By provider: " {providers}</p> })}
+                            <p class="actions">
+                                <A href="/gallery" attr:class="button">"Open the gallery"</A>
+                                <A href="/characters" attr:class="button">"Characters"</A>
+                            </p>
+                        </section>
+                    }
+                })
+            })}
+        </Transition>
     }
 }
