@@ -48,6 +48,16 @@ pub enum CryptoError {
     NotUtf8,
 }
 
+/// A 256-bit key for one purpose (`info`), derived from `ENCRYPTION_SECRET` with
+/// HKDF-SHA256: each purpose gets an independent key from the one secret.
+fn derive_key(secret: &SecretString, info: &[u8]) -> Zeroizing<[u8; 32]> {
+    let hk = Hkdf::<Sha256>::new(Some(KDF_SALT), secret.expose_secret().as_bytes());
+    let mut key = Zeroizing::new([0u8; 32]);
+    hk.expand(info, &mut key[..])
+        .expect("32 bytes is a valid HKDF-SHA256 output length");
+    key
+}
+
 /// Encrypts and decrypts values under one `ENCRYPTION_SECRET`. Never printed.
 #[derive(Clone)]
 pub struct Cipher {
@@ -62,10 +72,7 @@ impl fmt::Debug for Cipher {
 
 impl Cipher {
     pub fn new(secret: &SecretString) -> Self {
-        let hk = Hkdf::<Sha256>::new(Some(KDF_SALT), secret.expose_secret().as_bytes());
-        let mut key = Zeroizing::new([0u8; 32]);
-        hk.expand(KDF_INFO_V1, &mut key[..])
-            .expect("32 bytes is a valid HKDF-SHA256 output length");
+        let key = derive_key(secret, KDF_INFO_V1);
         let aead = Aes256Gcm::new_from_slice(&key[..]).expect("the key is 32 bytes");
         Self { aead }
     }
@@ -135,11 +142,9 @@ impl fmt::Debug for LinkSigner {
 
 impl LinkSigner {
     pub fn new(secret: &SecretString) -> Self {
-        let hk = Hkdf::<Sha256>::new(Some(KDF_SALT), secret.expose_secret().as_bytes());
-        let mut key = Zeroizing::new([0u8; 32]);
-        hk.expand(KDF_INFO_LINKS_V1, &mut key[..])
-            .expect("32 bytes is a valid HKDF-SHA256 output length");
-        Self { key }
+        Self {
+            key: derive_key(secret, KDF_INFO_LINKS_V1),
+        }
     }
 
     fn mac(&self, message: &str) -> hmac::Hmac<Sha256> {

@@ -25,6 +25,11 @@ pub fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 
+/// A time stored as milliseconds since the Unix epoch (the epoch itself if out of range).
+pub fn to_time(ms: i64) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default()
+}
+
 /// A new id: a UUIDv7 (time-ordered, so that ids sort roughly by creation) as text.
 pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()

@@ -3,7 +3,7 @@
 use sqlx::FromRow;
 
 use super::{Db, DbError};
-use crate::{now_ms, with_pool};
+use crate::{now_ms, to_time, with_pool};
 
 #[derive(Debug, Clone, PartialEq, Eq, FromRow)]
 pub struct CharacterRecord {
@@ -22,10 +22,6 @@ pub struct CharacterRecord {
 const COLUMNS: &str = "id, user_id, name, description, avatar_image_id, avatar_external_url, \
      avatar_prompt, avatar_generation_config, created_at, updated_at";
 
-fn time(ms: i64) -> chrono::DateTime<chrono::Utc> {
-    chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default()
-}
-
 impl CharacterRecord {
     pub fn to_model(&self) -> model::Character {
         model::Character {
@@ -43,8 +39,8 @@ impl CharacterRecord {
                 .avatar_generation_config
                 .as_deref()
                 .and_then(|c| serde_json::from_str(c).ok()),
-            created_at: time(self.created_at),
-            updated_at: time(self.updated_at),
+            created_at: to_time(self.created_at),
+            updated_at: to_time(self.updated_at),
         }
     }
 }

@@ -29,8 +29,7 @@ impl CollectionRecord {
             description: self.description.clone(),
             image_count: u64::try_from(self.image_count).unwrap_or(0),
             cover_image_id: self.effective_cover_id.clone(),
-            created_at: chrono::DateTime::from_timestamp_millis(self.created_at)
-                .unwrap_or_default(),
+            created_at: crate::to_time(self.created_at),
         }
     }
 }

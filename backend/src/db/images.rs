@@ -6,7 +6,7 @@ use model::{ImageKind, ImageStatus};
 use sqlx::FromRow;
 
 use super::{placeholders, Arg, Db, DbError};
-use crate::{bind_args, now_ms, with_pool};
+use crate::{bind_args, now_ms, to_time, with_pool};
 
 #[derive(Debug, Clone, PartialEq, FromRow)]
 pub struct ImageRecord {
@@ -44,10 +44,6 @@ const COLUMNS: &str = "id, user_id, kind, status, collection_id, character_id, p
      title, prompt, revised_prompt, provider, model, params, seed, width, height, mime_type, \
      bytes, sha256, source_url, storage_key, error_code, error_message, favorite, created_at, \
      updated_at, deleted_at, missing_at";
-
-fn time(ms: i64) -> chrono::DateTime<chrono::Utc> {
-    chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default()
-}
 
 impl ImageRecord {
     pub fn kind(&self) -> ImageKind {
@@ -88,9 +84,9 @@ impl ImageRecord {
                 message: self.error_message.clone().unwrap_or_default(),
             }),
             url: model::media_url(&self.id, None, None),
-            created_at: time(self.created_at),
-            updated_at: time(self.updated_at),
-            deleted_at: self.deleted_at.map(time),
+            created_at: to_time(self.created_at),
+            updated_at: to_time(self.updated_at),
+            deleted_at: self.deleted_at.map(to_time),
             favorite: self.favorite,
         }
     }
@@ -539,22 +535,21 @@ pub async fn touch_variant(db: &Db, image_id: &str, spec: &str) -> Result<(), Db
     Ok(())
 }
 
-/// Forgets an image's variants; answers their storage keys for the caller to delete.
-pub async fn delete_variants(db: &Db, image_ids: &[String]) -> Result<Vec<String>, DbError> {
+/// Forgets the variants of images (their objects live under `storage::variant_prefix`);
+/// answers how many rows went.
+pub async fn delete_variants(db: &Db, image_ids: &[String]) -> Result<u64, DbError> {
     if image_ids.is_empty() {
-        return Ok(Vec::new());
+        return Ok(0);
     }
     let sql = format!(
-        "DELETE FROM image_variants WHERE image_id IN ({}) RETURNING storage_key",
+        "DELETE FROM image_variants WHERE image_id IN ({})",
         placeholders(1, image_ids.len())
     );
     let args: Vec<Arg> = image_ids.iter().cloned().map(Arg::Text).collect();
-    Ok(with_pool!(db, |pool| bind_args!(
-        sqlx::query_scalar::<_, String>(&sql),
-        &args
-    )
-    .fetch_all(pool)
-    .await)?)
+    Ok(with_pool!(db, |pool| bind_args!(sqlx::query(&sql), &args)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?)
 }
 
 /// Forgets one variant whose object went missing.

@@ -28,8 +28,7 @@ impl UserRecord {
             email: self.email.clone(),
             display_name: self.display_name.clone(),
             email_verified: self.email_verified_at.is_some(),
-            created_at: chrono::DateTime::from_timestamp_millis(self.created_at)
-                .unwrap_or_default(),
+            created_at: crate::to_time(self.created_at),
         }
     }
 }

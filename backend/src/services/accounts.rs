@@ -416,6 +416,4 @@ pub async fn delete_account(
     Ok(())
 }
 
-pub fn to_time(ms: i64) -> chrono::DateTime<chrono::Utc> {
-    chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default()
-}
+pub use crate::to_time;

@@ -178,19 +178,11 @@ pub async fn trash(
     Ok(done)
 }
 
-/// Forgets and deletes the cached variants of `image_ids`.
+/// Forgets and deletes the cached variants of `image_ids`: the rows, then everything
+/// under each image's variant prefix (one listing per image, whatever the number of
+/// variants).
 pub async fn drop_variants(backend: &Backend, image_ids: &[String]) -> Result<(), ServiceError> {
-    let keys = images::delete_variants(&backend.db, image_ids).await?;
-    for key in keys {
-        if let Err(e) = backend
-            .storage
-            .delete(&object_store::path::Path::from(key.as_str()))
-            .await
-        {
-            // The row is gone; the object is an orphan that the cleanup job removes.
-            tracing::warn!(error = %e, key, "could not delete a variant");
-        }
-    }
+    images::delete_variants(&backend.db, image_ids).await?;
     for id in image_ids {
         if let Some(id) = Id::parse(id) {
             if let Err(e) = backend
@@ -198,6 +190,7 @@ pub async fn drop_variants(backend: &Backend, image_ids: &[String]) -> Result<()
                 .delete_prefix(&storage::variant_prefix(&id))
                 .await
             {
+                // The rows are gone; what is left is an orphan that the cleanup job removes.
                 tracing::warn!(error = %e, image_id = %id, "could not delete variants");
             }
         }
@@ -300,16 +293,19 @@ pub async fn bulk(
             .await?
         }
     };
-    // What was not done: not the caller's, or already in the wanted state.
-    let existing: Vec<String> = images::get_many(&backend.db, principal.user_id(), &ids)
-        .await?
-        .into_iter()
-        .map(|r| r.id)
-        .collect();
-    for id in ids {
-        if done.contains(&id) {
-            continue;
-        }
+    // What was not done: not the caller's, or already in the wanted state (a second
+    // query, only when something was left out).
+    let left_out: Vec<String> = ids.into_iter().filter(|id| !done.contains(id)).collect();
+    let existing: Vec<String> = if left_out.is_empty() {
+        Vec::new()
+    } else {
+        images::get_many(&backend.db, principal.user_id(), &left_out)
+            .await?
+            .into_iter()
+            .map(|r| r.id)
+            .collect()
+    };
+    for id in left_out {
         let message = if !existing.contains(&id) {
             "That image does not exist, or it is not yours."
         } else if request.action == BulkAction::Delete {
