@@ -8,6 +8,10 @@ export ROOT
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/avatar-studio/target}"
 # wasm-opt (release builds) comes from the npm package binaryen, installed under tools/.
 export PATH="$ROOT/tools/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+# The Python tools of the test suite (scripts/requirements-test.txt) live in a virtual
+# environment beside the target directory, for the same reason.
+export TEST_VENV="${TEST_VENV:-$HOME/.cache/avatar-studio/venv}"
+export PATH="$TEST_VENV/bin:$PATH"
 # cargo-leptos writes the site (wasm, js, css, assets) here; the server reads it.
 export LEPTOS_SITE_ROOT="${LEPTOS_SITE_ROOT:-$ROOT/target/site}"
 

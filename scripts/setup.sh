@@ -66,6 +66,22 @@ command -v wasm-opt >/dev/null || die "wasm-opt is missing after installing tool
 
 if $want_test; then
     npm_install "$ROOT/end2end"
+    # Python tools, pinned: pip runs only when the requirements changed since the last install.
+    requirements="$ROOT/scripts/requirements-test.txt"
+    if ! cmp -s "$requirements" "$TEST_VENV/.installed-requirements" 2>/dev/null; then
+        command -v python3 >/dev/null || { as_root apt-get update -qq; as_root apt-get install -y -qq python3; }
+        if [ ! -x "$TEST_VENV/bin/python" ]; then
+            log "creating the Python environment for the test tools in $TEST_VENV"
+            python3 -m venv "$TEST_VENV" 2>/dev/null || {
+                as_root apt-get update -qq
+                as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
+                python3 -m venv "$TEST_VENV"
+            }
+        fi
+        log "installing the Python test tools (moto, openai, google-genai)"
+        "$TEST_VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$requirements"
+        cp "$requirements" "$TEST_VENV/.installed-requirements"
+    fi
     if [ ! -x /usr/bin/chromium ]; then
         log "installing Chromium from Debian for the end-to-end tests"
         as_root apt-get update -qq

@@ -143,6 +143,9 @@ pub struct Config {
     pub database_url: DatabaseUrl,
     pub database_max_connections: u32,
     pub storage_url: Url,
+    /// The `AWS_*` variables for an `s3://` store (credentials, region, endpoint…), read
+    /// with the rest of the configuration; values are secret.
+    pub s3_options: Vec<(&'static str, SecretString)>,
     pub encryption_secret: SecretString,
     pub encryption_secret_source: SecretSource,
     pub public_url: Url,
@@ -225,6 +228,11 @@ impl Config {
             }
         };
 
+        let s3_options = S3_VARIABLES
+            .iter()
+            .filter_map(|&name| get(name).map(|v| (name, SecretString::from(v))))
+            .collect();
+
         let (encryption_secret, encryption_secret_source) = match get("ENCRYPTION_SECRET") {
             Some(v) if v.len() < MIN_SECRET_LEN => {
                 return Err(ConfigError::new(
@@ -302,6 +310,7 @@ impl Config {
             database_url,
             database_max_connections,
             storage_url,
+            s3_options,
             encryption_secret,
             encryption_secret_source,
             public_url_explicit: get("PUBLIC_URL").is_some(),
@@ -430,6 +439,26 @@ fn parse_http_url(key: &'static str, raw: &str) -> Result<Url, ConfigError> {
     }
     Ok(url)
 }
+
+/// The variables of the S3 client (object_store's names, as in the AWS tools). Web
+/// identity (`AWS_WEB_IDENTITY_TOKEN_FILE`, `AWS_ROLE_ARN`) is read by object_store itself.
+const S3_VARIABLES: &[&str] = &[
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT",
+    "AWS_ALLOW_HTTP",
+    "AWS_VIRTUAL_HOSTED_STYLE_REQUEST",
+    "AWS_SKIP_SIGNATURE",
+    "AWS_IMDSV1_FALLBACK",
+    "AWS_METADATA_ENDPOINT",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CHECKSUM_ALGORITHM",
+    "AWS_UNSIGNED_PAYLOAD",
+];
 
 fn parse_storage_url(raw: &str) -> Result<Url, ConfigError> {
     let url = Url::parse(raw).map_err(|e| {

@@ -140,9 +140,12 @@ impl fmt::Debug for Storage {
 impl Storage {
     /// Opens the store named by `STORAGE_URL`. For `file://` the directory is created.
     /// For `s3://bucket[/prefix]` the credentials, region and endpoint come from the usual
-    /// `AWS_*` variables (`AWS_ENDPOINT_URL` and `AWS_ALLOW_HTTP=true` for a local
-    /// S3-compatible server).
-    pub fn open(url: &Url) -> Result<Self, StorageError> {
+    /// `AWS_*` variables, passed in `s3_options` (`AWS_ENDPOINT_URL` and
+    /// `AWS_ALLOW_HTTP=true` for a local S3-compatible server).
+    pub fn open(
+        url: &Url,
+        s3_options: &[(&'static str, secrecy::SecretString)],
+    ) -> Result<Self, StorageError> {
         match url.scheme() {
             "file" => {
                 let dir = url
@@ -163,8 +166,15 @@ impl Storage {
             "memory" => Ok(Self::memory()),
             "s3" => {
                 let bucket = url.host_str().unwrap_or_default();
-                let store = AmazonS3Builder::from_env()
-                    .with_bucket_name(bucket)
+                let mut builder = AmazonS3Builder::new().with_bucket_name(bucket);
+                // As `AmazonS3Builder::from_env` does: the names object_store knows, lower-cased.
+                for (name, value) in s3_options {
+                    if let Ok(key) = name.to_ascii_lowercase().parse() {
+                        builder =
+                            builder.with_config(key, secrecy::ExposeSecret::expose_secret(value));
+                    }
+                }
+                let store = builder
                     .build()
                     .map_err(|e| StorageError::Config(e.to_string()))?;
                 let prefix = url.path().trim_matches('/');
@@ -296,7 +306,7 @@ mod tests {
     async fn file_storage_creates_its_directory_and_round_trips_objects() {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().join("objects");
-        let storage = Storage::open(&Url::from_directory_path(&root).unwrap()).unwrap();
+        let storage = Storage::open(&Url::from_directory_path(&root).unwrap(), &[]).unwrap();
         assert_eq!(storage.kind(), StorageKind::File);
         assert!(root.is_dir());
         storage.check().await.unwrap();
@@ -432,10 +442,10 @@ mod tests {
 
     #[tokio::test]
     async fn memory_storage_is_ready_and_unknown_schemes_are_refused() {
-        let storage = Storage::open(&Url::parse("memory://").unwrap()).unwrap();
+        let storage = Storage::open(&Url::parse("memory://").unwrap(), &[]).unwrap();
         assert_eq!(storage.kind(), StorageKind::Memory);
         storage.check().await.unwrap();
-        let err = Storage::open(&Url::parse("ftp://host/x").unwrap()).unwrap_err();
+        let err = Storage::open(&Url::parse("ftp://host/x").unwrap(), &[]).unwrap_err();
         assert!(err.to_string().contains("unsupported scheme 'ftp'"));
     }
 }

@@ -93,8 +93,11 @@ test("upload by drag and drop, browse, organise, trash, restore and pick an avat
   await page.getByRole("button", { name: "Open red sunset" }).click();
   await dialog.getByLabel("Collection").selectOption({ label: "Warm colours" });
   await expect(page.getByText("Moved.")).toBeVisible();
+  await dialog.getByRole("button", { name: "Make collection cover" }).click();
+  await expect(page.getByText("Now the cover of Warm colours.")).toBeVisible();
   await page.goto("/collections");
   await expect(page.getByText("1 image")).toBeVisible();
+  await expect(page.getByRole("img", { name: "Cover of Warm colours" })).toBeVisible();
 
   // Delete it, find it in the trash, restore it.
   await page.goto("/gallery");

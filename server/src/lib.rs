@@ -42,7 +42,7 @@ pub async fn connect(config: Config) -> anyhow::Result<Backend> {
         applied,
         "database ready"
     );
-    let storage = Storage::open(&config.storage_url)?;
+    let storage = Storage::open(&config.storage_url, &config.s3_options)?;
     storage.check().await.context("STORAGE_URL")?;
     tracing::info!(kind = storage.kind().as_str(), url = %config.storage_url, "object storage ready");
     let backend = Backend::new(config, db, storage)?;

@@ -7,131 +7,10 @@ mod common;
 use std::{io::Cursor, net::SocketAddr, path::Path, time::Duration};
 
 use backend::db::Dialect;
-use common::{on_both, TestServer};
+use common::{api::Api, on_both, picture, png, TestServer};
 use image::{ImageEncoder, ImageFormat as Codec};
-use reqwest::{header, multipart, Method, StatusCode};
+use reqwest::{header, Method, StatusCode};
 use serde_json::{json, Value};
-
-/// A signed-in script: a personal access token.
-struct Api {
-    base: String,
-    http: reqwest::Client,
-    token: Option<String>,
-}
-
-impl Api {
-    /// Signs a new account up and creates a token for it.
-    async fn new_user(server: &TestServer, name: &str) -> Self {
-        // Every test has its own database: the name is enough to be unique.
-        let email = format!("{name}@example.com");
-        let resp = server
-            .client
-            .post(server.url("/api/v1/auth/signup"))
-            .header(header::ORIGIN, &server.base)
-            .json(&json!({"email": email, "password": "correct horse battery"}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(resp.status(), StatusCode::CREATED);
-        let cookie = resp
-            .headers()
-            .get(header::SET_COOKIE)
-            .unwrap()
-            .to_str()
-            .unwrap()
-            .split(';')
-            .next()
-            .unwrap()
-            .to_owned();
-        let token: Value = server
-            .client
-            .post(server.url("/api/v1/tokens"))
-            .header(header::ORIGIN, &server.base)
-            .header(header::COOKIE, cookie)
-            .json(&json!({"name": "tests"}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        Self {
-            base: server.base.clone(),
-            http: server.client.clone(),
-            token: Some(token["token"].as_str().unwrap().to_owned()),
-        }
-    }
-
-    fn anonymous(server: &TestServer) -> Self {
-        Self {
-            base: server.base.clone(),
-            http: server.client.clone(),
-            token: None,
-        }
-    }
-
-    fn request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
-        let req = self.http.request(method, format!("{}{path}", self.base));
-        match &self.token {
-            Some(t) => req.bearer_auth(t),
-            None => req,
-        }
-    }
-
-    async fn send(&self, method: Method, path: &str, body: Option<Value>) -> reqwest::Response {
-        let mut req = self.request(method, path);
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        req.send().await.unwrap()
-    }
-
-    /// Sends and expects `status`; answers the JSON body (or null).
-    async fn expect(
-        &self,
-        method: Method,
-        path: &str,
-        body: Option<Value>,
-        status: StatusCode,
-    ) -> Value {
-        let resp = self.send(method.clone(), path, body).await;
-        let got = resp.status();
-        let text = resp.text().await.unwrap();
-        assert_eq!(got, status, "{method} {path}: {text}");
-        serde_json::from_str(&text).unwrap_or(Value::Null)
-    }
-
-    async fn upload(
-        &self,
-        files: Vec<(&str, Vec<u8>)>,
-        fields: &[(&str, &str)],
-    ) -> reqwest::Response {
-        let mut form = multipart::Form::new();
-        for (k, v) in fields {
-            form = form.text((*k).to_owned(), (*v).to_owned());
-        }
-        for (name, data) in files {
-            // The declared type is a lie on purpose: only the content counts.
-            let part = multipart::Part::bytes(data)
-                .file_name(name.to_owned())
-                .mime_str("image/png")
-                .unwrap();
-            form = form.part("file", part);
-        }
-        self.request(Method::POST, "/api/v1/uploads")
-            .multipart(form)
-            .send()
-            .await
-            .unwrap()
-    }
-
-    async fn upload_one(&self, name: &str, data: Vec<u8>) -> Value {
-        let resp = self.upload(vec![(name, data)], &[]).await;
-        assert_eq!(resp.status(), StatusCode::CREATED);
-        let body: Value = resp.json().await.unwrap();
-        body["items"][0].clone()
-    }
-}
 
 fn encode(img: &image::RgbaImage, codec: Codec) -> Vec<u8> {
     let mut out = Cursor::new(Vec::new());
@@ -151,17 +30,6 @@ fn encode(img: &image::RgbaImage, codec: Codec) -> Vec<u8> {
         other => img.write_to(&mut out, other).unwrap(),
     }
     out.into_inner()
-}
-
-/// A picture with some structure, so that encoders have something to do.
-fn picture(width: u32, height: u32) -> image::RgbaImage {
-    image::RgbaImage::from_fn(width, height, |x, y| {
-        image::Rgba([(x % 256) as u8, (y % 256) as u8, ((x + y) % 256) as u8, 255])
-    })
-}
-
-fn png(width: u32, height: u32) -> Vec<u8> {
-    encode(&picture(width, height), Codec::Png)
 }
 
 /// Every object file under the server's storage directory.
@@ -1309,5 +1177,107 @@ async fn deleting_the_account_removes_its_images_and_variants() {
         2,
         "the other account's original and variant stay: {left:?}"
     );
+    server.stop().await;
+}
+
+/// Every key in an S3 bucket, listed by a client of our own (not the server's).
+async fn bucket_keys(s3: &common::S3Server, url: &str) -> Vec<String> {
+    use futures::TryStreamExt;
+    let options: Vec<(&'static str, secrecy::SecretString)> = s3
+        .vars()
+        .into_iter()
+        .map(|(k, v)| (k, secrecy::SecretString::from(v)))
+        .collect();
+    let storage = backend::storage::Storage::open(&url.parse().unwrap(), &options).unwrap();
+    storage
+        .store()
+        .list(None)
+        .map_ok(|meta| meta.location.to_string())
+        .try_collect()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn s3_storage_keeps_originals_and_variants_in_the_bucket() {
+    let s3 = common::S3Server::start("avatars").await;
+    let mut vars = s3.vars();
+    vars.push(("STORAGE_URL", "s3://avatars/studio".to_owned()));
+    let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let server = TestServer::start_with(Dialect::Sqlite, &vars).await;
+    let api = Api::new_user(&server, "s3").await;
+
+    // A refused upload leaves nothing behind, in S3 as on disk.
+    let mut truncated = png(64, 64);
+    truncated.truncate(truncated.len() / 2);
+    let resp = api
+        .upload(vec![("a.png", png(48, 48)), ("b.png", truncated)], &[])
+        .await;
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(bucket_keys(&s3, "s3://avatars").await, Vec::<String>::new());
+
+    let original = png(300, 200);
+    let image = api.upload_one("photo.png", original.clone()).await;
+    let id = image["id"].as_str().unwrap().to_owned();
+    let served = api
+        .request(Method::GET, &format!("/media/{id}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(served.status(), StatusCode::OK);
+    let served = served.bytes().await.unwrap();
+    let decoded = image::load_from_memory(&served).unwrap();
+    assert_eq!((decoded.width(), decoded.height()), (300, 200));
+
+    let variant = api
+        .request(
+            Method::GET,
+            &format!("/media/{id}?w=64&h=64&fit=cover&format=webp"),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(variant.status(), StatusCode::OK);
+    let variant = image::load_from_memory(&variant.bytes().await.unwrap()).unwrap();
+    assert_eq!((variant.width(), variant.height()), (64, 64));
+
+    // Everything under the configured prefix, laid out as DESIGN.md says.
+    let keys = bucket_keys(&s3, "s3://avatars").await;
+    assert_eq!(keys.len(), 2, "{keys:?}");
+    assert!(
+        keys.iter()
+            .all(|k| k.starts_with("studio/") && k.contains(&id)),
+        "{keys:?}"
+    );
+    assert!(
+        keys.iter().any(|k| k.starts_with("studio/uploads/")),
+        "{keys:?}"
+    );
+    assert!(
+        keys.iter().any(|k| k.starts_with("studio/variants/")),
+        "{keys:?}"
+    );
+
+    // The trash drops the variants; deleting the account removes the original.
+    api.expect(
+        Method::DELETE,
+        &format!("/api/v1/images/{id}"),
+        None,
+        StatusCode::NO_CONTENT,
+    )
+    .await;
+    let keys = bucket_keys(&s3, "s3://avatars").await;
+    assert!(
+        keys.len() == 1 && keys[0].starts_with("studio/uploads/"),
+        "{keys:?}"
+    );
+    api.expect(
+        Method::DELETE,
+        "/api/v1/me",
+        Some(json!({"password": "correct horse battery"})),
+        StatusCode::NO_CONTENT,
+    )
+    .await;
+    assert_eq!(bucket_keys(&s3, "s3://avatars").await, Vec::<String>::new());
     server.stop().await;
 }

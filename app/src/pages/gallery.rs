@@ -9,12 +9,15 @@ use leptos_router::{
     components::{Form, A},
     hooks::use_query_map,
 };
-use model::{BulkAction, Character, Collection, Image, ImageFilter, ImageKind, UpdateImageRequest};
+use model::{
+    BulkAction, Character, Collection, Image, ImageFilter, ImageKind, UpdateCollectionRequest,
+    UpdateImageRequest,
+};
 
 use crate::{
     api::library::{
         bulk_images, import_image, list_characters, list_collections, list_images,
-        set_character_avatar, share_image, update_image,
+        set_character_avatar, share_image, update_collection, update_image,
     },
     components::{PageHeader, Picture, UploadPanel},
     format::{file_size, when},
@@ -370,6 +373,18 @@ fn Lightbox(
             }
         });
     };
+    let make_cover = move |collection_id: String, image_id: String| {
+        spawn_local(async move {
+            let change = UpdateCollectionRequest {
+                cover_image_id: Some(Some(image_id)),
+                ..UpdateCollectionRequest::default()
+            };
+            match update_collection(collection_id, change).await {
+                Ok(c) => message.set(Some((true, format!("Now the cover of {}.", c.name)))),
+                Err(e) => message.set(Some((false, e.to_string()))),
+            }
+        });
+    };
     let current = Memo::new(move |_| open.get().and_then(|i| images.read().get(i).cloned()));
     let count = move || images.read().len();
     let step = move |delta: isize| {
@@ -503,6 +518,12 @@ fn Lightbox(
                                                         {characters.get().into_iter().map(|c| view! { <option value=c.id.clone()>{c.name.clone()}</option> }).collect_view()}
                                                     </select>
                                                 </label>
+                                            }
+                                        })}
+                                        {image.collection_id.clone().filter(|_| image.has_media()).map(|collection| {
+                                            let cid = id_move.clone();
+                                            view! {
+                                                <button type="button" class="button" on:click=move |_| make_cover(collection.clone(), cid.clone())>"Make collection cover"</button>
                                             }
                                         })}
                                         <a class="button" href=format!("/media/{}", id_move) download="">"Download"</a>

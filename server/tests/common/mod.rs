@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub mod api;
+
 use std::{
     collections::HashMap,
     io::{BufRead, BufReader},
@@ -179,5 +181,88 @@ impl Drop for RunningBinary {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// An S3-compatible server (moto, installed by `scripts/setup.sh --test`) on a free port
+/// of the loopback interface, stopped when dropped.
+pub struct S3Server {
+    child: Child,
+    pub endpoint: String,
+}
+
+impl S3Server {
+    /// Starts moto and creates `bucket` in it.
+    pub async fn start(bucket: &str) -> Self {
+        let program = std::env::var("MOTO_SERVER").unwrap_or_else(|_| "moto_server".to_owned());
+        let mut child = Command::new(&program)
+            .args(["-H", "127.0.0.1", "-p", "0"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!("cannot run {program} ({e}): scripts/setup.sh --test installs it")
+            });
+        let stderr = child.stderr.take().unwrap();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Some(at) = line.find("Running on http://") {
+                    let url = line[at + "Running on ".len()..].trim().to_owned();
+                    let _ = tx.send(url);
+                }
+            }
+        });
+        let endpoint = rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("moto_server did not start within a minute");
+        let server = Self { child, endpoint };
+        // moto does not check signatures: a plain PUT creates the bucket.
+        let resp = reqwest::Client::new()
+            .put(format!("{}/{bucket}", server.endpoint))
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            resp.status().is_success(),
+            "create bucket: {}",
+            resp.status()
+        );
+        server
+    }
+
+    /// The variables that point an `s3://` store at this server.
+    pub fn vars(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("AWS_ENDPOINT_URL", self.endpoint.clone()),
+            ("AWS_ALLOW_HTTP", "true".to_owned()),
+            ("AWS_ACCESS_KEY_ID", "test-key".to_owned()),
+            ("AWS_SECRET_ACCESS_KEY", "test-secret".to_owned()),
+            ("AWS_REGION", "us-east-1".to_owned()),
+        ]
+    }
+}
+
+impl Drop for S3Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A picture with some structure, so that encoders have something to do.
+pub fn picture(width: u32, height: u32) -> image::RgbaImage {
+    image::RgbaImage::from_fn(width, height, |x, y| {
+        image::Rgba([(x % 256) as u8, (y % 256) as u8, ((x + y) % 256) as u8, 255])
+    })
+}
+
+pub fn png(width: u32, height: u32) -> Vec<u8> {
+    {
+        let mut out = std::io::Cursor::new(Vec::new());
+        picture(width, height)
+            .write_to(&mut out, image::ImageFormat::Png)
+            .unwrap();
+        out.into_inner()
     }
 }
