@@ -175,6 +175,36 @@ pub struct Config {
     pub image_workers: usize,
     /// The time limit of one outbound fetch, redirects included (`OUTBOUND_TIMEOUT_SECONDS`).
     pub outbound_timeout: Duration,
+    /// Gemini's API version in its paths (`GEMINI_API_VERSION`: `v1beta` or `v1`).
+    pub gemini_api_version: String,
+    /// Reference images up to this size travel inline to Gemini; larger ones through its
+    /// Files API (`GEMINI_INLINE_MAX_BYTES`).
+    pub gemini_inline_max_bytes: usize,
+    /// The job queue and its workers.
+    pub jobs: JobSettings,
+}
+
+/// How the generation queue runs.
+#[derive(Debug, Clone)]
+pub struct JobSettings {
+    /// Jobs running at once in this process (`WORKER_CONCURRENCY`).
+    pub concurrency: usize,
+    /// Jobs of one person running at once (`WORKER_PER_USER`).
+    pub per_user: usize,
+    /// Jobs of one provider running at once (`PROVIDER_CONCURRENCY`).
+    pub per_provider: usize,
+    /// Attempts before a job fails (`JOB_MAX_ATTEMPTS`).
+    pub max_attempts: u32,
+    /// The time limit of one provider call (`PROVIDER_TIMEOUT_SECONDS`).
+    pub call_timeout: Duration,
+    /// How long a claimed job stays with its worker without a heartbeat
+    /// (`JOB_LEASE_SECONDS`).
+    pub lease: Duration,
+    /// The first retry's delay and the longest (`RETRY_BASE_MS`, `RETRY_MAX_MS`).
+    pub retry_base: Duration,
+    pub retry_max: Duration,
+    /// How long `?wait=true` waits before answering 202 (`GENERATION_WAIT_SECONDS`).
+    pub wait_limit: Duration,
 }
 
 impl Config {
@@ -385,6 +415,62 @@ impl Config {
                 1,
                 600,
             )?),
+            gemini_api_version: {
+                let v = get("GEMINI_API_VERSION").unwrap_or_else(|| "v1beta".to_owned());
+                let ok = v
+                    .strip_prefix('v')
+                    .map(|rest| rest.trim_end_matches("alpha").trim_end_matches("beta"))
+                    .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+                if !ok {
+                    return Err(ConfigError::new(
+                        "GEMINI_API_VERSION",
+                        format!("'{v}' is not an API version: use v1beta or v1"),
+                    ));
+                }
+                v
+            },
+            gemini_inline_max_bytes: parse_num(
+                &get,
+                "GEMINI_INLINE_MAX_BYTES",
+                4 * 1024 * 1024,
+                0,
+                20 * 1024 * 1024,
+            )?,
+            jobs: JobSettings {
+                concurrency: parse_num(&get, "WORKER_CONCURRENCY", 4, 1, 256)?,
+                per_user: parse_num(&get, "WORKER_PER_USER", 2, 1, 256)?,
+                per_provider: parse_num(&get, "PROVIDER_CONCURRENCY", 4, 1, 256)?,
+                max_attempts: parse_num(&get, "JOB_MAX_ATTEMPTS", 4, 1, 20)?,
+                call_timeout: Duration::from_secs(parse_num(
+                    &get,
+                    "PROVIDER_TIMEOUT_SECONDS",
+                    120,
+                    1,
+                    3600,
+                )?),
+                lease: Duration::from_secs(parse_num(&get, "JOB_LEASE_SECONDS", 60, 2, 3600)?),
+                retry_base: Duration::from_millis(parse_num(
+                    &get,
+                    "RETRY_BASE_MS",
+                    1000,
+                    1,
+                    600_000,
+                )?),
+                retry_max: Duration::from_millis(parse_num(
+                    &get,
+                    "RETRY_MAX_MS",
+                    60_000,
+                    1,
+                    3_600_000,
+                )?),
+                wait_limit: Duration::from_secs(parse_num(
+                    &get,
+                    "GENERATION_WAIT_SECONDS",
+                    50,
+                    1,
+                    3600,
+                )?),
+            },
             data_dir,
         })
     }

@@ -5,11 +5,14 @@ pub mod config;
 pub mod crypto;
 pub mod db;
 pub mod domain;
+pub mod events;
 pub mod health;
 pub mod imaging;
+pub mod jobs;
 pub mod mail;
 pub mod outbound;
 pub mod passwords;
+pub mod providers;
 pub mod ratelimit;
 pub mod services;
 pub mod storage;
@@ -58,6 +61,12 @@ pub struct Backend {
     pub variants: std::sync::Arc<services::media::VariantCache>,
     /// Signs shared media links.
     pub links: crypto::LinkSigner,
+    /// The image generators.
+    pub providers: providers::Providers,
+    /// Delivers events to each user's realtime connections.
+    pub hub: events::Hub,
+    /// Wakes the generation workers and reaches running jobs.
+    pub queue: jobs::Queue,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -80,9 +89,20 @@ impl Backend {
         let outbound =
             outbound::Outbound::new(config.outbound_allow_private, config.outbound_timeout)
                 .map_err(|e| BackendError::Http(e.to_string()))?;
+        let image_workers = imaging::ImageWorkers::new(config.image_workers);
+        // Provider calls get the per-call timeout of the queue, not the short default.
+        let provider_http = reqwest::Client::builder()
+            .connect_timeout(std::time::Duration::from_secs(10))
+            .timeout(config.jobs.call_timeout)
+            .user_agent(concat!("avatar-studio/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| BackendError::Http(e.to_string()))?;
         Ok(Self {
             outbound,
-            image_workers: imaging::ImageWorkers::new(config.image_workers),
+            providers: providers::Providers::new(&config, provider_http, image_workers.clone()),
+            hub: events::Hub::default(),
+            queue: jobs::Queue::default(),
+            image_workers,
             variants: std::sync::Arc::default(),
             links: crypto::LinkSigner::new(&config.encryption_secret),
             cipher: crypto::Cipher::new(&config.encryption_secret),

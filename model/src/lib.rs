@@ -1,14 +1,53 @@
 //! Types shared by every crate, including the wasm build: they carry data only
 //! (serde), never behaviour that needs the server.
 
+/// `as_str`, `Display`, `FromStr` (with an error that lists the allowed values) and `ALL`
+/// for an enum of fixed strings.
+macro_rules! string_enum {
+    ($ty:ident, $what:literal, { $($variant:ident => $text:literal),+ $(,)? }) => {
+        impl $ty {
+            pub const ALL: &'static [$ty] = &[$($ty::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($ty::$variant => $text),+
+                }
+            }
+        }
+
+        impl ::std::fmt::Display for $ty {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl ::std::str::FromStr for $ty {
+            type Err = String;
+
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                match s {
+                    $($text => Ok($ty::$variant),)+
+                    other => Err(format!(
+                        "'{other}' is not {}: use {}",
+                        $what,
+                        [$($text),+].join(", ")
+                    )),
+                }
+            }
+        }
+    };
+}
+
 pub mod account;
 pub mod error;
+pub mod generation;
 pub mod health;
 pub mod library;
 pub mod user;
 
 pub use account::*;
 pub use error::{ApiError, ApiErrorBody};
+pub use generation::*;
 pub use health::{Health, HealthCheck, InstanceInfo};
 pub use library::*;
 pub use user::User;

@@ -1,8 +1,6 @@
 //! The image library (API.md, "Characters and collections", "Images"): images, characters,
 //! collections, and the requests that change them.
 
-use std::{fmt, str::FromStr};
-
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize};
 
@@ -29,41 +27,6 @@ pub enum ImageStatus {
     Completed,
     Error,
     Canceled,
-}
-
-macro_rules! string_enum {
-    ($ty:ident, $what:literal, { $($variant:ident => $text:literal),+ $(,)? }) => {
-        impl $ty {
-            pub const ALL: &'static [$ty] = &[$($ty::$variant),+];
-
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $($ty::$variant => $text),+
-                }
-            }
-        }
-
-        impl fmt::Display for $ty {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-
-        impl FromStr for $ty {
-            type Err = String;
-
-            fn from_str(s: &str) -> Result<Self, Self::Err> {
-                match s {
-                    $($text => Ok($ty::$variant),)+
-                    other => Err(format!(
-                        "'{other}' is not {}: use {}",
-                        $what,
-                        [$($text),+].join(", ")
-                    )),
-                }
-            }
-        }
-    };
 }
 
 string_enum!(ImageKind, "an image kind", {
@@ -117,6 +80,9 @@ pub struct Image {
     #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub params: Option<serde_json::Value>,
     pub seed: Option<i64>,
+    /// How a generated image was made: usage, duration, attempts, references.
+    #[serde(default)]
+    pub generation: Option<crate::Provenance>,
     pub width: Option<u32>,
     pub height: Option<u32>,
     pub mime_type: Option<String>,

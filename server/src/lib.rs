@@ -125,6 +125,8 @@ impl Server {
         let shutdown = state.shutdown.clone();
         let timeout = state.backend.config.shutdown_timeout;
         let db = state.backend.db.clone();
+        // The generation workers run beside the HTTP server, under the same shutdown.
+        let mut workers = tokio::spawn(backend::jobs::run(state.backend.clone(), shutdown.clone()));
         let app = routes::router(state);
         tracing::info!(addr = %listener.local_addr()?, "listening on http://{}", listener.local_addr()?);
 
@@ -138,6 +140,9 @@ impl Server {
         });
         let mut server = tokio::spawn(async move { graceful.await });
         tokio::select! {
+            // First: once shutdown is asked for, the server and the workers end too, and
+            // that is no failure.
+            biased;
             () = shutdown.cancelled() => {}
             // The server stopped without being asked to: never silently gone.
             joined = &mut server => {
@@ -145,6 +150,14 @@ impl Server {
                 db.close().await;
                 joined.context("server task")?.context("server")?;
                 anyhow::bail!("the HTTP server stopped unexpectedly");
+            }
+            // Nor are the workers: without them no job would ever finish.
+            joined = &mut workers => {
+                shutdown.cancel();
+                let _ = tokio::time::timeout(timeout, server).await;
+                db.close().await;
+                joined.context("generation workers")?;
+                anyhow::bail!("the generation workers stopped unexpectedly");
             }
         }
         tracing::info!(
@@ -154,6 +167,10 @@ impl Server {
         match tokio::time::timeout(timeout, server).await {
             Ok(joined) => joined.context("server task")?.context("server")?,
             Err(_) => tracing::warn!("in-flight requests did not finish in time; stopping anyway"),
+        }
+        // The workers have their own grace period for the jobs they run.
+        if let Err(e) = workers.await {
+            tracing::error!(error = %e, "the generation workers failed while stopping");
         }
         db.close().await;
         tracing::info!("stopped");

@@ -38,12 +38,13 @@ pub struct ImageRecord {
     pub updated_at: i64,
     pub deleted_at: Option<i64>,
     pub missing_at: Option<i64>,
+    pub generation: Option<String>,
 }
 
 const COLUMNS: &str = "id, user_id, kind, status, collection_id, character_id, parent_id, \
      title, prompt, revised_prompt, provider, model, params, seed, width, height, mime_type, \
      bytes, sha256, source_url, storage_key, error_code, error_message, favorite, created_at, \
-     updated_at, deleted_at, missing_at";
+     updated_at, deleted_at, missing_at, generation";
 
 impl ImageRecord {
     pub fn kind(&self) -> ImageKind {
@@ -73,6 +74,10 @@ impl ImageRecord {
                 .as_deref()
                 .and_then(|p| serde_json::from_str(p).ok()),
             seed: self.seed,
+            generation: self
+                .generation
+                .as_deref()
+                .and_then(|g| serde_json::from_str(g).ok()),
             width: self.width.and_then(|v| u32::try_from(v).ok()),
             height: self.height.and_then(|v| u32::try_from(v).ok()),
             mime_type: self.mime_type.clone(),

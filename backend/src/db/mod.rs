@@ -13,6 +13,7 @@ pub mod characters;
 pub mod collections;
 pub mod email_tokens;
 pub mod images;
+pub mod jobs;
 pub mod provider_keys;
 pub mod sessions;
 pub mod users;

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod characters;
 pub mod collections;
 pub mod export;
+pub mod generations;
 pub mod images;
 pub mod ingest;
 pub mod instance;

@@ -168,12 +168,13 @@ pub async fn test(
         KeyProvider::Gemini => backend
             .http
             .get(format!(
-                "{}/v1beta/models",
+                "{}/{}/models",
                 backend
                     .config
                     .gemini_base_url
                     .as_str()
-                    .trim_end_matches('/')
+                    .trim_end_matches('/'),
+                backend.config.gemini_api_version
             ))
             .header("x-goog-api-key", key.expose_secret()),
     };

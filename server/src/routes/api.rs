@@ -10,7 +10,7 @@ use utoipa::OpenApi;
 
 use crate::{
     error::ApiErrorResponse,
-    routes::{account, health, library, media},
+    routes::{account, generations, health, library, media},
     state::AppState,
 };
 
@@ -36,6 +36,9 @@ use crate::{
         library::export,
         library::get_image, library::update_image, library::delete_image,
         library::restore_image, library::share_image, library::stats, media::serve,
+        generations::list_providers, generations::create, generations::list_jobs,
+        generations::get_job, generations::cancel, generations::character_avatar,
+        generations::regenerate,
     ),
     components(schemas(model::ApiError, model::ApiErrorBody, model::Health, model::HealthCheck)),
     tags(
@@ -46,6 +49,7 @@ use crate::{
         (name = "characters", description = "Avatar subjects, their avatars and settings"),
         (name = "collections", description = "Named groups of images"),
         (name = "images", description = "The library: uploads, imports, the trash, sharing, media and stats"),
+        (name = "generations", description = "Providers and models, generation jobs: start, follow, cancel"),
         (name = "operations", description = "Health, readiness and metrics"),
         (name = "meta", description = "This description")
     )
@@ -68,6 +72,7 @@ pub fn router() -> Router<AppState> {
         .route("/openapi.json", get(openapi_json))
         .merge(account::router())
         .merge(library::router())
+        .merge(generations::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
 }

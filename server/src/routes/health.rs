@@ -55,6 +55,20 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     metrics::gauge!("db_pool_connections", "state" => "idle")
         .set(f64::from(u32::try_from(idle).unwrap_or(u32::MAX)));
     metrics::gauge!("process_uptime_seconds").set(state.started.elapsed().as_secs_f64());
+    // Jobs by state and provider, read at scrape time (one grouped query).
+    if let Ok(counts) = backend::db::jobs::count_by_status(db).await {
+        // Every combination, so that a state that emptied reads 0 rather than its last count.
+        for provider in model::ProviderId::ALL {
+            for status in model::ImageStatus::ALL {
+                metrics::gauge!("avatar_jobs", "provider" => provider.as_str(), "status" => status.as_str())
+                    .set(0.0);
+            }
+        }
+        for (provider, status, n) in counts {
+            metrics::gauge!("avatar_jobs", "provider" => provider, "status" => status)
+                .set(n as f64);
+        }
+    }
     (
         [(
             header::CONTENT_TYPE,

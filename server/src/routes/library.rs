@@ -34,7 +34,10 @@ pub fn router() -> Router<AppState> {
                 .patch(update_character)
                 .delete(delete_character),
         )
-        .route("/characters/{id}/avatar", put(set_avatar))
+        .route(
+            "/characters/{id}/avatar",
+            put(set_avatar).post(super::generations::character_avatar),
+        )
         .route("/characters/{id}/avatar/import", post(import_avatar))
         .route(
             "/collections",

@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod api;
+pub mod generations;
 pub mod health;
 pub mod library;
 pub mod media;

@@ -1,0 +1,556 @@
+//! Generations: one pipeline for the Studio, the API (`POST /api/v1/generations`, with or
+//! without `?wait=true`), character avatars and regeneration. A request is checked against
+//! the catalogue and the person's keys, then its images (`pending`) and jobs are inserted
+//! in one transaction and the workers are woken; waiting, when asked for, watches the same
+//! jobs finish.
+
+use std::time::Duration;
+
+use model::{
+    AvatarGenerationRequest, AvatarSettings, GenerationRequest, ImageEventKind, ImageKind,
+    ImageStatus, Job, ModelInfo, ProviderId, ProviderInfo, ServerMessage,
+};
+
+use super::{auth::Principal, parse_id, ServiceError};
+use crate::{
+    db::{self, images::NewImage, jobs::NewJob},
+    domain::{parse_text, FieldError},
+    jobs::{self, JobRequest},
+    new_id, providers, Backend,
+};
+
+/// The catalogue, with whether this person has a key for each provider.
+pub async fn catalogue(
+    backend: &Backend,
+    principal: &Principal,
+) -> Result<Vec<ProviderInfo>, ServiceError> {
+    let keys = db::provider_keys::list_for_user(&backend.db, principal.user_id()).await?;
+    let has_personal = |p: &str| keys.iter().any(|k| k.provider == p);
+    Ok(ProviderId::ALL
+        .iter()
+        .map(|&id| {
+            let models = providers::models(id);
+            let (needs_key, has_key) = match id {
+                ProviderId::Builtin => (false, true),
+                ProviderId::Openai => (
+                    true,
+                    has_personal("openai") || backend.config.openai_api_key.is_some(),
+                ),
+                ProviderId::Gemini => (
+                    true,
+                    has_personal("gemini") || backend.config.gemini_api_key.is_some(),
+                ),
+            };
+            ProviderInfo {
+                id,
+                label: id.label().to_owned(),
+                needs_key,
+                has_key,
+                default_model: models.first().map(|m| m.id.clone()).unwrap_or_default(),
+                models,
+            }
+        })
+        .collect())
+}
+
+/// Where the new images go and what they are for.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub idempotency_key: Option<String>,
+    pub parent_id: Option<String>,
+    /// Set the character's avatar when the job completes.
+    pub set_avatar: bool,
+}
+
+/// A request checked against the catalogue and the person's library.
+#[derive(Debug, Clone)]
+struct Checked {
+    provider: ProviderId,
+    model: ModelInfo,
+    prompt: String,
+    size: String,
+    quality: Option<String>,
+    n: u8,
+    seed: i64,
+    reference_image_ids: Vec<String>,
+    character_id: Option<String>,
+    collection_id: Option<String>,
+}
+
+fn invalid(field: &'static str, message: impl Into<String>) -> ServiceError {
+    FieldError::new(field, message).into()
+}
+
+async fn check(
+    backend: &Backend,
+    principal: &Principal,
+    req: &GenerationRequest,
+) -> Result<Checked, ServiceError> {
+    let user_id = principal.user_id();
+    let provider = req.provider.unwrap_or(ProviderId::Builtin);
+    let model = providers::find_model(provider, req.model.as_deref()).ok_or_else(|| {
+        let known: Vec<String> = providers::models(provider)
+            .into_iter()
+            .map(|m| m.id)
+            .collect();
+        invalid(
+            "model",
+            format!(
+                "{} has no model by that name: use {}.",
+                provider.label(),
+                known.join(", ")
+            ),
+        )
+    })?;
+    let prompt = parse_text("prompt", Some(&req.prompt), model.max_prompt_chars as usize)?
+        .ok_or_else(|| invalid("prompt", "Describe the image you want."))?;
+    let size = match req.size.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => model.default_size.clone(),
+        Some(s) if model.sizes.iter().any(|m| m == s) => s.to_owned(),
+        Some(_) => {
+            return Err(invalid(
+                "size",
+                format!(
+                    "{} takes these sizes: {}.",
+                    model.label,
+                    model.sizes.join(", ")
+                ),
+            ))
+        }
+    };
+    let quality = match req
+        .quality
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        None => model.default_quality.clone(),
+        Some(q) if model.qualities.iter().any(|m| m == q) => Some(q.to_owned()),
+        Some(_) if model.qualities.is_empty() => {
+            return Err(invalid(
+                "quality",
+                format!("{} has no quality setting.", model.label),
+            ))
+        }
+        Some(_) => {
+            return Err(invalid(
+                "quality",
+                format!(
+                    "{} takes these qualities: {}.",
+                    model.label,
+                    model.qualities.join(", ")
+                ),
+            ))
+        }
+    };
+    let n = req.n.unwrap_or(1);
+    if n < 1 || n > model.max_n.min(4) {
+        return Err(invalid(
+            "n",
+            if model.max_n == 1 {
+                format!("{} makes one image per request.", model.label)
+            } else {
+                format!("Ask for 1 to {} images.", model.max_n.min(4))
+            },
+        ));
+    }
+    let seed = match req.seed {
+        Some(s) if !(0..=i64::from(u32::MAX)).contains(&s) => {
+            return Err(invalid("seed", "Use a seed from 0 to 4294967295."))
+        }
+        Some(s) => s,
+        None => i64::from(rand::random::<u32>()),
+    };
+    let mut reference_image_ids = Vec::new();
+    for id in &req.reference_image_ids {
+        let id = crate::domain::Id::parse(id).ok_or_else(|| {
+            invalid(
+                "reference_image_ids",
+                "A reference image does not exist, or it is not yours.",
+            )
+        })?;
+        if !reference_image_ids.contains(&id.as_str().to_owned()) {
+            reference_image_ids.push(id.as_str().to_owned());
+        }
+    }
+    if reference_image_ids.len() > usize::from(model.max_reference_images) {
+        return Err(invalid(
+            "reference_image_ids",
+            if model.max_reference_images == 0 {
+                format!(
+                    "{} takes no reference images; choose GPT Image or Gemini to use them.",
+                    model.label
+                )
+            } else {
+                format!(
+                    "{} takes at most {} reference images.",
+                    model.label, model.max_reference_images
+                )
+            },
+        ));
+    }
+    let refs = db::images::get_many(&backend.db, user_id, &reference_image_ids).await?;
+    let usable = refs
+        .iter()
+        .filter(|r| r.status() == ImageStatus::Completed && r.deleted_at.is_none())
+        .count();
+    if usable != reference_image_ids.len() {
+        return Err(invalid(
+            "reference_image_ids",
+            "A reference image does not exist, is not finished, or is in the trash.",
+        ));
+    }
+    let character_id = match req.character_id.as_deref().filter(|s| !s.is_empty()) {
+        None => None,
+        Some(id) => {
+            let found = match crate::domain::Id::parse(id) {
+                Some(id) => db::characters::get(&backend.db, user_id, id.as_str()).await?,
+                None => None,
+            };
+            Some(
+                found
+                    .ok_or_else(|| {
+                        invalid(
+                            "character_id",
+                            "That character does not exist, or it is not yours.",
+                        )
+                    })?
+                    .id,
+            )
+        }
+    };
+    let collection_id = match req.collection_id.as_deref().filter(|s| !s.is_empty()) {
+        None => None,
+        Some(id) => {
+            let found = match crate::domain::Id::parse(id) {
+                Some(id) => db::collections::get(&backend.db, user_id, id.as_str()).await?,
+                None => None,
+            };
+            Some(
+                found
+                    .ok_or_else(|| {
+                        invalid(
+                            "collection_id",
+                            "That collection does not exist, or it is not yours.",
+                        )
+                    })?
+                    .id,
+            )
+        }
+    };
+    // A key must be there now; the worker checks again when it runs.
+    if let Err(e) = jobs::resolve_key(backend, user_id, provider).await {
+        return Err(ServiceError::Refused {
+            code: "missing_key",
+            message: e.message,
+        });
+    }
+    Ok(Checked {
+        provider,
+        model,
+        prompt,
+        size,
+        quality,
+        n,
+        seed,
+        reference_image_ids,
+        character_id,
+        collection_id,
+    })
+}
+
+/// The hash that ties an idempotency key to one request.
+fn request_hash(req: &GenerationRequest, opts: &Options) -> String {
+    let json = serde_json::to_vec(&(req, &opts.parent_id, opts.set_avatar)).unwrap_or_default();
+    crate::imaging::sha256_hex(&json)
+}
+
+/// Checks and queues a generation: its images (`pending`) and one job per image, in one
+/// transaction. With an idempotency key used before for the same request, answers the
+/// jobs of that first request instead.
+#[tracing::instrument(skip_all, fields(user_id = %principal.user.id))]
+pub async fn start(
+    backend: &Backend,
+    principal: &Principal,
+    req: &GenerationRequest,
+    opts: &Options,
+) -> Result<Vec<Job>, ServiceError> {
+    let user_id = principal.user_id();
+    if let Some(key) = &opts.idempotency_key {
+        if key.is_empty() || key.len() > 255 || key.chars().any(char::is_control) {
+            return Err(invalid(
+                "Idempotency-Key",
+                "Use an Idempotency-Key of 1 to 255 visible characters.",
+            ));
+        }
+    }
+    let checked = check(backend, principal, req).await?;
+    let params = serde_json::json!({
+        "size": checked.size,
+        "quality": checked.quality,
+        "n": checked.n,
+        "reference_image_ids": checked.reference_image_ids,
+    });
+    let mut images = Vec::new();
+    let mut new_jobs = Vec::new();
+    for i in 0..checked.n {
+        let image_id = new_id();
+        let seed = (checked.seed + i64::from(i)) % (i64::from(u32::MAX) + 1);
+        images.push(NewImage {
+            id: image_id.clone(),
+            user_id: user_id.to_owned(),
+            kind: ImageKind::Generated.as_str().to_owned(),
+            status: ImageStatus::Pending.as_str().to_owned(),
+            collection_id: checked.collection_id.clone(),
+            character_id: checked.character_id.clone(),
+            parent_id: opts.parent_id.clone(),
+            prompt: Some(checked.prompt.clone()),
+            provider: Some(checked.provider.as_str().to_owned()),
+            model: Some(checked.model.id.clone()),
+            params: Some(params.to_string()),
+            seed: Some(seed),
+            ..NewImage::default()
+        });
+        let request = JobRequest {
+            prompt: checked.prompt.clone(),
+            size: checked.size.clone(),
+            quality: checked.quality.clone(),
+            seed,
+            reference_image_ids: checked.reference_image_ids.clone(),
+        };
+        new_jobs.push(NewJob {
+            id: new_id(),
+            user_id: user_id.to_owned(),
+            image_id,
+            character_id: checked.character_id.clone(),
+            set_avatar: opts.set_avatar && checked.character_id.is_some(),
+            provider: checked.provider.as_str().to_owned(),
+            model: checked.model.id.clone(),
+            request: serde_json::to_string(&request).unwrap_or_default(),
+            max_attempts: i64::from(backend.config.jobs.max_attempts),
+        });
+    }
+    let hash = request_hash(req, opts);
+    let idempotency = opts.idempotency_key.as_deref().map(|k| (k, hash.as_str()));
+    match db::jobs::insert_generation(&backend.db, &images, &new_jobs, idempotency).await? {
+        db::jobs::Inserted::Created(rows) => {
+            tracing::info!(
+                jobs = rows.len(),
+                provider = checked.provider.as_str(),
+                model = %checked.model.id,
+                "generation queued"
+            );
+            let ids: Vec<String> = images.iter().map(|i| i.id.clone()).collect();
+            for image in db::images::get_many(&backend.db, user_id, &ids).await? {
+                backend.hub.publish(
+                    user_id,
+                    &ServerMessage::Image {
+                        event: ImageEventKind::Created,
+                        image: Box::new(image.to_model()),
+                    },
+                );
+            }
+            for job in &rows {
+                jobs::publish(backend, job, None);
+            }
+            jobs::announce(backend).await;
+            Ok(rows.iter().map(|r| r.to_model()).collect())
+        }
+        db::jobs::Inserted::Existing {
+            request_hash,
+            job_ids,
+        } => {
+            if request_hash != hash {
+                return Err(ServiceError::Conflict {
+                    code: "idempotency_key_reused",
+                    field: Some("Idempotency-Key"),
+                    message: "This Idempotency-Key was already used for a different request; use a new key.".into(),
+                });
+            }
+            tracing::info!("idempotent repeat: answering the first request's jobs");
+            let rows = db::jobs::get_many(&backend.db, user_id, &job_ids).await?;
+            Ok(rows.iter().map(|r| r.to_model()).collect())
+        }
+    }
+}
+
+/// Waits until every job has finished or `limit` has passed; answers the jobs as they
+/// are and, when all finished, their completed images.
+pub async fn wait(
+    backend: &Backend,
+    principal: &Principal,
+    jobs: Vec<Job>,
+    limit: Duration,
+) -> Result<(Vec<Job>, Vec<model::Image>, bool), ServiceError> {
+    let user_id = principal.user_id();
+    let ids: Vec<String> = jobs.iter().map(|j| j.id.clone()).collect();
+    let mut events = backend.hub.subscribe(user_id);
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        let rows = db::jobs::get_many(&backend.db, user_id, &ids).await?;
+        let done = rows.iter().all(|r| r.status().is_final());
+        if done || tokio::time::Instant::now() >= deadline {
+            let jobs: Vec<Job> = rows.iter().map(|r| r.to_model()).collect();
+            let images = if done {
+                let image_ids: Vec<String> = rows
+                    .iter()
+                    .filter(|r| r.status() == ImageStatus::Completed)
+                    .map(|r| r.image_id.clone())
+                    .collect();
+                db::images::get_many(&backend.db, user_id, &image_ids)
+                    .await?
+                    .iter()
+                    .map(|r| r.to_model())
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            return Ok((jobs, images, done));
+        }
+        // Woken by any event of this user (or once a second, for jobs that another
+        // process runs), then read again.
+        tokio::select! {
+            _ = events.recv() => {}
+            () = tokio::time::sleep(Duration::from_secs(1)) => {}
+            () = tokio::time::sleep_until(deadline) => {}
+        }
+    }
+}
+
+pub async fn get(backend: &Backend, principal: &Principal, id: &str) -> Result<Job, ServiceError> {
+    let id = parse_id(id)?;
+    db::jobs::get(&backend.db, principal.user_id(), id.as_str())
+        .await?
+        .map(|r| r.to_model())
+        .ok_or(ServiceError::NotFound)
+}
+
+/// Unfinished jobs and the 50 most recent ones.
+pub async fn list(backend: &Backend, principal: &Principal) -> Result<Vec<Job>, ServiceError> {
+    Ok(db::jobs::list_recent(&backend.db, principal.user_id(), 50)
+        .await?
+        .iter()
+        .map(|r| r.to_model())
+        .collect())
+}
+
+/// Cancels a job: at once when it is queued, at the worker's next step when it runs. A
+/// finished job stays as it is.
+#[tracing::instrument(skip_all, fields(user_id = %principal.user.id, job_id = %id))]
+pub async fn cancel(
+    backend: &Backend,
+    principal: &Principal,
+    id: &str,
+) -> Result<Job, ServiceError> {
+    let id = parse_id(id)?;
+    let row = db::jobs::request_cancel(&backend.db, principal.user_id(), id.as_str())
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    if row.status() == ImageStatus::Canceled {
+        jobs::publish(backend, &row, None);
+    } else if !row.status().is_final() {
+        backend.queue.cancel_local(&row.id);
+    }
+    tracing::info!(status = %row.status, "cancellation asked for");
+    Ok(row.to_model())
+}
+
+/// Makes an avatar for a character from its prompt and settings (each overridable); the
+/// avatar is set when the job completes.
+pub async fn character_avatar(
+    backend: &Backend,
+    principal: &Principal,
+    character_id: &str,
+    req: &AvatarGenerationRequest,
+    idempotency_key: Option<String>,
+) -> Result<Vec<Job>, ServiceError> {
+    let id = parse_id(character_id)?;
+    let character = db::characters::get(&backend.db, principal.user_id(), id.as_str())
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let saved: AvatarSettings = character
+        .avatar_generation_config
+        .as_deref()
+        .and_then(|c| serde_json::from_str(c).ok())
+        .unwrap_or_default();
+    let prompt = req
+        .prompt
+        .clone()
+        .filter(|p| !p.trim().is_empty())
+        .or(character.avatar_prompt.clone())
+        .ok_or_else(|| {
+            invalid(
+                "prompt",
+                "This character has no avatar prompt yet: describe the avatar, or save a prompt on the character first.",
+            )
+        })?;
+    let request = GenerationRequest {
+        prompt,
+        provider: req.provider.or(saved.provider),
+        model: req.model.clone().or(saved.model),
+        size: req.size.clone().or(saved.size),
+        quality: req.quality.clone().or(saved.quality),
+        n: req.n,
+        reference_image_ids: req
+            .reference_image_ids
+            .clone()
+            .unwrap_or(saved.reference_image_ids),
+        character_id: Some(character.id.clone()),
+        collection_id: req.collection_id.clone(),
+        seed: req.seed.or(saved.seed),
+    };
+    let opts = Options {
+        idempotency_key,
+        parent_id: None,
+        set_avatar: true,
+    };
+    start(backend, principal, &request, &opts).await
+}
+
+/// Makes a new image with the parameters of `image_id` and a new seed (`parent_id` set).
+pub async fn regenerate(
+    backend: &Backend,
+    principal: &Principal,
+    image_id: &str,
+    idempotency_key: Option<String>,
+) -> Result<Vec<Job>, ServiceError> {
+    let id = parse_id(image_id)?;
+    let image = db::images::get(&backend.db, principal.user_id(), id.as_str())
+        .await?
+        .filter(|i| i.deleted_at.is_none())
+        .ok_or(ServiceError::NotFound)?;
+    if image.kind() != ImageKind::Generated {
+        return Err(ServiceError::Refused {
+            code: "not_generated",
+            message: "Only generated images can be regenerated; this one was uploaded or imported."
+                .into(),
+        });
+    }
+    let params: serde_json::Value = image
+        .params
+        .as_deref()
+        .and_then(|p| serde_json::from_str(p).ok())
+        .unwrap_or_default();
+    let text = |k: &str| params.get(k).and_then(|v| v.as_str()).map(str::to_owned);
+    let request = GenerationRequest {
+        prompt: image.prompt.clone().unwrap_or_default(),
+        provider: image.provider.as_deref().and_then(|p| p.parse().ok()),
+        model: image.model.clone(),
+        size: text("size"),
+        quality: text("quality"),
+        n: Some(1),
+        reference_image_ids: params
+            .get("reference_image_ids")
+            .and_then(|v| serde_json::from_value(v.clone()).ok())
+            .unwrap_or_default(),
+        character_id: image.character_id.clone(),
+        collection_id: image.collection_id.clone(),
+        seed: None,
+    };
+    let opts = Options {
+        idempotency_key,
+        parent_id: Some(image.id.clone()),
+        set_avatar: false,
+    };
+    start(backend, principal, &request, &opts).await
+}

@@ -1,0 +1,238 @@
+//! Generations (API.md, "Generations"; the realtime messages of "Realtime"): the providers'
+//! catalogue, the requests that start jobs, the jobs themselves and the events that report
+//! their progress.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::{Image, ImageFailure, ImageStatus};
+
+/// The image generators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum ProviderId {
+    /// The offline generator: no key, no network.
+    Builtin,
+    Openai,
+    Gemini,
+}
+
+string_enum!(ProviderId, "a provider", {
+    Builtin => "builtin",
+    Openai => "openai",
+    Gemini => "gemini",
+});
+
+impl ProviderId {
+    /// The name people know it by.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Builtin => "Built-in (offline)",
+            Self::Openai => "OpenAI",
+            Self::Gemini => "Google Gemini",
+        }
+    }
+}
+
+/// One model and what it accepts; requests are checked against this before anything is
+/// queued.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ModelInfo {
+    pub id: String,
+    pub label: String,
+    /// The sizes (`1024x1024`) or, for Gemini, aspect ratios (`1:1`) it takes.
+    pub sizes: Vec<String>,
+    pub default_size: String,
+    /// Empty when the model has no quality setting.
+    pub qualities: Vec<String>,
+    pub default_quality: Option<String>,
+    /// How many images one request may ask for.
+    pub max_n: u8,
+    /// How many reference images it takes (0: none).
+    pub max_reference_images: u8,
+    /// The longest prompt it takes, in characters.
+    pub max_prompt_chars: u32,
+}
+
+/// A provider, its models, and whether this person can use it now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ProviderInfo {
+    pub id: ProviderId,
+    pub label: String,
+    /// Whether it needs an API key at all.
+    pub needs_key: bool,
+    /// Whether a key is available: the person's own, or one for the whole server.
+    pub has_key: bool,
+    pub default_model: String,
+    pub models: Vec<ModelInfo>,
+}
+
+/// `POST /api/v1/generations`: what to make.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct GenerationRequest {
+    pub prompt: String,
+    /// `builtin` (the default), `openai` or `gemini`.
+    #[serde(default)]
+    pub provider: Option<ProviderId>,
+    /// The provider's default model when absent.
+    #[serde(default)]
+    pub model: Option<String>,
+    #[serde(default)]
+    pub size: Option<String>,
+    #[serde(default)]
+    pub quality: Option<String>,
+    /// How many images, 1 to 4 (and at most the model's `max_n`).
+    #[serde(default)]
+    pub n: Option<u8>,
+    /// Images of the person's library to guide the generator.
+    #[serde(default)]
+    pub reference_image_ids: Vec<String>,
+    #[serde(default)]
+    pub character_id: Option<String>,
+    #[serde(default)]
+    pub collection_id: Option<String>,
+    /// For repeatable results where the provider supports it; random when absent.
+    #[serde(default)]
+    pub seed: Option<i64>,
+}
+
+/// `POST /api/v1/characters/{id}/avatar`: the character's own prompt and settings, each
+/// overridable.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AvatarGenerationRequest {
+    #[serde(default)]
+    pub prompt: Option<String>,
+    #[serde(default)]
+    pub provider: Option<ProviderId>,
+    #[serde(default)]
+    pub model: Option<String>,
+    #[serde(default)]
+    pub size: Option<String>,
+    #[serde(default)]
+    pub quality: Option<String>,
+    #[serde(default)]
+    pub n: Option<u8>,
+    #[serde(default)]
+    pub reference_image_ids: Option<Vec<String>>,
+    #[serde(default)]
+    pub collection_id: Option<String>,
+    #[serde(default)]
+    pub seed: Option<i64>,
+}
+
+/// The settings a character keeps for its avatar (`avatar_generation_config`).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AvatarSettings {
+    #[serde(default)]
+    pub provider: Option<ProviderId>,
+    #[serde(default)]
+    pub model: Option<String>,
+    #[serde(default)]
+    pub size: Option<String>,
+    #[serde(default)]
+    pub quality: Option<String>,
+    #[serde(default)]
+    pub reference_image_ids: Vec<String>,
+    #[serde(default)]
+    pub seed: Option<i64>,
+}
+
+/// One queued generation: one job makes one image.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Job {
+    pub id: String,
+    pub image_id: String,
+    pub character_id: Option<String>,
+    /// The stage: `pending` (queued, or waiting for a retry), `generating`, `downloading`,
+    /// `uploading`, then `completed`, `error` or `canceled`.
+    pub status: ImageStatus,
+    /// Grows by one with every change of state.
+    pub seq: i64,
+    /// The attempt under way or last made (0 before the first).
+    pub attempt: u32,
+    pub max_attempts: u32,
+    pub provider: ProviderId,
+    pub model: String,
+    /// Why it failed, or why the last attempt failed while a retry waits.
+    pub error: Option<ImageFailure>,
+    pub created_at: DateTime<Utc>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+    /// When a retry is due (set while waiting for one).
+    pub next_attempt_at: Option<DateTime<Utc>>,
+}
+
+/// `POST /api/v1/generations` (and the character avatar): the jobs, and with `?wait=true`
+/// the finished images.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct GenerationResponse {
+    pub jobs: Vec<Job>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub images: Vec<Image>,
+}
+
+/// How a generated image was made, kept with it.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Provenance {
+    /// Tokens or other usage the provider reported.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub usage: Option<serde_json::Value>,
+    /// From the first attempt's start to the image being stored.
+    pub duration_ms: Option<u64>,
+    pub attempts: u32,
+    pub reference_image_ids: Vec<String>,
+    /// The provider's id for the request that made it, for support questions.
+    pub provider_request_id: Option<String>,
+}
+
+/// A change to a job, as sent over the realtime channel.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct JobEvent {
+    pub job_id: String,
+    pub image_id: String,
+    pub character_id: Option<String>,
+    pub status: ImageStatus,
+    pub seq: i64,
+    pub attempt: u32,
+    pub error: Option<ImageFailure>,
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    /// The image once completed.
+    pub image: Option<Box<Image>>,
+}
+
+/// What happened to an image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum ImageEventKind {
+    Created,
+    Updated,
+    Deleted,
+}
+
+/// The messages of `GET /ws` (API.md, "Realtime").
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum ServerMessage {
+    Hello {
+        server_time: DateTime<Utc>,
+    },
+    Job(JobEvent),
+    Image {
+        event: ImageEventKind,
+        image: Box<Image>,
+    },
+    /// The client fell behind: re-read the state, then go on.
+    Resync,
+}
