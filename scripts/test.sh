@@ -47,12 +47,12 @@ stage() {
 
 stage setup          "$ROOT/scripts/setup.sh" --test
 stage fmt            cargo fmt --all -- --check
-stage clippy-server  cargo clippy --locked -p model -p backend -p app -p server --all-targets -- -D warnings
+stage clippy-server  cargo clippy --locked -p model -p backend -p app -p server -p fakes --all-targets -- -D warnings
 stage clippy-wasm    cargo clippy --locked -p frontend -p app --target wasm32-unknown-unknown -- -D warnings
 # Both test stages select the same packages, so that they share one build.
 packages=(-p model -p backend -p app -p server)
 stage test-backend   cargo test --locked "${packages[@]}" --lib --test db
-stage test-server    cargo test --locked "${packages[@]}" --test http --test binary --test accounts --test provider_keys --test library --test generations
+stage test-server    cargo test --locked "${packages[@]}" --test http --test binary --test accounts --test provider_keys --test library --test generations --test providers
 stage build          cargo leptos build --release --precompress
 stage bundle-size    "$ROOT/scripts/bundle-size.sh"
 stage end2end        env E2E_SERVER_BIN="$CARGO_TARGET_DIR/release/avatar-studio" \

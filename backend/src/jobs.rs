@@ -318,10 +318,12 @@ async fn run_job(backend: Backend, job: JobRecord, _permit: tokio::sync::OwnedSe
         };
         heartbeat.abort();
         backend.queue.unregister(&job.id);
+        // Files left by a call that was cut short (cancellation, lost lease) go before the
+        // final state is told.
+        delete_provider_files(&backend, &job).await;
         if let Err(e) = settle(&backend, &job, outcome).await {
             tracing::error!(error = %e, "cannot record the job's outcome; it will be retried when its lease expires");
         }
-        delete_provider_files(&backend, &job).await;
         backend.queue.wake();
     }
     .instrument(span)
@@ -422,6 +424,8 @@ async fn execute(backend: &Backend, job: &JobRecord) -> Result<(), Stop> {
         "outcome" => match &answer { Ok(_) => "ok", Err(e) => e.failure.code() },
     )
     .record(call_started.elapsed().as_secs_f64());
+    // The files uploaded for the call are needed no more, whatever the answer.
+    delete_provider_files(backend, job).await;
     let output = answer.map_err(Stop::Provider)?;
 
     let data = match &output.image {

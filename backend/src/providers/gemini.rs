@@ -308,8 +308,10 @@ fn parse_answer(json: &Value) -> Result<Output, ProviderError> {
         .find_map(|p| field(p, "inlineData", "inline_data"))
         .and_then(|d| d.get("data").and_then(Value::as_str));
     if let Some(data) = image {
+        // Standard base64, or the URL-safe alphabet that Google's libraries also use.
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(data.trim())
+            .or_else(|_| base64::engine::general_purpose::URL_SAFE.decode(data.trim()))
             .map_err(|_| {
                 ProviderError::new(Failure::Unavailable, "Gemini sent incomplete image data.")
             })?;
