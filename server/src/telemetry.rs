@@ -44,6 +44,16 @@ pub fn prometheus() -> PrometheusHandle {
                     0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
                 ])
                 .expect("static buckets are valid")
+                // Provider calls take seconds to minutes.
+                .set_buckets_for_metric(
+                    metrics_exporter_prometheus::Matcher::Full(
+                        "avatar_provider_call_seconds".into(),
+                    ),
+                    &[
+                        0.1, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 30.0, 60.0, 120.0, 300.0,
+                    ],
+                )
+                .expect("static buckets are valid")
                 .install_recorder()
                 .expect("no other metrics recorder is installed");
             metrics::describe_counter!(
@@ -54,6 +64,24 @@ pub fn prometheus() -> PrometheusHandle {
                 "http_request_duration_seconds",
                 metrics::Unit::Seconds,
                 "Time to answer HTTP requests, by method and route"
+            );
+            metrics::describe_gauge!("avatar_jobs", "Generation jobs by provider and status");
+            metrics::describe_histogram!(
+                "avatar_provider_call_seconds",
+                metrics::Unit::Seconds,
+                "Time of provider calls, by provider and outcome (ok or the failure's code)"
+            );
+            metrics::describe_counter!(
+                "avatar_jobs_finished_total",
+                "Jobs that ended, by provider and status"
+            );
+            metrics::describe_counter!(
+                "avatar_job_retries_total",
+                "Attempts that failed and were retried, by provider and reason"
+            );
+            metrics::describe_counter!(
+                "avatar_job_failures_total",
+                "Jobs that failed for good, by provider and reason"
             );
             metrics::gauge!("avatar_studio_build_info", "version" => env!("CARGO_PKG_VERSION"))
                 .set(1.0);

@@ -400,6 +400,21 @@ async fn jobs_can_be_canceled_queued_or_running() {
         )
         .await;
     assert_eq!(image["status"], "canceled");
+    // Nothing stored for either, and no row left in a running stage or holding a lease.
+    let objects = walk(&server.data_dir.path().join("objects"));
+    for id in [&queued, &running] {
+        let image_id = job(&api, id).await["image_id"].as_str().unwrap().to_owned();
+        assert!(
+            !objects.iter().any(|p| p.contains(&image_id)),
+            "{objects:?}"
+        );
+        let owner = avatar_owner(&server, &json!({"id": image_id})).await;
+        let row = backend::db::jobs::get(server.db(), &owner, id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((row.status.as_str(), row.lease_owner), ("canceled", None));
+    }
     // Canceling a finished job changes nothing; another person's job is not found.
     let again = api
         .expect(
@@ -440,16 +455,21 @@ async fn jobs_can_be_canceled_queued_or_running() {
 
 #[tokio::test]
 async fn one_persons_many_jobs_do_not_starve_anothers_one() {
+    // A queues 50 jobs, then B one; two run at a time.
     let server = TestServer::start_with(
         Dialect::Sqlite,
-        &[("BUILTIN_DELAY_MS", "150"), ("WORKER_CONCURRENCY", "1")],
+        &[
+            ("BUILTIN_DELAY_MS", "60"),
+            ("WORKER_CONCURRENCY", "2"),
+            ("WORKER_PER_USER", "2"),
+        ],
     )
     .await;
     let busy = Api::new_user(&server, "busy").await;
     let modest = Api::new_user(&server, "modest").await;
     let mut busy_jobs = Vec::new();
-    for i in 0..4 {
-        let body = json!({"prompt": format!("portrait {i}"), "n": 4, "size": "256x256"});
+    for i in 0..50 {
+        let body = json!({"prompt": format!("portrait {i}"), "size": "256x256"});
         let r = busy
             .expect(
                 Method::POST,
@@ -458,13 +478,7 @@ async fn one_persons_many_jobs_do_not_starve_anothers_one() {
                 StatusCode::ACCEPTED,
             )
             .await;
-        busy_jobs.extend(
-            r["jobs"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|j| j["id"].as_str().unwrap().to_owned()),
-        );
+        busy_jobs.push(r["jobs"][0]["id"].as_str().unwrap().to_owned());
     }
     let mine = modest
         .expect(
@@ -476,17 +490,119 @@ async fn one_persons_many_jobs_do_not_starve_anothers_one() {
         .await;
     let mine = finished(&modest, mine["jobs"][0]["id"].as_str().unwrap()).await;
     assert_eq!(mine["status"], "completed");
-    // When the modest job finished, most of the 16 busy jobs were still waiting.
-    let mut done_before = 0;
-    for id in &busy_jobs {
-        if job(&busy, id).await["status"] == "completed" {
-            done_before += 1;
-        }
-    }
-    assert!(done_before <= 3, "{done_before} of 16 ran first");
     for id in &busy_jobs {
         assert_eq!(finished(&busy, id).await["status"], "completed");
     }
+    let started =
+        |stages: &[(i64, String, i64, i64)]| stages.iter().find(|s| s.1 == "generating").unwrap().3;
+    let mine_started = started(
+        &backend::db::jobs::stages(server.db(), mine["id"].as_str().unwrap())
+            .await
+            .unwrap(),
+    );
+    let mut before = 0;
+    for id in &busy_jobs {
+        if started(&backend::db::jobs::stages(server.db(), id).await.unwrap()) < mine_started {
+            before += 1;
+        }
+    }
+    assert!(
+        before <= 10,
+        "B's job started after {before} of A's 50; it must start before A's last 40"
+    );
+    server.stop().await;
+}
+
+/// `(start, end)` of each job's run, from its recorded stages.
+async fn run_spans(server: &TestServer, ids: &[String]) -> Vec<(i64, i64)> {
+    let mut spans = Vec::new();
+    for id in ids {
+        let stages = backend::db::jobs::stages(server.db(), id).await.unwrap();
+        let start = stages.iter().find(|s| s.1 == "generating").unwrap().3;
+        let end = stages.iter().find(|s| s.1 == "completed").unwrap().3;
+        spans.push((start, end));
+    }
+    spans.sort_unstable();
+    spans
+}
+
+#[tokio::test]
+async fn the_per_user_and_per_provider_limits_hold() {
+    for (limit, per_user) in [("WORKER_PER_USER", true), ("PROVIDER_CONCURRENCY", false)] {
+        let server = TestServer::start_with(
+            Dialect::Sqlite,
+            &[
+                ("BUILTIN_DELAY_MS", "150"),
+                ("WORKER_CONCURRENCY", "4"),
+                ("WORKER_PER_USER", "4"),
+                (limit, "1"),
+            ],
+        )
+        .await;
+        let mut ids = Vec::new();
+        let mut owners = Vec::new();
+        let people = if per_user {
+            vec!["ada"]
+        } else {
+            vec!["ada", "bob"]
+        };
+        for name in people {
+            let who = Api::new_user(&server, name).await;
+            let r = who
+                .expect(
+                    Method::POST,
+                    "/api/v1/generations",
+                    Some(json!({"prompt": "limits", "n": 3, "size": "256x256"})),
+                    StatusCode::ACCEPTED,
+                )
+                .await;
+            for j in r["jobs"].as_array().unwrap() {
+                ids.push(j["id"].as_str().unwrap().to_owned());
+            }
+            owners.push(who);
+        }
+        for (i, id) in ids.iter().enumerate() {
+            assert_eq!(finished(&owners[i / 3], id).await["status"], "completed");
+        }
+        let spans = run_spans(&server, &ids).await;
+        for pair in spans.windows(2) {
+            assert!(
+                pair[0].1 <= pair[1].0,
+                "{limit}=1, yet two jobs overlapped: {spans:?}"
+            );
+        }
+        server.stop().await;
+    }
+    // Without such limits, the same jobs do run side by side.
+    let server = TestServer::start_with(
+        Dialect::Sqlite,
+        &[
+            ("BUILTIN_DELAY_MS", "300"),
+            ("WORKER_CONCURRENCY", "4"),
+            ("WORKER_PER_USER", "4"),
+        ],
+    )
+    .await;
+    let ada = Api::new_user(&server, "ada").await;
+    let r = ada
+        .expect(
+            Method::POST,
+            "/api/v1/generations",
+            Some(json!({"prompt": "together", "n": 3, "size": "256x256"})),
+            StatusCode::ACCEPTED,
+        )
+        .await;
+    let ids: Vec<String> = r["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| j["id"].as_str().unwrap().to_owned())
+        .collect();
+    for id in &ids {
+        finished(&ada, id).await;
+    }
+    let spans = run_spans(&server, &ids).await;
+    assert!(spans.windows(2).any(|p| p[0].1 > p[1].0), "{spans:?}");
     server.stop().await;
 }
 
@@ -538,6 +654,22 @@ async fn a_character_gets_its_avatar_and_images_can_be_regenerated() {
     .await;
 }
 
+/// Every file under `dir`.
+fn walk(dir: &std::path::Path) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                out.extend(walk(&path));
+            } else {
+                out.push(path.display().to_string());
+            }
+        }
+    }
+    out
+}
+
 /// The id of the user who owns `image` (the only user whose image it is).
 async fn avatar_owner(server: &TestServer, image: &Value) -> String {
     let row = backend::db::images::get_any(server.db(), image["id"].as_str().unwrap())
@@ -548,66 +680,105 @@ async fn avatar_owner(server: &TestServer, image: &Value) -> String {
 }
 
 #[test]
-fn a_job_cut_off_by_a_crash_is_finished_by_the_next_process() {
+fn jobs_cut_off_by_a_crash_are_finished_by_the_next_process() {
     use common::{binary, RunningBinary};
+    use fakes::{Fake, Reply};
     let rt = tokio::runtime::Runtime::new().unwrap();
     let db = rt.block_on(backend::testing::TestDb::new(Dialect::Postgres));
+    let fake = rt.block_on(Fake::openai());
+    // The first four calls hang (the first process runs four at a time); later ones answer.
+    fake.push(vec![Reply::Slow(Duration::from_secs(120)); 4]);
     let data = tempfile::tempdir().unwrap();
-    let start = |delay: &str| {
+    let start = || {
         let mut cmd = binary();
         cmd.env("DATABASE_URL", db.url.expose())
             .env("DATA_DIR", data.path())
             .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
-            .env("BUILTIN_DELAY_MS", delay)
+            .env("OPENAI_BASE_URL", fake.openai_base())
+            .env("WORKER_CONCURRENCY", "4")
+            .env("WORKER_PER_USER", "4")
             .env("JOB_LEASE_SECONDS", "2")
             .env("AUTH_RATE_LIMIT_PER_MINUTE", "1000");
         RunningBinary::spawn(cmd)
     };
-    let first = start("60000");
+    let first = start();
     let addr = first.wait_listening();
-    let (api, job_id) = rt.block_on(async {
+    let (api, ids) = rt.block_on(async {
         let api = Api::sign_up(
             &format!("http://{addr}"),
             &reqwest::Client::new(),
             "survivor",
         )
         .await;
-        let r = api
-            .expect(
-                Method::POST,
-                "/api/v1/generations",
-                Some(json!({"prompt": "A survivor", "size": "256x256"})),
-                StatusCode::ACCEPTED,
-            )
-            .await;
-        let id = r["jobs"][0]["id"].as_str().unwrap().to_owned();
-        let deadline = std::time::Instant::now() + Duration::from_secs(10);
-        while job(&api, &id).await["status"] != "generating" {
-            assert!(std::time::Instant::now() < deadline);
+        api.expect(
+            Method::PUT,
+            "/api/v1/provider-keys/openai",
+            Some(json!({"api_key": "sk-fake-crash-0123456789"})),
+            StatusCode::OK,
+        )
+        .await;
+        let mut ids = Vec::new();
+        for i in 0..20 {
+            let r = api
+                .expect(
+                    Method::POST,
+                    "/api/v1/generations",
+                    Some(json!({"prompt": format!("Survivor {i}"), "provider": "openai"})),
+                    StatusCode::ACCEPTED,
+                )
+                .await;
+            ids.push(r["jobs"][0]["id"].as_str().unwrap().to_owned());
+        }
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while fake.generation_requests().len() < 4 {
+            assert!(std::time::Instant::now() < deadline, "four calls under way");
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        (api, id)
+        (api, ids)
     });
-    // kill -9: no graceful shutdown, the lease stays with the dead process.
+    // SIGKILL mid-way: four jobs in a call, sixteen queued; the leases stay with the dead.
     drop(first);
-    let second = start("0");
+    let second = start();
     let addr = second.wait_listening();
     rt.block_on(async {
         let api = api.at(addr);
-        let done = finished(&api, &job_id).await;
-        assert_eq!(done["status"], "completed", "{done}");
-        assert_eq!(done["attempt"], 2, "claimed again after the lease expired");
-        let image = api
-            .expect(
-                Method::GET,
-                &format!("/api/v1/images/{}", done["image_id"].as_str().unwrap()),
-                None,
-                StatusCode::OK,
-            )
-            .await;
-        assert_eq!(image["status"], "completed");
-        media(&api, done["image_id"].as_str().unwrap()).await;
+        let mut retried = 0;
+        for id in &ids {
+            let done = finished(&api, id).await;
+            assert_eq!(done["status"], "completed", "{done}");
+            if done["attempt"] == 2 {
+                retried += 1;
+            }
+        }
+        assert_eq!(
+            retried, 4,
+            "the four cut-off jobs were claimed again after their leases expired"
+        );
+        // Each image has exactly one stored object, and decodes.
+        let objects = walk(&data.path().join("objects"));
+        for id in &ids {
+            let image_id = job(&api, id).await["image_id"].as_str().unwrap().to_owned();
+            assert_eq!(
+                objects.iter().filter(|p| p.contains(&image_id)).count(),
+                1,
+                "{objects:?}"
+            );
+            media(&api, &image_id).await;
+        }
+        // No job is left in a running stage.
+        let counts = backend::db::jobs::count_by_status(&db.db).await.unwrap();
+        assert_eq!(
+            counts,
+            vec![("openai".to_owned(), "completed".to_owned(), 20)]
+        );
     });
+    // The job's log lines carry its span: job and image ids through every stage.
+    let line = second.wait_for("job completed", Duration::from_secs(10));
+    assert!(
+        ids.iter().any(|id| line["span"]["job_id"] == id.as_str()),
+        "{line}"
+    );
+    assert!(line["span"]["image_id"].is_string(), "{line}");
     drop(second);
     rt.block_on(db.destroy());
 }

@@ -429,6 +429,18 @@ async fn the_library_works_end_to_end() {
             .expect(Method::POST, "/api/v1/characters", Some(json!({"name": "X", "avatar_generation_config": [1]})), StatusCode::BAD_REQUEST)
             .await;
         assert_eq!(bad["error"]["field"], "avatar_generation_config");
+        // Settings are checked against the catalogue.
+        for config in [
+            json!({"provider": "openai", "model": "dall-e-9"}),
+            json!({"provider": "openai", "size": "256x256"}),
+            json!({"quality": "hd"}),
+            json!({"colour": "blue"}),
+        ] {
+            let bad = api
+                .expect(Method::PATCH, &format!("/api/v1/characters/{c}"), Some(json!({"avatar_generation_config": config})), StatusCode::BAD_REQUEST)
+                .await;
+            assert_eq!(bad["error"]["field"], "avatar_generation_config", "{config}");
+        }
 
         // Three uploads: one into the collection, one for the character, one loose.
         let resp = api.upload(vec![("sunset.png", png(40, 40))], &[("collection_id", &col)]).await;

@@ -256,20 +256,33 @@ async fn openai_failures_are_retried_only_when_that_can_help() {
             .contains("Gave up after 3 attempts"),
         "{job}"
     );
+
+    // The numbers an operator watches.
+    let metrics = s.server.get("/metrics").await.text().await.unwrap();
+    for line in [
+        r#"avatar_job_failures_total{provider="openai",reason="invalid_key"}"#,
+        r#"avatar_job_retries_total{provider="openai",reason="rate_limited"}"#,
+        r#"avatar_jobs{provider="openai",status="completed"}"#,
+        r#"avatar_provider_call_seconds_count{provider="openai",outcome="ok"}"#,
+    ] {
+        assert!(metrics.contains(line), "no {line} in /metrics");
+    }
     s.server.stop().await;
 }
 
 #[tokio::test]
 async fn the_providers_wait_hints_are_honoured() {
     let s = setup(&[]).await;
-    for (provider, fake, reply) in [
+    // (provider, the 429, the least wait before the next attempt in ms)
+    let cases = [
         (
             "openai",
             &s.openai,
             Reply::RateLimited {
-                retry_after_ms: Some(1200),
+                retry_after_ms: Some(1500),
                 retry_after_s: Some(9),
             },
+            1500,
         ),
         (
             "openai",
@@ -278,6 +291,7 @@ async fn the_providers_wait_hints_are_honoured() {
                 retry_after_ms: None,
                 retry_after_s: Some(1),
             },
+            1000,
         ),
         (
             "gemini",
@@ -286,8 +300,10 @@ async fn the_providers_wait_hints_are_honoured() {
                 retry_after_ms: None,
                 retry_after_s: Some(1),
             },
+            1000,
         ),
-    ] {
+    ];
+    for (provider, fake, reply, least) in cases {
         fake.push([reply]);
         let job = run(&s.api, json!({"prompt": "patience", "provider": provider})).await;
         assert_eq!(job["status"], "completed", "{job}");
@@ -302,7 +318,7 @@ async fn the_providers_wait_hints_are_honoured() {
             ("pending", "generating")
         );
         assert!(
-            retried_at - failed_at >= 1000,
+            retried_at - failed_at >= least,
             "{provider}: retried after {} ms",
             retried_at - failed_at
         );

@@ -13,4 +13,5 @@ pub async fn get_instance_info() -> Result<InstanceInfo, AppError> {
 }
 
 pub mod account;
+pub mod generation;
 pub mod library;

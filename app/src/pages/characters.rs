@@ -5,12 +5,15 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::{components::A, hooks::use_params_map};
-use model::{Character, ImageFilter};
+use model::{AvatarSettings, Character, ImageFilter, ProviderInfo};
 
 use crate::{
-    api::library::{
-        get_character, list_characters, list_images, CreateCharacter, DeleteCharacter,
-        SaveCharacter, SetCharacterAvatar,
+    api::{
+        generation::{list_providers, GenerateAvatar, SaveAvatarSettings},
+        library::{
+            get_character, list_characters, list_images, CreateCharacter, DeleteCharacter,
+            SaveCharacter, SetCharacterAvatar,
+        },
     },
     components::{
         field_error, form_error, succeeded, Avatar, Field, FormError, Notice, PageHeader, Picture,
@@ -76,14 +79,32 @@ pub fn CharacterPage() -> impl IntoView {
     let save = ServerAction::<SaveCharacter>::new();
     let avatar = ServerAction::<SetCharacterAvatar>::new();
     let delete = ServerAction::<DeleteCharacter>::new();
+    let generate = ServerAction::<GenerateAvatar>::new();
+    let settings = ServerAction::<SaveAvatarSettings>::new();
     let uploads = RwSignal::new(0u32);
     let character = Resource::new(
-        move || (id.get(), save.version().get(), avatar.version().get()),
-        |(id, _, _)| get_character(id),
+        move || {
+            (
+                id.get(),
+                save.version().get(),
+                avatar.version().get(),
+                generate.version().get(),
+                settings.version().get(),
+            )
+        },
+        |(id, ..)| get_character(id),
     );
+    let providers = Resource::new(|| (), |()| list_providers());
     let history = Resource::new(
-        move || (id.get(), avatar.version().get(), uploads.get()),
-        |(id, _, _)| {
+        move || {
+            (
+                id.get(),
+                avatar.version().get(),
+                uploads.get(),
+                generate.version().get(),
+            )
+        },
+        |(id, ..)| {
             list_images(ImageFilter {
                 character_id: Some(id),
                 limit: Some(200),
@@ -94,6 +115,7 @@ pub fn CharacterPage() -> impl IntoView {
     view! {
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
+                let catalogue = providers.await.unwrap_or_default();
                 let c = match character.await {
                     Ok(c) => c,
                     Err(e) => return view! {
@@ -131,6 +153,7 @@ pub fn CharacterPage() -> impl IntoView {
                         </ActionForm>
                         <Notice message=succeeded(save, "Saved.") />
                     </section>
+                    <AvatarMaker character=c.clone() catalogue=catalogue generate=generate settings=settings />
                     <section class="card" aria-labelledby="add-images">
                         <h2 id="add-images">"Add images"</h2>
                         <UploadPanel on_uploaded=Callback::new(move |()| uploads.update(|n| *n += 1)) character_id=Signal::stored(Some(id_upload)) />
@@ -193,5 +216,115 @@ pub fn CharacterPage() -> impl IntoView {
                 }.into_any()
             })}
         </Transition>
+    }
+}
+
+/// Making an avatar: the button that generates one with the character's prompt and
+/// settings, and the settings themselves (provider and model, size, quality), offered from
+/// the catalogue. Works before hydration; with it, the sizes follow the chosen model.
+#[component]
+fn AvatarMaker(
+    character: Character,
+    catalogue: Vec<ProviderInfo>,
+    generate: ServerAction<GenerateAvatar>,
+    settings: ServerAction<SaveAvatarSettings>,
+) -> impl IntoView {
+    let saved: AvatarSettings = character
+        .avatar_generation_config
+        .clone()
+        .and_then(|v| serde_json::from_value(v).ok())
+        .unwrap_or_default();
+    let provider = saved.provider.unwrap_or(model::ProviderId::Builtin);
+    let current = catalogue
+        .iter()
+        .find(|p| p.id == provider)
+        .map(|p| {
+            format!(
+                "{}/{}",
+                p.id,
+                saved
+                    .model
+                    .clone()
+                    .unwrap_or_else(|| p.default_model.clone())
+            )
+        })
+        .unwrap_or_else(|| "builtin/portrait-1".to_owned());
+    let chosen = RwSignal::new(current);
+    let catalogue = StoredValue::new(catalogue);
+    let model_of = move |key: &str| {
+        let (p, m) = key.split_once('/').unwrap_or_default();
+        catalogue.with_value(|c| {
+            c.iter()
+                .find(|x| x.id.as_str() == p)
+                .and_then(|x| x.models.iter().find(|y| y.id == m).cloned())
+        })
+    };
+    let (saved_size, saved_quality) = (saved.size.clone(), saved.quality.clone());
+    let id = character.id.clone();
+    let id_settings = character.id.clone();
+    let has_prompt = character.avatar_prompt.is_some();
+    view! {
+        <section class="card" aria-labelledby="make-avatar">
+            <h2 id="make-avatar">"Make an avatar"</h2>
+            {(!has_prompt).then(|| view! { <p class="muted">"Save an avatar prompt above first: it says what to draw."</p> })}
+            <FormError error=form_error(generate) />
+            <p class="field__error" role="alert">{move || field_error(generate, "prompt").get()}</p>
+            <ActionForm action=generate attr:class="form form--inline">
+                <input type="hidden" name="id" value=id />
+                <button type="submit" class="button button--primary" disabled=move || generate.pending().get() || !has_prompt aria-busy=move || generate.pending().get().to_string()>
+                    {move || if generate.pending().get() { "Making the avatar…" } else { "Make a new avatar" }}
+                </button>
+            </ActionForm>
+            <Notice message=succeeded(generate, "Done: the new avatar is in place.") />
+            <details>
+                <summary>"Avatar settings"</summary>
+                <FormError error=form_error(settings) />
+                <ActionForm action=settings attr:class="form">
+                    <input type="hidden" name="id" value=id_settings />
+                    <div class="field">
+                        <label for="avatar-model">"Provider and model"</label>
+                        <select id="avatar-model" name="model" on:change=move |ev| chosen.set(event_target_value(&ev))>
+                            {catalogue.get_value().into_iter().map(|p| {
+                                let needs = p.needs_key && !p.has_key;
+                                view! {
+                                    <optgroup label=p.label.clone()>
+                                        {p.models.iter().map(|m| {
+                                            let value = format!("{}/{}", p.id, m.id);
+                                            let selected = chosen.get_untracked() == value;
+                                            let label = if needs { format!("{} (add a key in Settings)", m.label) } else { m.label.clone() };
+                                            view! { <option value=value selected=selected>{label}</option> }
+                                        }).collect_view()}
+                                    </optgroup>
+                                }
+                            }).collect_view()}
+                        </select>
+                    </div>
+                    {move || model_of(&chosen.get()).map(|m| {
+                        let (size, quality) = (saved_size.clone(), saved_quality.clone());
+                        view! {
+                            <div class="field">
+                                <label for="avatar-size">{if m.sizes.iter().any(|s| s.contains(':')) { "Aspect ratio" } else { "Size" }}</label>
+                                <select id="avatar-size" name="size">
+                                    <option value="" selected=size.is_none()>{format!("Default ({})", m.default_size)}</option>
+                                    {m.sizes.iter().map(|s| view! { <option value=s.clone() selected=size.as_deref() == Some(s.as_str())>{s.clone()}</option> }).collect_view()}
+                                </select>
+                            </div>
+                            {(!m.qualities.is_empty()).then(|| view! {
+                                <div class="field">
+                                    <label for="avatar-quality">"Quality"</label>
+                                    <select id="avatar-quality" name="quality">
+                                        <option value="" selected=quality.is_none()>{format!("Default ({})", m.default_quality.clone().unwrap_or_default())}</option>
+                                        {m.qualities.iter().map(|q| view! { <option value=q.clone() selected=quality.as_deref() == Some(q.as_str())>{q.clone()}</option> }).collect_view()}
+                                    </select>
+                                </div>
+                            })}
+                        }
+                    })}
+                    <button type="submit" class="button" disabled=move || settings.pending().get()>"Save settings"</button>
+                </ActionForm>
+                <Notice message=succeeded(settings, "Settings saved.") />
+                <p class="field__error" role="alert">{move || field_error(settings, "avatar_generation_config").get()}</p>
+            </details>
+        </section>
     }
 }

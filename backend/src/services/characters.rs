@@ -1,7 +1,9 @@
 //! Characters, the avatar subjects: create, edit, delete, choose an avatar among one's
 //! images (or import one), and the history of every image made for them.
 
-use model::{Character, CreateCharacterRequest, Page, UpdateCharacterRequest};
+use model::{
+    AvatarSettings, Character, CreateCharacterRequest, Page, ProviderId, UpdateCharacterRequest,
+};
 
 use super::{auth::Principal, into_page, page_cursor, page_limit, parse_id, ServiceError};
 use crate::{
@@ -10,7 +12,7 @@ use crate::{
         images,
     },
     domain::{parse_label, parse_text, FieldError, Id},
-    Backend,
+    providers, Backend,
 };
 
 const MAX_NAME: usize = 100;
@@ -20,26 +22,82 @@ pub const MAX_PROMPT: usize = 4000;
 /// The generation settings are a small JSON object.
 const MAX_CONFIG_BYTES: usize = 4096;
 
-fn parse_config(raw: Option<&serde_json::Value>) -> Result<Option<String>, ServiceError> {
-    match raw {
-        None | Some(serde_json::Value::Null) => Ok(None),
-        Some(v @ serde_json::Value::Object(_)) => {
-            let text = v.to_string();
-            if text.len() > MAX_CONFIG_BYTES {
-                return Err(FieldError::new(
-                    "avatar_generation_config",
-                    format!("Keep the settings under {MAX_CONFIG_BYTES} bytes."),
-                )
-                .into());
-            }
-            Ok(Some(text))
+/// Checks a character's generation settings against the catalogue: a known provider and
+/// model, and a size and quality that model takes. Stored normalised.
+pub fn parse_config(raw: Option<&serde_json::Value>) -> Result<Option<String>, ServiceError> {
+    let invalid = |message: String| -> ServiceError {
+        FieldError::new("avatar_generation_config", message).into()
+    };
+    let value = match raw {
+        None | Some(serde_json::Value::Null) => return Ok(None),
+        Some(v @ serde_json::Value::Object(_)) => v,
+        Some(_) => {
+            return Err(invalid(
+                "The settings must be a JSON object, e.g. {\"provider\": \"builtin\"}.".into(),
+            ))
         }
-        Some(_) => Err(FieldError::new(
-            "avatar_generation_config",
-            "The settings must be a JSON object, e.g. {\"provider\": \"builtin\"}.",
-        )
-        .into()),
+    };
+    if value.to_string().len() > MAX_CONFIG_BYTES {
+        return Err(invalid(format!(
+            "Keep the settings under {MAX_CONFIG_BYTES} bytes."
+        )));
     }
+    let settings: AvatarSettings = serde_json::from_value(value.clone())
+        .map_err(|e| invalid(format!("These settings cannot be used: {e}.")))?;
+    let provider = settings.provider.unwrap_or(ProviderId::Builtin);
+    let model = providers::find_model(provider, settings.model.as_deref()).ok_or_else(|| {
+        let known: Vec<String> = providers::models(provider)
+            .into_iter()
+            .map(|m| m.id)
+            .collect();
+        invalid(format!(
+            "{} has no such model: use {}.",
+            provider.label(),
+            known.join(", ")
+        ))
+    })?;
+    if let Some(size) = &settings.size {
+        if !model.sizes.contains(size) {
+            return Err(invalid(format!(
+                "{} takes these sizes: {}.",
+                model.label,
+                model.sizes.join(", ")
+            )));
+        }
+    }
+    if let Some(quality) = &settings.quality {
+        if !model.qualities.contains(quality) {
+            return Err(invalid(if model.qualities.is_empty() {
+                format!("{} has no quality setting.", model.label)
+            } else {
+                format!(
+                    "{} takes these qualities: {}.",
+                    model.label,
+                    model.qualities.join(", ")
+                )
+            }));
+        }
+    }
+    if settings.reference_image_ids.len() > usize::from(model.max_reference_images)
+        || settings
+            .reference_image_ids
+            .iter()
+            .any(|id| Id::parse(id).is_none())
+    {
+        return Err(invalid(format!(
+            "{} takes at most {} reference images, each one of your images.",
+            model.label, model.max_reference_images
+        )));
+    }
+    if settings
+        .seed
+        .is_some_and(|s| !(0..=i64::from(u32::MAX)).contains(&s))
+    {
+        return Err(invalid("Use a seed from 0 to 4294967295.".into()));
+    }
+    serde_json::to_string(&settings)
+        .map(Some)
+        .map_err(ServiceError::internal)
 }
 
 pub async fn create(

@@ -1,0 +1,53 @@
+import { test, expect, type Page } from "@playwright/test";
+
+const PASSWORD = "correct horse battery";
+
+async function hydrated(page: Page) {
+  await expect(page.locator("html")).toHaveAttribute("data-hydrated", "true");
+}
+
+async function signUp(page: Page, tag: string) {
+  const email = `${tag}-${Date.now()}-${Math.random().toString(36).slice(2)}@example.com`;
+  await page.goto("/signup");
+  await page.getByLabel("Email address").fill(email);
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Create account" }).click();
+  await expect(page.getByRole("button", { name: "Sign out" })).toBeVisible();
+}
+
+test("a character gets an avatar made with its prompt and settings", async ({ page }) => {
+  const errors: string[] = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  page.on("console", (m) => {
+    if (m.type() === "error") errors.push(m.text());
+  });
+  await signUp(page, "avatar");
+  await page.goto("/characters");
+  await hydrated(page);
+  await page.getByLabel("Name", { exact: true }).fill("Merlin");
+  await page.getByLabel("Avatar prompt (optional)").fill("An old wizard with a blue hat and glasses");
+  await page.getByRole("button", { name: "Create character" }).click();
+  await expect(page.getByRole("heading", { name: "Merlin", level: 1 })).toBeVisible();
+  await hydrated(page);
+
+  // Settings from the catalogue: the sizes follow the model chosen.
+  await page.getByText("Avatar settings").click();
+  const model = page.getByLabel("Provider and model");
+  await expect(model.locator("option", { hasText: "DALL·E 3 (add a key in Settings)" })).toHaveCount(1);
+  await model.selectOption({ label: "DALL·E 3 (add a key in Settings)" });
+  await expect(page.getByLabel("Size").locator("option", { hasText: "1792x1024" })).toHaveCount(1);
+  await model.selectOption({ label: "Portrait (offline)" });
+  await page.getByLabel("Size").selectOption("512x512");
+  await page.getByRole("button", { name: "Save settings" }).click();
+  await expect(page.getByText("Settings saved.")).toBeVisible();
+
+  // Make it: the button says what is happening, then the avatar is in place.
+  await page.getByRole("button", { name: "Make a new avatar" }).click();
+  await expect(page.getByText("Done: the new avatar is in place.")).toBeVisible({ timeout: 20_000 });
+  const avatar = page.getByRole("img", { name: "Avatar of Merlin" }).first();
+  await expect(avatar).toBeVisible();
+  await expect.poll(() => avatar.evaluate((img: HTMLImageElement) => img.naturalWidth)).toBeGreaterThan(0);
+  // The history lists it as the current avatar.
+  await expect(page.getByText("Current avatar")).toBeVisible();
+  expect(errors).toEqual([]);
+});
