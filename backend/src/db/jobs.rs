@@ -291,19 +291,31 @@ pub struct Candidate {
 /// Claimable jobs, fairest first: the owners with the fewest running jobs, then those
 /// served longest ago (round robin between owners), then the longest waiting.
 pub async fn candidates(db: &Db, now: i64, limit: i64) -> Result<Vec<Candidate>, DbError> {
+    // The counts are computed once per person and per provider (not once per candidate),
+    // so a long queue costs one pass over it.
     let sql = format!(
-        "SELECT j.id, j.user_id, j.provider, \
-           (SELECT COUNT(*) FROM jobs r WHERE r.user_id = j.user_id AND r.status IN {RUNNING} \
-              AND r.lease_expires_at >= $1) AS user_running, \
-           (SELECT COUNT(*) FROM jobs r WHERE r.provider = j.provider AND r.status IN {RUNNING} \
-              AND r.lease_expires_at >= $1) AS provider_running, \
-           (SELECT COALESCE(MAX(r.started_at), 0) FROM jobs r WHERE r.user_id = j.user_id) \
-              AS user_last_start \
-         FROM jobs j \
-         WHERE j.cancel_requested = FALSE AND j.attempt < j.max_attempts \
-           AND ((j.status = 'pending' AND j.next_attempt_at <= $1) \
-             OR (j.status IN {RUNNING} AND j.lease_expires_at < $1)) \
-         ORDER BY user_running ASC, user_last_start ASC, j.next_attempt_at ASC, j.id ASC \
+        "WITH running AS (\
+           SELECT user_id, provider FROM jobs \
+           WHERE status IN {RUNNING} AND lease_expires_at >= $1), \
+         per_user AS (SELECT user_id, COUNT(*) AS n FROM running GROUP BY user_id), \
+         per_provider AS (SELECT provider, COUNT(*) AS n FROM running GROUP BY provider), \
+         due AS (\
+           SELECT id, user_id, provider, next_attempt_at FROM jobs \
+           WHERE cancel_requested = FALSE AND attempt < max_attempts \
+             AND ((status = 'pending' AND next_attempt_at <= $1) \
+               OR (status IN {RUNNING} AND lease_expires_at < $1))), \
+         last_start AS (\
+           SELECT user_id, MAX(started_at) AS t FROM jobs \
+           WHERE started_at IS NOT NULL AND user_id IN (SELECT user_id FROM due) \
+           GROUP BY user_id) \
+         SELECT d.id, d.user_id, d.provider, \
+           COALESCE(u.n, 0) AS user_running, COALESCE(p.n, 0) AS provider_running, \
+           COALESCE(l.t, 0) AS user_last_start \
+         FROM due d \
+           LEFT JOIN per_user u ON u.user_id = d.user_id \
+           LEFT JOIN per_provider p ON p.provider = d.provider \
+           LEFT JOIN last_start l ON l.user_id = d.user_id \
+         ORDER BY user_running ASC, user_last_start ASC, d.next_attempt_at ASC, d.id ASC \
          LIMIT $2"
     );
     Ok(with_pool!(db, |pool| sqlx::query_as::<_, Candidate>(&sql)
