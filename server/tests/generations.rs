@@ -104,6 +104,62 @@ async fn builtin_jobs_go_through_their_stages_to_a_stored_image() {
 }
 
 #[tokio::test]
+async fn every_stage_is_published_to_the_owners_events_only() {
+    let server = TestServer::start_with(Dialect::Sqlite, &[("BUILTIN_DELAY_MS", "50")]).await;
+    let api = Api::new_user(&server, "watched").await;
+    let other = Api::new_user(&server, "elsewhere").await;
+    let me: Value = api
+        .expect(Method::GET, "/api/v1/me", None, StatusCode::OK)
+        .await;
+    let them: Value = other
+        .expect(Method::GET, "/api/v1/me", None, StatusCode::OK)
+        .await;
+    let mut mine = server.backend.hub.subscribe(me["id"].as_str().unwrap());
+    let mut theirs = server.backend.hub.subscribe(them["id"].as_str().unwrap());
+    let done = api
+        .expect(
+            Method::POST,
+            "/api/v1/generations?wait=true",
+            Some(json!({"prompt": "watched", "size": "256x256"})),
+            StatusCode::OK,
+        )
+        .await;
+    let job_id = done["jobs"][0]["id"].as_str().unwrap();
+    // Read until the completed event (it may follow the answer by a moment).
+    let mut events: Vec<Value> = Vec::new();
+    while !events
+        .iter()
+        .any(|e| e["type"] == "job" && e["status"] == "completed")
+    {
+        let frame = tokio::time::timeout(Duration::from_secs(5), mine.recv())
+            .await
+            .expect("the completed event arrives")
+            .unwrap();
+        events.push(serde_json::from_str(&frame).unwrap());
+    }
+    assert_eq!(events[0]["type"], "image");
+    assert_eq!(events[0]["event"], "created");
+    let stages: Vec<(&str, i64)> = events
+        .iter()
+        .filter(|e| e["type"] == "job" && e["job_id"] == job_id)
+        .map(|e| (e["status"].as_str().unwrap(), e["seq"].as_i64().unwrap()))
+        .collect();
+    let names: Vec<&str> = stages.iter().map(|s| s.0).collect();
+    assert_eq!(names, ["pending", "generating", "uploading", "completed"]);
+    assert!(
+        stages.windows(2).all(|w| w[0].1 < w[1].1),
+        "seq grows: {stages:?}"
+    );
+    let last = events.iter().rev().find(|e| e["type"] == "job").unwrap();
+    assert_eq!(
+        last["image"]["status"], "completed",
+        "the completed event carries the image"
+    );
+    assert!(theirs.try_recv().is_err(), "another person hears nothing");
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn wait_true_answers_with_the_finished_images() {
     let server = TestServer::start_with(Dialect::Sqlite, &[("BUILTIN_DELAY_MS", "100")]).await;
     let api = Api::new_user(&server, "sync").await;
