@@ -368,8 +368,9 @@ async fn advance(
     status: ImageStatus,
 ) -> Result<JobRecord, Stop> {
     let t = Transition {
-        status: Some(status),
-        ..Transition::default()
+        status,
+        error: None,
+        retry_at: None,
     };
     let next = queue_db::transition(&backend.db, &job.id, &backend.queue.inner.owner, &t)
         .await?
@@ -381,7 +382,6 @@ async fn advance(
 
 /// One attempt, from the provider call to the stored image.
 async fn execute(backend: &Backend, job: &JobRecord) -> Result<(), Stop> {
-    let started = Instant::now();
     let request: JobRequest = serde_json::from_str(&job.request)
         .map_err(|e| Stop::Internal(format!("unreadable job request: {e}")))?;
     let provider = job.provider();
@@ -493,11 +493,8 @@ async fn execute(backend: &Backend, job: &JobRecord) -> Result<(), Stop> {
         .map_err(|e| Stop::Internal(format!("object storage: {e}")))?;
     let provenance = model::Provenance {
         usage: output.usage.clone(),
-        duration_ms: Some(
-            u64::try_from((now_ms() - job.started_at.unwrap_or(job.created_at)).max(0))
-                .unwrap_or(0)
-                .max(u64::try_from(started.elapsed().as_millis()).unwrap_or(0)),
-        ),
+        // From the first attempt's start: retries and their waits count.
+        duration_ms: u64::try_from(now_ms() - job.started_at.unwrap_or(job.created_at)).ok(),
         attempts: u32::try_from(job.attempt).unwrap_or(0),
         reference_image_ids: request.reference_image_ids.clone(),
         provider_request_id: output.request_id.clone(),
@@ -634,8 +631,9 @@ async fn settle(
             metrics::counter!("avatar_jobs_finished_total", "provider" => provider.as_str(), "status" => "canceled").increment(1);
             (
                 Transition {
-                    status: Some(ImageStatus::Canceled),
-                    ..Transition::default()
+                    status: ImageStatus::Canceled,
+                    error: None,
+                    retry_at: None,
                 },
                 false,
             )
@@ -693,7 +691,7 @@ fn failure(
         let at = now_ms() + i64::try_from(delay.as_millis()).unwrap_or(i64::MAX / 2);
         return (
             Transition {
-                status: Some(ImageStatus::Pending),
+                status: ImageStatus::Pending,
                 error: Some(ImageFailure {
                     code: code.to_owned(),
                     message: message.to_owned(),
@@ -713,7 +711,7 @@ fn failure(
     metrics::counter!("avatar_job_failures_total", "provider" => job.provider.clone(), "reason" => code.to_owned()).increment(1);
     (
         Transition {
-            status: Some(ImageStatus::Error),
+            status: ImageStatus::Error,
             error: Some(ImageFailure {
                 code: code.to_owned(),
                 message,
@@ -761,20 +759,20 @@ async fn delete_provider_files(backend: &Backend, job: &JobRecord) {
 
 /// Publishes the job's state (and its image once completed).
 pub fn publish(backend: &Backend, job: &JobRecord, image: Option<model::Image>) {
+    let user_id = &job.user_id;
+    let job = job.to_model();
     let event = JobEvent {
-        job_id: job.id.clone(),
-        image_id: job.image_id.clone(),
-        character_id: job.character_id.clone(),
-        status: job.status(),
+        job_id: job.id,
+        image_id: job.image_id,
+        character_id: job.character_id,
+        status: job.status,
         seq: job.seq,
-        attempt: u32::try_from(job.attempt).unwrap_or(0),
-        error: job.error(),
-        next_attempt_at: job.to_model().next_attempt_at,
+        attempt: job.attempt,
+        error: job.error,
+        next_attempt_at: job.next_attempt_at,
         image: image.map(Box::new),
     };
-    backend
-        .hub
-        .publish(&job.user_id, &ServerMessage::Job(event));
+    backend.hub.publish(user_id, &ServerMessage::Job(event));
 }
 
 #[cfg(test)]

@@ -51,7 +51,9 @@ pub struct Backend {
     pub mailer: mail::Mailer,
     pub passwords: passwords::Passwords,
     pub auth_limiter: std::sync::Arc<ratelimit::AuthLimiter>,
-    /// For calls to the providers' configured base URLs (trusted by configuration).
+    /// For short calls to the providers' configured base URLs (trusted by configuration),
+    /// such as checking a key; generation calls use the providers' own client, with the
+    /// per-call timeout of the queue.
     pub http: reqwest::Client,
     /// For user-supplied URLs: SSRF-safe.
     pub outbound: outbound::Outbound,

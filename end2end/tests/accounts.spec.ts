@@ -1,16 +1,7 @@
 import { test, expect, type Page, type BrowserContext } from "@playwright/test";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-
-const PASSWORD = "correct horse battery";
-
-function newEmail(tag: string) {
-  return `${tag}-${Date.now()}-${Math.random().toString(36).slice(2)}@example.com`;
-}
-
-async function hydrated(page: Page) {
-  await expect(page.locator("html")).toHaveAttribute("data-hydrated", "true");
-}
+import { PASSWORD, hydrated, newEmail } from "./helpers";
 
 /// The link in the newest outbox message to `address` that contains `path`.
 async function linkFromOutbox(address: string, path: string): Promise<string> {

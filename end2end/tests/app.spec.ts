@@ -1,5 +1,7 @@
 import { test, expect, type Page } from "@playwright/test";
 
+import { PASSWORD, hydrated, newEmail } from "./helpers";
+
 const SECTIONS = [
   { path: "/studio", link: "Studio", heading: "Studio" },
   { path: "/characters", link: "Characters", heading: "Characters" },
@@ -9,15 +11,11 @@ const SECTIONS = [
 ];
 const ALL_PAGES = ["/", ...SECTIONS.map((s) => s.path), "/no-such-page"];
 
-async function hydrated(page: Page) {
-  await expect(page.locator("html")).toHaveAttribute("data-hydrated", "true");
-}
-
 // The sections are private: each test that visits them signs up a fresh account first.
 async function signUp(page: Page, baseURL: string | undefined) {
-  const email = `e2e-${Date.now()}-${Math.random().toString(36).slice(2)}@example.com`;
+  const email = newEmail("e2e");
   const res = await page.request.post("/api/v1/auth/signup", {
-    data: { email, password: "correct horse battery" },
+    data: { email, password: PASSWORD },
     headers: { Origin: baseURL! },
   });
   expect(res.status()).toBe(201);

@@ -1,19 +1,5 @@
-import { test, expect, type Page } from "@playwright/test";
-
-const PASSWORD = "correct horse battery";
-
-async function hydrated(page: Page) {
-  await expect(page.locator("html")).toHaveAttribute("data-hydrated", "true");
-}
-
-async function signUp(page: Page, tag: string) {
-  const email = `${tag}-${Date.now()}-${Math.random().toString(36).slice(2)}@example.com`;
-  await page.goto("/signup");
-  await page.getByLabel("Email address").fill(email);
-  await page.getByLabel("Password").fill(PASSWORD);
-  await page.getByRole("button", { name: "Create account" }).click();
-  await expect(page.getByRole("button", { name: "Sign out" })).toBeVisible();
-}
+import { test, expect } from "@playwright/test";
+import { hydrated, signUp } from "./helpers";
 
 test("a character gets an avatar made with its prompt and settings", async ({ page }) => {
   const errors: string[] = [];

@@ -1,25 +1,11 @@
 import { test, expect, type Page } from "@playwright/test";
-
-const PASSWORD = "correct horse battery";
+import { hydrated, signUp } from "./helpers";
 
 // Two small PNGs (64×48 red, 48×64 blue).
 const RED =
   "iVBORw0KGgoAAAANSUhEUgAAAEAAAAAwCAIAAAAuKetIAAAAZElEQVR4nO3PUQkAIBTAwBfMEPbHMIbw4xAGC3Cbs9fXDRc0oAUNaEEDWtCAFjSgBQ1oQQNa0IAWNKAFDWhBA1rQgBY0oAUNaEEDWtCAFjSgBQ1oQQNa0IAWNKAFDWhBA1rw2AWJouDx0VbXfQAAAABJRU5ErkJggg==";
 const BLUE =
   "iVBORw0KGgoAAAANSUhEUgAAADAAAABACAIAAADTQmMRAAAATUlEQVR4nO3OQQ0AIAwAsclBImIRgwuOR5MK6Kx9vjL5QEhISKgeCAkJCdUDISEhoXogJCQkVA+EhISE6oGQkJBQPRASEhKqB0JCQo9dn5zRAEoKym8AAAAASUVORK5CYII=";
-
-async function hydrated(page: Page) {
-  await expect(page.locator("html")).toHaveAttribute("data-hydrated", "true");
-}
-
-async function signUp(page: Page, tag: string) {
-  const email = `${tag}-${Date.now()}-${Math.random().toString(36).slice(2)}@example.com`;
-  await page.goto("/signup");
-  await page.getByLabel("Email address").fill(email);
-  await page.getByLabel("Password").fill(PASSWORD);
-  await page.getByRole("button", { name: "Create account" }).click();
-  await expect(page.getByRole("button", { name: "Sign out" })).toBeVisible();
-}
 
 /// Drops files on an element, as a person dragging them from their desktop would.
 async function dropFiles(page: Page, selector: string, files: { name: string; base64: string }[]) {

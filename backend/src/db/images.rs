@@ -173,23 +173,7 @@ pub async fn get(db: &Db, user_id: &str, id: &str) -> Result<Option<ImageRecord>
 /// Several of the user's images at once (one query), in the order of `ids`; unknown ids
 /// are left out.
 pub async fn get_many(db: &Db, user_id: &str, ids: &[String]) -> Result<Vec<ImageRecord>, DbError> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let sql = format!(
-        "SELECT {COLUMNS} FROM images WHERE user_id = $1 AND id IN ({})",
-        placeholders(2, ids.len())
-    );
-    let mut args = vec![Arg::Text(user_id.to_owned())];
-    args.extend(ids.iter().cloned().map(Arg::Text));
-    let mut rows: Vec<ImageRecord> = with_pool!(db, |pool| bind_args!(
-        sqlx::query_as::<_, ImageRecord>(&sql),
-        &args
-    )
-    .fetch_all(pool)
-    .await)?;
-    rows.sort_by_key(|r| ids.iter().position(|id| *id == r.id));
-    Ok(rows)
+    super::owned_in_order(db, "images", COLUMNS, user_id, ids, |r: &ImageRecord| &r.id).await
 }
 
 /// The filters of a listing, already validated.

@@ -6,8 +6,8 @@
 use model::{ImageFailure, ImageStatus, ProviderId};
 use sqlx::FromRow;
 
-use super::{images::NewImage, placeholders, Arg, Db, DbError};
-use crate::{bind_args, now_ms, to_time, with_pool};
+use super::{images::NewImage, Db, DbError};
+use crate::{now_ms, to_time, with_pool};
 
 #[derive(Debug, Clone, PartialEq, FromRow)]
 pub struct JobRecord {
@@ -243,23 +243,7 @@ pub async fn get(db: &Db, user_id: &str, id: &str) -> Result<Option<JobRecord>, 
 
 /// Several of the user's jobs, in the order of `ids`.
 pub async fn get_many(db: &Db, user_id: &str, ids: &[String]) -> Result<Vec<JobRecord>, DbError> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let sql = format!(
-        "SELECT {COLUMNS} FROM jobs WHERE user_id = $1 AND id IN ({})",
-        placeholders(2, ids.len())
-    );
-    let mut args = vec![Arg::Text(user_id.to_owned())];
-    args.extend(ids.iter().cloned().map(Arg::Text));
-    let mut rows: Vec<JobRecord> = with_pool!(db, |pool| bind_args!(
-        sqlx::query_as::<_, JobRecord>(&sql),
-        &args
-    )
-    .fetch_all(pool)
-    .await)?;
-    rows.sort_by_key(|r| ids.iter().position(|id| *id == r.id));
-    Ok(rows)
+    super::owned_in_order(db, "jobs", COLUMNS, user_id, ids, |r: &JobRecord| &r.id).await
 }
 
 /// The user's unfinished jobs and the most recent others, newest first.
@@ -386,9 +370,9 @@ pub async fn heartbeat(
 }
 
 /// A change of state by the worker holding the job.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Transition {
-    pub status: Option<ImageStatus>,
+    pub status: ImageStatus,
     /// The error to record (cleared when `None`).
     pub error: Option<ImageFailure>,
     /// For a retry: when it is due (the job goes back to `pending`, the lease is released).
@@ -404,7 +388,7 @@ pub async fn transition(
     t: &Transition,
 ) -> Result<Option<JobRecord>, DbError> {
     let now = now_ms();
-    let status = t.status.unwrap_or(ImageStatus::Error);
+    let status = t.status;
     let is_final = status.is_final();
     let release = is_final || t.retry_at.is_some();
     let sql = format!(
@@ -557,7 +541,7 @@ pub async fn request_cancel(
         "UPDATE jobs SET cancel_requested = TRUE, updated_at = $1 \
          WHERE id = $2 AND user_id = $3 AND status IN {RUNNING} RETURNING {COLUMNS}"
     );
-    with_pool!(db, |pool| {
+    let changed: Option<JobRecord> = with_pool!(db, |pool| {
         let mut tx = pool.begin().await?;
         let canceled = sqlx::query_as::<_, JobRecord>(&direct)
             .bind(now)
@@ -576,29 +560,22 @@ pub async fn request_cancel(
                 Some(job)
             }
             None => {
-                let flagged = sqlx::query_as::<_, JobRecord>(&flag)
+                sqlx::query_as::<_, JobRecord>(&flag)
                     .bind(now)
                     .bind(id)
                     .bind(user_id)
                     .fetch_optional(&mut *tx)
-                    .await?;
-                match flagged {
-                    Some(job) => Some(job),
-                    None => {
-                        let sql =
-                            format!("SELECT {COLUMNS} FROM jobs WHERE id = $1 AND user_id = $2");
-                        sqlx::query_as::<_, JobRecord>(&sql)
-                            .bind(id)
-                            .bind(user_id)
-                            .fetch_optional(&mut *tx)
-                            .await?
-                    }
-                }
+                    .await?
             }
         };
         tx.commit().await?;
-        Ok(row)
-    })
+        Ok::<_, DbError>(row)
+    })?;
+    // Neither: a finished job (or not the user's), answered as it is.
+    match changed {
+        Some(job) => Ok(Some(job)),
+        None => get(db, user_id, id).await,
+    }
 }
 
 /// When the next job becomes claimable without anyone inserting one: the earliest due

@@ -118,6 +118,38 @@ macro_rules! bind_args {
     }};
 }
 
+/// The rows of `table` owned by `user_id` whose ids are `ids` (one query), in the order of
+/// `ids`; unknown ids are left out. `table` and `columns` are our constants, never input.
+pub(crate) async fn owned_in_order<R>(
+    db: &Db,
+    table: &str,
+    columns: &str,
+    user_id: &str,
+    ids: &[String],
+    id_of: impl Fn(&R) -> &str,
+) -> Result<Vec<R>, DbError>
+where
+    R: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+        + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+        + Send
+        + Unpin,
+{
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT {columns} FROM {table} WHERE user_id = $1 AND id IN ({})",
+        placeholders(2, ids.len())
+    );
+    let mut args = vec![Arg::Text(user_id.to_owned())];
+    args.extend(ids.iter().cloned().map(Arg::Text));
+    let mut rows: Vec<R> = with_pool!(db, |pool| bind_args!(sqlx::query_as::<_, R>(&sql), &args)
+        .fetch_all(pool)
+        .await)?;
+    rows.sort_by_key(|r| ids.iter().position(|id| id == id_of(r)));
+    Ok(rows)
+}
+
 impl Db {
     /// Connects (creating the SQLite file or the Postgres database when it does not exist
     /// yet), without migrating.

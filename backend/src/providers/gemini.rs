@@ -14,9 +14,8 @@ use serde_json::{json, Value};
 use url::Url;
 
 use super::{
-    openai::{quoted, read_body, scrub},
-    retry_after_header, Call, Failure, FileLedger, Output, Produced, Provider, ProviderError,
-    Reference,
+    quoted, read_body, retry_after_header, Call, Failure, FileLedger, Output, Produced, Provider,
+    ProviderError, Reference,
 };
 
 /// How long an uploaded file may stay `PROCESSING`.
@@ -111,10 +110,9 @@ impl Gemini {
         let headers = start.headers().clone();
         let body = read_body(ProviderId::Gemini, start).await?;
         if !status.is_success() {
-            return Err(scrub(
-                explain(status, &body).retry_after(retry_after_header(&headers)),
-                key,
-            ));
+            return Err(explain(status, &body)
+                .retry_after(retry_after_header(&headers))
+                .scrubbed(key));
         }
         let session = session.ok_or_else(|| {
             ProviderError::new(
@@ -146,7 +144,7 @@ impl Gemini {
         let status = upload.status();
         let body = read_body(ProviderId::Gemini, upload).await?;
         if !status.is_success() {
-            return Err(scrub(explain(status, &body), key));
+            return Err(explain(status, &body).scrubbed(key));
         }
         let json: Value = serde_json::from_slice(&body).map_err(|_| malformed())?;
         let mut file = json.get("file").cloned().ok_or_else(malformed)?;
@@ -187,7 +185,7 @@ impl Gemini {
                     let status = got.status();
                     let body = read_body(ProviderId::Gemini, got).await?;
                     if !status.is_success() {
-                        return Err(scrub(explain(status, &body), key));
+                        return Err(explain(status, &body).scrubbed(key));
                     }
                     file = serde_json::from_slice(&body).map_err(|_| malformed())?;
                 }
@@ -243,7 +241,7 @@ impl Provider for Gemini {
             } else {
                 err
             };
-            return Err(scrub(err, key));
+            return Err(err.scrubbed(key));
         }
         let json: Value = serde_json::from_slice(&body).map_err(|_| malformed())?;
         parse_answer(&json)
@@ -268,7 +266,7 @@ impl Provider for Gemini {
             return Ok(());
         }
         let body = read_body(ProviderId::Gemini, response).await?;
-        Err(scrub(explain(status, &body), key))
+        Err(explain(status, &body).scrubbed(key))
     }
 }
 

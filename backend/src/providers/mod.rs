@@ -127,6 +127,12 @@ impl ProviderError {
         self
     }
 
+    /// The error with `key` removed from its message.
+    pub fn scrubbed(mut self, key: &SecretString) -> Self {
+        self.message = scrub_key(&self.message, secrecy::ExposeSecret::expose_secret(key));
+        self
+    }
+
     /// A transport error of reqwest, classified.
     pub fn from_reqwest(provider: ProviderId, e: &reqwest::Error) -> Self {
         if e.is_timeout() {
@@ -145,6 +151,52 @@ impl ProviderError {
                 format!("{} could not be reached.", provider.label()),
             )
         }
+    }
+}
+
+/// The largest answer read: a 4096² PNG in base64 is well under this.
+const MAX_RESPONSE_BYTES: usize = 96 * 1024 * 1024;
+
+/// Reads an answer up to [`MAX_RESPONSE_BYTES`].
+pub(crate) async fn read_body(
+    provider: ProviderId,
+    mut response: reqwest::Response,
+) -> Result<Vec<u8>, ProviderError> {
+    let mut body = Vec::new();
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
+                    return Err(ProviderError::new(
+                        Failure::Unavailable,
+                        "The provider's answer was larger than any image we accept.",
+                    ));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(None) => return Ok(body),
+            Err(e) => return Err(ProviderError::from_reqwest(provider, &e)),
+        }
+    }
+}
+
+/// The provider's own words, shortened, for quoting.
+pub(crate) fn quoted(message: Option<&str>) -> String {
+    match message {
+        Some(m) if !m.trim().is_empty() => {
+            let short: String = m.trim().chars().take(240).collect();
+            format!(" It said: \"{short}\"")
+        }
+        _ => String::new(),
+    }
+}
+
+/// `message` with `key` replaced by `***`, should a provider echo the key.
+pub fn scrub_key(message: &str, key: &str) -> String {
+    if key.is_empty() {
+        message.to_owned()
+    } else {
+        message.replace(key, "***")
     }
 }
 

@@ -11,11 +11,9 @@ use serde_json::{json, Value};
 use url::Url;
 
 use super::{
-    retry_after_header, Call, Failure, FileLedger, Output, Produced, Provider, ProviderError,
+    quoted, read_body, retry_after_header, Call, Failure, FileLedger, Output, Produced, Provider,
+    ProviderError,
 };
-
-/// The largest answer read: a 4096² PNG in base64 is well under this.
-const MAX_RESPONSE_BYTES: usize = 96 * 1024 * 1024;
 
 #[derive(Debug, Clone)]
 pub struct OpenAi {
@@ -114,7 +112,7 @@ impl Provider for OpenAi {
         let body = read_body(ProviderId::Openai, response).await?;
         if !status.is_success() {
             let err = explain(status, &body).retry_after(retry_after_header(&headers));
-            return Err(scrub(err, key));
+            return Err(err.scrubbed(key));
         }
         let json: Value = serde_json::from_slice(&body).map_err(|_| {
             ProviderError::new(
@@ -157,49 +155,6 @@ impl Provider for OpenAi {
     async fn delete_file(&self, _name: &str, _key: &SecretString) -> Result<(), ProviderError> {
         // This client uploads no files: references travel in the edit request itself.
         Ok(())
-    }
-}
-
-/// Reads an answer up to [`MAX_RESPONSE_BYTES`].
-pub(super) async fn read_body(
-    provider: ProviderId,
-    mut response: reqwest::Response,
-) -> Result<Vec<u8>, ProviderError> {
-    let mut body = Vec::new();
-    loop {
-        match response.chunk().await {
-            Ok(Some(chunk)) => {
-                if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
-                    return Err(ProviderError::new(
-                        Failure::Unavailable,
-                        "The provider's answer was larger than any image we accept.",
-                    ));
-                }
-                body.extend_from_slice(&chunk);
-            }
-            Ok(None) => return Ok(body),
-            Err(e) => return Err(ProviderError::from_reqwest(provider, &e)),
-        }
-    }
-}
-
-/// Removes the key from a message, should the provider echo it.
-pub(super) fn scrub(mut err: ProviderError, key: &SecretString) -> ProviderError {
-    let key = key.expose_secret();
-    if !key.is_empty() && err.message.contains(key) {
-        err.message = err.message.replace(key, "***");
-    }
-    err
-}
-
-/// The provider's own words, shortened, for quoting.
-pub(super) fn quoted(message: Option<&str>) -> String {
-    match message {
-        Some(m) if !m.trim().is_empty() => {
-            let short: String = m.trim().chars().take(240).collect();
-            format!(" It said: \"{short}\"")
-        }
-        _ => String::new(),
     }
 }
 
@@ -291,6 +246,6 @@ mod tests {
     fn a_key_echoed_by_the_provider_is_scrubbed() {
         let key = SecretString::from("sk-secret-123");
         let err = ProviderError::new(Failure::InvalidKey, "bad key sk-secret-123 given");
-        assert_eq!(scrub(err, &key).message, "bad key *** given");
+        assert_eq!(err.scrubbed(&key).message, "bad key *** given");
     }
 }

@@ -11,7 +11,7 @@ use model::{
     ImageStatus, Job, ModelInfo, ProviderId, ProviderInfo, ServerMessage,
 };
 
-use super::{auth::Principal, parse_id, ServiceError};
+use super::{auth::Principal, images, parse_id, ServiceError};
 use crate::{
     db::{self, images::NewImage, jobs::NewJob},
     domain::{parse_text, FieldError},
@@ -200,43 +200,41 @@ async fn check(
             "A reference image does not exist, is not finished, or is in the trash.",
         ));
     }
-    let character_id = match req.character_id.as_deref().filter(|s| !s.is_empty()) {
-        None => None,
-        Some(id) => {
-            let found = match crate::domain::Id::parse(id) {
-                Some(id) => db::characters::get(&backend.db, user_id, id.as_str()).await?,
-                None => None,
-            };
-            Some(
-                found
-                    .ok_or_else(|| {
-                        invalid(
-                            "character_id",
-                            "That character does not exist, or it is not yours.",
-                        )
-                    })?
-                    .id,
-            )
+    // The library's ownership checks; here an unknown id is a mistake in this request's
+    // field (400), not a missing resource.
+    let named = |s: &Option<String>| {
+        s.as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+    };
+    let in_field = |field: &'static str, message: &'static str| {
+        move |e: ServiceError| match e {
+            ServiceError::NotFound => invalid(field, message),
+            other => other,
         }
     };
-    let collection_id = match req.collection_id.as_deref().filter(|s| !s.is_empty()) {
+    let character_id = match named(&req.character_id) {
+        Some(c) => Some(
+            images::own_character(backend, principal, &c)
+                .await
+                .map_err(in_field(
+                    "character_id",
+                    "That character does not exist, or it is not yours.",
+                ))?,
+        ),
         None => None,
-        Some(id) => {
-            let found = match crate::domain::Id::parse(id) {
-                Some(id) => db::collections::get(&backend.db, user_id, id.as_str()).await?,
-                None => None,
-            };
-            Some(
-                found
-                    .ok_or_else(|| {
-                        invalid(
-                            "collection_id",
-                            "That collection does not exist, or it is not yours.",
-                        )
-                    })?
-                    .id,
-            )
-        }
+    };
+    let collection_id = match named(&req.collection_id) {
+        Some(c) => Some(
+            images::own_collection(backend, principal, &c)
+                .await
+                .map_err(in_field(
+                    "collection_id",
+                    "That collection does not exist, or it is not yours.",
+                ))?,
+        ),
+        None => None,
     };
     // A key must be there now; the worker checks again when it runs.
     if let Err(e) = jobs::resolve_key(backend, user_id, provider).await {

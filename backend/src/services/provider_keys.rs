@@ -199,7 +199,7 @@ pub async fn test(
     tracing::info!(status = status.as_u16(), "provider refused the key");
     Err(ServiceError::Refused {
         code: explained.0,
-        message: scrub(&explained.1, key.expose_secret()),
+        message: crate::providers::scrub_key(&explained.1, key.expose_secret()),
     })
 }
 
@@ -223,15 +223,6 @@ async fn read_limited(mut response: reqwest::Response, limit: usize) -> String {
         }
     }
     String::from_utf8_lossy(&body).into_owned()
-}
-
-/// Removes the key from a provider's message, should the provider echo it.
-fn scrub(message: &str, key: &str) -> String {
-    if key.is_empty() {
-        message.to_owned()
-    } else {
-        message.replace(key, "***")
-    }
 }
 
 /// The provider's error message, shortened, for quoting.
@@ -364,7 +355,7 @@ mod tests {
         let (code, msg) = explain_refusal(KeyProvider::Openai, 401, body);
         assert_eq!(code, "provider_key_rejected");
         assert!(msg.contains("did not accept this key"));
-        assert!(!scrub(&msg, "sk-live-SECRET").contains("sk-live-SECRET"));
+        assert!(!crate::providers::scrub_key(&msg, "sk-live-SECRET").contains("sk-live-SECRET"));
 
         let body = r#"{"error":{"code":400,"message":"API key not valid. Please pass a valid API key.","status":"INVALID_ARGUMENT","details":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"API_KEY_INVALID","domain":"googleapis.com"}]}}"#;
         let (code, msg) = explain_refusal(KeyProvider::Gemini, 400, body);
