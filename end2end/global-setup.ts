@@ -25,7 +25,8 @@ export default async function globalSetup() {
       LEPTOS_ENV: "PROD",
       LOG_FORMAT: "json",
       RUST_LOG: "warn,server=info",
-      BUILTIN_DELAY_MS: "200",
+      // Long enough that a job is visibly under way (the Studio tests watch its stages).
+      BUILTIN_DELAY_MS: "3000",
       // Every test signs up from 127.0.0.1; the limit has its own server test.
       AUTH_RATE_LIMIT_PER_MINUTE: "10000",
     },

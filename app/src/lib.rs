@@ -6,8 +6,10 @@
 
 pub mod api;
 pub mod components;
+pub mod drafts;
 pub mod error;
 pub mod format;
+pub mod live;
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod session;
@@ -74,7 +76,8 @@ mod tests {
 }
 
 use crate::{
-    components::{Footer, Header},
+    components::{Footer, Header, Toasts},
+    live::Live,
     pages::{
         CharacterPage, CharactersPage, CollectionsPage, ForgotPasswordPage, GalleryPage, HomePage,
         NotFound, ResetPasswordPage, SettingsPage, SignInPage, SignUpPage, StudioPage,
@@ -122,35 +125,62 @@ pub fn App() -> impl IntoView {
             content="Self-hosted AI avatar studio: create characters, generate avatars with OpenAI, Gemini or the built-in generator, and manage every image you make."
         />
         <Meta name="theme-color" content="#5b4bdb" />
-        <Title formatter=|title: String| {
-            if title.is_empty() {
+        <Router>
+            <Layout />
+        </Router>
+    }
+}
+
+/// Everything inside the router: the live connection (while someone is signed in), the
+/// header, the page, the footer and the notifications.
+#[component]
+fn Layout() -> impl IntoView {
+    let user = components::provide_current_user();
+    let live = Live::new(live::now());
+    provide_context(live);
+    Effect::new(move |_| {
+        if user.with(Option::is_some) {
+            live.start();
+        } else {
+            live.stop();
+        }
+    });
+    components::notify_finished_jobs(live);
+
+    view! {
+        // The tab's title counts the jobs under way, so that progress shows from another tab.
+        <Title formatter=move |title: String| {
+            let title = if title.is_empty() {
                 model::PRODUCT_NAME.to_owned()
             } else {
                 format!("{title} · {}", model::PRODUCT_NAME)
+            };
+            match live.running() {
+                0 => title,
+                n => format!("({n} running) {title}"),
             }
         } />
-        <Router>
-            <a class="skip-link" href="#main">"Skip to content"</a>
-            <Header />
-            <main id="main" class="main" tabindex="-1">
-                <Routes fallback=|| view! { <NotFound /> }>
-                    // In-order streaming: the page is complete without JavaScript.
-                    <Route path=StaticSegment("") view=HomePage ssr=SsrMode::InOrder />
-                    <Route path=StaticSegment("studio") view=StudioPage />
-                    <Route path=StaticSegment("characters") view=CharactersPage />
-                    <Route path=(StaticSegment("characters"), ParamSegment("id")) view=CharacterPage />
-                    <Route path=StaticSegment("gallery") view=GalleryPage />
-                    <Route path=StaticSegment("collections") view=CollectionsPage />
-                    // In order: the lists are in the HTML, so the page works without JavaScript.
-                    <Route path=StaticSegment("settings") view=SettingsPage ssr=SsrMode::InOrder />
-                    <Route path=StaticSegment("login") view=SignInPage />
-                    <Route path=StaticSegment("signup") view=SignUpPage />
-                    <Route path=StaticSegment("forgot-password") view=ForgotPasswordPage />
-                    <Route path=StaticSegment("reset-password") view=ResetPasswordPage />
-                    <Route path=StaticSegment("verify-email") view=VerifyEmailPage />
-                </Routes>
-            </main>
-            <Footer />
-        </Router>
+        <a class="skip-link" href="#main">"Skip to content"</a>
+        <Header />
+        <main id="main" class="main" tabindex="-1">
+            <Routes fallback=|| view! { <NotFound /> }>
+                // In-order streaming: the page is complete without JavaScript.
+                <Route path=StaticSegment("") view=HomePage ssr=SsrMode::InOrder />
+                <Route path=StaticSegment("studio") view=StudioPage />
+                <Route path=StaticSegment("characters") view=CharactersPage />
+                <Route path=(StaticSegment("characters"), ParamSegment("id")) view=CharacterPage />
+                <Route path=StaticSegment("gallery") view=GalleryPage />
+                <Route path=StaticSegment("collections") view=CollectionsPage />
+                // In order: the lists are in the HTML, so the page works without JavaScript.
+                <Route path=StaticSegment("settings") view=SettingsPage ssr=SsrMode::InOrder />
+                <Route path=StaticSegment("login") view=SignInPage />
+                <Route path=StaticSegment("signup") view=SignUpPage />
+                <Route path=StaticSegment("forgot-password") view=ForgotPasswordPage />
+                <Route path=StaticSegment("reset-password") view=ResetPasswordPage />
+                <Route path=StaticSegment("verify-email") view=VerifyEmailPage />
+            </Routes>
+        </main>
+        <Footer />
+        <Toasts />
     }
 }

@@ -182,6 +182,18 @@ pub struct Config {
     pub gemini_inline_max_bytes: usize,
     /// The job queue and its workers.
     pub jobs: JobSettings,
+    pub realtime: RealtimeSettings,
+}
+
+/// The realtime channel (`GET /ws`).
+#[derive(Debug, Clone)]
+pub struct RealtimeSettings {
+    /// How often an idle WebSocket is pinged (`REALTIME_PING_SECONDS`); a peer that
+    /// answers nothing for two intervals, or takes that long to accept a message, is
+    /// dropped.
+    pub ping_interval: Duration,
+    /// Open WebSockets one person may have (`REALTIME_MAX_CONNECTIONS_PER_USER`).
+    pub max_per_user: usize,
 }
 
 /// How the generation queue runs.
@@ -470,6 +482,22 @@ impl Config {
                     1,
                     3600,
                 )?),
+            },
+            realtime: RealtimeSettings {
+                ping_interval: Duration::from_secs(parse_num(
+                    &get,
+                    "REALTIME_PING_SECONDS",
+                    25,
+                    1,
+                    3600,
+                )?),
+                max_per_user: parse_num(
+                    &get,
+                    "REALTIME_MAX_CONNECTIONS_PER_USER",
+                    32,
+                    1,
+                    1_000_000,
+                )?,
             },
             data_dir,
         })

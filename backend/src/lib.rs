@@ -102,7 +102,7 @@ impl Backend {
         Ok(Self {
             outbound,
             providers: providers::Providers::new(&config, provider_http, image_workers.clone()),
-            hub: events::Hub::default(),
+            hub: events::Hub::new(db.dialect() == db::Dialect::Postgres),
             queue: jobs::Queue::default(),
             image_workers,
             variants: std::sync::Arc::default(),

@@ -20,3 +20,23 @@ export async function signUp(page: Page, tag: string) {
   await page.getByRole("button", { name: "Create account" }).click();
   await expect(page.getByRole("button", { name: "Sign out" })).toBeVisible();
 }
+
+// Two small PNGs (64×48 red, 48×64 blue).
+export const RED =
+  "iVBORw0KGgoAAAANSUhEUgAAAEAAAAAwCAIAAAAuKetIAAAAZElEQVR4nO3PUQkAIBTAwBfMEPbHMIbw4xAGC3Cbs9fXDRc0oAUNaEEDWtCAFjSgBQ1oQQNa0IAWNKAFDWhBA1rQgBY0oAUNaEEDWtCAFjSgBQ1oQQNa0IAWNKAFDWhBA1rw2AWJouDx0VbXfQAAAABJRU5ErkJggg==";
+export const BLUE =
+  "iVBORw0KGgoAAAANSUhEUgAAADAAAABACAIAAADTQmMRAAAATUlEQVR4nO3OQQ0AIAwAsclBImIRgwuOR5MK6Kx9vjL5QEhISKgeCAkJCdUDISEhoXogJCQkVA+EhISE6oGQkJBQPRASEhKqB0JCQo9dn5zRAEoKym8AAAAASUVORK5CYII=";
+
+/// Drops files on an element, as a person dragging them from their desktop would.
+export async function dropFiles(page: Page, selector: string, files: { name: string; base64: string }[]) {
+  const transfer = await page.evaluateHandle((files) => {
+    const dt = new DataTransfer();
+    for (const f of files) {
+      const bytes = Uint8Array.from(atob(f.base64), (c) => c.charCodeAt(0));
+      dt.items.add(new File([bytes], f.name, { type: "image/png" }));
+    }
+    return dt;
+  }, files);
+  await page.dispatchEvent(selector, "dragenter", { dataTransfer: transfer });
+  await page.dispatchEvent(selector, "drop", { dataTransfer: transfer });
+}

@@ -127,6 +127,12 @@ impl Server {
         let db = state.backend.db.clone();
         // The generation workers run beside the HTTP server, under the same shutdown.
         let mut workers = tokio::spawn(backend::jobs::run(state.backend.clone(), shutdown.clone()));
+        // With PostgreSQL, events also travel to and from the other server processes.
+        let mut relay = tokio::spawn(backend::events::relay(
+            state.backend.hub.clone(),
+            state.backend.db.clone(),
+            shutdown.clone(),
+        ));
         let app = routes::router(state);
         tracing::info!(addr = %listener.local_addr()?, "listening on http://{}", listener.local_addr()?);
 
@@ -158,6 +164,14 @@ impl Server {
                 db.close().await;
                 joined.context("generation workers")?;
                 anyhow::bail!("the generation workers stopped unexpectedly");
+            }
+            // Nor is the relay: without it, other processes' events would not arrive.
+            joined = &mut relay => {
+                shutdown.cancel();
+                let _ = tokio::time::timeout(timeout, server).await;
+                db.close().await;
+                joined.context("event relay")?;
+                anyhow::bail!("the event relay stopped unexpectedly");
             }
         }
         tracing::info!(

@@ -135,7 +135,7 @@ async fn every_stage_is_published_to_the_owners_events_only() {
             .await
             .expect("the completed event arrives")
             .unwrap();
-        events.push(serde_json::from_str(&frame).unwrap());
+        events.push(serde_json::from_slice(&frame).unwrap());
     }
     assert_eq!(events[0]["type"], "image");
     assert_eq!(events[0]["event"], "created");

@@ -1,15 +1,16 @@
-//! Server functions for generating: the catalogue, a character's avatar settings and its
-//! avatar generation. Each gets the caller, calls one `backend` service and maps the error.
+//! Server functions for generating: the catalogue, starting, listing and cancelling jobs,
+//! regenerating, and a character's avatar settings and avatar. Each gets the caller, calls
+//! one `backend` service and maps the error. Jobs are followed live over `/ws`.
 
-use leptos::prelude::*;
-use model::{Character, Image, ProviderInfo};
+use leptos::{prelude::*, server_fn::codec::Json};
+use model::{Character, GenerationRequest, Image, Job, ProviderInfo};
 
 use crate::AppError;
 
 #[cfg(feature = "ssr")]
 use {
     crate::ssr::{backend, internal, require_principal, service_error},
-    backend::services::{characters, generations},
+    backend::services::{characters, generations, images},
     model::{AvatarGenerationRequest, AvatarSettings, UpdateCharacterRequest},
 };
 
@@ -54,34 +55,60 @@ pub async fn save_avatar_settings(
         .map_err(service_error)
 }
 
-/// Makes a new avatar for a character with its prompt and settings, and waits for it (up
-/// to the server's wait limit): the character has it as its avatar when this returns.
+/// Makes a new avatar for a character with its prompt and settings. Answers the queued
+/// jobs at once; the character gets the avatar when its job completes (the page follows it
+/// live, and without JavaScript the redirect back shows it once done).
 #[server(endpoint = "generate_avatar")]
-pub async fn generate_avatar(id: String) -> Result<Vec<Image>, AppError> {
+pub async fn generate_avatar(id: String) -> Result<Vec<Job>, AppError> {
     let (backend, p) = (backend()?, require_principal()?);
-    let jobs =
-        generations::character_avatar(&backend, &p, &id, &AvatarGenerationRequest::default(), None)
-            .await
-            .map_err(service_error)?;
-    let limit = backend.config.jobs.wait_limit;
-    let (jobs, images, done) = generations::wait(&backend, &p, jobs, limit)
+    generations::character_avatar(&backend, &p, &id, &AvatarGenerationRequest::default(), None)
+        .await
+        .map_err(service_error)
+}
+
+/// Queues a generation: one job per image, answered at once.
+#[server(endpoint = "start_generation", input = Json)]
+pub async fn start_generation(request: GenerationRequest) -> Result<Vec<Job>, AppError> {
+    let (backend, p) = (backend()?, require_principal()?);
+    generations::start(&backend, &p, &request, &generations::Options::default())
+        .await
+        .map_err(service_error)
+}
+
+/// The caller's jobs (unfinished and recent) with their images: what a page shows
+/// before the live events take over.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct LiveSnapshot {
+    pub jobs: Vec<Job>,
+    pub images: Vec<Image>,
+}
+
+#[server(endpoint = "live_state")]
+pub async fn live_state() -> Result<LiveSnapshot, AppError> {
+    let (backend, p) = (backend()?, require_principal()?);
+    let jobs = generations::list(&backend, &p)
         .await
         .map_err(service_error)?;
-    if let Some(failed) = jobs
-        .iter()
-        .find_map(|j| j.error.clone().filter(|_| j.status.is_final()))
-    {
-        return Err(AppError::Refused {
-            code: failed.code,
-            message: failed.message,
-        });
-    }
-    if !done {
-        return Err(AppError::Refused {
-            code: "still_running".to_owned(),
-            message: "The avatar is still being made; it will appear here when it is done."
-                .to_owned(),
-        });
-    }
-    Ok(images)
+    let ids: Vec<String> = jobs.iter().map(|j| j.image_id.clone()).collect();
+    let images = images::get_many(&backend, &p, &ids)
+        .await
+        .map_err(service_error)?;
+    Ok(LiveSnapshot { jobs, images })
+}
+
+#[server(endpoint = "cancel_generation")]
+pub async fn cancel_generation(id: String) -> Result<Job, AppError> {
+    let (backend, p) = (backend()?, require_principal()?);
+    generations::cancel(&backend, &p, &id)
+        .await
+        .map_err(service_error)
+}
+
+/// Makes the image again with the same settings and a new seed.
+#[server(endpoint = "regenerate_image")]
+pub async fn regenerate_image(id: String) -> Result<Vec<Job>, AppError> {
+    let (backend, p) = (backend()?, require_principal()?);
+    generations::regenerate(&backend, &p, &id, None)
+        .await
+        .map_err(service_error)
 }

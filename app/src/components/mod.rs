@@ -1,11 +1,15 @@
 //! Pieces of the layout and forms shared by every page.
 
 mod form;
+mod job_card;
 mod layout;
 mod picture;
 mod upload;
 
 pub use form::{field_error, form_error, succeeded, Field, FormError, Notice};
-pub use layout::{Footer, Header, PageHeader};
+pub use job_card::{CardChoices, JobCard};
+pub use layout::{
+    notify_finished_jobs, provide_current_user, CurrentUser, Footer, Header, PageHeader, Toasts,
+};
 pub use picture::{Avatar, Picture};
 pub use upload::UploadPanel;

@@ -16,9 +16,10 @@ use crate::{
         },
     },
     components::{
-        field_error, form_error, succeeded, Avatar, Field, FormError, Notice, PageHeader, Picture,
-        UploadPanel,
+        field_error, form_error, succeeded, Avatar, Field, FormError, JobCard, Notice, PageHeader,
+        Picture, UploadPanel,
     },
+    live::{use_live, Change},
 };
 
 #[component]
@@ -82,13 +83,25 @@ pub fn CharacterPage() -> impl IntoView {
     let generate = ServerAction::<GenerateAvatar>::new();
     let settings = ServerAction::<SaveAvatarSettings>::new();
     let uploads = RwSignal::new(0u32);
+    // Bumped when one of this character's avatar jobs completes: the avatar changed.
+    let avatar_made = RwSignal::new(0u32);
+    let live = use_live();
+    live.on_change(move |change| {
+        if let Change::Finished(job) = change {
+            if job.status == model::ImageStatus::Completed
+                && job.character_id.as_deref() == Some(id.get_untracked().as_str())
+            {
+                avatar_made.update(|n| *n += 1);
+            }
+        }
+    });
     let character = Resource::new(
         move || {
             (
                 id.get(),
                 save.version().get(),
                 avatar.version().get(),
-                generate.version().get(),
+                avatar_made.get(),
                 settings.version().get(),
             )
         },
@@ -101,7 +114,7 @@ pub fn CharacterPage() -> impl IntoView {
                 id.get(),
                 avatar.version().get(),
                 uploads.get(),
-                generate.version().get(),
+                avatar_made.get(),
             )
         },
         |(id, ..)| {
@@ -153,7 +166,7 @@ pub fn CharacterPage() -> impl IntoView {
                         </ActionForm>
                         <Notice message=succeeded(save, "Saved.") />
                     </section>
-                    <AvatarMaker character=c.clone() catalogue=catalogue generate=generate settings=settings />
+                    <AvatarMaker character=c.clone() catalogue=catalogue generate=generate settings=settings made=avatar_made />
                     <section class="card" aria-labelledby="add-images">
                         <h2 id="add-images">"Add images"</h2>
                         <UploadPanel on_uploaded=Callback::new(move |()| uploads.update(|n| *n += 1)) character_id=Signal::stored(Some(id_upload)) />
@@ -228,7 +241,39 @@ fn AvatarMaker(
     catalogue: Vec<ProviderInfo>,
     generate: ServerAction<GenerateAvatar>,
     settings: ServerAction<SaveAvatarSettings>,
+    /// How many avatars were made while the page is open.
+    made: RwSignal<u32>,
 ) -> impl IntoView {
+    let live = use_live();
+    // The jobs this page started, followed live until their avatar is in place.
+    let started = RwSignal::new(Vec::<String>::new());
+    Effect::new(move |_| {
+        if let Some(Ok(jobs)) = generate.value().get() {
+            started.set(jobs.iter().map(|j| j.id.clone()).collect());
+            live.merge(jobs, Vec::new());
+        }
+    });
+    let own_id = character.id.clone();
+    let jobs = Memo::new(move |_| {
+        live.book.with(|b| {
+            b.jobs
+                .iter()
+                .filter(|j| j.character_id.as_deref() == Some(own_id.as_str()))
+                .filter(|j| !j.status.is_final() || started.with(|s| s.contains(&j.id)))
+                .map(|j| j.id.clone())
+                .collect::<Vec<_>>()
+        })
+    });
+    let making = Signal::derive(move || {
+        generate.pending().get()
+            || live.book.with(|b| {
+                jobs.with(|ids| {
+                    b.jobs
+                        .iter()
+                        .any(|j| ids.contains(&j.id) && !j.status.is_final())
+                })
+            })
+    });
     let saved: AvatarSettings = character
         .avatar_generation_config
         .clone()
@@ -271,11 +316,16 @@ fn AvatarMaker(
             <p class="field__error" role="alert">{move || field_error(generate, "prompt").get()}</p>
             <ActionForm action=generate attr:class="form form--inline">
                 <input type="hidden" name="id" value=id />
-                <button type="submit" class="button button--primary" disabled=move || generate.pending().get() || !has_prompt aria-busy=move || generate.pending().get().to_string()>
-                    {move || if generate.pending().get() { "Making the avatar…" } else { "Make a new avatar" }}
+                <button type="submit" class="button button--primary" disabled=move || making.get() || !has_prompt aria-busy=move || making.get().to_string()>
+                    {move || if making.get() { "Making the avatar…" } else { "Make a new avatar" }}
                 </button>
             </ActionForm>
-            <Notice message=succeeded(generate, "Done: the new avatar is in place.") />
+            <ul class="job-list job-list--compact" aria-label="Avatar jobs">
+                <For each=move || jobs.get() key=|id| id.clone() let:id>
+                    <JobCard id=id />
+                </For>
+            </ul>
+            <Notice message=Signal::derive(move || (made.get() > 0 && !making.get()).then(|| "Done: the new avatar is in place.".to_owned())) />
             <details>
                 <summary>"Avatar settings"</summary>
                 <FormError error=form_error(settings) />

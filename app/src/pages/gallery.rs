@@ -10,8 +10,8 @@ use leptos_router::{
     hooks::use_query_map,
 };
 use model::{
-    BulkAction, Character, Collection, Image, ImageFilter, ImageKind, UpdateCollectionRequest,
-    UpdateImageRequest,
+    BulkAction, Character, Collection, Image, ImageEventKind, ImageFilter, ImageKind,
+    UpdateCollectionRequest, UpdateImageRequest,
 };
 
 use crate::{
@@ -21,7 +21,39 @@ use crate::{
     },
     components::{PageHeader, Picture, UploadPanel},
     format::{file_size, when},
+    live::{use_live, Change},
 };
+
+/// Keeps the newest state of a changed image (newest first).
+fn upsert(changes: RwSignal<Vec<Image>>, image: Image) {
+    changes.update(|list| {
+        list.retain(|c| c.id != image.id);
+        list.insert(0, image);
+    });
+}
+
+/// Whether an image belongs in the gallery as filtered (for images that changed live).
+fn shows(f: &ImageFilter, image: &Image) -> bool {
+    let text = format!(
+        "{} {}",
+        image.prompt.as_deref().unwrap_or_default(),
+        image.title.as_deref().unwrap_or_default()
+    )
+    .to_lowercase();
+    (f.trashed == Some(true)) == image.deleted_at.is_some()
+        && f.kind.is_none_or(|k| k == image.kind)
+        && f.favorite.is_none_or(|fav| fav == image.favorite)
+        && f.collection_id
+            .as_ref()
+            .is_none_or(|c| image.collection_id.as_ref() == Some(c))
+        && f.character_id
+            .as_ref()
+            .is_none_or(|c| image.character_id.as_ref() == Some(c))
+        && f.q.as_deref().is_none_or(|q| {
+            q.split_whitespace()
+                .all(|w| text.contains(&w.to_lowercase()))
+        })
+}
 
 const PAGE_SIZE: u32 = 48;
 
@@ -64,11 +96,35 @@ pub fn GalleryPage() -> impl IntoView {
     let message = RwSignal::new(None::<(bool, String)>);
     let show_upload = RwSignal::new(false);
 
+    // Changes seen live since the first page was read: images made, changed or deleted
+    // elsewhere (another tab, a job, a script), newest first.
+    let live_changes = RwSignal::new(Vec::<Image>::new());
+    let live_removed = RwSignal::new(Vec::<String>::new());
+    let live = use_live();
+    live.on_change(move |change| match change {
+        Change::Image(ImageEventKind::Deleted, image) if image.deleted_at.is_none() => {
+            live_removed.update(|r| r.push(image.id));
+        }
+        Change::Image(_, image) => upsert(live_changes, *image),
+        Change::Finished(job) => {
+            match live
+                .book
+                .with_untracked(|b| b.images.get(&job.image_id).cloned())
+            {
+                Some(image) => upsert(live_changes, image),
+                None => version.update(|v| *v += 1),
+            }
+        }
+        Change::Reread => version.update(|v| *v += 1),
+    });
+
     // A new first page starts the list over.
     Effect::new(move |_| {
         if let Some(Ok(page)) = first.get() {
             extra.set(Vec::new());
             cursor.set(page.next_cursor.clone());
+            live_changes.set(Vec::new());
+            live_removed.set(Vec::new());
         }
     });
     // Other filters: nothing stays selected or open. (Not on the first run: a click made
@@ -88,7 +144,24 @@ pub fn GalleryPage() -> impl IntoView {
             .map(|p| p.items)
             .unwrap_or_default();
         all.extend(extra.get());
-        all
+        let f = filter.get();
+        let (changes, removed) = (live_changes.get(), live_removed.get());
+        let mut shown: Vec<Image> = changes
+            .iter()
+            .filter(|c| shows(&f, c) && !all.iter().any(|a| a.id == c.id))
+            .cloned()
+            .collect();
+        for image in all {
+            if removed.contains(&image.id) {
+                continue;
+            }
+            match changes.iter().find(|c| c.id == image.id) {
+                Some(changed) if shows(&f, changed) => shown.push(changed.clone()),
+                Some(_) => {}
+                None => shown.push(image),
+            }
+        }
+        shown
     });
 
     let load_more = move |_| {

@@ -6,8 +6,8 @@ mod collections;
 mod gallery;
 mod home;
 mod not_found;
-mod sections;
 mod settings;
+mod studio;
 
 pub use auth::{ForgotPasswordPage, ResetPasswordPage, SignInPage, SignUpPage, VerifyEmailPage};
 pub use characters::{CharacterPage, CharactersPage};
@@ -15,5 +15,5 @@ pub use collections::CollectionsPage;
 pub use gallery::GalleryPage;
 pub use home::HomePage;
 pub use not_found::NotFound;
-pub use sections::StudioPage;
 pub use settings::SettingsPage;
+pub use studio::StudioPage;

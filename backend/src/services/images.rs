@@ -1,7 +1,9 @@
 //! The library's images: list with filters, view, rename, favourite, move, trash and
 //! restore (one at a time or in bulk), and the stats of the dashboard.
 
-use model::{BulkAction, BulkFailure, BulkRequest, BulkResult, Image, ImageFilter, Page};
+use model::{
+    BulkAction, BulkFailure, BulkRequest, BulkResult, Image, ImageEventKind, ImageFilter, Page,
+};
 
 use super::{auth::Principal, into_page, page_cursor, page_limit, parse_id, ServiceError};
 use crate::{
@@ -102,6 +104,19 @@ pub async fn get(
     Ok(record(backend, principal, id).await?.to_model())
 }
 
+/// The caller's images among `ids`, in that order (those not theirs are left out).
+pub async fn get_many(
+    backend: &Backend,
+    principal: &Principal,
+    ids: &[String],
+) -> Result<Vec<Image>, ServiceError> {
+    Ok(images::get_many(&backend.db, principal.user_id(), ids)
+        .await?
+        .iter()
+        .map(ImageRecord::to_model)
+        .collect())
+}
+
 /// Checks that a collection named in a request is the caller's.
 pub async fn own_collection(
     backend: &Backend,
@@ -159,10 +174,30 @@ pub async fn update(
         favorite: request.favorite,
         title,
     };
-    images::update(&backend.db, principal.user_id(), &image.id, &patch)
+    let updated = images::update(&backend.db, principal.user_id(), &image.id, &patch)
         .await?
         .map(|r| r.to_model())
-        .ok_or(ServiceError::NotFound)
+        .ok_or(ServiceError::NotFound)?;
+    backend
+        .hub
+        .image(principal.user_id(), ImageEventKind::Updated, &updated);
+    Ok(updated)
+}
+
+/// Tells the owner's open pages about images that changed (one query for all of them).
+pub async fn announce(
+    backend: &Backend,
+    user_id: &str,
+    event: ImageEventKind,
+    ids: &[String],
+) -> Result<(), ServiceError> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    for image in images::get_many(&backend.db, user_id, ids).await? {
+        backend.hub.image(user_id, event, &image.to_model());
+    }
+    Ok(())
 }
 
 /// Moves images to the trash and drops their variants (a cache that a trashed image no
@@ -175,6 +210,7 @@ pub async fn trash(
     let done = images::trash(&backend.db, principal.user_id(), ids).await?;
     drop_variants(backend, &done).await?;
     tracing::info!(count = done.len(), "images moved to the trash");
+    announce(backend, principal.user_id(), ImageEventKind::Deleted, &done).await?;
     Ok(done)
 }
 
@@ -221,7 +257,11 @@ pub async fn restore(
         std::slice::from_ref(&image.id),
     )
     .await?;
-    get(backend, principal, &image.id).await
+    let restored = get(backend, principal, &image.id).await?;
+    backend
+        .hub
+        .image(principal.user_id(), ImageEventKind::Updated, &restored);
+    Ok(restored)
 }
 
 /// Deletes images for good, with their objects and variants: emptying the trash.
@@ -277,6 +317,7 @@ pub async fn bulk(
         }
     }
     let done = match request.action {
+        // Announced by `trash`.
         BulkAction::Delete => trash(backend, principal, &ids).await?,
         BulkAction::Restore => images::restore(&backend.db, principal.user_id(), &ids).await?,
         BulkAction::Move => {
@@ -293,6 +334,9 @@ pub async fn bulk(
             .await?
         }
     };
+    if request.action != BulkAction::Delete {
+        announce(backend, principal.user_id(), ImageEventKind::Updated, &done).await?;
+    }
     // What was not done: not the caller's, or already in the wanted state (a second
     // query, only when something was left out).
     let left_out: Vec<String> = ids.into_iter().filter(|id| !done.contains(id)).collect();

@@ -3,7 +3,7 @@
 //! leaves nothing behind.
 
 use bytes::Bytes;
-use model::ImageKind;
+use model::{ImageEventKind, ImageKind};
 
 use super::{
     auth::Principal,
@@ -137,7 +137,7 @@ pub async fn import(
             .path_segments()
             .and_then(|mut s| s.next_back()),
     );
-    store(
+    let record = store(
         backend,
         principal.user_id(),
         fetched.bytes,
@@ -146,7 +146,13 @@ pub async fn import(
         title,
         Some(url.trim().to_owned()),
     )
-    .await
+    .await?;
+    backend.hub.image(
+        principal.user_id(),
+        ImageEventKind::Created,
+        &record.to_model(),
+    );
+    Ok(record)
 }
 
 /// `POST /api/v1/characters/{id}/avatar/import`: imports the URL for the character and

@@ -341,12 +341,13 @@ pub async fn upload(
         }
         return Err(e);
     }
-    Ok((
-        StatusCode::CREATED,
-        Json(UploadResult {
-            items: stored.iter().map(|i| i.to_model()).collect(),
-        }),
-    ))
+    let items: Vec<model::Image> = stored.iter().map(|i| i.to_model()).collect();
+    for image in &items {
+        backend
+            .hub
+            .image(p.user_id(), model::ImageEventKind::Created, image);
+    }
+    Ok((StatusCode::CREATED, Json(UploadResult { items })))
 }
 
 fn bad_form(e: &axum::extract::multipart::MultipartError) -> ApiErrorResponse {

@@ -6,6 +6,7 @@ pub mod generations;
 pub mod health;
 pub mod library;
 pub mod media;
+pub mod realtime;
 
 use std::time::{Duration, Instant};
 
@@ -91,6 +92,7 @@ pub fn router(state: AppState) -> Router {
     let app_routes = Router::new()
         .nest("/api/v1", api::router())
         .route("/media/{id}", get(media::serve))
+        .route("/ws", get(realtime::connect))
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = leptos_options.clone();
             move || app::shell(options.clone())

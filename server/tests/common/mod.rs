@@ -77,6 +77,42 @@ impl TestServer {
         }
     }
 
+    /// A second server process (in this process) on the same database, with its own data
+    /// directory: the shape of a scaled-out deployment.
+    pub async fn start_beside(&self, extra: &[(&str, &str)]) -> Self {
+        let data_dir = tempfile::tempdir().unwrap();
+        let mut vars = base_vars(data_dir.path());
+        vars.insert(
+            "DATABASE_URL".to_owned(),
+            self.config.database_url.expose().to_owned(),
+        );
+        // The same secret: provider keys and signed links are readable by both.
+        vars.insert(
+            "ENCRYPTION_SECRET".to_owned(),
+            secrecy::ExposeSecret::expose_secret(&self.config.encryption_secret).to_owned(),
+        );
+        for (k, v) in extra {
+            vars.insert((*k).to_owned(), (*v).to_owned());
+        }
+        let config = Config::load(|k| vars.get(k).cloned()).unwrap();
+        let server = Server::bind(config.clone()).await.unwrap();
+        let addr = server.local_addr();
+        let shutdown = server.state.shutdown.clone();
+        let backend = server.state.backend.clone();
+        let handle = tokio::spawn(server.run());
+        Self {
+            addr,
+            base: format!("http://{addr}"),
+            client: self.client.clone(),
+            shutdown,
+            data_dir,
+            config,
+            backend,
+            handle,
+            db: None,
+        }
+    }
+
     /// The server's database, for checks a client cannot make.
     pub fn db(&self) -> &backend::Db {
         &self.db.as_ref().expect("the server is running").db

@@ -1,0 +1,510 @@
+//! Live updates in the browser: one WebSocket per tab (`/ws`), shared by every page through
+//! the [`Live`] context.
+//!
+//! - The connection reconnects with exponential backoff and jitter, and says where it is
+//!   ([`Connection`], shown in the header). Going offline closes it; coming back online
+//!   reconnects at once.
+//! - On every (re)connect, and on `resync`, the active jobs are read afresh before the
+//!   events that arrived meanwhile are applied; an event whose `seq` is not newer than what
+//!   the page has is ignored ([`JobBook`]), so a late or repeated event never moves a job
+//!   backwards.
+//! - When the WebSocket cannot be opened at all (a proxy that blocks it), the jobs are
+//!   polled instead, and the header says so.
+//! - Pages subscribe to changes ([`Live::on_change`]): the gallery to images, the layout to
+//!   finished jobs (for notifications), the character page to its avatar.
+//!
+//! The bookkeeping is plain Rust (tested here); only the connection itself lives in the
+//! browser build.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use leptos::prelude::*;
+use model::{Image, ImageEventKind, ImageStatus, Job, JobEvent};
+
+/// How the tab is connected to the server's events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Connection {
+    /// Not signed in, or not started yet (the server's render).
+    Idle,
+    Connecting,
+    Live,
+    /// Lost; the next attempt is due in this many seconds.
+    Reconnecting(u32),
+    /// The browser is offline.
+    Offline,
+    /// WebSockets do not get through: the jobs are polled.
+    Polling,
+}
+
+impl Connection {
+    /// What the header says.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Idle => "",
+            Self::Connecting => "Connecting…",
+            Self::Live => "Live",
+            Self::Reconnecting(_) => "Reconnecting…",
+            Self::Offline => "Offline",
+            Self::Polling => "Live updates blocked: checking every few seconds",
+        }
+    }
+}
+
+/// The jobs a page knows of, newest first, and the images they made.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct JobBook {
+    pub jobs: Vec<Job>,
+    pub images: HashMap<String, Image>,
+}
+
+/// What a change did to a job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Applied {
+    /// Not newer than what the book has: ignored.
+    Stale,
+    Updated,
+    /// Updated, and it reached its final state with this change.
+    Finished,
+    /// A job the book did not know (made elsewhere): it should be read in full.
+    Unknown,
+}
+
+/// The most jobs a page keeps.
+const KEEP: usize = 100;
+
+impl JobBook {
+    /// Applies an event, unless it is not newer than the job's state here.
+    pub fn apply(&mut self, event: &JobEvent, now: DateTime<Utc>) -> Applied {
+        if let Some(image) = &event.image {
+            self.images.insert(image.id.clone(), (**image).clone());
+        }
+        let Some(job) = self.jobs.iter_mut().find(|j| j.id == event.job_id) else {
+            // Shown at once with what the event says; the full job is read next.
+            self.jobs.insert(
+                0,
+                Job {
+                    id: event.job_id.clone(),
+                    image_id: event.image_id.clone(),
+                    character_id: event.character_id.clone(),
+                    status: event.status,
+                    seq: event.seq,
+                    attempt: event.attempt,
+                    max_attempts: event.attempt.max(1),
+                    provider: model::ProviderId::Builtin,
+                    model: String::new(),
+                    error: event.error.clone(),
+                    created_at: now,
+                    started_at: None,
+                    finished_at: None,
+                    next_attempt_at: event.next_attempt_at,
+                },
+            );
+            return Applied::Unknown;
+        };
+        if event.seq <= job.seq {
+            return Applied::Stale;
+        }
+        let was_final = job.status.is_final();
+        job.status = event.status;
+        job.seq = event.seq;
+        job.attempt = event.attempt;
+        job.error = event.error.clone();
+        job.next_attempt_at = event.next_attempt_at;
+        if job.started_at.is_none() && event.status != ImageStatus::Pending {
+            job.started_at = Some(now);
+        }
+        if event.status.is_final() {
+            job.finished_at.get_or_insert(now);
+            if !was_final {
+                return Applied::Finished;
+            }
+        }
+        Applied::Updated
+    }
+
+    /// Takes the server's view of jobs: each replaces what the book has unless the book's
+    /// is newer. Answers the jobs that became final through it.
+    pub fn merge(&mut self, jobs: Vec<Job>, images: Vec<Image>) -> Vec<Job> {
+        let mut finished = Vec::new();
+        for image in images {
+            self.images.insert(image.id.clone(), image);
+        }
+        for job in jobs {
+            match self.jobs.iter_mut().find(|j| j.id == job.id) {
+                Some(mine) if mine.seq > job.seq => {}
+                Some(mine) => {
+                    if job.status.is_final() && !mine.status.is_final() {
+                        finished.push(job.clone());
+                    }
+                    *mine = job;
+                }
+                None => self.jobs.push(job),
+            }
+        }
+        self.jobs.sort_by_key(|j| std::cmp::Reverse(j.created_at));
+        self.jobs.truncate(KEEP);
+        finished
+    }
+
+    /// Jobs not yet final.
+    pub fn running(&self) -> usize {
+        self.jobs.iter().filter(|j| !j.status.is_final()).count()
+    }
+}
+
+/// A change that pages may react to.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Change {
+    Image(ImageEventKind, Box<Image>),
+    /// A job reached its final state (the image is in the book when it completed).
+    Finished(Box<Job>),
+    /// Events may have been missed: re-read what the page shows.
+    Reread,
+}
+
+/// A notification shown at the corner of the page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Toast {
+    pub id: u64,
+    pub ok: bool,
+    pub text: String,
+    pub link: Option<(String, String)>,
+}
+
+/// The live state of the tab, provided to every page.
+#[derive(Clone, Copy)]
+pub struct Live {
+    pub connection: RwSignal<Connection>,
+    pub book: RwSignal<JobBook>,
+    /// The time, ticking each second in the browser (for elapsed times).
+    pub now: RwSignal<DateTime<Utc>>,
+    pub toasts: RwSignal<Vec<Toast>>,
+    listeners: StoredValue<Vec<(u64, Callback<Change>)>>,
+    next_id: StoredValue<u64>,
+    /// The connection task's controls (browser only).
+    #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+    control: StoredValue<Option<futures::channel::mpsc::UnboundedSender<Control>>>,
+}
+
+/// What the page tells the connection task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Control {
+    Online,
+    Offline,
+    Stop,
+}
+
+impl Live {
+    pub fn new(now: DateTime<Utc>) -> Self {
+        Self {
+            connection: RwSignal::new(Connection::Idle),
+            book: RwSignal::new(JobBook::default()),
+            now: RwSignal::new(now),
+            toasts: RwSignal::new(Vec::new()),
+            listeners: StoredValue::new(Vec::new()),
+            next_id: StoredValue::new(1),
+            control: StoredValue::new(None),
+        }
+    }
+
+    fn next_id(&self) -> u64 {
+        let id = self.next_id.get_value();
+        self.next_id.set_value(id + 1);
+        id
+    }
+
+    /// Calls `f` with every change until the calling component is gone.
+    pub fn on_change(&self, f: impl Fn(Change) + Send + Sync + 'static) {
+        let id = self.next_id();
+        self.listeners
+            .update_value(|l| l.push((id, Callback::new(f))));
+        let listeners = self.listeners;
+        on_cleanup(move || listeners.update_value(|l| l.retain(|(i, _)| *i != id)));
+    }
+
+    pub(crate) fn emit(&self, change: &Change) {
+        for (_, listener) in self.listeners.get_value() {
+            listener.run(change.clone());
+        }
+    }
+
+    /// Jobs not yet final.
+    pub fn running(&self) -> usize {
+        self.book.with(JobBook::running)
+    }
+
+    /// Takes jobs the server answered (a started generation, a fresh read).
+    pub fn merge(&self, jobs: Vec<Job>, images: Vec<Image>) {
+        let mut finished = Vec::new();
+        self.book.update(|b| finished = b.merge(jobs, images));
+        for job in finished {
+            self.emit(&Change::Finished(Box::new(job)));
+        }
+    }
+
+    /// Applies one event; answers whether the job must be read in full.
+    #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+    pub(crate) fn apply_job(&self, event: &JobEvent) -> bool {
+        let now = self.now.get_untracked();
+        let mut applied = Applied::Stale;
+        self.book.update(|b| applied = b.apply(event, now));
+        match applied {
+            Applied::Finished => {
+                let job = self
+                    .book
+                    .with_untracked(|b| b.jobs.iter().find(|j| j.id == event.job_id).cloned());
+                if let Some(job) = job {
+                    self.emit(&Change::Finished(Box::new(job)));
+                }
+                false
+            }
+            Applied::Unknown => true,
+            Applied::Stale | Applied::Updated => false,
+        }
+    }
+
+    pub(crate) fn apply_image(&self, event: ImageEventKind, image: Image) {
+        self.book.update(|b| {
+            if event == ImageEventKind::Deleted && image.deleted_at.is_none() {
+                b.images.remove(&image.id);
+            } else {
+                b.images.insert(image.id.clone(), image.clone());
+            }
+        });
+        self.emit(&Change::Image(event, Box::new(image)));
+    }
+
+    /// Shows a notification for a few seconds.
+    pub fn toast(&self, ok: bool, text: String, link: Option<(String, String)>) {
+        let id = self.next_id();
+        self.toasts.update(|t| {
+            t.push(Toast { id, ok, text, link });
+            // Never a wall of them.
+            let extra = t.len().saturating_sub(4);
+            t.drain(..extra);
+        });
+        browser::later(8_000, {
+            let toasts = self.toasts;
+            move || toasts.update(|t| t.retain(|x| x.id != id))
+        });
+    }
+
+    pub fn dismiss(&self, id: u64) {
+        self.toasts.update(|t| t.retain(|x| x.id != id));
+    }
+
+    /// Opens the connection (browser only; a no-op in the server's render).
+    pub fn start(&self) {
+        browser::start(*self);
+    }
+
+    /// Closes it (signed out).
+    pub fn stop(&self) {
+        self.control.with_value(|c| {
+            if let Some(c) = c {
+                let _ = c.unbounded_send(Control::Stop);
+            }
+        });
+        self.control.set_value(None);
+        self.connection.set(Connection::Idle);
+        self.book.set(JobBook::default());
+    }
+}
+
+/// The tab's live state; every page is under the layout that provides it.
+pub fn use_live() -> Live {
+    expect_context::<Live>()
+}
+
+/// The time now (the browser's clock in the browser).
+pub fn now() -> DateTime<Utc> {
+    browser::now()
+}
+
+/// The stage of a job, in words.
+pub fn stage_label(job: &Job) -> &'static str {
+    match job.status {
+        ImageStatus::Pending if job.next_attempt_at.is_some() => "Waiting to retry",
+        ImageStatus::Pending => "Queued",
+        ImageStatus::Generating => "Generating",
+        ImageStatus::Downloading => "Downloading",
+        ImageStatus::Uploading => "Saving",
+        ImageStatus::Completed => "Done",
+        ImageStatus::Error => "Failed",
+        ImageStatus::Canceled => "Canceled",
+    }
+}
+
+/// How far along a job is, 0 to 100, by its stage.
+pub fn progress(status: ImageStatus) -> u8 {
+    match status {
+        ImageStatus::Pending => 5,
+        ImageStatus::Generating => 35,
+        ImageStatus::Downloading => 65,
+        ImageStatus::Uploading => 85,
+        ImageStatus::Completed | ImageStatus::Error | ImageStatus::Canceled => 100,
+    }
+}
+
+/// `42 s`, `3 min 05 s`
+pub fn duration(seconds: i64) -> String {
+    let s = seconds.max(0);
+    if s < 60 {
+        format!("{s} s")
+    } else if s < 3600 {
+        format!("{} min {:02} s", s / 60, s % 60)
+    } else {
+        format!("{} h {:02} min", s / 3600, (s % 3600) / 60)
+    }
+}
+
+/// What a person can do about a failure: a link and its words.
+pub fn remedy(code: &str) -> Option<(&'static str, &'static str)> {
+    match code {
+        "invalid_key" | "quota_exhausted" | "provider_key_missing" | "missing_key" => {
+            Some(("/settings#keys", "Check your key in Settings"))
+        }
+        _ => None,
+    }
+}
+
+#[cfg(feature = "hydrate")]
+mod browser;
+
+/// The server's render has no connection, no timers and no clock of its own.
+#[cfg(not(feature = "hydrate"))]
+mod browser {
+    use super::Live;
+
+    pub fn start(_live: Live) {}
+
+    pub fn later(_ms: u32, _f: impl FnOnce() + 'static) {}
+
+    pub fn now() -> chrono::DateTime<chrono::Utc> {
+        chrono::Utc::now()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job(id: &str, seq: i64, status: ImageStatus, minute: u32) -> Job {
+        Job {
+            id: id.to_owned(),
+            image_id: format!("img-{id}"),
+            character_id: None,
+            status,
+            seq,
+            attempt: 1,
+            max_attempts: 4,
+            provider: model::ProviderId::Openai,
+            model: "dall-e-3".to_owned(),
+            error: None,
+            created_at: DateTime::from_timestamp(1_700_000_000 + i64::from(minute) * 60, 0)
+                .unwrap(),
+            started_at: None,
+            finished_at: None,
+            next_attempt_at: None,
+        }
+    }
+
+    fn event(id: &str, seq: i64, status: ImageStatus) -> JobEvent {
+        JobEvent {
+            job_id: id.to_owned(),
+            image_id: format!("img-{id}"),
+            character_id: None,
+            status,
+            seq,
+            attempt: 1,
+            error: None,
+            next_attempt_at: None,
+            image: None,
+        }
+    }
+
+    #[test]
+    fn events_not_newer_than_the_book_are_ignored() {
+        let now = Utc::now();
+        let mut book = JobBook::default();
+        book.merge(vec![job("a", 3, ImageStatus::Generating, 0)], vec![]);
+        // A late event from before the fresh read: ignored.
+        assert_eq!(
+            book.apply(&event("a", 2, ImageStatus::Pending), now),
+            Applied::Stale
+        );
+        assert_eq!(
+            book.apply(&event("a", 3, ImageStatus::Generating), now),
+            Applied::Stale
+        );
+        assert_eq!(book.jobs[0].status, ImageStatus::Generating);
+        assert_eq!(
+            book.apply(&event("a", 4, ImageStatus::Uploading), now),
+            Applied::Updated
+        );
+        assert_eq!(
+            book.apply(&event("a", 5, ImageStatus::Completed), now),
+            Applied::Finished
+        );
+        assert_eq!(book.jobs[0].status, ImageStatus::Completed);
+        assert_eq!(book.running(), 0);
+        // The same final event again finishes nothing twice.
+        assert_eq!(
+            book.apply(&event("a", 5, ImageStatus::Completed), now),
+            Applied::Stale
+        );
+    }
+
+    #[test]
+    fn a_fresh_read_never_moves_a_job_backwards_and_reports_what_finished() {
+        let mut book = JobBook::default();
+        book.merge(
+            vec![
+                job("old", 1, ImageStatus::Pending, 0),
+                job("new", 1, ImageStatus::Pending, 5),
+            ],
+            vec![],
+        );
+        assert_eq!(book.jobs[0].id, "new", "newest first");
+        book.apply(&event("new", 4, ImageStatus::Uploading), Utc::now());
+        // The read was made before the event: it must not undo it.
+        let finished = book.merge(
+            vec![
+                job("new", 2, ImageStatus::Generating, 5),
+                job("old", 6, ImageStatus::Completed, 0),
+            ],
+            vec![],
+        );
+        assert_eq!(book.jobs[0].status, ImageStatus::Uploading);
+        assert_eq!(finished.len(), 1);
+        assert_eq!(finished[0].id, "old");
+        assert_eq!(book.running(), 1);
+    }
+
+    #[test]
+    fn an_unknown_job_is_shown_at_once_and_asked_for() {
+        let mut book = JobBook::default();
+        assert_eq!(
+            book.apply(&event("x", 2, ImageStatus::Generating), Utc::now()),
+            Applied::Unknown
+        );
+        assert_eq!(book.running(), 1);
+        // The full read replaces the stand-in.
+        book.merge(vec![job("x", 2, ImageStatus::Generating, 1)], vec![]);
+        assert_eq!(book.jobs.len(), 1);
+        assert_eq!(book.jobs[0].model, "dall-e-3");
+    }
+
+    #[test]
+    fn words_for_stages_and_times() {
+        let mut j = job("a", 1, ImageStatus::Pending, 0);
+        assert_eq!(stage_label(&j), "Queued");
+        j.next_attempt_at = Some(Utc::now());
+        assert_eq!(stage_label(&j), "Waiting to retry");
+        assert_eq!(duration(42), "42 s");
+        assert_eq!(duration(185), "3 min 05 s");
+        assert!(progress(ImageStatus::Generating) < progress(ImageStatus::Uploading));
+        assert_eq!(remedy("invalid_key").unwrap().0, "/settings#keys");
+    }
+}
