@@ -166,7 +166,8 @@ fn Layout() -> impl IntoView {
             <Routes fallback=|| view! { <NotFound /> }>
                 // In-order streaming: the page is complete without JavaScript.
                 <Route path=StaticSegment("") view=HomePage ssr=SsrMode::InOrder />
-                <Route path=StaticSegment("studio") view=StudioPage />
+                // In order: the jobs are in the HTML before the page hydrates.
+                <Route path=StaticSegment("studio") view=StudioPage ssr=SsrMode::InOrder />
                 <Route path=StaticSegment("characters") view=CharactersPage />
                 <Route path=(StaticSegment("characters"), ParamSegment("id")) view=CharacterPage />
                 <Route path=StaticSegment("gallery") view=GalleryPage />

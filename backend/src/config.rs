@@ -194,6 +194,9 @@ pub struct RealtimeSettings {
     pub ping_interval: Duration,
     /// Open WebSockets one person may have (`REALTIME_MAX_CONNECTIONS_PER_USER`).
     pub max_per_user: usize,
+    /// How often an open WebSocket checks that its session or token still holds
+    /// (`REALTIME_RECHECK_SECONDS`): signing out, revoking or deleting closes it by then.
+    pub recheck_interval: Duration,
 }
 
 /// How the generation queue runs.
@@ -498,6 +501,13 @@ impl Config {
                     1,
                     1_000_000,
                 )?,
+                recheck_interval: Duration::from_secs(parse_num(
+                    &get,
+                    "REALTIME_RECHECK_SECONDS",
+                    60,
+                    1,
+                    86_400,
+                )?),
             },
             data_dir,
         })

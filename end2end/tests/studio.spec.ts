@@ -148,3 +148,15 @@ test("a job that finishes while the person is elsewhere is announced", async ({ 
   const grid = page.getByRole("list", { name: "Images" });
   await expect(grid.locator("img")).toHaveCount(1);
 });
+
+test("a page whose WebSocket is blocked says so and follows its jobs by polling", async ({ page }) => {
+  // A proxy that refuses WebSockets: every upgrade is closed at once.
+  await page.routeWebSocket(/\/ws$/, (ws) => ws.close());
+  await signUp(page, "polling");
+  await page.goto("/studio");
+  await hydrated(page);
+  await expect(page.locator(".live-status__state")).toHaveAttribute("data-state", "Polling");
+  await expect(page.locator(".live-status__state")).toHaveAttribute("title", /checking every few seconds/);
+  await generate(page, "A gardener with a green apron");
+  await expectFinishedImages(page, 1);
+});

@@ -429,3 +429,80 @@ async fn events_cross_from_one_server_process_to_another() {
     b.stop().await;
     a.stop().await;
 }
+
+/// Whether the server closes `socket` within `within` (a close frame, or the end).
+async fn closed_within(socket: &mut Socket, within: Duration) -> bool {
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        match tokio::time::timeout_at(deadline, socket.next()).await {
+            Err(_) => return false,
+            Ok(None | Some(Err(_)) | Some(Ok(Message::Close(_)))) => return true,
+            Ok(Some(Ok(_))) => {}
+        }
+    }
+}
+
+#[tokio::test]
+async fn signing_out_or_revoking_the_token_closes_the_connection() {
+    let server =
+        TestServer::start_with(Dialect::Sqlite, &[("REALTIME_RECHECK_SECONDS", "1")]).await;
+    let api = Api::new_user(&server, "ada").await;
+    let mut scripted = connect(&server, &api).await;
+    assert_eq!(
+        next_json(&mut scripted, Duration::from_secs(5))
+            .await
+            .unwrap()["type"],
+        "hello"
+    );
+    let cookie = sign_in_cookie(&server, "cora").await;
+    let (mut browser, _) = tokio_tungstenite::connect_async(ws_request(
+        &server,
+        &Auth::Cookie(&cookie),
+        Some(&server.base),
+    ))
+    .await
+    .unwrap();
+    assert_eq!(
+        next_json(&mut browser, Duration::from_secs(5))
+            .await
+            .unwrap()["type"],
+        "hello"
+    );
+    // Both stay open while their credentials hold.
+    assert!(!closed_within(&mut scripted, Duration::from_millis(2500)).await);
+
+    let tokens = api
+        .expect(Method::GET, "/api/v1/tokens", None, StatusCode::OK)
+        .await;
+    let id = tokens["items"][0]["id"].as_str().unwrap();
+    api.expect(
+        Method::DELETE,
+        &format!("/api/v1/tokens/{id}"),
+        None,
+        StatusCode::NO_CONTENT,
+    )
+    .await;
+    assert!(
+        closed_within(&mut scripted, Duration::from_secs(5)).await,
+        "a revoked token's socket closes"
+    );
+    assert!(
+        !closed_within(&mut browser, Duration::from_millis(100)).await,
+        "others stay"
+    );
+
+    let resp = server
+        .client
+        .post(server.url("/api/v1/auth/logout"))
+        .header("origin", &server.base)
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    assert!(
+        closed_within(&mut browser, Duration::from_secs(5)).await,
+        "a signed-out session's socket closes"
+    );
+    server.stop().await;
+}

@@ -42,6 +42,14 @@ pub fn later(ms: u32, f: impl FnOnce() + 'static) {
     });
 }
 
+/// Runs `f` once the current task (and the effects it queued) is done.
+pub fn defer(f: impl FnOnce() + 'static) {
+    spawn_local(async move {
+        TimeoutFuture::new(0).await;
+        f();
+    });
+}
+
 pub fn start(live: Live) {
     if live.control.with_value(Option::is_some) {
         return;

@@ -223,10 +223,17 @@ impl Live {
         on_cleanup(move || listeners.update_value(|l| l.retain(|(i, _)| *i != id)));
     }
 
+    /// Tells the listeners, once the effects of the change that caused it have run (a
+    /// listener may rebuild part of a page, and the effects already queued for the old part
+    /// must not find it gone).
     pub(crate) fn emit(&self, change: &Change) {
-        for (_, listener) in self.listeners.get_value() {
-            listener.run(change.clone());
-        }
+        let (listeners, change) = (self.listeners, change.clone());
+        browser::defer(move || {
+            // A page may have gone meanwhile, its listener with it.
+            for (_, listener) in listeners.try_get_value().unwrap_or_default() {
+                let _ = listener.try_run(change.clone());
+            }
+        });
     }
 
     /// Jobs not yet final.
@@ -380,6 +387,10 @@ mod browser {
     pub fn start(_live: Live) {}
 
     pub fn later(_ms: u32, _f: impl FnOnce() + 'static) {}
+
+    pub fn defer(f: impl FnOnce() + 'static) {
+        f();
+    }
 
     pub fn now() -> chrono::DateTime<chrono::Utc> {
         chrono::Utc::now()

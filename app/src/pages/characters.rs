@@ -83,14 +83,17 @@ pub fn CharacterPage() -> impl IntoView {
     let generate = ServerAction::<GenerateAvatar>::new();
     let settings = ServerAction::<SaveAvatarSettings>::new();
     let uploads = RwSignal::new(0u32);
-    // Bumped when one of this character's avatar jobs completes: the avatar changed.
+    // Bumped when one of this character's avatar jobs completes; the new avatar is shown
+    // at once, without reading the whole character (and rebuilding the page) again.
     let avatar_made = RwSignal::new(0u32);
+    let new_avatar = RwSignal::new(None::<String>);
     let live = use_live();
     live.on_change(move |change| {
         if let Change::Finished(job) = change {
             if job.status == model::ImageStatus::Completed
                 && job.character_id.as_deref() == Some(id.get_untracked().as_str())
             {
+                new_avatar.set(Some(job.image_id.clone()));
                 avatar_made.update(|n| *n += 1);
             }
         }
@@ -101,12 +104,16 @@ pub fn CharacterPage() -> impl IntoView {
                 id.get(),
                 save.version().get(),
                 avatar.version().get(),
-                avatar_made.get(),
                 settings.version().get(),
             )
         },
         |(id, ..)| get_character(id),
     );
+    // A chosen avatar replaces one made meanwhile.
+    Effect::new(move |_| {
+        avatar.version().track();
+        new_avatar.set(None);
+    });
     let providers = Resource::new(|| (), |()| list_providers());
     let history = Resource::new(
         move || {
@@ -146,12 +153,14 @@ pub fn CharacterPage() -> impl IntoView {
                 );
                 let history_title = format!("Every image of {}", c.name);
                 let delete_label = format!("Delete {}", c.name);
-                let (cid, current) = (c.id.clone(), c.avatar_image_id.clone());
+                let (cid, saved_avatar) = (c.id.clone(), c.avatar_image_id.clone());
+                let current = Signal::derive(move || new_avatar.get().or_else(|| saved_avatar.clone()));
+                let avatar_name = c.name.clone();
                 view! {
                     <Title text=c.name.clone() />
                     <p><A href="/characters">"← All characters"</A></p>
                     <div class="character-head">
-                        <Avatar image_id=c.avatar_image_id.clone() name=c.name.clone() size=128 />
+                        {move || view! { <Avatar image_id=current.get() name=avatar_name.clone() size=128 /> }}
                         <PageHeader title=c.name.clone() lead=c.description.clone().unwrap_or_default() />
                     </div>
                     <section class="card" aria-labelledby="edit-character">
@@ -178,7 +187,7 @@ pub fn CharacterPage() -> impl IntoView {
                         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
                             {
                                 move || {
-                                    let (cid, current) = (cid.clone(), current.clone());
+                                    let (cid, current) = (cid.clone(), current.get());
                                     Suspend::new(async move {
                                         match history.await {
                                             Err(e) => view! { <p class="notice notice--error">{e.to_string()}</p> }.into_any(),

@@ -59,9 +59,9 @@ pub fn StudioPage() -> impl IntoView {
             title="Studio"
             lead="Describe an avatar, pick a generator and watch each job go from queued to finished."
         />
-        <noscript>
-            <p class="notice notice--error">"The Studio needs JavaScript. Scripts can use the API (POST /api/v1/generations) instead."</p>
-        </noscript>
+        // Hidden once the page is interactive (see the stylesheet); a <noscript> would not
+        // hydrate, as browsers with scripts read its content as text.
+        <p class="notice notice--error needs-script">"The Studio needs JavaScript. Scripts can use the API (POST /api/v1/generations) instead."</p>
         <div class="studio">
             <GenerationForm choices=choices />
             <section class="studio__jobs" aria-labelledby="jobs-heading">
@@ -103,7 +103,8 @@ fn find_model(catalogue: &[ProviderInfo], key: &str) -> Option<(ProviderInfo, Mo
 #[component]
 fn GenerationForm(choices: CardChoices) -> impl IntoView {
     let live = use_live();
-    let providers = Resource::new(|| (), |()| list_providers());
+    // The form needs JavaScript anyway: the catalogue is read in the browser.
+    let providers = LocalResource::new(list_providers);
     let chosen = RwSignal::new("builtin/portrait-1".to_owned());
     let prompt = RwSignal::new(String::new());
     let size = RwSignal::new(String::new());

@@ -63,6 +63,19 @@ pub async fn find_live(db: &Db, token_hash: &str) -> Result<Option<ApiTokenRecor
     .await)?)
 }
 
+/// Whether the token with this id still exists and has not expired.
+pub async fn is_live(db: &Db, id: &str) -> Result<bool, DbError> {
+    Ok(with_pool!(db, |pool| sqlx::query_scalar::<_, i64>(
+        "SELECT COUNT(*) FROM api_tokens WHERE id = $1 \
+         AND (expires_at IS NULL OR expires_at > $2)"
+    )
+    .bind(id)
+    .bind(now_ms())
+    .fetch_one(pool)
+    .await)?
+        > 0)
+}
+
 /// Records a use, at most once per [`TOUCH_INTERVAL_MS`].
 pub async fn touch(db: &Db, id: &str) -> Result<(), DbError> {
     let now = now_ms();

@@ -75,6 +75,17 @@ pub async fn authenticate_token(backend: &Backend, token: &str) -> Result<Princi
     })
 }
 
+/// Whether the credential a long-lived connection was opened with still holds: the
+/// session or token exists and has not expired, and the account is not deleted or
+/// disabled.
+pub async fn still_valid(backend: &Backend, principal: &Principal) -> Result<bool, ServiceError> {
+    let credential = match &principal.credential {
+        Credential::Session { token_hash } => session_is_live(backend, token_hash).await?,
+        Credential::Token { id } => api_tokens::is_live(&backend.db, id).await?,
+    };
+    Ok(credential && session_user(backend, &principal.user.id).await?.is_some())
+}
+
 /// Whether a session row still exists and is live (for callers that hold a cookie value).
 pub async fn session_is_live(backend: &Backend, token_hash: &str) -> Result<bool, ServiceError> {
     Ok(sessions::find_live(&backend.db, token_hash)

@@ -10,6 +10,8 @@
 //!   anyone else (publishing does not wait for any connection).
 //! - Pings find dead peers: one that answers nothing for two ping intervals, or does not
 //!   take a message for as long, is dropped.
+//! - The credential is checked again every `REALTIME_RECHECK_SECONDS`: a session that
+//!   signed out, a revoked token or a deleted account closes the connection (1008).
 
 use std::time::Duration;
 
@@ -24,7 +26,11 @@ use axum::{
     http::{HeaderMap, StatusCode},
     response::{IntoResponse, Response},
 };
-use backend::{events::Frame, services::auth::Credential};
+use backend::{
+    events::Frame,
+    services::auth::{self, Credential, Principal},
+    Backend,
+};
 use bytes::Bytes;
 use model::ServerMessage;
 use tokio::{sync::broadcast::error::RecvError, time::Instant};
@@ -83,7 +89,7 @@ pub async fn connect(
         }
     };
     let user_id = principal.user_id().to_owned();
-    let settings = backend.config.realtime.clone();
+    let settings = &backend.config.realtime;
     if backend.hub.connections(&user_id) >= settings.max_per_user {
         return ApiErrorResponse::new(
             StatusCode::TOO_MANY_REQUESTS,
@@ -97,24 +103,42 @@ pub async fn connect(
     }
     // Subscribed before the upgrade answers: nothing published from here on is missed.
     let events = backend.hub.subscribe(&user_id);
-    let shutdown = state.shutdown.clone();
+    let connection = Connection {
+        backend: backend.clone(),
+        principal,
+        shutdown: state.shutdown.clone(),
+    };
     upgrade
         .read_buffer_size(READ_BUFFER)
         .write_buffer_size(0)
         .max_write_buffer_size(MAX_PENDING_OUTPUT)
         .max_message_size(MAX_INCOMING)
         .max_frame_size(MAX_INCOMING)
-        .on_upgrade(move |socket| serve(socket, events, settings.ping_interval, shutdown))
+        .on_upgrade(move |socket| serve(socket, events, connection))
 }
 
-/// One connection, until the peer leaves, stops answering, or the server shuts down.
+/// Who a connection serves, and what ends it.
+struct Connection {
+    backend: Backend,
+    principal: Principal,
+    shutdown: CancellationToken,
+}
+
+/// One connection, until the peer leaves, stops answering, its credential ends, or the
+/// server shuts down.
 async fn serve(
     mut socket: WebSocket,
     mut events: tokio::sync::broadcast::Receiver<Frame>,
-    ping: Duration,
-    shutdown: CancellationToken,
+    connection: Connection,
 ) {
     let _open = OpenConnection::new();
+    let Connection {
+        backend,
+        principal,
+        shutdown,
+    } = connection;
+    let ping = backend.config.realtime.ping_interval;
+    let recheck_every = backend.config.realtime.recheck_interval;
     let patience = ping * 2;
     let hello = ServerMessage::Hello {
         server_time: chrono::Utc::now(),
@@ -127,6 +151,16 @@ async fn serve(
         return;
     }
     let mut pings = tokio::time::interval_at(Instant::now() + ping, ping);
+    // Spread over the interval, so that many connections do not check at the same moment.
+    let offset = Duration::from_millis(
+        u64::from(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.subsec_nanos()),
+        ) % u64::try_from(recheck_every.as_millis()).unwrap_or(1).max(1),
+    );
+    let mut rechecks =
+        tokio::time::interval_at(Instant::now() + recheck_every + offset, recheck_every);
     let mut last_heard = Instant::now();
     loop {
         let outgoing = tokio::select! {
@@ -161,6 +195,25 @@ async fn serve(
                 }
                 Err(RecvError::Closed) => return,
             },
+            _ = rechecks.tick() => {
+                match auth::still_valid(&backend, &principal).await {
+                    Ok(true) => continue,
+                    Ok(false) => {
+                        tracing::info!("a realtime client's session or token ended; closing its connection");
+                        let close = CloseFrame {
+                            code: close_code::POLICY,
+                            reason: Utf8Bytes::from_static("signed out"),
+                        };
+                        let _ = send(&mut socket, Message::Close(Some(close)), Duration::from_secs(1)).await;
+                        return;
+                    }
+                    // The database is unwell: keep the connection, check again later.
+                    Err(e) => {
+                        tracing::warn!(error = %e, "cannot check a realtime client's credential");
+                        continue;
+                    }
+                }
+            }
             _ = pings.tick() => {
                 if last_heard.elapsed() > patience {
                     tracing::info!("a realtime client stopped answering; closing its connection");
