@@ -62,8 +62,13 @@ impl Drop for Server {
 
 fn start_server(bin: &str) -> anyhow::Result<Server> {
     let data = tempfile::tempdir()?;
-    let mut child = Command::new(bin)
-        .env_clear()
+    let mut command = Command::new(bin);
+    command.env_clear();
+    // Allocator settings to compare with (MALLOC_ARENA_MAX=…), when given.
+    for (k, v) in std::env::vars().filter(|(k, _)| k.starts_with("MALLOC_")) {
+        command.env(k, v);
+    }
+    let mut child = command
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("DATA_DIR", data.path())
         .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
@@ -170,9 +175,15 @@ async fn open(
 }
 
 async fn measure(bin: &str, n: usize) -> anyhow::Result<()> {
-    let server = start_server(bin)?;
-    let pid = server.child.id();
-    let base = server.base.clone();
+    // A server started by hand (under a profiler, say): BENCH_WS_URL and BENCH_WS_PID.
+    let (_server, base, pid) = match std::env::var("BENCH_WS_URL") {
+        Ok(url) => (None, url, std::env::var("BENCH_WS_PID")?.parse()?),
+        Err(_) => {
+            let server = start_server(bin)?;
+            let (base, pid) = (server.base.clone(), server.child.id());
+            (Some(server), base, pid)
+        }
+    };
     let http = reqwest::Client::new();
     let token = Arc::new(token(&http, &base).await?);
     let png = {

@@ -4,7 +4,7 @@
 use super::ServiceError;
 use crate::{
     crypto,
-    db::{api_tokens, sessions, users, users::UserRecord},
+    db::{api_tokens, sessions, users, users::UserRecord, Db},
     Backend,
 };
 
@@ -78,12 +78,16 @@ pub async fn authenticate_token(backend: &Backend, token: &str) -> Result<Princi
 /// Whether the credential a long-lived connection was opened with still holds: the
 /// session or token exists and has not expired, and the account is not deleted or
 /// disabled.
-pub async fn still_valid(backend: &Backend, principal: &Principal) -> Result<bool, ServiceError> {
+/// Takes the database only: a connection holding it stays small.
+pub async fn still_valid(db: &Db, principal: &Principal) -> Result<bool, ServiceError> {
     let credential = match &principal.credential {
-        Credential::Session { token_hash } => session_is_live(backend, token_hash).await?,
-        Credential::Token { id } => api_tokens::is_live(&backend.db, id).await?,
+        Credential::Session { token_hash } => sessions::find_live(db, token_hash).await?.is_some(),
+        Credential::Token { id } => api_tokens::is_live(db, id).await?,
     };
-    Ok(credential && session_user(backend, &principal.user.id).await?.is_some())
+    Ok(credential
+        && users::find_by_id(db, &principal.user.id)
+            .await?
+            .is_some_and(|u| u.disabled_at.is_none()))
 }
 
 /// Whether a session row still exists and is live (for callers that hold a cookie value).

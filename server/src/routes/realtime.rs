@@ -29,7 +29,7 @@ use axum::{
 use backend::{
     events::Frame,
     services::auth::{self, Credential, Principal},
-    Backend,
+    Db,
 };
 use bytes::Bytes;
 use model::ServerMessage;
@@ -104,9 +104,11 @@ pub async fn connect(
     // Subscribed before the upgrade answers: nothing published from here on is missed.
     let events = backend.hub.subscribe(&user_id);
     let connection = Connection {
-        backend: backend.clone(),
+        db: backend.db.clone(),
         principal,
         shutdown: state.shutdown.clone(),
+        ping: settings.ping_interval,
+        recheck: settings.recheck_interval,
     };
     upgrade
         .read_buffer_size(READ_BUFFER)
@@ -117,11 +119,14 @@ pub async fn connect(
         .on_upgrade(move |socket| serve(socket, events, connection))
 }
 
-/// Who a connection serves, and what ends it.
+/// Who a connection serves, and what ends it. Kept small (no `Backend`, which is over a
+/// kilobyte): every idle connection holds one.
 struct Connection {
-    backend: Backend,
+    db: Db,
     principal: Principal,
     shutdown: CancellationToken,
+    ping: Duration,
+    recheck: Duration,
 }
 
 /// One connection, until the peer leaves, stops answering, its credential ends, or the
@@ -133,12 +138,12 @@ async fn serve(
 ) {
     let _open = OpenConnection::new();
     let Connection {
-        backend,
+        db,
         principal,
         shutdown,
+        ping,
+        recheck: recheck_every,
     } = connection;
-    let ping = backend.config.realtime.ping_interval;
-    let recheck_every = backend.config.realtime.recheck_interval;
     let patience = ping * 2;
     let hello = ServerMessage::Hello {
         server_time: chrono::Utc::now(),
@@ -196,7 +201,9 @@ async fn serve(
                 Err(RecvError::Closed) => return,
             },
             _ = rechecks.tick() => {
-                match auth::still_valid(&backend, &principal).await {
+                // Boxed: the database call's state would otherwise sit in every idle
+                // connection's future.
+                match Box::pin(auth::still_valid(&db, &principal)).await {
                     Ok(true) => continue,
                     Ok(false) => {
                         tracing::info!("a realtime client's session or token ended; closing its connection");
