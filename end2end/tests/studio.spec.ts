@@ -144,9 +144,34 @@ test("a job that finishes while the person is elsewhere is announced", async ({ 
   await expect(page.getByRole("heading", { name: "Gallery", level: 1 })).toBeVisible();
   // The header counts it meanwhile, and a notification says when it is ready.
   await expect(page.getByText("Your new image is ready.")).toBeVisible({ timeout: 20_000 });
-  // The gallery shows the finished image without a reload.
+  // The gallery shows the finished image without a reload...
   const grid = page.getByRole("list", { name: "Images" });
   await expect(grid.locator("img")).toHaveCount(1);
+  // ...and follows changes made elsewhere (here a script): a new upload appears, a
+  // deleted image goes.
+  const jobs = await (await page.request.get("/api/v1/generations")).json();
+  // Cookie-authenticated changes must say they come from the site.
+  const headers = { origin: new URL(page.url()).origin };
+  const upload = await page.request.post("/api/v1/uploads", {
+    headers,
+    multipart: { file: { name: "red.png", mimeType: "image/png", buffer: Buffer.from(RED, "base64") } },
+  });
+  expect(upload.status()).toBe(201);
+  await expect(grid.getByRole("listitem")).toHaveCount(2);
+  await expect(grid.getByText("red", { exact: true })).toBeVisible();
+  expect((await page.request.delete(`/api/v1/images/${jobs[0].image_id}`, { headers })).status()).toBe(204);
+  await expect(grid.getByRole("listitem")).toHaveCount(1);
+});
+
+test("a job can be cancelled from its card", async ({ page }) => {
+  await signUp(page, "cancel");
+  await openStudio(page);
+  await generate(page, "A tailor with a measuring tape");
+  await expect(cards(page)).toHaveCount(1);
+  await cards(page).first().getByRole("button", { name: "Cancel" }).click();
+  await expect(cards(page).first().locator(".job__stage")).toHaveText("Canceled", { timeout: 15_000 });
+  await expect(cards(page).first().getByRole("button", { name: "Cancel" })).toHaveCount(0);
+  await expect(cards(page).first().locator(".job__media img")).toHaveCount(0);
 });
 
 test("a page whose WebSocket is blocked says so and follows its jobs by polling", async ({ page }) => {

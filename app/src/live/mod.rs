@@ -132,7 +132,18 @@ impl JobBook {
         }
         for job in jobs {
             match self.jobs.iter_mut().find(|j| j.id == job.id) {
-                Some(mine) if mine.seq > job.seq => {}
+                // The book's state is newer; what never changes comes from the server (a
+                // job first seen through an event has no provider, model or limits yet).
+                Some(mine) if mine.seq > job.seq => {
+                    mine.provider = job.provider;
+                    mine.model = job.model;
+                    mine.max_attempts = job.max_attempts;
+                    mine.created_at = job.created_at;
+                    mine.character_id = job.character_id;
+                    if mine.started_at.is_none() {
+                        mine.started_at = job.started_at;
+                    }
+                }
                 Some(mine) => {
                     if job.status.is_final() && !mine.status.is_final() {
                         finished.push(job.clone());
@@ -505,6 +516,17 @@ mod tests {
         book.merge(vec![job("x", 2, ImageStatus::Generating, 1)], vec![]);
         assert_eq!(book.jobs.len(), 1);
         assert_eq!(book.jobs[0].model, "dall-e-3");
+    }
+
+    #[test]
+    fn a_job_first_seen_through_events_gets_its_details_from_an_older_read() {
+        let mut book = JobBook::default();
+        book.apply(&event("x", 3, ImageStatus::Uploading), Utc::now());
+        // The answer that started it comes after its events.
+        book.merge(vec![job("x", 1, ImageStatus::Pending, 1)], vec![]);
+        let j = &book.jobs[0];
+        assert_eq!(j.status, ImageStatus::Uploading, "the newer state stays");
+        assert_eq!((j.model.as_str(), j.max_attempts), ("dall-e-3", 4));
     }
 
     #[test]

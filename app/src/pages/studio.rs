@@ -76,7 +76,7 @@ pub fn StudioPage() -> impl IntoView {
                                     <Show when=move || live.book.with(|b| b.jobs.is_empty())>
                                         <p class="muted">"Nothing made yet: your jobs appear here as soon as you start them."</p>
                                     </Show>
-                                    <ul class="job-list" aria-label="Jobs" aria-live="polite">
+                                    <ul class="job-list" aria-label="Jobs">
                                         <For each=shown key=|id| id.clone() let:id>
                                             <JobCard id=id choices=choices />
                                         </For>
