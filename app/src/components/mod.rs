@@ -3,6 +3,7 @@
 mod form;
 mod job_card;
 mod layout;
+mod model_select;
 mod picture;
 mod upload;
 
@@ -11,5 +12,6 @@ pub use job_card::{CardChoices, JobCard};
 pub use layout::{
     notify_finished_jobs, provide_current_user, CurrentUser, Footer, Header, PageHeader, Toasts,
 };
+pub use model_select::{find_model, ModelOptions};
 pub use picture::{Avatar, Picture};
 pub use upload::UploadPanel;

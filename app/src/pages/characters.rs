@@ -16,8 +16,8 @@ use crate::{
         },
     },
     components::{
-        field_error, form_error, succeeded, Avatar, Field, FormError, JobCard, Notice, PageHeader,
-        Picture, UploadPanel,
+        field_error, find_model, form_error, succeeded, Avatar, Field, FormError, JobCard,
+        ModelOptions, Notice, PageHeader, Picture, UploadPanel,
     },
     live::{use_live, Change},
 };
@@ -305,14 +305,7 @@ fn AvatarMaker(
         .unwrap_or_else(|| "builtin/portrait-1".to_owned());
     let chosen = RwSignal::new(current);
     let catalogue = StoredValue::new(catalogue);
-    let model_of = move |key: &str| {
-        let (p, m) = key.split_once('/').unwrap_or_default();
-        catalogue.with_value(|c| {
-            c.iter()
-                .find(|x| x.id.as_str() == p)
-                .and_then(|x| x.models.iter().find(|y| y.id == m).cloned())
-        })
-    };
+    let model_of = move |key: &str| catalogue.with_value(|c| find_model(c, key).map(|(_, m)| m));
     let (saved_size, saved_quality) = (saved.size.clone(), saved.quality.clone());
     let id = character.id.clone();
     let id_settings = character.id.clone();
@@ -343,19 +336,7 @@ fn AvatarMaker(
                     <div class="field">
                         <label for="avatar-model">"Provider and model"</label>
                         <select id="avatar-model" name="model" on:change=move |ev| chosen.set(event_target_value(&ev))>
-                            {catalogue.get_value().into_iter().map(|p| {
-                                let needs = p.needs_key && !p.has_key;
-                                view! {
-                                    <optgroup label=p.label.clone()>
-                                        {p.models.iter().map(|m| {
-                                            let value = format!("{}/{}", p.id, m.id);
-                                            let selected = chosen.get_untracked() == value;
-                                            let label = if needs { format!("{} (add a key in Settings)", m.label) } else { m.label.clone() };
-                                            view! { <option value=value selected=selected>{label}</option> }
-                                        }).collect_view()}
-                                    </optgroup>
-                                }
-                            }).collect_view()}
+                            <ModelOptions catalogue=catalogue.get_value() selected=chosen.get_untracked() />
                         </select>
                     </div>
                     {move || model_of(&chosen.get()).map(|m| {

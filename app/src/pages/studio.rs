@@ -6,14 +6,14 @@
 use leptos::{ev::SubmitEvent, prelude::*, task::spawn_local};
 use leptos_meta::Title;
 use leptos_router::components::A;
-use model::{GenerationRequest, ImageFilter, ImageStatus, ModelInfo, ProviderInfo};
+use model::{GenerationRequest, ImageFilter, ImageStatus};
 
 use crate::{
     api::{
         generation::{list_providers, live_state, start_generation},
         library::{list_characters, list_collections, list_images},
     },
-    components::{CardChoices, JobCard, PageHeader, Picture},
+    components::{find_model, CardChoices, JobCard, ModelOptions, PageHeader, Picture},
     drafts::{self, Draft},
     live::use_live,
     AppError,
@@ -90,14 +90,6 @@ pub fn StudioPage() -> impl IntoView {
         </div>
     }
     .into_any()
-}
-
-/// The model a `provider/model` value names.
-fn find_model(catalogue: &[ProviderInfo], key: &str) -> Option<(ProviderInfo, ModelInfo)> {
-    let (p, m) = key.split_once('/')?;
-    let provider = catalogue.iter().find(|x| x.id.as_str() == p)?;
-    let model = provider.models.iter().find(|x| x.id == m)?;
-    Some((provider.clone(), model.clone()))
 }
 
 #[component]
@@ -303,19 +295,7 @@ fn GenerationForm(choices: CardChoices) -> impl IntoView {
                 <div class="field">
                     <label for="studio-model">"Provider and model"</label>
                     <select id="studio-model" name="model" on:change=move |ev| chosen.set(event_target_value(&ev))>
-                        {move || catalogue.get().into_iter().map(|p| {
-                            let needs = p.needs_key && !p.has_key;
-                            view! {
-                                <optgroup label=p.label.clone()>
-                                    {p.models.iter().map(|m| {
-                                        let value = format!("{}/{}", p.id, m.id);
-                                        let selected = chosen.get_untracked() == value;
-                                        let label = if needs { format!("{} (add a key in Settings)", m.label) } else { m.label.clone() };
-                                        view! { <option value=value selected=selected>{label}</option> }
-                                    }).collect_view()}
-                                </optgroup>
-                            }
-                        }).collect_view()}
+                        {move || view! { <ModelOptions catalogue=catalogue.get() selected=chosen.get_untracked() /> }}
                     </select>
                     {move || current.get().filter(|(p, _)| p.needs_key && !p.has_key).map(|(p, _)| view! {
                         <p class="field__hint">
@@ -487,43 +467,5 @@ fn LibraryPicker(references: RwSignal<Vec<String>>) -> impl IntoView {
                 }.into_any(),
             }}
         </div>
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use model::ProviderId;
-
-    use super::*;
-
-    #[test]
-    fn models_are_found_by_provider_and_id() {
-        let catalogue = vec![ProviderInfo {
-            id: ProviderId::Builtin,
-            label: "Built-in".to_owned(),
-            needs_key: false,
-            has_key: true,
-            default_model: "portrait-1".to_owned(),
-            models: vec![ModelInfo {
-                id: "portrait-1".to_owned(),
-                label: "Portrait".to_owned(),
-                sizes: vec!["256x256".to_owned()],
-                default_size: "256x256".to_owned(),
-                qualities: vec![],
-                default_quality: None,
-                max_n: 4,
-                max_reference_images: 4,
-                max_prompt_chars: 4000,
-            }],
-        }];
-        assert_eq!(
-            find_model(&catalogue, "builtin/portrait-1")
-                .unwrap()
-                .1
-                .max_n,
-            4
-        );
-        assert!(find_model(&catalogue, "builtin/other").is_none());
-        assert!(find_model(&catalogue, "nonsense").is_none());
     }
 }

@@ -49,49 +49,35 @@ impl TestServer {
 
     pub async fn start_with(dialect: Dialect, extra: &[(&str, &str)]) -> Self {
         let db = TestDb::new(dialect).await;
-        let data_dir = tempfile::tempdir().unwrap();
-        let mut vars = base_vars(data_dir.path());
-        vars.insert("DATABASE_URL".to_owned(), db.url.expose().to_owned());
-        for (k, v) in extra {
-            vars.insert((*k).to_owned(), (*v).to_owned());
-        }
-        let config = Config::load(|k| vars.get(k).cloned()).unwrap();
-        let server = Server::bind(config.clone()).await.unwrap();
-        let addr = server.local_addr();
-        let shutdown = server.state.shutdown.clone();
-        let backend = server.state.backend.clone();
-        let handle = tokio::spawn(server.run());
-        Self {
-            addr,
-            base: format!("http://{addr}"),
-            client: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .unwrap(),
-            shutdown,
-            data_dir,
-            config,
-            backend,
-            handle,
-            db: Some(db),
-        }
+        let url = db.url.expose().to_owned();
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        Self::launch(&[("DATABASE_URL", url.as_str())], extra, Some(db), client).await
     }
 
     /// A second server process (in this process) on the same database, with its own data
     /// directory: the shape of a scaled-out deployment.
     pub async fn start_beside(&self, extra: &[(&str, &str)]) -> Self {
+        // The same secret: provider keys and signed links are readable by both.
+        let secret = secrecy::ExposeSecret::expose_secret(&self.config.encryption_secret);
+        let shared = [
+            ("DATABASE_URL", self.config.database_url.expose()),
+            ("ENCRYPTION_SECRET", secret),
+        ];
+        Self::launch(&shared, extra, None, self.client.clone()).await
+    }
+
+    async fn launch(
+        base: &[(&str, &str)],
+        extra: &[(&str, &str)],
+        db: Option<TestDb>,
+        client: reqwest::Client,
+    ) -> Self {
         let data_dir = tempfile::tempdir().unwrap();
         let mut vars = base_vars(data_dir.path());
-        vars.insert(
-            "DATABASE_URL".to_owned(),
-            self.config.database_url.expose().to_owned(),
-        );
-        // The same secret: provider keys and signed links are readable by both.
-        vars.insert(
-            "ENCRYPTION_SECRET".to_owned(),
-            secrecy::ExposeSecret::expose_secret(&self.config.encryption_secret).to_owned(),
-        );
-        for (k, v) in extra {
+        for (k, v) in base.iter().chain(extra) {
             vars.insert((*k).to_owned(), (*v).to_owned());
         }
         let config = Config::load(|k| vars.get(k).cloned()).unwrap();
@@ -103,13 +89,13 @@ impl TestServer {
         Self {
             addr,
             base: format!("http://{addr}"),
-            client: self.client.clone(),
+            client,
             shutdown,
             data_dir,
             config,
             backend,
             handle,
-            db: None,
+            db,
         }
     }
 
