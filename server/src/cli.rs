@@ -34,6 +34,16 @@ pub enum Command {
     /// expiring provider URL), with the same address and content checks as an import from
     /// the API; each success and failure is reported. Exits non-zero if any failed.
     ImportUrls,
+    /// Reconcile the database with the object store and remove what is dead: objects no
+    /// row refers to (older than CLEANUP_ORPHAN_GRACE_SECONDS), images whose object is
+    /// missing (reported and marked, never dropped), jobs left running by a worker that is
+    /// gone with no attempt left (ended as error), and expired sessions, access tokens,
+    /// mailed links and idempotency keys. Prints what it did and a summary.
+    Cleanup {
+        /// Print what would be done, and change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 /// What `rotate-secret` did.

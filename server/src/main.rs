@@ -45,6 +45,7 @@ fn main() -> ExitCode {
             Command::Migrate => migrate(config).await,
             Command::RotateSecret => rotate_secret(config).await,
             Command::ImportUrls => import_urls(config).await,
+            Command::Cleanup { dry_run } => cleanup(config, dry_run).await,
         }
     });
     match result {
@@ -113,6 +114,16 @@ async fn import_urls(config: Config) -> anyhow::Result<()> {
     if failed > 0 {
         anyhow::bail!("{failed} avatar(s) could not be imported (see above)");
     }
+    Ok(())
+}
+
+async fn cleanup(config: Config, dry_run: bool) -> anyhow::Result<()> {
+    let backend = server::connect(config).await?;
+    let report = backend::services::maintenance::cleanup(&backend, dry_run)
+        .await
+        .map_err(|e| anyhow::anyhow!("the cleanup failed: {e}"));
+    backend.db.close().await;
+    std::io::Write::write_all(&mut std::io::stdout(), report?.to_string().as_bytes())?;
     Ok(())
 }
 

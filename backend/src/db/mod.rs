@@ -14,6 +14,7 @@ pub mod collections;
 pub mod email_tokens;
 pub mod images;
 pub mod jobs;
+pub mod maintenance;
 pub mod provider_keys;
 pub mod sessions;
 pub mod users;

@@ -11,6 +11,7 @@ pub mod generations;
 pub mod images;
 pub mod ingest;
 pub mod instance;
+pub mod maintenance;
 pub mod media;
 pub mod provider_keys;
 pub mod tokens;

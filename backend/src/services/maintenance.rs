@@ -1,0 +1,177 @@
+//! The cleanup: reconciles the database with the object store in both directions, ends
+//! jobs whose worker is gone for good, and removes expired rows. `dry_run` reports what
+//! would be done and changes nothing.
+//!
+//! - An object no row refers to is an orphan (a crash between upload and commit, say);
+//!   one younger than `CLEANUP_ORPHAN_GRACE_SECONDS` is left alone, so an upload in flight
+//!   is never deleted. The storage is listed before the database is read, so a row
+//!   committed meanwhile protects its object.
+//! - An image whose object is gone is reported and marked (`missing_at`), never dropped;
+//!   its media URL answers 404.
+//! - A job left running with an expired lease and no attempt left ends as `error`.
+
+use std::{collections::HashSet, fmt, time::Duration};
+
+use futures::TryStreamExt;
+use model::{ImageFailure, ImageStatus};
+
+use super::ServiceError;
+use crate::{
+    db::{jobs as queue_db, maintenance},
+    jobs, now_ms, Backend,
+};
+
+/// Idempotency keys are kept this long (a client retrying a request after a day is
+/// making a new one).
+const IDEMPOTENCY_RETENTION: Duration = Duration::from_secs(24 * 3600);
+
+/// Objects the health check writes, never orphans.
+const PROBES: [&str; 1] = [".readyz"];
+
+/// What a cleanup did (or, in a dry run, would do).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Report {
+    pub dry_run: bool,
+    /// Orphaned objects deleted (or to delete).
+    pub orphans: Vec<String>,
+    /// Objects with no row that are younger than the grace period, left alone.
+    pub young_orphans: usize,
+    /// Images whose object is missing, newly marked (or to mark), as `(image, key)`.
+    pub missing: Vec<(String, String)>,
+    /// Images already marked missing before this run.
+    pub missing_before: usize,
+    /// Jobs ended as `error` (or to end).
+    pub abandoned_jobs: Vec<String>,
+    /// Expired rows removed (or to remove), by kind.
+    pub expired: Vec<(&'static str, u64)>,
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (delete, mark, end, remove) = if self.dry_run {
+            ("would delete", "would mark", "would end", "would remove")
+        } else {
+            ("deleted", "marked", "ended", "removed")
+        };
+        for key in &self.orphans {
+            writeln!(f, "orphan      {delete} {key}")?;
+        }
+        for (image, key) in &self.missing {
+            writeln!(
+                f,
+                "missing     {mark} image {image} (its object {key} is gone)"
+            )?;
+        }
+        for job in &self.abandoned_jobs {
+            writeln!(f, "stuck job   {end} job {job} as error")?;
+        }
+        writeln!(
+            f,
+            "{}: {delete} {} orphaned object(s) ({} younger than the grace period kept), \
+             {mark} {} image(s) missing their object ({} marked before), {end} {} stuck \
+             job(s), {remove} {}",
+            if self.dry_run { "dry run" } else { "cleanup" },
+            self.orphans.len(),
+            self.young_orphans,
+            self.missing.len(),
+            self.missing_before,
+            self.abandoned_jobs.len(),
+            self.expired
+                .iter()
+                .map(|(what, n)| format!("{n} expired {what}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    }
+}
+
+#[tracing::instrument(skip_all, fields(dry_run))]
+pub async fn cleanup(backend: &Backend, dry_run: bool) -> Result<Report, ServiceError> {
+    let mut report = Report {
+        dry_run,
+        ..Report::default()
+    };
+    let started = now_ms();
+    let grace = chrono::Duration::from_std(backend.config.cleanup_orphan_grace)
+        .unwrap_or(chrono::Duration::MAX);
+    let cutoff = chrono::Utc::now() - grace;
+
+    // 1. The storage, then the rows: see the module's note on the order.
+    let listed: Vec<object_store::ObjectMeta> =
+        backend.storage.store().list(None).try_collect().await?;
+    let known = maintenance::known_keys(&backend.db).await?;
+    let mut present = HashSet::with_capacity(listed.len());
+    for meta in listed {
+        let key = meta.location.to_string();
+        if PROBES.contains(&key.as_str()) {
+            continue;
+        }
+        if !known.contains(&key) {
+            if meta.last_modified < cutoff {
+                if !dry_run {
+                    backend.storage.delete(&meta.location).await?;
+                }
+                report.orphans.push(key.clone());
+            } else {
+                report.young_orphans += 1;
+            }
+        }
+        present.insert(key);
+    }
+
+    // 2. Rows whose object is gone.
+    let mut newly_missing = Vec::new();
+    for image in maintenance::stored_images(&backend.db, started).await? {
+        if present.contains(&image.storage_key) {
+            continue;
+        }
+        if image.missing_at.is_some() {
+            report.missing_before += 1;
+        } else {
+            tracing::warn!(image_id = %image.id, key = %image.storage_key, "an image's object is missing from storage");
+            newly_missing.push(image.id.clone());
+            report.missing.push((image.id, image.storage_key));
+        }
+    }
+    if !dry_run {
+        maintenance::mark_missing(&backend.db, &newly_missing, now_ms()).await?;
+    }
+
+    // 3. Jobs nobody will finish.
+    let now = now_ms();
+    let stuck = if dry_run {
+        queue_db::abandoned(&backend.db, now).await?
+    } else {
+        let reason = ImageFailure {
+            code: "abandoned".to_owned(),
+            message: "The worker running this job stopped and no attempt is left. Try again."
+                .to_owned(),
+        };
+        let ended = queue_db::fail_abandoned(&backend.db, now, &reason).await?;
+        for job in &ended {
+            debug_assert_eq!(job.status(), ImageStatus::Error);
+            jobs::publish(backend, job, None);
+        }
+        ended
+    };
+    report.abandoned_jobs = stuck.into_iter().map(|j| j.id).collect();
+
+    // 4. Expired rows.
+    for (what, table, condition) in maintenance::EXPIRED {
+        let cutoff = if table == "idempotency_keys" {
+            now - i64::try_from(IDEMPOTENCY_RETENTION.as_millis()).unwrap_or(i64::MAX)
+        } else {
+            now
+        };
+        let n = maintenance::expire(&backend.db, table, condition, cutoff, dry_run).await?;
+        report.expired.push((what, n));
+    }
+    tracing::info!(
+        orphans = report.orphans.len(),
+        young_orphans = report.young_orphans,
+        missing = report.missing.len(),
+        abandoned_jobs = report.abandoned_jobs.len(),
+        "cleanup finished"
+    );
+    Ok(report)
+}

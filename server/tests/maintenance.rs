@@ -1,0 +1,203 @@
+//! `avatar-studio cleanup` through the real binary: orphaned objects (and the grace
+//! period), images whose object was deleted behind the app's back, jobs left running by a
+//! worker that is gone, expired rows; `--dry-run` changes nothing.
+
+mod common;
+
+use std::time::{Duration, SystemTime};
+
+use backend::db::Dialect;
+use common::{api::Api, binary, on_both, TestServer};
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+async fn cleanup(server: &TestServer, dry_run: bool) -> String {
+    let mut cmd = binary();
+    cmd.arg("cleanup")
+        .env("DATA_DIR", server.data_dir.path())
+        .env("DATABASE_URL", server.config.database_url.expose())
+        .env(
+            "CLEANUP_ORPHAN_GRACE_SECONDS",
+            server.config.cleanup_orphan_grace.as_secs().to_string(),
+        )
+        .env("LOG_FORMAT", "json");
+    if dry_run {
+        cmd.arg("--dry-run");
+    }
+    let output = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "cleanup failed: {stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
+}
+
+/// Writes an object file no row refers to, last modified `age` ago.
+fn plant(server: &TestServer, key: &str, age: Duration) -> std::path::PathBuf {
+    let path = server.data_dir.path().join("objects").join(key);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, b"left behind by a crash").unwrap();
+    let file = std::fs::File::options().write(true).open(&path).unwrap();
+    file.set_modified(SystemTime::now() - age).unwrap();
+    path
+}
+
+async fn scalar(server: &TestServer, sql: &str, id: &str) -> Option<String> {
+    backend::with_pool!(server.db(), |pool| sqlx::query_scalar::<_, Option<String>>(
+        sql
+    )
+    .bind(id)
+    .fetch_one(pool)
+    .await)
+    .unwrap()
+}
+
+#[tokio::test]
+async fn cleanup_reconciles_storage_and_ends_stuck_jobs_and_dry_run_changes_nothing() {
+    on_both(|dialect| async move {
+        let server = TestServer::start_with(
+            dialect,
+            &[("CLEANUP_ORPHAN_GRACE_SECONDS", "3600"), ("BUILTIN_DELAY_MS", "0")],
+        )
+        .await;
+        let api = Api::new_user(&server, "operator").await;
+
+        // An object from a crash between upload and commit (two hours old), and one from
+        // an upload still in flight (a minute old).
+        let old_key = "uploads/0190a0b0-0000-7000-8000-000000000001/0190a0b0-0000-7000-8000-000000000002.png";
+        let young_key = "uploads/0190a0b0-0000-7000-8000-000000000001/0190a0b0-0000-7000-8000-000000000003.png";
+        let old = plant(&server, old_key, Duration::from_secs(7200));
+        let young = plant(&server, young_key, Duration::from_secs(60));
+
+        // An image whose object is deleted behind the app's back.
+        let image = api.upload_one("face.png", common::png(24, 24)).await;
+        let image_id = image["id"].as_str().unwrap().to_owned();
+        let key = scalar(&server, "SELECT storage_key FROM images WHERE id = $1", &image_id)
+            .await
+            .unwrap();
+        std::fs::remove_file(server.data_dir.path().join("objects").join(&key)).unwrap();
+        // A kept image, whose object must survive.
+        let kept = api.upload_one("kept.png", common::png(16, 16)).await;
+        let kept_key = scalar(&server, "SELECT storage_key FROM images WHERE id = $1", kept["id"].as_str().unwrap())
+            .await
+            .unwrap();
+
+        // A job whose worker vanished mid-call with no attempt left.
+        let done = api
+            .expect(Method::POST, "/api/v1/generations?wait=true", Some(json!({"prompt": "A clerk", "size": "256x256"})), StatusCode::OK)
+            .await;
+        let job_id = done["jobs"][0]["id"].as_str().unwrap().to_owned();
+        let job_image = done["jobs"][0]["image_id"].as_str().unwrap().to_owned();
+        backend::with_pool!(server.db(), |pool| sqlx::query(
+            "UPDATE jobs SET status = 'generating', attempt = max_attempts, lease_owner = 'gone', \
+             lease_expires_at = 1, finished_at = NULL WHERE id = $1"
+        )
+        .bind(&job_id)
+        .execute(pool)
+        .await.map(|r| r.rows_affected()))
+        .unwrap();
+        backend::with_pool!(server.db(), |pool| sqlx::query(
+            "UPDATE images SET status = 'generating' WHERE id = $1"
+        )
+        .bind(&job_image)
+        .execute(pool)
+        .await.map(|r| r.rows_affected()))
+        .unwrap();
+
+        // The dry run lists it all and touches nothing.
+        let said = cleanup(&server, true).await;
+        assert!(said.contains(&format!("orphan      would delete {old_key}")), "{said}");
+        assert!(!said.contains(young_key), "{said}");
+        assert!(said.contains(&format!("would mark image {image_id}")), "{said}");
+        assert!(said.contains(&format!("would end job {job_id}")), "{said}");
+        assert!(said.contains("dry run: would delete 1 orphaned object(s) (1 younger than the grace period kept), would mark 1 image(s) missing their object (0 marked before), would end 1 stuck job(s)"), "{said}");
+        assert!(old.exists() && young.exists());
+        assert_eq!(scalar(&server, "SELECT CAST(missing_at AS TEXT) FROM images WHERE id = $1", &image_id).await, None);
+        let job = api.expect(Method::GET, &format!("/api/v1/generations/{job_id}"), None, StatusCode::OK).await;
+        assert_eq!(job["status"], "generating");
+
+        // The real run.
+        let said = cleanup(&server, false).await;
+        assert!(said.contains(&format!("orphan      deleted {old_key}")), "{said}");
+        assert!(said.contains(&format!("missing     marked image {image_id}")), "{said}");
+        assert!(said.contains(&format!("stuck job   ended job {job_id} as error")), "{said}");
+        assert!(!old.exists(), "the orphan is gone");
+        assert!(young.exists(), "an object younger than the grace period survives");
+        assert!(server.data_dir.path().join("objects").join(&kept_key).exists());
+        assert!(scalar(&server, "SELECT CAST(missing_at AS TEXT) FROM images WHERE id = $1", &image_id).await.is_some());
+        // Its media answers 404, not 500; the image is still listed.
+        let resp = api.request(Method::GET, &format!("/media/{image_id}")).send().await.unwrap();
+        assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+        api.expect(Method::GET, &format!("/api/v1/images/{image_id}"), None, StatusCode::OK).await;
+        let job = api.expect(Method::GET, &format!("/api/v1/generations/{job_id}"), None, StatusCode::OK).await;
+        assert_eq!(job["status"], "error", "{job}");
+        assert_eq!(job["error"]["code"], "abandoned");
+        let image = api.expect(Method::GET, &format!("/api/v1/images/{job_image}"), None, StatusCode::OK).await;
+        assert_eq!(image["status"], "error");
+
+        // Nothing left to do the second time; the marked image is not reported again.
+        let said = cleanup(&server, false).await;
+        assert!(said.contains("cleanup: deleted 0 orphaned object(s) (1 younger than the grace period kept), marked 0 image(s) missing their object (1 marked before), ended 0 stuck job(s)"), "{said}");
+        assert!(young.exists());
+        server.stop().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn cleanup_removes_expired_sessions_and_tokens_only() {
+    let server = TestServer::start(Dialect::Sqlite).await;
+    let api = Api::new_user(&server, "operator").await;
+    // Api::new_user signed in once (a session) and made a token; both expire now.
+    backend::with_pool!(server.db(), |pool| sqlx::query(
+        "UPDATE sessions SET expires_at = 1"
+    )
+    .execute(pool)
+    .await
+    .map(|r| r.rows_affected()))
+    .unwrap();
+    let live = api
+        .expect(
+            Method::POST,
+            "/api/v1/tokens",
+            Some(json!({"name": "live"})),
+            StatusCode::CREATED,
+        )
+        .await;
+    backend::with_pool!(server.db(), |pool| sqlx::query(
+        "UPDATE api_tokens SET expires_at = 1 WHERE id <> $1"
+    )
+    .bind(live["id"].as_str().unwrap())
+    .execute(pool)
+    .await
+    .map(|r| r.rows_affected()))
+    .unwrap();
+    let said = cleanup(&server, true).await;
+    assert!(
+        said.contains(
+            "would remove 1 expired sessions, 1 expired access tokens, 0 expired mailed links"
+        ),
+        "{said}"
+    );
+    let said = cleanup(&server, false).await;
+    assert!(
+        said.contains(
+            "removed 1 expired sessions, 1 expired access tokens, 0 expired mailed links"
+        ),
+        "{said}"
+    );
+    // The live token still works.
+    let resp = server
+        .client
+        .get(server.url("/api/v1/me"))
+        .bearer_auth(live["token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    server.stop().await;
+}
