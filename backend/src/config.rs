@@ -164,6 +164,14 @@ pub struct Config {
     pub builtin_delay: Duration,
     pub auth_rate_limit_per_minute: u32,
     pub cleanup_orphan_grace: Duration,
+    /// How long images stay in the trash before the cleanup purges them
+    /// (`TRASH_RETENTION_DAYS`).
+    pub trash_retention: Duration,
+    /// The most bytes the cached variants may take (`VARIANT_CACHE_MAX_BYTES`); the
+    /// cleanup evicts the least recently used past it.
+    pub variant_cache_max_bytes: u64,
+    /// How often the server runs the cleanup (`CLEANUP_INTERVAL_SECONDS`; 0: never).
+    pub cleanup_interval: Option<Duration>,
     pub shutdown_timeout: Duration,
     pub request_timeout: Duration,
     /// The image limits of uploads and imports (`MAX_UPLOAD_BYTES`, `MAX_IMAGE_SIDE`,
@@ -390,6 +398,26 @@ impl Config {
                 0,
                 365 * 86_400,
             )?),
+            trash_retention: Duration::from_secs(
+                86_400 * parse_num(&get, "TRASH_RETENTION_DAYS", 30u64, 0, 3650)?,
+            ),
+            variant_cache_max_bytes: parse_num(
+                &get,
+                "VARIANT_CACHE_MAX_BYTES",
+                1024 * 1024 * 1024,
+                0,
+                u64::MAX / 2,
+            )?,
+            cleanup_interval: match parse_num(
+                &get,
+                "CLEANUP_INTERVAL_SECONDS",
+                3600u64,
+                0,
+                30 * 86_400,
+            )? {
+                0 => None,
+                s => Some(Duration::from_secs(s)),
+            },
             shutdown_timeout: Duration::from_secs(parse_num(
                 &get,
                 "SHUTDOWN_TIMEOUT_SECONDS",

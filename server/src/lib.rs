@@ -128,6 +128,11 @@ impl Server {
         // The generation workers run beside the HTTP server, under the same shutdown.
         let mut workers = tokio::spawn(backend::jobs::run(state.backend.clone(), shutdown.clone()));
         // With PostgreSQL, events also travel to and from the other server processes.
+        // The cleanup on its schedule (one run at a time across processes).
+        let mut cleanup = tokio::spawn(backend::services::maintenance::schedule(
+            state.backend.clone(),
+            shutdown.clone(),
+        ));
         let mut relay = tokio::spawn(backend::events::relay(
             state.backend.hub.clone(),
             state.backend.db.clone(),
@@ -164,6 +169,14 @@ impl Server {
                 db.close().await;
                 joined.context("generation workers")?;
                 anyhow::bail!("the generation workers stopped unexpectedly");
+            }
+            // Nor is the cleanup's schedule.
+            joined = &mut cleanup => {
+                shutdown.cancel();
+                let _ = tokio::time::timeout(timeout, server).await;
+                db.close().await;
+                joined.context("cleanup schedule")?;
+                anyhow::bail!("the cleanup schedule stopped unexpectedly");
             }
             // Nor is the relay: without it, other processes' events would not arrive.
             joined = &mut relay => {

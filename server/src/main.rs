@@ -119,12 +119,21 @@ async fn import_urls(config: Config) -> anyhow::Result<()> {
 
 async fn cleanup(config: Config, dry_run: bool) -> anyhow::Result<()> {
     let backend = server::connect(config).await?;
-    let report = backend::services::maintenance::cleanup(&backend, dry_run)
+    use backend::services::maintenance::{run_exclusive, Trigger};
+    let report = run_exclusive(&backend, dry_run, Trigger::Command)
         .await
         .map_err(|e| anyhow::anyhow!("the cleanup failed: {e}"));
     backend.db.close().await;
-    std::io::Write::write_all(&mut std::io::stdout(), report?.to_string().as_bytes())?;
-    Ok(())
+    match report? {
+        Some(report) => {
+            std::io::Write::write_all(&mut std::io::stdout(), report.to_string().as_bytes())?;
+            Ok(())
+        }
+        None => anyhow::bail!(
+            "another cleanup is running (in a server or another command); try again when it \
+             has finished"
+        ),
+    }
 }
 
 async fn migrate(config: Config) -> anyhow::Result<()> {

@@ -12,6 +12,10 @@ use reqwest::{Method, StatusCode};
 use serde_json::json;
 
 async fn cleanup(server: &TestServer, dry_run: bool) -> String {
+    cleanup_with(server, dry_run, &[]).await
+}
+
+async fn cleanup_with(server: &TestServer, dry_run: bool, extra: &[(&str, String)]) -> String {
     let mut cmd = binary();
     cmd.arg("cleanup")
         .env("DATA_DIR", server.data_dir.path())
@@ -20,7 +24,14 @@ async fn cleanup(server: &TestServer, dry_run: bool) -> String {
             "CLEANUP_ORPHAN_GRACE_SECONDS",
             server.config.cleanup_orphan_grace.as_secs().to_string(),
         )
+        .env(
+            "TRASH_RETENTION_DAYS",
+            (server.config.trash_retention.as_secs() / 86_400).to_string(),
+        )
         .env("LOG_FORMAT", "json");
+    for (k, v) in extra {
+        cmd.env(k, v);
+    }
     if dry_run {
         cmd.arg("--dry-run");
     }
@@ -199,5 +210,201 @@ async fn cleanup_removes_expired_sessions_and_tokens_only() {
         .await
         .unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn cleanup_purges_old_trash_and_keeps_the_variant_cache_under_its_limit() {
+    let server = TestServer::start_with(Dialect::Sqlite, &[("TRASH_RETENTION_DAYS", "0")]).await;
+    let api = Api::new_user(&server, "operator").await;
+    let objects = server.data_dir.path().join("objects");
+    let key_of = |id: String| {
+        let server = &server;
+        async move {
+            scalar(server, "SELECT storage_key FROM images WHERE id = $1", &id)
+                .await
+                .unwrap()
+        }
+    };
+
+    // Three variants of one image, made one after the other.
+    let kept = api.upload_one("kept.png", common::png(300, 300)).await;
+    let kept_id = kept["id"].as_str().unwrap().to_owned();
+    for w in [64, 96, 128] {
+        let resp = api
+            .request(
+                Method::GET,
+                &format!("/media/{kept_id}?w={w}&h={w}&fit=cover&format=png"),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::OK);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let variants: Vec<(String, i64)> = backend::with_pool!(server.db(), |pool| {
+        sqlx::query_as(
+        "SELECT storage_key, bytes FROM image_variants WHERE image_id = $1 ORDER BY last_used_at"
+    )
+    .bind(&kept_id)
+    .fetch_all(pool)
+    .await
+    })
+    .unwrap();
+    assert_eq!(variants.len(), 3);
+    // Room for the two most recently used only.
+    let limit = variants[1].1 + variants[2].1;
+
+    // An image in the trash past the retention (0 days).
+    let trashed = api.upload_one("old.png", common::png(40, 40)).await;
+    let trashed_id = trashed["id"].as_str().unwrap().to_owned();
+    let trashed_key = key_of(trashed_id.clone()).await;
+    api.expect(
+        Method::DELETE,
+        &format!("/api/v1/images/{trashed_id}"),
+        None,
+        StatusCode::NO_CONTENT,
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(20)).await;
+
+    let limit_env = [("VARIANT_CACHE_MAX_BYTES", limit.to_string())];
+    let said = cleanup_with(&server, true, &limit_env).await;
+    assert!(
+        said.contains(&format!("trash       would delete image {trashed_id}")),
+        "{said}"
+    );
+    assert!(said.contains("would delete 1 cached variant(s)"), "{said}");
+    assert!(objects.join(&trashed_key).exists() && objects.join(&variants[0].0).exists());
+
+    let said = cleanup_with(&server, false, &limit_env).await;
+    assert!(
+        said.contains(&format!(
+            "trash       deleted image {trashed_id} and its variants"
+        )),
+        "{said}"
+    );
+    assert!(
+        !objects.join(&trashed_key).exists(),
+        "the purged image's object is gone"
+    );
+    let resp = api
+        .request(Method::GET, &format!("/api/v1/images/{trashed_id}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+    // The least recently used variant went; the cache is within its limit.
+    assert!(!objects.join(&variants[0].0).exists());
+    assert!(objects.join(&variants[1].0).exists() && objects.join(&variants[2].0).exists());
+    let cached: i64 = backend::with_pool!(server.db(), |pool| sqlx::query_scalar(
+        "SELECT COALESCE(SUM(bytes), 0) FROM image_variants"
+    )
+    .fetch_one(pool)
+    .await)
+    .unwrap();
+    assert!(cached <= limit, "{cached} > {limit}");
+    // The kept image is whole.
+    assert!(objects.join(key_of(kept_id.clone()).await).exists());
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn two_server_processes_never_run_the_same_cleanup_at_once() {
+    if backend::testing::skip_postgres() {
+        return;
+    }
+    let a = TestServer::start(Dialect::Postgres).await;
+    let b = a.start_beside(&[]).await;
+    use backend::services::maintenance::{run_exclusive, Trigger};
+    for round in 0..5 {
+        let (on_a, on_b) = tokio::join!(
+            run_exclusive(&a.backend, false, Trigger::Server),
+            run_exclusive(&b.backend, false, Trigger::Server)
+        );
+        let ran = [on_a.unwrap().is_some(), on_b.unwrap().is_some()];
+        // Never both; and once the first has finished, the lease is free again.
+        assert!(!(ran[0] && ran[1]), "round {round}: both ran");
+        assert!(ran[0] || ran[1] || round > 0, "round {round}: neither ran");
+    }
+    let runs = backend::db::maintenance::recent_runs(a.db(), 100)
+        .await
+        .unwrap();
+    assert!(!runs.is_empty());
+    // No two recorded runs overlap in time.
+    let mut spans: Vec<(i64, i64)> = runs.iter().map(|r| (r.started_at, r.finished_at)).collect();
+    spans.sort_unstable();
+    for w in spans.windows(2) {
+        assert!(w[0].1 <= w[1].0, "overlapping runs: {w:?}");
+    }
+    b.stop().await;
+    a.stop().await;
+}
+
+#[tokio::test]
+async fn the_server_runs_the_cleanup_on_its_schedule_and_the_command_waits_its_turn() {
+    let server = TestServer::start_with(
+        Dialect::Sqlite,
+        &[
+            ("CLEANUP_INTERVAL_SECONDS", "1"),
+            ("CLEANUP_ORPHAN_GRACE_SECONDS", "60"),
+        ],
+    )
+    .await;
+    let old = plant(
+        &server,
+        "uploads/0190a0b0-0000-7000-8000-000000000001/0190a0b0-0000-7000-8000-000000000009.png",
+        Duration::from_secs(3600),
+    );
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while old.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the scheduled cleanup never ran"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // The run is recorded as it ends.
+    let runs = loop {
+        let runs = backend::db::maintenance::recent_runs(server.db(), 10)
+            .await
+            .unwrap();
+        if !runs.is_empty() {
+            break runs;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the run was never recorded"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(
+        runs.iter().any(|r| r.trigger == "server"
+            && !r.dry_run
+            && r.error.is_none()
+            && r.summary.contains("deleted 1 orphaned object(s)")),
+        "{runs:?}"
+    );
+
+    // While a run holds the lease, the command says so and exits non-zero.
+    backend::with_pool!(server.db(), |pool| sqlx::query(
+        "INSERT INTO maintenance_leases (name, owner, expires_at) VALUES ('cleanup', 'elsewhere', $1) \
+         ON CONFLICT (name) DO UPDATE SET owner = 'elsewhere', expires_at = $1"
+    )
+    .bind(backend::now_ms() + 3_600_000)
+    .execute(pool)
+    .await
+    .map(|r| r.rows_affected()))
+    .unwrap();
+    let mut cmd = binary();
+    cmd.arg("cleanup")
+        .env("DATA_DIR", server.data_dir.path())
+        .env("DATABASE_URL", server.config.database_url.expose());
+    let output = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("another cleanup is running"), "{stderr}");
     server.stop().await;
 }

@@ -93,3 +93,114 @@ pub async fn expire(
             .map(|r| r.rows_affected()))?)
     }
 }
+
+/// Images in the trash since before `before`, as `(user, image)`.
+pub async fn trashed_before(db: &Db, before: i64) -> Result<Vec<(String, String)>, DbError> {
+    Ok(with_pool!(db, |pool| {
+        sqlx::query_as::<_, (String, String)>(
+            "SELECT user_id, id FROM images WHERE deleted_at IS NOT NULL AND deleted_at < $1 \
+         ORDER BY user_id, id",
+        )
+        .bind(before)
+        .fetch_all(pool)
+        .await
+    })?)
+}
+
+/// A cached variant, for the size limit.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct CachedVariant {
+    pub image_id: String,
+    pub spec: String,
+    pub storage_key: String,
+    pub bytes: i64,
+}
+
+/// Every cached variant, least recently used first.
+pub async fn variants_by_use(db: &Db) -> Result<Vec<CachedVariant>, DbError> {
+    Ok(with_pool!(db, |pool| sqlx::query_as::<_, CachedVariant>(
+        "SELECT image_id, spec, storage_key, bytes FROM image_variants \
+         ORDER BY last_used_at, image_id, spec"
+    )
+    .fetch_all(pool)
+    .await)?)
+}
+
+/// Takes the lease on task `name` for `owner` until `until`, unless another holder's lease
+/// is still live at `now`. One statement, so two processes cannot both take it.
+pub async fn take_lease(
+    db: &Db,
+    name: &str,
+    owner: &str,
+    now: i64,
+    until: i64,
+) -> Result<bool, DbError> {
+    let holder: Option<String> = with_pool!(db, |pool| sqlx::query_scalar(
+        "INSERT INTO maintenance_leases (name, owner, expires_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at \
+         WHERE maintenance_leases.expires_at < $4 RETURNING owner"
+    )
+    .bind(name)
+    .bind(owner)
+    .bind(until)
+    .bind(now)
+    .fetch_optional(pool)
+    .await)?;
+    Ok(holder.as_deref() == Some(owner))
+}
+
+/// Gives the lease back (only the holder's own).
+pub async fn give_up_lease(db: &Db, name: &str, owner: &str) -> Result<(), DbError> {
+    with_pool!(db, |pool| sqlx::query(
+        "DELETE FROM maintenance_leases WHERE name = $1 AND owner = $2"
+    )
+    .bind(name)
+    .bind(owner)
+    .execute(pool)
+    .await
+    .map(|_| ()))?;
+    Ok(())
+}
+
+/// One run of a maintenance task.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct RunRecord {
+    pub id: String,
+    pub task: String,
+    pub trigger: String,
+    pub dry_run: bool,
+    pub started_at: i64,
+    pub finished_at: i64,
+    pub summary: String,
+    pub error: Option<String>,
+}
+
+pub async fn record_run(db: &Db, run: &RunRecord) -> Result<(), DbError> {
+    with_pool!(db, |pool| sqlx::query(
+        "INSERT INTO maintenance_runs (id, task, trigger, dry_run, started_at, finished_at, \
+         summary, error) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+    )
+    .bind(&run.id)
+    .bind(&run.task)
+    .bind(&run.trigger)
+    .bind(run.dry_run)
+    .bind(run.started_at)
+    .bind(run.finished_at)
+    .bind(&run.summary)
+    .bind(&run.error)
+    .execute(pool)
+    .await
+    .map(|_| ()))?;
+    Ok(())
+}
+
+/// The most recent runs, newest first.
+pub async fn recent_runs(db: &Db, limit: i64) -> Result<Vec<RunRecord>, DbError> {
+    Ok(with_pool!(db, |pool| sqlx::query_as::<_, RunRecord>(
+        "SELECT id, task, trigger, dry_run, started_at, finished_at, summary, error \
+         FROM maintenance_runs ORDER BY started_at DESC, id DESC LIMIT $1"
+    )
+    .bind(limit)
+    .fetch_all(pool)
+    .await)?)
+}

@@ -17,7 +17,7 @@ use model::{ImageFailure, ImageStatus};
 
 use super::ServiceError;
 use crate::{
-    db::{jobs as queue_db, maintenance},
+    db::{images as images_db, jobs as queue_db, maintenance},
     jobs, now_ms, Backend,
 };
 
@@ -42,6 +42,11 @@ pub struct Report {
     pub missing_before: usize,
     /// Jobs ended as `error` (or to end).
     pub abandoned_jobs: Vec<String>,
+    /// Images purged from the trash after the retention period (or to purge).
+    pub purged: Vec<String>,
+    /// Cached variants evicted to stay under the size limit (or to evict), and their bytes.
+    pub evicted_variants: usize,
+    pub evicted_bytes: u64,
     /// Expired rows removed (or to remove), by kind.
     pub expired: Vec<(&'static str, u64)>,
 }
@@ -65,17 +70,24 @@ impl fmt::Display for Report {
         for job in &self.abandoned_jobs {
             writeln!(f, "stuck job   {end} job {job} as error")?;
         }
+        for image in &self.purged {
+            writeln!(f, "trash       {delete} image {image} and its variants")?;
+        }
         writeln!(
             f,
             "{}: {delete} {} orphaned object(s) ({} younger than the grace period kept), \
              {mark} {} image(s) missing their object ({} marked before), {end} {} stuck \
-             job(s), {remove} {}",
+             job(s), {delete} {} image(s) past the trash retention, {delete} {} cached \
+             variant(s) ({} bytes) over the cache limit, {remove} {}",
             if self.dry_run { "dry run" } else { "cleanup" },
             self.orphans.len(),
             self.young_orphans,
             self.missing.len(),
             self.missing_before,
             self.abandoned_jobs.len(),
+            self.purged.len(),
+            self.evicted_variants,
+            self.evicted_bytes,
             self.expired
                 .iter()
                 .map(|(what, n)| format!("{n} expired {what}"))
@@ -156,7 +168,60 @@ pub async fn cleanup(backend: &Backend, dry_run: bool) -> Result<Report, Service
     };
     report.abandoned_jobs = stuck.into_iter().map(|j| j.id).collect();
 
-    // 4. Expired rows.
+    // 4. The trash, past its retention: the images, their objects and variants.
+    let retention = i64::try_from(backend.config.trash_retention.as_millis()).unwrap_or(i64::MAX);
+    let trashed = maintenance::trashed_before(&backend.db, now.saturating_sub(retention)).await?;
+    let ids: Vec<String> = trashed.iter().map(|(_, id)| id.clone()).collect();
+    if !dry_run && !ids.is_empty() {
+        super::images::drop_variants(backend, &ids).await?;
+        let mut by_user: std::collections::BTreeMap<&str, Vec<String>> = Default::default();
+        for (user, id) in &trashed {
+            by_user.entry(user.as_str()).or_default().push(id.clone());
+        }
+        for (user_id, ids) in by_user {
+            for (_, key) in images_db::purge(&backend.db, user_id, &ids).await? {
+                if let Some(key) = key {
+                    if let Err(e) = backend
+                        .storage
+                        .delete(&object_store::path::Path::from(key.as_str()))
+                        .await
+                    {
+                        tracing::warn!(error = %e, key, "could not delete a purged image's object");
+                    }
+                }
+            }
+        }
+    }
+    report.purged = ids;
+
+    // 5. The variant cache, under its size limit: the least recently used go first.
+    let variants = maintenance::variants_by_use(&backend.db).await?;
+    let mut total: u64 = variants
+        .iter()
+        .map(|v| u64::try_from(v.bytes).unwrap_or(0))
+        .sum();
+    for v in variants {
+        if total <= backend.config.variant_cache_max_bytes {
+            break;
+        }
+        let bytes = u64::try_from(v.bytes).unwrap_or(0);
+        if !dry_run {
+            images_db::delete_variants_by_spec(&backend.db, &v.image_id, &v.spec).await?;
+            if let Err(e) = backend
+                .storage
+                .delete(&object_store::path::Path::from(v.storage_key.as_str()))
+                .await
+            {
+                // The row is gone: what is left is an orphan for the next run.
+                tracing::warn!(error = %e, key = %v.storage_key, "could not delete an evicted variant");
+            }
+        }
+        total -= bytes;
+        report.evicted_variants += 1;
+        report.evicted_bytes += bytes;
+    }
+
+    // 6. Expired rows.
     for (what, table, condition) in maintenance::EXPIRED {
         let cutoff = if table == "idempotency_keys" {
             now - i64::try_from(IDEMPOTENCY_RETENTION.as_millis()).unwrap_or(i64::MAX)
@@ -174,4 +239,80 @@ pub async fn cleanup(backend: &Backend, dry_run: bool) -> Result<Report, Service
         "cleanup finished"
     );
     Ok(report)
+}
+
+/// The lease of a cleanup run lasts this long; a process that crashed mid-run loses it.
+const LEASE: Duration = Duration::from_secs(3600);
+
+/// Who started a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trigger {
+    /// The server's schedule.
+    Server,
+    /// `avatar-studio cleanup`.
+    Command,
+}
+
+impl Trigger {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Server => "server",
+            Self::Command => "command",
+        }
+    }
+}
+
+/// Runs the cleanup unless another process (a server, or the command) is running it:
+/// `None` then. Every run is recorded with its report.
+pub async fn run_exclusive(
+    backend: &Backend,
+    dry_run: bool,
+    trigger: Trigger,
+) -> Result<Option<Report>, ServiceError> {
+    let owner = crate::new_id();
+    let started = now_ms();
+    let until = started + i64::try_from(LEASE.as_millis()).unwrap_or(i64::MAX / 2);
+    if !maintenance::take_lease(&backend.db, "cleanup", &owner, started, until).await? {
+        tracing::info!("a cleanup is already running elsewhere; not starting another");
+        return Ok(None);
+    }
+    let outcome = cleanup(backend, dry_run).await;
+    let run = maintenance::RunRecord {
+        id: crate::new_id(),
+        task: "cleanup".to_owned(),
+        trigger: trigger.as_str().to_owned(),
+        dry_run,
+        started_at: started,
+        finished_at: now_ms(),
+        summary: outcome
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default(),
+        error: outcome.as_ref().err().map(ToString::to_string),
+    };
+    let recorded = maintenance::record_run(&backend.db, &run).await;
+    maintenance::give_up_lease(&backend.db, "cleanup", &owner).await?;
+    recorded?;
+    outcome.map(Some)
+}
+
+/// The server's schedule: a cleanup every `CLEANUP_INTERVAL_SECONDS` (never when 0), one
+/// at a time across processes, until `shutdown`.
+pub async fn schedule(backend: Backend, shutdown: tokio_util::sync::CancellationToken) {
+    let Some(interval) = backend.config.cleanup_interval else {
+        shutdown.cancelled().await;
+        return;
+    };
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            () = tokio::time::sleep(interval) => {}
+        }
+        match run_exclusive(&backend, false, Trigger::Server).await {
+            Ok(Some(_)) | Ok(None) => {}
+            Err(e) => {
+                tracing::error!(error = %e, "the scheduled cleanup failed; it runs again at the next interval")
+            }
+        }
+    }
 }
