@@ -52,7 +52,7 @@ stage clippy-wasm    cargo clippy --locked -p frontend -p app --target wasm32-un
 # Both test stages select the same packages, so that they share one build.
 packages=(-p model -p backend -p app -p server)
 stage test-backend   cargo test --locked "${packages[@]}" --lib --test db
-stage test-server    cargo test --locked "${packages[@]}" --test http --test binary --test accounts --test provider_keys --test library --test generations --test providers --test realtime --test maintenance
+stage test-server    cargo test --locked "${packages[@]}" --test http --test binary --test accounts --test provider_keys --test library --test generations --test providers --test realtime --test maintenance --test operators
 stage build          cargo leptos build --release --precompress
 stage bundle-size    "$ROOT/scripts/bundle-size.sh"
 stage end2end        env E2E_SERVER_BIN="$CARGO_TARGET_DIR/release/avatar-studio" \

@@ -44,6 +44,36 @@ pub enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Manage accounts: create (optionally an administrator), list, disable, enable.
+    User {
+        #[command(subcommand)]
+        action: UserCommand,
+    },
+}
+
+#[derive(Debug, Subcommand, PartialEq, Eq)]
+pub enum UserCommand {
+    /// Create an account. Its password is read from standard input with
+    /// --password-stdin, or generated and printed once. The address counts as verified.
+    Create {
+        /// The account's email address.
+        email: String,
+        /// Make it an administrator (the first account of an instance is one anyway).
+        #[arg(long)]
+        admin: bool,
+        /// The name shown in the app.
+        #[arg(long)]
+        display_name: Option<String>,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List every account: id, email, administrator or not, disabled or not, created.
+    List,
+    /// Disable an account: its sessions end at once, its tokens stop working.
+    Disable { email: String },
+    /// Enable a disabled account again.
+    Enable { email: String },
 }
 
 /// What `rotate-secret` did.

@@ -25,7 +25,8 @@ fn main() -> ExitCode {
             return ExitCode::from(EXIT_CONFIG);
         }
     };
-    if let Err(e) = telemetry::init_logging(&config.log_filter, config.log_format) {
+    let command_line = !matches!(cli.command, None | Some(Command::Serve));
+    if let Err(e) = telemetry::init_logging(&config.log_filter, config.log_format, command_line) {
         eprintln!("avatar-studio: invalid configuration: {e}");
         return ExitCode::from(EXIT_CONFIG);
     }
@@ -46,6 +47,7 @@ fn main() -> ExitCode {
             Command::RotateSecret => rotate_secret(config).await,
             Command::ImportUrls => import_urls(config).await,
             Command::Cleanup { dry_run } => cleanup(config, dry_run).await,
+            Command::User { action } => user(config, action).await,
         }
     });
     match result {
@@ -134,6 +136,97 @@ async fn cleanup(config: Config, dry_run: bool) -> anyhow::Result<()> {
              has finished"
         ),
     }
+}
+
+async fn user(config: Config, action: server::cli::UserCommand) -> anyhow::Result<()> {
+    use backend::services::operators;
+    use server::cli::UserCommand;
+    let backend = server::connect(config).await?;
+    let explain = |e: backend::services::ServiceError| match e {
+        backend::services::ServiceError::NotFound => {
+            anyhow::anyhow!("there is no account with this email address")
+        }
+        other => anyhow::anyhow!("{other}"),
+    };
+    let out = async {
+        Ok::<String, anyhow::Error>(match action {
+            UserCommand::Create {
+                email,
+                admin,
+                display_name,
+                password_stdin,
+            } => {
+                let password = if password_stdin {
+                    let mut line = String::new();
+                    std::io::stdin().read_line(&mut line)?;
+                    Some(line.trim_end_matches(['\r', '\n']).to_owned())
+                } else {
+                    None
+                };
+                let created = operators::create_user(
+                    &backend,
+                    &email,
+                    password.as_deref(),
+                    display_name.as_deref(),
+                    admin,
+                )
+                .await
+                .map_err(explain)?;
+                let u = &created.user;
+                let mut line = format!(
+                    "created {} ({}){}\n",
+                    u.email,
+                    u.id,
+                    if u.is_admin { ", administrator" } else { "" }
+                );
+                if let Some(p) = &created.generated_password {
+                    line.push_str(&format!(
+                        "password: {} (shown once: keep it safe)\n",
+                        secrecy::ExposeSecret::expose_secret(p)
+                    ));
+                }
+                line
+            }
+            UserCommand::List => {
+                let users = operators::list_users(&backend).await.map_err(explain)?;
+                let mut out = format!(
+                    "{:<36}  {:<40}  {:<5}  {:<8}  created\n",
+                    "id", "email", "admin", "disabled"
+                );
+                for u in &users {
+                    out.push_str(&format!(
+                        "{:<36}  {:<40}  {:<5}  {:<8}  {}\n",
+                        u.id,
+                        u.email,
+                        if u.is_admin { "yes" } else { "no" },
+                        if u.disabled_at.is_some() { "yes" } else { "no" },
+                        backend::to_time(u.created_at).to_rfc3339(),
+                    ));
+                }
+                out.push_str(&format!("{} account(s)\n", users.len()));
+                out
+            }
+            UserCommand::Disable { email } => {
+                let u = operators::set_disabled(&backend, &email, true)
+                    .await
+                    .map_err(explain)?;
+                format!(
+                    "disabled {} ({}): its sessions ended, its tokens no longer work\n",
+                    u.email, u.id
+                )
+            }
+            UserCommand::Enable { email } => {
+                let u = operators::set_disabled(&backend, &email, false)
+                    .await
+                    .map_err(explain)?;
+                format!("enabled {} ({})\n", u.email, u.id)
+            }
+        })
+    }
+    .await;
+    backend.db.close().await;
+    std::io::Write::write_all(&mut std::io::stdout(), out?.as_bytes())?;
+    Ok(())
 }
 
 async fn migrate(config: Config) -> anyhow::Result<()> {

@@ -7,8 +7,17 @@ use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use tracing_subscriber::{fmt, layer::SubscriberExt, util::SubscriberInitExt, EnvFilter};
 
 /// Installs the global tracing subscriber. Every log line written while a request is being
-/// handled carries that request's span, and with it the request id.
-pub fn init_logging(filter: &str, format: LogFormat) -> Result<(), ConfigError> {
+/// handled carries that request's span, and with it the request id. The server logs to
+/// standard output; the operator commands log to standard error, so that their output
+/// (`to_stderr`) is theirs alone.
+pub fn init_logging(filter: &str, format: LogFormat, to_stderr: bool) -> Result<(), ConfigError> {
+    let writer = || {
+        if to_stderr {
+            fmt::writer::BoxMakeWriter::new(std::io::stderr)
+        } else {
+            fmt::writer::BoxMakeWriter::new(std::io::stdout)
+        }
+    };
     let filter = EnvFilter::try_new(filter).map_err(|e| {
         ConfigError::new(
             "RUST_LOG",
@@ -17,10 +26,13 @@ pub fn init_logging(filter: &str, format: LogFormat) -> Result<(), ConfigError> 
     })?;
     let registry = tracing_subscriber::registry().with(filter);
     let result = match format {
-        LogFormat::Pretty => registry.with(fmt::layer().with_target(true)).try_init(),
+        LogFormat::Pretty => registry
+            .with(fmt::layer().with_target(true).with_writer(writer()))
+            .try_init(),
         LogFormat::Json => registry
             .with(
                 fmt::layer()
+                    .with_writer(writer())
                     .json()
                     .flatten_event(true)
                     .with_current_span(true)

@@ -180,3 +180,17 @@ pub async fn delete(db: &Db, id: &str) -> Result<bool, DbError> {
         .map(|r| r.rows_affected()))?;
     Ok(done > 0)
 }
+
+/// Disables (`Some(time)`) or enables (`None`) an account; `false` when there is none.
+pub async fn set_disabled(db: &Db, id: &str, at: Option<i64>) -> Result<bool, DbError> {
+    Ok(with_pool!(db, |pool| sqlx::query(
+        "UPDATE users SET disabled_at = $2, updated_at = $3 WHERE id = $1"
+    )
+    .bind(id)
+    .bind(at)
+    .bind(now_ms())
+    .execute(pool)
+    .await
+    .map(|r| r.rows_affected()))?
+        > 0)
+}

@@ -53,7 +53,7 @@ fn account_key(raw_email: &str) -> String {
     raw_email.trim().to_lowercase().chars().take(300).collect()
 }
 
-fn parse_display_name(raw: Option<&str>) -> Result<Option<String>, FieldError> {
+pub(crate) fn parse_display_name(raw: Option<&str>) -> Result<Option<String>, FieldError> {
     match raw.map(str::trim).filter(|s| !s.is_empty()) {
         None => Ok(None),
         Some(s) => parse_label("display_name", s, MAX_DISPLAY_NAME_CHARS).map(Some),
@@ -78,13 +78,15 @@ pub async fn sign_up(
     let password = NewPassword::parse(password)?;
     let display_name = parse_display_name(display_name)?;
     let password_hash = backend.passwords.hash(&password).await?;
+    // The first account of an instance administers it.
+    let first = users::count(&backend.db).await? == 0;
     let user = users::insert(
         &backend.db,
         users::NewUser {
             email,
             display_name,
             password_hash: Some(password_hash),
-            is_admin: false,
+            is_admin: first,
         },
     )
     .await

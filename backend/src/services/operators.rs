@@ -1,0 +1,102 @@
+//! What the operator does from the command line (`avatar-studio user …`): create accounts
+//! (optionally administrators), list them, disable and enable them.
+
+use secrecy::{ExposeSecret, SecretString};
+
+use super::ServiceError;
+use crate::{
+    db::{sessions, users, users::UserRecord},
+    domain::{Email, FieldError, NewPassword},
+    now_ms, Backend,
+};
+
+/// A created account, and its password when one was generated (shown once).
+#[derive(Debug)]
+pub struct Created {
+    pub user: UserRecord,
+    pub generated_password: Option<SecretString>,
+}
+
+/// Creates an account with `password`, or a generated one. The address counts as
+/// verified: the operator vouches for it.
+pub async fn create_user(
+    backend: &Backend,
+    email: &str,
+    password: Option<&str>,
+    display_name: Option<&str>,
+    admin: bool,
+) -> Result<Created, ServiceError> {
+    let email = Email::parse(email).map_err(|e| FieldError::new("email", e.to_string()))?;
+    let generated = password.is_none().then(|| {
+        // 24 URL-safe characters from the same generator as the secrets.
+        let secret = crate::config::generate_secret();
+        SecretString::from(secret.expose_secret().chars().take(24).collect::<String>())
+    });
+    let raw = generated.as_ref().map_or_else(
+        || password.unwrap_or_default().to_owned(),
+        |g| g.expose_secret().to_owned(),
+    );
+    let password = NewPassword::parse(&raw)?;
+    let display_name = super::accounts::parse_display_name(display_name)?;
+    let password_hash = backend.passwords.hash(&password).await?;
+    let user = users::insert(
+        &backend.db,
+        users::NewUser {
+            email,
+            display_name,
+            password_hash: Some(password_hash),
+            is_admin: admin,
+        },
+    )
+    .await
+    .map_err(|e| match e {
+        users::UserRepoError::EmailTaken => ServiceError::Conflict {
+            code: "email_taken",
+            field: Some("email"),
+            message: "An account with this email address already exists.".to_owned(),
+        },
+        users::UserRepoError::Db(e) => e.into(),
+    })?;
+    users::mark_email_verified(&backend.db, &user.id).await?;
+    tracing::info!(user_id = %user.id, admin, "account created by the operator");
+    let user = users::find_by_id(&backend.db, &user.id)
+        .await?
+        .ok_or_else(|| ServiceError::internal("a created account vanished"))?;
+    Ok(Created {
+        user,
+        generated_password: generated,
+    })
+}
+
+/// Every account, oldest id first.
+pub async fn list_users(backend: &Backend) -> Result<Vec<UserRecord>, ServiceError> {
+    let mut all = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let page = users::list(&backend.db, after.as_deref(), 500).await?;
+        let Some(last) = page.last() else { break };
+        after = Some(last.id.clone());
+        all.extend(page);
+    }
+    Ok(all)
+}
+
+/// Disables an account (its sessions end at once; its tokens stop working) or enables it.
+pub async fn set_disabled(
+    backend: &Backend,
+    email: &str,
+    disabled: bool,
+) -> Result<UserRecord, ServiceError> {
+    let email = Email::parse(email).map_err(|e| FieldError::new("email", e.to_string()))?;
+    let user = users::find_by_email(&backend.db, &email)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    users::set_disabled(&backend.db, &user.id, disabled.then(now_ms)).await?;
+    if disabled {
+        sessions::delete_all_for_user(&backend.db, &user.id, None).await?;
+    }
+    tracing::info!(user_id = %user.id, disabled, "account disabled or enabled by the operator");
+    users::find_by_id(&backend.db, &user.id)
+        .await?
+        .ok_or(ServiceError::NotFound)
+}

@@ -1,0 +1,186 @@
+//! `avatar-studio user create|list|disable|enable` through the real binary, against the
+//! database of a running server: what an operator sees, and what the accounts can do after.
+
+mod common;
+
+use std::io::Write as _;
+
+use backend::db::Dialect;
+use common::{binary, TestServer};
+use reqwest::StatusCode;
+use serde_json::json;
+
+/// Runs `avatar-studio user ARGS` on the server's database, with `stdin`; answers the exit
+/// status, stdout and stderr.
+async fn user(server: &TestServer, args: &[&str], stdin: &str) -> (bool, String, String) {
+    let mut cmd = binary();
+    cmd.arg("user")
+        .args(args)
+        .env("DATA_DIR", server.data_dir.path())
+        .env("DATABASE_URL", server.config.database_url.expose())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let stdin = stdin.to_owned();
+    let output = tokio::task::spawn_blocking(move || {
+        let mut child = cmd.spawn().unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(stdin.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    })
+    .await
+    .unwrap();
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+async fn sign_in(server: &TestServer, email: &str, password: &str) -> StatusCode {
+    server
+        .client
+        .post(server.url("/api/v1/auth/login"))
+        .header("origin", &server.base)
+        .json(&json!({"email": email, "password": password}))
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+#[tokio::test]
+async fn operators_create_list_disable_and_enable_accounts() {
+    let server = TestServer::start(Dialect::Sqlite).await;
+
+    // A generated password, printed once, that signs in.
+    let (ok, out, err) = user(&server, &["create", "ops@example.com"], "").await;
+    assert!(ok, "{err}");
+    assert!(out.starts_with("created ops@example.com ("), "{out}");
+    let password = out
+        .lines()
+        .find_map(|l| l.strip_prefix("password: "))
+        .and_then(|l| l.split(' ').next())
+        .expect("the generated password is printed")
+        .to_owned();
+    assert!(password.len() >= 20, "{password}");
+    assert_eq!(
+        sign_in(&server, "ops@example.com", &password).await,
+        StatusCode::OK
+    );
+
+    // An administrator with a password from standard input (never printed).
+    let (ok, out, err) = user(
+        &server,
+        &[
+            "create",
+            "Admin@Example.com",
+            "--admin",
+            "--display-name",
+            "Ada",
+            "--password-stdin",
+        ],
+        "correct horse battery staple\n",
+    )
+    .await;
+    assert!(ok, "{err}");
+    assert!(out.contains(", administrator"), "{out}");
+    assert!(!out.contains("correct horse"), "{out}");
+    assert_eq!(
+        sign_in(&server, "admin@example.com", "correct horse battery staple").await,
+        StatusCode::OK
+    );
+
+    // Refusals, each with a sentence and a non-zero exit.
+    let (ok, _, err) = user(&server, &["create", "ops@example.com"], "").await;
+    assert!(!ok);
+    assert!(err.contains("already exists"), "{err}");
+    let (ok, _, err) = user(&server, &["create", "not-an-address"], "").await;
+    assert!(!ok);
+    assert!(err.contains("avatar-studio:"), "{err}");
+    let (ok, _, err) = user(
+        &server,
+        &["create", "short@example.com", "--password-stdin"],
+        "short\n",
+    )
+    .await;
+    assert!(!ok);
+    assert!(err.to_lowercase().contains("password"), "{err}");
+    let (ok, _, err) = user(&server, &["disable", "nobody@example.com"], "").await;
+    assert!(!ok);
+    assert!(err.contains("no account with this email address"), "{err}");
+
+    let (ok, out, _) = user(&server, &["list"], "").await;
+    assert!(ok);
+    let admin_line = out
+        .lines()
+        .find(|l| l.contains("Admin@Example.com"))
+        .expect(&out);
+    assert!(admin_line.contains(" yes "), "{admin_line}");
+    let ops_line = out
+        .lines()
+        .find(|l| l.contains("ops@example.com"))
+        .expect(&out);
+    assert!(ops_line.contains(" no "), "{ops_line}");
+    assert!(out.trim_end().ends_with("2 account(s)"), "{out}");
+
+    // Disabled: no sign-in; enabled again: it works.
+    let (ok, out, err) = user(&server, &["disable", "ops@example.com"], "").await;
+    assert!(ok, "{err}");
+    assert!(out.starts_with("disabled ops@example.com"), "{out}");
+    assert_ne!(
+        sign_in(&server, "ops@example.com", &password).await,
+        StatusCode::OK
+    );
+    let (ok, _, _) = user(&server, &["list"], "").await;
+    assert!(ok);
+    let (ok, _, err) = user(&server, &["enable", "ops@example.com"], "").await;
+    assert!(ok, "{err}");
+    assert_eq!(
+        sign_in(&server, "ops@example.com", &password).await,
+        StatusCode::OK
+    );
+
+    // Every subcommand explains itself.
+    for sub in [
+        &["user", "--help"][..],
+        &["user", "create", "--help"],
+        &["cleanup", "--help"],
+    ] {
+        let output = binary().args(sub).output().unwrap();
+        assert!(output.status.success());
+        assert!(String::from_utf8_lossy(&output.stdout).contains("Usage:"));
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_first_account_signed_up_is_the_administrator() {
+    let server = TestServer::start(Dialect::Sqlite).await;
+    for (name, _) in [("first", ()), ("second", ())] {
+        let resp = server
+            .client
+            .post(server.url("/api/v1/auth/signup"))
+            .header("origin", &server.base)
+            .json(&json!({"email": format!("{name}@example.com"), "password": "correct horse battery"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::CREATED);
+    }
+    let (ok, out, _) = user(&server, &["list"], "").await;
+    assert!(ok);
+    let admin = |who: &str| {
+        out.lines()
+            .find(|l| l.contains(who))
+            .map(|l| l.contains(" yes "))
+            .expect(&out)
+    };
+    assert!(admin("first@example.com"));
+    assert!(!admin("second@example.com"));
+    server.stop().await;
+}
