@@ -44,6 +44,10 @@ pub enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Check the configuration, the database, the object store and whether the providers
+    /// answer, as a readable report. Exits non-zero when the database or the object store
+    /// fails; a provider that does not answer is a warning.
+    Check,
     /// Manage accounts: create (optionally an administrator), list, disable, enable.
     User {
         #[command(subcommand)]

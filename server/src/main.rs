@@ -48,6 +48,7 @@ fn main() -> ExitCode {
             Command::ImportUrls => import_urls(config).await,
             Command::Cleanup { dry_run } => cleanup(config, dry_run).await,
             Command::User { action } => user(config, action).await,
+            Command::Check => check(config).await,
         }
     });
     match result {
@@ -226,6 +227,78 @@ async fn user(config: Config, action: server::cli::UserCommand) -> anyhow::Resul
     .await;
     backend.db.close().await;
     std::io::Write::write_all(&mut std::io::stdout(), out?.as_bytes())?;
+    Ok(())
+}
+
+async fn check(config: Config) -> anyhow::Result<()> {
+    use backend::health;
+    // (what, "ok" | "warn" | "FAIL", detail)
+    let mut lines: Vec<(String, &str, String)> = vec![(
+        "configuration".to_owned(),
+        "ok",
+        format!(
+            "DATA_DIR {}, DATABASE_URL {}, STORAGE_URL {}, PUBLIC_URL {}",
+            config.data_dir.display(),
+            config.database_url,
+            config.storage_url,
+            config.public_url
+        ),
+    )];
+    match backend::Db::connect(&config.database_url, 2).await {
+        Ok(db) => {
+            let (known, applied) = (db.known_migrations(), db.applied_migrations().await);
+            lines.push(match applied {
+                Ok(n) if n == known => ("database".to_owned(), "ok", format!("{}, {n} of {known} migrations applied", db.dialect().as_str())),
+                Ok(n) => ("database".to_owned(), "warn", format!("{}, {n} of {known} migrations applied: run `avatar-studio migrate` (or start the server)", db.dialect().as_str())),
+                Err(e) => ("database".to_owned(), "FAIL", format!("cannot read the migrations: {e}")),
+            });
+            db.close().await;
+        }
+        Err(e) => lines.push(("database".to_owned(), "FAIL", format!("DATABASE_URL: {e}"))),
+    }
+    match backend::Storage::open(&config.storage_url, &config.s3_options) {
+        Ok(storage) => lines.push(match health::storage_round_trip(&storage).await {
+            Ok(()) => (
+                "storage".to_owned(),
+                "ok",
+                format!(
+                    "{}: written, read back and deleted a probe object",
+                    storage.kind().as_str()
+                ),
+            ),
+            Err(e) => ("storage".to_owned(), "FAIL", format!("STORAGE_URL: {e}")),
+        }),
+        Err(e) => lines.push(("storage".to_owned(), "FAIL", format!("STORAGE_URL: {e}"))),
+    }
+    for (name, url) in [
+        ("openai", &config.openai_base_url),
+        ("gemini", &config.gemini_base_url),
+    ] {
+        lines.push(match health::reachable(url).await {
+            Ok(status) => (
+                format!("provider {name}"),
+                "ok",
+                format!("{url} answers (HTTP {status})"),
+            ),
+            Err(e) => (format!("provider {name}"), "warn", format!("{url}: {e}")),
+        });
+    }
+    lines.push((
+        "provider builtin".to_owned(),
+        "ok",
+        "offline, always available".to_owned(),
+    ));
+    let mut out = String::new();
+    for (what, state, detail) in &lines {
+        out.push_str(&format!("{what:<18} {state:<5} {detail}\n"));
+    }
+    let failed = lines.iter().filter(|(_, s, _)| *s == "FAIL").count();
+    let warned = lines.iter().filter(|(_, s, _)| *s == "warn").count();
+    out.push_str(&format!("{failed} failed, {warned} warning(s)\n"));
+    std::io::Write::write_all(&mut std::io::stdout(), out.as_bytes())?;
+    if failed > 0 {
+        anyhow::bail!("{failed} check(s) failed (see above)");
+    }
     Ok(())
 }
 

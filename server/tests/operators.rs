@@ -184,3 +184,78 @@ async fn the_first_account_signed_up_is_the_administrator() {
     assert!(!admin("second@example.com"));
     server.stop().await;
 }
+
+async fn check(vars: &[(&str, String)]) -> (bool, String, String) {
+    let mut cmd = binary();
+    cmd.arg("check");
+    for (k, v) in vars {
+        cmd.env(k, v);
+    }
+    let output = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap();
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn check_reports_each_part_and_fails_when_the_database_or_storage_does() {
+    let server = TestServer::start(Dialect::Sqlite).await;
+    // A provider that answers (our own server stands in) and one that does not.
+    let base = vec![
+        ("DATA_DIR", server.data_dir.path().display().to_string()),
+        (
+            "DATABASE_URL",
+            server.config.database_url.expose().to_owned(),
+        ),
+        ("OPENAI_BASE_URL", format!("{}/healthz", server.base)),
+        ("GEMINI_BASE_URL", "http://127.0.0.1:9".to_owned()),
+    ];
+    let (ok, out, err) = check(&base).await;
+    assert!(ok, "{out}\n{err}");
+    let line = |what: &str| {
+        out.lines()
+            .find(|l| l.starts_with(what))
+            .unwrap_or_else(|| panic!("no {what} line in {out}"))
+            .to_owned()
+    };
+    assert!(line("configuration").contains(" ok "), "{out}");
+    assert!(line("database").contains("ok    sqlite, "), "{out}");
+    assert!(line("database").contains("migrations applied"), "{out}");
+    assert!(
+        line("storage").contains("ok    file: written, read back and deleted"),
+        "{out}"
+    );
+    assert!(
+        line("provider openai").contains("ok    ") && line("provider openai").contains("HTTP 200"),
+        "{out}"
+    );
+    assert!(line("provider gemini").contains("warn"), "{out}");
+    assert!(out.trim_end().ends_with("0 failed, 1 warning(s)"), "{out}");
+    // The probe leaves nothing behind.
+    let leftovers: Vec<_> = std::fs::read_dir(server.data_dir.path().join("objects"))
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().starts_with(".check-"))
+        .collect();
+    assert!(leftovers.is_empty());
+
+    // A database that cannot be reached fails the check, with the reason.
+    let mut broken = base.clone();
+    broken[1] = (
+        "DATABASE_URL",
+        "postgres://nobody@127.0.0.1:9/none".to_owned(),
+    );
+    let (ok, out, err) = check(&broken).await;
+    assert!(!ok);
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("database") && l.contains("FAIL") && l.contains("DATABASE_URL")),
+        "{out}"
+    );
+    assert!(err.contains("1 check(s) failed"), "{err}");
+    server.stop().await;
+}
