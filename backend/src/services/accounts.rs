@@ -80,29 +80,37 @@ pub async fn sign_up(
     let password_hash = backend.passwords.hash(&password).await?;
     // The first account of an instance administers it.
     let first = users::count(&backend.db).await? == 0;
-    let user = users::insert(
-        &backend.db,
+    let user = insert_account(
+        backend,
         users::NewUser {
             email,
             display_name,
             password_hash: Some(password_hash),
             is_admin: first,
         },
+        "An account with this email address already exists. Sign in, or reset the password \
+         if you forgot it.",
     )
-    .await
-    .map_err(|e| match e {
-        users::UserRepoError::EmailTaken => ServiceError::Conflict {
-            code: "email_taken",
-            field: Some("email"),
-            message: "An account with this email address already exists. Sign in, or reset \
-                      the password if you forgot it."
-                .to_owned(),
-        },
-        users::UserRepoError::Db(e) => e.into(),
-    })?;
+    .await?;
     tracing::info!(user_id = %user.id, "account created");
     send_verification(backend, &user).await?;
     Ok(user)
+}
+
+/// Inserts an account; an address in use is a conflict saying `taken`.
+pub(crate) async fn insert_account(
+    backend: &Backend,
+    new: users::NewUser,
+    taken: &str,
+) -> Result<UserRecord, ServiceError> {
+    users::insert(&backend.db, new).await.map_err(|e| match e {
+        users::UserRepoError::EmailTaken => ServiceError::Conflict {
+            code: "email_taken",
+            field: Some("email"),
+            message: taken.to_owned(),
+        },
+        users::UserRepoError::Db(e) => e.into(),
+    })
 }
 
 /// Checks an email address and password. Every attempt counts against the limits, so

@@ -39,24 +39,17 @@ pub async fn create_user(
     let password = NewPassword::parse(&raw)?;
     let display_name = super::accounts::parse_display_name(display_name)?;
     let password_hash = backend.passwords.hash(&password).await?;
-    let user = users::insert(
-        &backend.db,
+    let user = super::accounts::insert_account(
+        backend,
         users::NewUser {
             email,
             display_name,
             password_hash: Some(password_hash),
             is_admin: admin,
         },
+        "An account with this email address already exists.",
     )
-    .await
-    .map_err(|e| match e {
-        users::UserRepoError::EmailTaken => ServiceError::Conflict {
-            code: "email_taken",
-            field: Some("email"),
-            message: "An account with this email address already exists.".to_owned(),
-        },
-        users::UserRepoError::Db(e) => e.into(),
-    })?;
+    .await?;
     users::mark_email_verified(&backend.db, &user.id).await?;
     tracing::info!(user_id = %user.id, admin, "account created by the operator");
     let user = users::find_by_id(&backend.db, &user.id)
