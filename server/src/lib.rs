@@ -127,17 +127,24 @@ impl Server {
         let db = state.backend.db.clone();
         // The generation workers run beside the HTTP server, under the same shutdown.
         let mut workers = tokio::spawn(backend::jobs::run(state.backend.clone(), shutdown.clone()));
-        // With PostgreSQL, events also travel to and from the other server processes.
-        // The cleanup on its schedule (one run at a time across processes).
-        let mut cleanup = tokio::spawn(backend::services::maintenance::schedule(
+        // Tasks that live as long as the server: the cleanup on its schedule (one run at a
+        // time across processes) and, with PostgreSQL, the relay that carries events to and
+        // from the other server processes. The first to end unasked is named.
+        let cleanup = tokio::spawn(backend::services::maintenance::schedule(
             state.backend.clone(),
             shutdown.clone(),
         ));
-        let mut relay = tokio::spawn(backend::events::relay(
+        let relay = tokio::spawn(backend::events::relay(
             state.backend.hub.clone(),
             state.backend.db.clone(),
             shutdown.clone(),
         ));
+        let mut background = tokio::spawn(async move {
+            tokio::select! {
+                joined = cleanup => ("the cleanup schedule", joined),
+                joined = relay => ("the event relay", joined),
+            }
+        });
         let app = routes::router(state);
         tracing::info!(addr = %listener.local_addr()?, "listening on http://{}", listener.local_addr()?);
 
@@ -170,21 +177,14 @@ impl Server {
                 joined.context("generation workers")?;
                 anyhow::bail!("the generation workers stopped unexpectedly");
             }
-            // Nor is the cleanup's schedule.
-            joined = &mut cleanup => {
+            // Nor are the background tasks.
+            joined = &mut background => {
                 shutdown.cancel();
                 let _ = tokio::time::timeout(timeout, server).await;
                 db.close().await;
-                joined.context("cleanup schedule")?;
-                anyhow::bail!("the cleanup schedule stopped unexpectedly");
-            }
-            // Nor is the relay: without it, other processes' events would not arrive.
-            joined = &mut relay => {
-                shutdown.cancel();
-                let _ = tokio::time::timeout(timeout, server).await;
-                db.close().await;
-                joined.context("event relay")?;
-                anyhow::bail!("the event relay stopped unexpectedly");
+                let (name, joined) = joined.context("background tasks")?;
+                joined.context(name)?;
+                anyhow::bail!("{name} stopped unexpectedly");
             }
         }
         tracing::info!(
