@@ -131,20 +131,24 @@ pub async fn rotate_secret(
             .with_context(|| format!("cannot write {}", pending_path.display()))?;
     }
 
-    let db = backend::Db::connect_and_migrate(&config.database_url, 1)
-        .await
-        .context("DATABASE_URL")?;
-    let old = Cipher::new(&config.encryption_secret);
-    let new = Cipher::new(&new_secret);
-    let result = provider_keys::reencrypt_all(&db, &old, &new).await;
-    db.close().await;
+    let result = async {
+        let db = backend::Db::connect_and_migrate(&config.database_url, 1)
+            .await
+            .context("DATABASE_URL")?;
+        let old = Cipher::new(&config.encryption_secret);
+        let new = Cipher::new(&new_secret);
+        let result = provider_keys::reencrypt_all(&db, &old, &new).await;
+        db.close().await;
+        Ok::<_, anyhow::Error>(result?)
+    }
+    .await;
     let keys = match result {
         Ok(keys) => keys,
         Err(e) => {
             if file_based {
                 let _ = std::fs::remove_file(&pending_path);
             }
-            return Err(e.into());
+            return Err(e);
         }
     };
     let secret_file = if file_based {

@@ -292,12 +292,16 @@ async fn check(config: Config) -> anyhow::Result<()> {
     for (what, state, detail) in &lines {
         out.push_str(&format!("{what:<18} {state:<5} {detail}\n"));
     }
-    let failed = lines.iter().filter(|(_, s, _)| *s == "FAIL").count();
+    let failed: Vec<&str> = lines
+        .iter()
+        .filter(|(_, s, _)| *s == "FAIL")
+        .map(|(what, _, _)| what.as_str())
+        .collect();
     let warned = lines.iter().filter(|(_, s, _)| *s == "warn").count();
-    out.push_str(&format!("{failed} failed, {warned} warning(s)\n"));
+    out.push_str(&format!("{} failed, {warned} warning(s)\n", failed.len()));
     std::io::Write::write_all(&mut std::io::stdout(), out.as_bytes())?;
-    if failed > 0 {
-        anyhow::bail!("{failed} check(s) failed (see above)");
+    if !failed.is_empty() {
+        anyhow::bail!("the {} check failed (see above)", failed.join(" and the "));
     }
     Ok(())
 }

@@ -144,17 +144,6 @@ async fn operators_create_list_disable_and_enable_accounts() {
         sign_in(&server, "ops@example.com", &password).await,
         StatusCode::OK
     );
-
-    // Every subcommand explains itself.
-    for sub in [
-        &["user", "--help"][..],
-        &["user", "create", "--help"],
-        &["cleanup", "--help"],
-    ] {
-        let output = binary().args(sub).output().unwrap();
-        assert!(output.status.success());
-        assert!(String::from_utf8_lossy(&output.stdout).contains("Usage:"));
-    }
     server.stop().await;
 }
 
@@ -256,6 +245,71 @@ async fn check_reports_each_part_and_fails_when_the_database_or_storage_does() {
             .any(|l| l.starts_with("database") && l.contains("FAIL") && l.contains("DATABASE_URL")),
         "{out}"
     );
-    assert!(err.contains("1 check(s) failed"), "{err}");
+    assert!(
+        err.contains("the database check failed (see above)"),
+        "{err}"
+    );
     server.stop().await;
+}
+
+#[tokio::test]
+async fn every_operator_command_has_help_and_fails_with_a_sentence_and_a_non_zero_exit() {
+    for sub in [
+        &["migrate", "--help"][..],
+        &["rotate-secret", "--help"],
+        &["import-urls", "--help"],
+        &["cleanup", "--help"],
+        &["check", "--help"],
+        &["user", "--help"],
+        &["user", "create", "--help"],
+        &["user", "list", "--help"],
+        &["user", "disable", "--help"],
+        &["user", "enable", "--help"],
+    ] {
+        let output = binary().args(sub).output().unwrap();
+        let help = String::from_utf8_lossy(&output.stdout);
+        assert!(output.status.success(), "{sub:?}");
+        assert!(help.contains("Usage: avatar-studio"), "{sub:?}: {help}");
+    }
+
+    // A database that does not answer: each command says so, on standard error, and exits
+    // non-zero; nothing half-done is printed as a result.
+    let data_dir = tempfile::tempdir().unwrap();
+    for sub in [
+        &["migrate"][..],
+        &["rotate-secret"],
+        &["import-urls"],
+        &["cleanup"],
+        &["cleanup", "--dry-run"],
+        &["check"],
+        &["user", "list"],
+        &["user", "create", "someone@example.com"],
+        &["user", "disable", "someone@example.com"],
+    ] {
+        let output = binary()
+            .args(sub)
+            .env("DATA_DIR", data_dir.path())
+            .env("DATABASE_URL", "postgres://nobody@127.0.0.1:9/nothing")
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{sub:?} succeeded");
+        assert!(
+            err.lines().any(|l| l.starts_with("avatar-studio: ")),
+            "{sub:?}: {err}"
+        );
+        assert!(
+            err.contains("DATABASE_URL") || err.contains("database"),
+            "{sub:?}: {err}"
+        );
+    }
+    // rotate-secret wrote nothing it could not use.
+    assert!(!data_dir.path().join("encryption.secret.new").exists());
+
+    // Usage mistakes are told apart from failures (clap's exit status 2).
+    let output = binary().args(["user", "create"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("EMAIL"));
+    let output = binary().arg("no-such-command").output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
 }
