@@ -283,6 +283,18 @@ async fn delete_file(
     if !authorized {
         return unregistered();
     }
+    {
+        let mut failures = lock(&shared.delete_failures);
+        if *failures > 0 {
+            *failures -= 1;
+            return error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "UNAVAILABLE",
+                "The service is currently unavailable.",
+                json!([]),
+            );
+        }
+    }
     let name = format!("files/{id}");
     let mut files = lock(&shared.files);
     let before = files.len();

@@ -76,6 +76,8 @@ pub(crate) struct Shared {
     pub(crate) deleted: Mutex<Vec<String>>,
     /// How many `GET files/{id}` a new file answers PROCESSING before ACTIVE.
     pub(crate) processing_polls: Mutex<u32>,
+    /// How many of the next `DELETE files/{id}` answer 503 (the file stays).
+    pub(crate) delete_failures: Mutex<u32>,
     /// Request bodies that broke the OpenAPI schema, with the reasons.
     pub(crate) schema_violations: Mutex<Vec<String>>,
     pub(crate) base: Mutex<String>,
@@ -180,6 +182,11 @@ impl Fake {
     /// Gemini: how many polls a new file stays `PROCESSING`.
     pub fn set_processing_polls(&self, polls: u32) {
         *lock(&self.shared.processing_polls) = polls;
+    }
+
+    /// Gemini: the next `failures` file deletions answer 503 UNAVAILABLE and keep the file.
+    pub fn fail_deletes(&self, failures: u32) {
+        *lock(&self.shared.delete_failures) = failures;
     }
 
     /// OpenAI: request bodies that the OpenAPI schema refused (each also got a 400).

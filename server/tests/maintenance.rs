@@ -310,6 +310,146 @@ async fn cleanup_purges_old_trash_and_keeps_the_variant_cache_under_its_limit() 
 }
 
 #[tokio::test]
+async fn files_a_job_left_at_gemini_are_deleted_by_the_cleanup_with_the_owners_key() {
+    let gemini = fakes::Fake::gemini().await;
+    let base = gemini.base();
+    let server = TestServer::start_with(
+        Dialect::Sqlite,
+        &[
+            ("GEMINI_BASE_URL", base.as_str()),
+            // References over 2 KB go through the Files API.
+            ("GEMINI_INLINE_MAX_BYTES", "2048"),
+            ("JOB_MAX_ATTEMPTS", "1"),
+        ],
+    )
+    .await;
+    let api = Api::new_user(&server, "reaper").await;
+    api.expect(
+        Method::PUT,
+        "/api/v1/provider-keys/gemini",
+        Some(json!({"api_key": "AIza-fake-gemini-0123456789"})),
+        StatusCode::OK,
+    )
+    .await;
+    let reference = api.upload_one("large.png", common::png(200, 200)).await;
+
+    // The provider does not answer the job's own deletion: the file stays behind.
+    gemini.fail_deletes(10);
+    let resp = api
+        .send(
+            Method::POST,
+            "/api/v1/generations?wait=true",
+            Some(json!({"prompt": "In this style", "provider": "gemini",
+                        "reference_image_ids": [reference["id"]]})),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let answer: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(answer["jobs"][0]["status"], "completed", "{answer}");
+    // The job tries twice (after its call, and when its attempt ends; the answer can come
+    // between the two): wait for both to have been refused.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while gemini
+        .requests()
+        .iter()
+        .filter(|r| r.method == "DELETE")
+        .count()
+        < 2
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the job did not try to delete its file"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let left = gemini.live_files();
+    assert_eq!(left.len(), 1, "the job could not delete its file");
+    let name = left[0].clone();
+    let env = [("GEMINI_BASE_URL", base.clone())];
+    gemini.fail_deletes(0);
+    let said = cleanup_with(&server, true, &env).await;
+    assert!(
+        said.contains(&format!("provider    would delete gemini file {name}")),
+        "{said}"
+    );
+    assert_eq!(
+        gemini.live_files(),
+        vec![name.clone()],
+        "a dry run deletes nothing"
+    );
+
+    // Refused again: counted, kept for the next run.
+    gemini.fail_deletes(1);
+    let said = cleanup_with(&server, false, &env).await;
+    assert!(
+        said.contains("0 file(s) left at providers (1 failed"),
+        "{said}"
+    );
+    assert_eq!(gemini.live_files(), vec![name.clone()]);
+
+    let said = cleanup_with(&server, false, &env).await;
+    assert!(
+        said.contains(&format!("provider    deleted gemini file {name}")),
+        "{said}"
+    );
+    assert!(gemini.live_files().is_empty());
+    assert!(gemini.deleted_files().contains(&name));
+    let authorized = gemini
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "DELETE")
+        .all(|r| r.authorized);
+    assert!(authorized, "every deletion carried the owner's key");
+    let said = cleanup_with(&server, false, &env).await;
+    assert!(!said.contains("provider    "), "nothing left: {said}");
+
+    // Files whose owner removed the key: kept while the provider may still hold them
+    // (48 hours), then given up.
+    api.expect(
+        Method::DELETE,
+        "/api/v1/provider-keys/gemini",
+        None,
+        StatusCode::NO_CONTENT,
+    )
+    .await;
+    let me = api
+        .expect(Method::GET, "/api/v1/me", None, StatusCode::OK)
+        .await;
+    let user_id = me["id"].as_str().unwrap().to_owned();
+    let now = chrono::Utc::now().timestamp_millis();
+    for (id, age_hours) in [("pf-young", 1), ("pf-old", 72)] {
+        backend::with_pool!(server.db(), |pool| sqlx::query(
+            "INSERT INTO provider_files (id, job_id, user_id, provider, name, created_at) \
+             VALUES ($1, NULL, $2, 'gemini', $3, $4)"
+        )
+        .bind(id)
+        .bind(&user_id)
+        .bind(format!("files/{id}"))
+        .bind(now - age_hours * 3_600_000)
+        .execute(pool)
+        .await
+        .map(|_| ()))
+        .unwrap();
+    }
+    let said = cleanup_with(&server, false, &env).await;
+    assert!(
+        said.contains("1 without a key expired, 1 without a key kept"),
+        "{said}"
+    );
+    for (id, given_up) in [("pf-young", false), ("pf-old", true)] {
+        let deleted: Option<i64> = backend::with_pool!(server.db(), |pool| sqlx::query_scalar(
+            "SELECT deleted_at FROM provider_files WHERE id = $1"
+        )
+        .bind(id)
+        .fetch_one(pool)
+        .await)
+        .unwrap();
+        assert_eq!(deleted.is_some(), given_up, "{id}");
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn two_server_processes_never_run_the_same_cleanup_at_once() {
     if backend::testing::skip_postgres() {
         return;
@@ -406,5 +546,134 @@ async fn the_server_runs_the_cleanup_on_its_schedule_and_the_command_waits_its_t
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("another cleanup is running"), "{stderr}");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn cleanup_reconciles_an_s3_bucket_in_both_directions() {
+    use futures::TryStreamExt;
+    let s3 = common::S3Server::start("avatars").await;
+    let mut vars = s3.vars();
+    vars.push(("STORAGE_URL", "s3://avatars/studio".to_owned()));
+    let server_vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let server = TestServer::start_with(Dialect::Sqlite, &server_vars).await;
+    let api = Api::new_user(&server, "s3ops").await;
+    let open = |url: &str| {
+        let options: Vec<(&'static str, secrecy::SecretString)> = s3
+            .vars()
+            .into_iter()
+            .map(|(k, v)| (k, secrecy::SecretString::from(v)))
+            .collect();
+        backend::Storage::open(&url.parse().unwrap(), &options).unwrap()
+    };
+    let ours = open("s3://avatars/studio");
+    let bucket = open("s3://avatars");
+    let keys = |storage: &backend::Storage| {
+        let store = storage.store().clone();
+        async move {
+            let mut keys: Vec<String> = store
+                .list(None)
+                .map_ok(|m| m.location.to_string())
+                .try_collect()
+                .await
+                .unwrap();
+            keys.sort();
+            keys
+        }
+    };
+
+    // An image whose object is deleted behind the app's back, one that stays, an object
+    // with no row under our prefix, and another application's object beside it.
+    let lost = api.upload_one("lost.png", common::png(32, 32)).await;
+    let lost_id = lost["id"].as_str().unwrap().to_owned();
+    let lost_key = scalar(
+        &server,
+        "SELECT storage_key FROM images WHERE id = $1",
+        &lost_id,
+    )
+    .await
+    .unwrap();
+    let kept = api.upload_one("kept.png", common::png(20, 20)).await;
+    let kept_key = scalar(
+        &server,
+        "SELECT storage_key FROM images WHERE id = $1",
+        kept["id"].as_str().unwrap(),
+    )
+    .await
+    .unwrap();
+    ours.store()
+        .delete(&object_store::path::Path::from(lost_key.as_str()))
+        .await
+        .unwrap();
+    let orphan =
+        "uploads/0190a0b0-0000-7000-8000-00000000000a/0190a0b0-0000-7000-8000-00000000000b.png";
+    ours.store()
+        .put(
+            &object_store::path::Path::from(orphan),
+            b"left behind".to_vec().into(),
+        )
+        .await
+        .unwrap();
+    bucket
+        .store()
+        .put(
+            &object_store::path::Path::from("other-app/notes.txt"),
+            b"not ours".to_vec().into(),
+        )
+        .await
+        .unwrap();
+
+    let mut env: Vec<(&str, String)> = vars.clone();
+    // Within the grace period (an hour) the orphan is only counted.
+    env.push(("CLEANUP_ORPHAN_GRACE_SECONDS", "3600".to_owned()));
+    let said = cleanup_with(&server, true, &env).await;
+    assert!(
+        said.contains("(1 younger than the grace period kept)"),
+        "{said}"
+    );
+    assert!(
+        said.contains(&format!("missing     would mark image {lost_id}")),
+        "{said}"
+    );
+    env.pop();
+    env.push(("CLEANUP_ORPHAN_GRACE_SECONDS", "0".to_owned()));
+    let said = cleanup_with(&server, true, &env).await;
+    assert!(
+        said.contains(&format!("orphan      would delete {orphan}")),
+        "{said}"
+    );
+    assert_eq!(keys(&ours).await.len(), 2, "a dry run deletes nothing");
+
+    let said = cleanup_with(&server, false, &env).await;
+    assert!(
+        said.contains(&format!("orphan      deleted {orphan}")),
+        "{said}"
+    );
+    assert!(
+        said.contains(&format!("missing     marked image {lost_id}")),
+        "{said}"
+    );
+    assert_eq!(keys(&ours).await, vec![kept_key.clone()]);
+    assert!(
+        keys(&bucket)
+            .await
+            .contains(&"other-app/notes.txt".to_owned()),
+        "objects outside the prefix are not ours to delete"
+    );
+    let resp = api
+        .request(Method::GET, &format!("/media/{lost_id}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+    let resp = api
+        .request(
+            Method::GET,
+            &format!("/media/{}", kept["id"].as_str().unwrap()),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
     server.stop().await;
 }

@@ -652,6 +652,33 @@ pub async fn open_provider_files(db: &Db, job_id: &str) -> Result<Vec<(String, S
     })?)
 }
 
+/// A file left at a provider that the cleanup may delete.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct LeftProviderFile {
+    pub id: String,
+    pub job_id: Option<String>,
+    pub user_id: String,
+    pub provider: String,
+    pub name: String,
+    pub created_at: i64,
+}
+
+/// The provider files not deleted whose job has ended (or is gone), oldest first: a job
+/// still queued or running deletes its own after its attempt.
+pub async fn left_provider_files(db: &Db) -> Result<Vec<LeftProviderFile>, DbError> {
+    let sql = format!(
+        "SELECT f.id, f.job_id, f.user_id, f.provider, f.name, f.created_at \
+         FROM provider_files f LEFT JOIN jobs j ON j.id = f.job_id \
+         WHERE f.deleted_at IS NULL AND (j.id IS NULL OR j.status IN {FINAL}) \
+         ORDER BY f.created_at, f.id"
+    );
+    Ok(with_pool!(db, |pool| {
+        sqlx::query_as::<_, LeftProviderFile>(&sql)
+            .fetch_all(pool)
+            .await
+    })?)
+}
+
 pub async fn mark_provider_file_deleted(db: &Db, id: &str) -> Result<(), DbError> {
     with_pool!(db, |pool| sqlx::query(
         "UPDATE provider_files SET deleted_at = $1 WHERE id = $2"

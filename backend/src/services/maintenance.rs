@@ -9,11 +9,14 @@
 //! - An image whose object is gone is reported and marked (`missing_at`), never dropped;
 //!   its media URL answers 404.
 //! - A job left running with an expired lease and no attempt left ends as `error`.
+//! - A file a job uploaded to a provider and could not delete (the provider did not
+//!   answer, say) is deleted with its owner's key once the job has ended; one whose key is
+//!   gone is given up after the provider's own retention (Gemini keeps files 48 hours).
 
 use std::{collections::HashSet, fmt, time::Duration};
 
 use futures::TryStreamExt;
-use model::{ImageFailure, ImageStatus};
+use model::{ImageFailure, ImageStatus, ProviderId};
 
 use super::ServiceError;
 use crate::{
@@ -24,6 +27,9 @@ use crate::{
 /// Idempotency keys are kept this long (a client retrying a request after a day is
 /// making a new one).
 const IDEMPOTENCY_RETENTION: Duration = Duration::from_secs(24 * 3600);
+
+/// How long a provider keeps an uploaded file by itself (Gemini's Files API: 48 hours).
+const PROVIDER_FILE_LIFETIME: Duration = Duration::from_secs(48 * 3600);
 
 /// Objects the health check writes, never orphans.
 const PROBES: [&str; 1] = [".readyz"];
@@ -42,6 +48,15 @@ pub struct Report {
     pub missing_before: usize,
     /// Jobs ended as `error` (or to end).
     pub abandoned_jobs: Vec<String>,
+    /// Files left at a provider by ended jobs, deleted (or to delete), as
+    /// `(provider, name)`.
+    pub provider_files: Vec<(String, String)>,
+    /// Left provider files the provider refused to delete this time (tried again next run).
+    pub provider_files_failed: usize,
+    /// Left provider files with no key to delete them with: given up once the provider has
+    /// dropped them itself (`expired`), kept until then (`waiting`).
+    pub provider_files_expired: usize,
+    pub provider_files_waiting: usize,
     /// Images purged from the trash after the retention period (or to purge).
     pub purged: Vec<String>,
     /// Cached variants evicted to stay under the size limit (or to evict), and their bytes.
@@ -70,6 +85,9 @@ impl fmt::Display for Report {
         for job in &self.abandoned_jobs {
             writeln!(f, "stuck job   {end} job {job} as error")?;
         }
+        for (provider, name) in &self.provider_files {
+            writeln!(f, "provider    {delete} {provider} file {name}")?;
+        }
         for image in &self.purged {
             writeln!(f, "trash       {delete} image {image} and its variants")?;
         }
@@ -77,7 +95,8 @@ impl fmt::Display for Report {
             f,
             "{}: {delete} {} orphaned object(s) ({} younger than the grace period kept), \
              {mark} {} image(s) missing their object ({} marked before), {end} {} stuck \
-             job(s), {delete} {} image(s) past the trash retention, {delete} {} cached \
+             job(s), {delete} {} file(s) left at providers ({} failed, {} without a key \
+             expired, {} without a key kept), {delete} {} image(s) past the trash retention, {delete} {} cached \
              variant(s) ({} bytes) over the cache limit, {remove} {}",
             if self.dry_run { "dry run" } else { "cleanup" },
             self.orphans.len(),
@@ -85,6 +104,10 @@ impl fmt::Display for Report {
             self.missing.len(),
             self.missing_before,
             self.abandoned_jobs.len(),
+            self.provider_files.len(),
+            self.provider_files_failed,
+            self.provider_files_expired,
+            self.provider_files_waiting,
             self.purged.len(),
             self.evicted_variants,
             self.evicted_bytes,
@@ -168,7 +191,10 @@ pub async fn cleanup(backend: &Backend, dry_run: bool) -> Result<Report, Service
     };
     report.abandoned_jobs = stuck.into_iter().map(|j| j.id).collect();
 
-    // 4. The trash, past its retention: the images, their objects and variants.
+    // 4. Files the ended jobs left at their providers.
+    reap_provider_files(backend, dry_run, &mut report).await?;
+
+    // 5. The trash, past its retention: the images, their objects and variants.
     let retention = i64::try_from(backend.config.trash_retention.as_millis()).unwrap_or(i64::MAX);
     let trashed = maintenance::trashed_before(&backend.db, now.saturating_sub(retention)).await?;
     let ids: Vec<String> = trashed.iter().map(|(_, id)| id.clone()).collect();
@@ -194,7 +220,7 @@ pub async fn cleanup(backend: &Backend, dry_run: bool) -> Result<Report, Service
     }
     report.purged = ids;
 
-    // 5. The variant cache, under its size limit: the least recently used go first.
+    // 6. The variant cache, under its size limit: the least recently used go first.
     let variants = maintenance::variants_by_use(&backend.db).await?;
     let mut total: u64 = variants
         .iter()
@@ -221,7 +247,7 @@ pub async fn cleanup(backend: &Backend, dry_run: bool) -> Result<Report, Service
         report.evicted_bytes += bytes;
     }
 
-    // 6. Expired rows.
+    // 7. Expired rows.
     for (what, table, condition) in maintenance::EXPIRED {
         let cutoff = if table == "idempotency_keys" {
             now - i64::try_from(IDEMPOTENCY_RETENTION.as_millis()).unwrap_or(i64::MAX)
@@ -239,6 +265,57 @@ pub async fn cleanup(backend: &Backend, dry_run: bool) -> Result<Report, Service
         "cleanup finished"
     );
     Ok(report)
+}
+
+/// Deletes the files ended jobs left at their providers, each with its owner's key (read
+/// once per owner and provider).
+async fn reap_provider_files(
+    backend: &Backend,
+    dry_run: bool,
+    report: &mut Report,
+) -> Result<(), ServiceError> {
+    let files = queue_db::left_provider_files(&backend.db).await?;
+    let expired_before =
+        now_ms() - i64::try_from(PROVIDER_FILE_LIFETIME.as_millis()).unwrap_or(i64::MAX);
+    let mut keys: std::collections::HashMap<(String, String), Option<secrecy::SecretString>> =
+        Default::default();
+    for file in files {
+        let provider: ProviderId = file.provider.parse().unwrap_or(ProviderId::Builtin);
+        let owner = (file.user_id.clone(), file.provider.clone());
+        if !keys.contains_key(&owner) {
+            let key = jobs::resolve_key(backend, &file.user_id, provider)
+                .await
+                .ok()
+                .flatten();
+            keys.insert(owner.clone(), key);
+        }
+        let Some(key) = keys.get(&owner).cloned().flatten() else {
+            if file.created_at < expired_before {
+                if !dry_run {
+                    queue_db::mark_provider_file_deleted(&backend.db, &file.id).await?;
+                }
+                report.provider_files_expired += 1;
+            } else {
+                report.provider_files_waiting += 1;
+            }
+            continue;
+        };
+        if !dry_run {
+            if let Err(e) = backend
+                .providers
+                .delete_file(provider, &file.name, &key)
+                .await
+            {
+                tracing::warn!(error = %e, file = %file.name, "cannot delete a provider file; the next cleanup tries again");
+                report.provider_files_failed += 1;
+                continue;
+            }
+            queue_db::mark_provider_file_deleted(&backend.db, &file.id).await?;
+            tracing::info!(file = %file.name, provider = %file.provider, "left provider file deleted");
+        }
+        report.provider_files.push((file.provider, file.name));
+    }
+    Ok(())
 }
 
 /// The lease of a cleanup run lasts this long; a process that crashed mid-run loses it.
