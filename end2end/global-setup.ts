@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -15,6 +15,21 @@ export default async function globalSetup() {
     throw new Error(`no server binary at ${bin}: run 'cargo leptos build --release' (or set E2E_SERVER_BIN)`);
   }
   const dataDir = mkdtempSync(join(tmpdir(), "avatar-e2e-"));
+  // The instance's administrator, made by the operator command before anyone signs up.
+  const adminEmail = "admin@e2e.example.com";
+  const adminPassword = "operations for the e2e suite";
+  const created = spawnSync(bin, ["user", "create", adminEmail, "--admin", "--password-stdin"], {
+    cwd: dataDir,
+    env: { PATH: process.env.PATH, DATA_DIR: dataDir },
+    input: `${adminPassword}\n`,
+    encoding: "utf8",
+  });
+  if (created.status !== 0) {
+    throw new Error(`cannot create the administrator: ${created.stderr}`);
+  }
+  process.env.E2E_ADMIN_EMAIL = adminEmail;
+  process.env.E2E_ADMIN_PASSWORD = adminPassword;
+  process.env.E2E_SERVER_BIN = bin;
   const server = spawn(bin, [], {
     cwd: dataDir,
     env: {

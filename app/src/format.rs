@@ -14,9 +14,11 @@ pub fn when(time: chrono::DateTime<chrono::Utc>) -> String {
     )
 }
 
-/// `1.5 MB`, `300 KB`
+/// `1.5 MB`, `300 KB`, `2.0 GB`
 pub fn file_size(bytes: u64) -> String {
-    if bytes >= 1024 * 1024 {
+    if bytes >= 1024 * 1024 * 1024 {
+        format!("{:.1} GB", bytes as f64 / (1024.0 * 1024.0 * 1024.0))
+    } else if bytes >= 1024 * 1024 {
         format!("{:.1} MB", bytes as f64 / (1024.0 * 1024.0))
     } else {
         format!("{} KB", bytes.div_ceil(1024))
@@ -33,5 +35,7 @@ mod tests {
         assert_eq!(when(t), "2025-11-22 14:05 UTC");
         assert_eq!(file_size(1536 * 1024), "1.5 MB");
         assert_eq!(file_size(1000), "1 KB");
+        assert_eq!(file_size(0), "0 KB");
+        assert_eq!(file_size(3 * 1024 * 1024 * 1024 / 2), "1.5 GB");
     }
 }

@@ -79,8 +79,8 @@ use crate::{
     components::{Footer, Header, Toasts},
     live::Live,
     pages::{
-        CharacterPage, CharactersPage, CollectionsPage, ForgotPasswordPage, GalleryPage, HomePage,
-        NotFound, ResetPasswordPage, SettingsPage, SignInPage, SignUpPage, StudioPage,
+        AdminPage, CharacterPage, CharactersPage, CollectionsPage, ForgotPasswordPage, GalleryPage,
+        HomePage, NotFound, ResetPasswordPage, SettingsPage, SignInPage, SignUpPage, StudioPage,
         VerifyEmailPage,
     },
 };
@@ -174,6 +174,8 @@ fn Layout() -> impl IntoView {
                 <Route path=StaticSegment("collections") view=CollectionsPage />
                 // In order: the lists are in the HTML, so the page works without JavaScript.
                 <Route path=StaticSegment("settings") view=SettingsPage ssr=SsrMode::InOrder />
+                // Whole before it is sent: a caller who is not an administrator gets a 404.
+                <Route path=StaticSegment("admin") view=AdminPage ssr=SsrMode::Async />
                 <Route path=StaticSegment("login") view=SignInPage />
                 <Route path=StaticSegment("signup") view=SignUpPage />
                 <Route path=StaticSegment("forgot-password") view=ForgotPasswordPage />

@@ -43,6 +43,7 @@ pub mod error;
 pub mod generation;
 pub mod health;
 pub mod library;
+pub mod operations;
 pub mod user;
 
 pub use account::*;
@@ -50,6 +51,7 @@ pub use error::{ApiError, ApiErrorBody};
 pub use generation::*;
 pub use health::{Health, HealthCheck, InstanceInfo};
 pub use library::*;
+pub use operations::*;
 pub use user::User;
 
 /// The product's name, as shown in the UI and in the server-rendered HTML.

@@ -9,5 +9,9 @@ pub struct User {
     pub email: String,
     pub display_name: Option<String>,
     pub email_verified: bool,
+    /// An administrator of the instance: sees the operations page
+    /// (`GET /api/v1/admin/operations`).
+    #[serde(default)]
+    pub is_admin: bool,
     pub created_at: DateTime<Utc>,
 }

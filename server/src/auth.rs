@@ -34,6 +34,7 @@ pub const PRIVATE_PAGES: &[&str] = &[
     "/gallery",
     "/collections",
     "/settings",
+    "/admin",
 ];
 
 pub async fn authenticate(

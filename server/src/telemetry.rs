@@ -78,6 +78,43 @@ pub fn prometheus() -> PrometheusHandle {
                 "Time to answer HTTP requests, by method and route"
             );
             metrics::describe_gauge!("avatar_jobs", "Generation jobs by provider and status");
+            metrics::describe_gauge!(
+                "avatar_job_failures_recent",
+                "Jobs that failed for good in the last 24 hours, by provider and reason"
+            );
+            metrics::describe_gauge!(
+                "avatar_storage_objects",
+                "Objects in storage as the database records them, by kind (image, trash, variant)"
+            );
+            metrics::describe_gauge!(
+                "avatar_storage_bytes",
+                metrics::Unit::Bytes,
+                "Bytes in storage as the database records them, by kind (image, trash, variant)"
+            );
+            metrics::describe_gauge!(
+                "avatar_variant_cache_limit_bytes",
+                metrics::Unit::Bytes,
+                "VARIANT_CACHE_MAX_BYTES: the cleanup keeps the variants under it"
+            );
+            metrics::describe_gauge!(
+                "avatar_images_missing",
+                "Images whose object the cleanup found missing from storage"
+            );
+            metrics::describe_gauge!("avatar_accounts", "Accounts, by state (active, disabled)");
+            metrics::describe_gauge!(
+                "avatar_cleanup_last_run_timestamp_seconds",
+                metrics::Unit::Seconds,
+                "When the last cleanup (not a dry run) finished, as a Unix time"
+            );
+            metrics::describe_gauge!(
+                "avatar_cleanup_last_run_duration_seconds",
+                metrics::Unit::Seconds,
+                "How long the last cleanup (not a dry run) took"
+            );
+            metrics::describe_gauge!(
+                "avatar_cleanup_last_run_failed",
+                "1 when the last cleanup (not a dry run) failed, 0 when it succeeded"
+            );
             metrics::describe_histogram!(
                 "avatar_provider_call_seconds",
                 metrics::Unit::Seconds,

@@ -550,6 +550,201 @@ async fn the_server_runs_the_cleanup_on_its_schedule_and_the_command_waits_its_t
 }
 
 #[tokio::test]
+async fn the_operations_overview_is_for_administrators_and_its_numbers_are_on_metrics() {
+    on_both(|dialect| async move {
+        let server = TestServer::start_with(
+            dialect,
+            &[
+                ("BUILTIN_DELAY_MS", "0"),
+                ("VARIANT_CACHE_MAX_BYTES", "1000000"),
+            ],
+        )
+        .await;
+        // The first account of an instance is its administrator.
+        let admin = Api::new_user(&server, "admin").await;
+        let member = Api::new_user(&server, "member").await;
+        let me = admin
+            .expect(Method::GET, "/api/v1/me", None, StatusCode::OK)
+            .await;
+        assert_eq!(me["is_admin"], true);
+        let me = member
+            .expect(Method::GET, "/api/v1/me", None, StatusCode::OK)
+            .await;
+        assert_eq!(me["is_admin"], false);
+        let refused = member
+            .expect(
+                Method::GET,
+                "/api/v1/admin/operations",
+                None,
+                StatusCode::NOT_FOUND,
+            )
+            .await;
+        assert_eq!(refused["error"]["code"], "not_found", "{refused}");
+        Api::anonymous(&server)
+            .expect(
+                Method::GET,
+                "/api/v1/admin/operations",
+                None,
+                StatusCode::UNAUTHORIZED,
+            )
+            .await;
+
+        // The member's library: two uploads (one then trashed), a resized copy, a
+        // finished generation and one whose worker vanished.
+        let kept = member.upload_one("kept.png", common::png(120, 90)).await;
+        let trashed = member.upload_one("old.png", common::png(60, 60)).await;
+        let kept_id = kept["id"].as_str().unwrap();
+        let trashed_id = trashed["id"].as_str().unwrap();
+        member
+            .expect(
+                Method::DELETE,
+                &format!("/api/v1/images/{trashed_id}"),
+                None,
+                StatusCode::NO_CONTENT,
+            )
+            .await;
+        let resp = member
+            .request(
+                Method::GET,
+                &format!("/media/{kept_id}?w=64&h=64&fit=cover&format=png"),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::OK);
+        let variant_bytes = resp.bytes().await.unwrap().len() as u64;
+        let mut generated_bytes = 0;
+        let mut jobs = Vec::new();
+        for prompt in ["A clerk", "A baker"] {
+            let done = member
+                .expect(
+                    Method::POST,
+                    "/api/v1/generations?wait=true",
+                    Some(json!({"prompt": prompt, "size": "256x256"})),
+                    StatusCode::OK,
+                )
+                .await;
+            let job = done["jobs"][0].clone();
+            assert_eq!(job["status"], "completed", "{job}");
+            let image = member
+                .expect(
+                    Method::GET,
+                    &format!("/api/v1/images/{}", job["image_id"].as_str().unwrap()),
+                    None,
+                    StatusCode::OK,
+                )
+                .await;
+            generated_bytes += image["bytes"].as_u64().unwrap();
+            jobs.push(job);
+        }
+        let stuck = jobs[1]["id"].as_str().unwrap().to_owned();
+        backend::with_pool!(server.db(), |pool| sqlx::query(
+            "UPDATE jobs SET status = 'generating', attempt = max_attempts, lease_owner = 'gone', \
+             lease_expires_at = 1, finished_at = NULL WHERE id = $1"
+        )
+        .bind(&stuck)
+        .execute(pool)
+        .await
+        .map(|_| ()))
+        .unwrap();
+        let said = cleanup(&server, false).await;
+        assert!(
+            said.contains(&format!("stuck job   ended job {stuck} as error")),
+            "{said}"
+        );
+
+        let ops = admin
+            .expect(
+                Method::GET,
+                "/api/v1/admin/operations",
+                None,
+                StatusCode::OK,
+            )
+            .await;
+        let count = |provider: &str, status: &str| {
+            ops["jobs"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|j| j["provider"] == provider && j["status"] == status)
+                .map(|j| j["count"].as_u64().unwrap())
+                .unwrap_or(0)
+        };
+        assert_eq!(count("builtin", "completed"), 1, "{ops}");
+        assert_eq!(count("builtin", "error"), 1, "{ops}");
+        assert_eq!(count("builtin", "generating"), 0, "{ops}");
+        assert_eq!(ops["failure_window_hours"], 24);
+        let failures = ops["failures"].as_array().unwrap();
+        assert_eq!(failures.len(), 1, "{ops}");
+        assert_eq!(failures[0]["provider"], "builtin");
+        assert_eq!(failures[0]["reason"], "abandoned");
+        assert_eq!(failures[0]["count"], 1);
+        assert!(failures[0]["last_message"]
+            .as_str()
+            .unwrap()
+            .contains("no attempt is left"));
+        let storage = &ops["storage"];
+        assert_eq!(storage["images"], 3, "two generated, one upload: {ops}");
+        assert_eq!(
+            storage["image_bytes"].as_u64().unwrap(),
+            kept["bytes"].as_u64().unwrap() + generated_bytes
+        );
+        assert_eq!(storage["trash"], 1);
+        assert_eq!(storage["trash_bytes"], trashed["bytes"]);
+        assert_eq!(storage["variants"], 1);
+        assert_eq!(storage["variant_bytes"].as_u64().unwrap(), variant_bytes);
+        assert_eq!(storage["variant_limit_bytes"], 1_000_000);
+        assert_eq!(storage["missing"], 0);
+        assert_eq!(ops["accounts"], 2);
+        assert_eq!(ops["disabled_accounts"], 0);
+        let run = &ops["cleanup_runs"][0];
+        assert_eq!(run["trigger"], "command");
+        assert_eq!(run["dry_run"], false);
+        assert!(run["error"].is_null());
+        assert!(
+            run["summary"]
+                .as_str()
+                .unwrap()
+                .starts_with("cleanup: deleted 0 orphaned"),
+            "{run}"
+        );
+        assert!(
+            run["summary"]
+                .as_str()
+                .unwrap()
+                .contains("ended 1 stuck job(s)"),
+            "{run}"
+        );
+
+        // The same numbers, for Prometheus.
+        let metrics = server.get("/metrics").await.text().await.unwrap();
+        for line in [
+            "avatar_jobs{provider=\"builtin\",status=\"completed\"} 1".to_owned(),
+            "avatar_jobs{provider=\"builtin\",status=\"error\"} 1".to_owned(),
+            "avatar_job_failures_recent{provider=\"builtin\",reason=\"abandoned\"} 1".to_owned(),
+            "avatar_storage_objects{kind=\"image\"} 3".to_owned(),
+            format!(
+                "avatar_storage_bytes{{kind=\"trash\"}} {}",
+                trashed["bytes"]
+            ),
+            format!("avatar_storage_bytes{{kind=\"variant\"}} {variant_bytes}"),
+            "avatar_variant_cache_limit_bytes 1000000".to_owned(),
+            "avatar_images_missing 0".to_owned(),
+            "avatar_accounts{state=\"active\"} 2".to_owned(),
+            "avatar_cleanup_last_run_failed 0".to_owned(),
+        ] {
+            assert!(
+                metrics.lines().any(|l| l == line),
+                "missing `{line}` in\n{metrics}"
+            );
+        }
+        assert!(metrics.contains("avatar_cleanup_last_run_timestamp_seconds "));
+        server.stop().await;
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn cleanup_reconciles_an_s3_bucket_in_both_directions() {
     use futures::TryStreamExt;
     let s3 = common::S3Server::start("avatars").await;

@@ -13,5 +13,6 @@ pub async fn get_instance_info() -> Result<InstanceInfo, AppError> {
 }
 
 pub mod account;
+pub mod admin;
 pub mod generation;
 pub mod library;

@@ -41,6 +41,8 @@ pub const NAV: [(&str, &str); 5] = [
 
 #[component]
 pub fn Header() -> impl IntoView {
+    let CurrentUser(user) = expect_context::<CurrentUser>();
+    let admin = move || user.with(|u| u.as_ref().is_some_and(|u| u.is_admin));
     view! {
         <header class="site-header">
             <div class="site-header__inner">
@@ -63,6 +65,11 @@ pub fn Header() -> impl IntoView {
                                 }
                             })
                             .collect_view()}
+                        <Show when=admin>
+                            <li>
+                                <A href="/admin">"Operations"</A>
+                            </li>
+                        </Show>
                     </ul>
                 </nav>
                 <LiveStatus />

@@ -1,5 +1,6 @@
 //! One module per page.
 
+mod admin;
 mod auth;
 mod characters;
 mod collections;
@@ -9,6 +10,7 @@ mod not_found;
 mod settings;
 mod studio;
 
+pub use admin::AdminPage;
 pub use auth::{ForgotPasswordPage, ResetPasswordPage, SignInPage, SignUpPage, VerifyEmailPage};
 pub use characters::{CharacterPage, CharactersPage};
 pub use collections::CollectionsPage;

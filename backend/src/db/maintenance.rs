@@ -204,3 +204,64 @@ pub async fn recent_runs(db: &Db, limit: i64) -> Result<Vec<RunRecord>, DbError>
     .fetch_all(pool)
     .await)?)
 }
+
+/// Jobs that failed for good since `since`, by provider and reason: `(provider, reason,
+/// count, last finished, last message)`, most frequent first.
+pub async fn failures_since(
+    db: &Db,
+    since: i64,
+    limit: i64,
+) -> Result<Vec<(String, String, i64, i64, Option<String>)>, DbError> {
+    Ok(with_pool!(db, |pool| sqlx::query_as::<
+        _,
+        (String, String, i64, i64, Option<String>),
+    >(
+        "SELECT j.provider, COALESCE(j.error_code, 'unknown'), COUNT(*), MAX(j.finished_at), \
+           (SELECT l.error_message FROM jobs l WHERE l.status = 'error' \
+              AND l.provider = j.provider AND l.error_code = j.error_code \
+              AND l.finished_at >= $1 ORDER BY l.finished_at DESC LIMIT 1) \
+         FROM jobs j WHERE j.status = 'error' AND j.finished_at >= $1 \
+         GROUP BY j.provider, j.error_code ORDER BY COUNT(*) DESC, MAX(j.finished_at) DESC \
+         LIMIT $2"
+    )
+    .bind(since)
+    .bind(limit)
+    .fetch_all(pool)
+    .await)?)
+}
+
+/// What object storage holds, as the rows record it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, sqlx::FromRow)]
+pub struct StorageTotals {
+    pub images: i64,
+    pub image_bytes: i64,
+    pub trash: i64,
+    pub trash_bytes: i64,
+    pub missing: i64,
+    pub variants: i64,
+    pub variant_bytes: i64,
+    pub accounts: i64,
+    pub disabled_accounts: i64,
+}
+
+/// The storage totals and the number of accounts, in one round trip.
+pub async fn storage_totals(db: &Db) -> Result<StorageTotals, DbError> {
+    // SUM of a BIGINT is NUMERIC on PostgreSQL: cast back.
+    Ok(with_pool!(db, |pool| {
+        sqlx::query_as::<_, StorageTotals>(
+        "SELECT \
+           CAST(COALESCE(SUM(CASE WHEN i.deleted_at IS NULL THEN 1 ELSE 0 END), 0) AS BIGINT) AS images, \
+           CAST(COALESCE(SUM(CASE WHEN i.deleted_at IS NULL THEN i.bytes ELSE 0 END), 0) AS BIGINT) AS image_bytes, \
+           CAST(COALESCE(SUM(CASE WHEN i.deleted_at IS NOT NULL THEN 1 ELSE 0 END), 0) AS BIGINT) AS trash, \
+           CAST(COALESCE(SUM(CASE WHEN i.deleted_at IS NOT NULL THEN i.bytes ELSE 0 END), 0) AS BIGINT) AS trash_bytes, \
+           CAST(COALESCE(SUM(CASE WHEN i.missing_at IS NOT NULL THEN 1 ELSE 0 END), 0) AS BIGINT) AS missing, \
+           (SELECT COUNT(*) FROM image_variants) AS variants, \
+           (SELECT CAST(COALESCE(SUM(bytes), 0) AS BIGINT) FROM image_variants) AS variant_bytes, \
+           (SELECT COUNT(*) FROM users) AS accounts, \
+           (SELECT COUNT(*) FROM users WHERE disabled_at IS NOT NULL) AS disabled_accounts \
+         FROM images i WHERE i.storage_key IS NOT NULL"
+    )
+    .fetch_one(pool)
+    .await
+    })?)
+}

@@ -28,6 +28,7 @@ impl UserRecord {
             email: self.email.clone(),
             display_name: self.display_name.clone(),
             email_verified: self.email_verified_at.is_some(),
+            is_admin: self.is_admin,
             created_at: crate::to_time(self.created_at),
         }
     }

@@ -13,6 +13,7 @@ pub mod ingest;
 pub mod instance;
 pub mod maintenance;
 pub mod media;
+pub mod operations;
 pub mod operators;
 pub mod provider_keys;
 pub mod tokens;

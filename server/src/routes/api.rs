@@ -10,7 +10,7 @@ use utoipa::OpenApi;
 
 use crate::{
     error::ApiErrorResponse,
-    routes::{account, generations, health, library, media},
+    routes::{account, admin, generations, health, library, media},
     state::AppState,
 };
 
@@ -38,7 +38,7 @@ use crate::{
         library::restore_image, library::share_image, library::stats, media::serve,
         generations::list_providers, generations::create, generations::list_jobs,
         generations::get_job, generations::cancel, generations::character_avatar,
-        generations::regenerate,
+        generations::regenerate, admin::get_operations,
     ),
     components(schemas(model::ApiError, model::ApiErrorBody, model::Health, model::HealthCheck)),
     tags(
@@ -50,7 +50,7 @@ use crate::{
         (name = "collections", description = "Named groups of images"),
         (name = "images", description = "The library: uploads, imports, the trash, sharing, media and stats"),
         (name = "generations", description = "Providers and models, generation jobs: start, follow, cancel"),
-        (name = "operations", description = "Health, readiness and metrics"),
+        (name = "operations", description = "Health, readiness, metrics and the administrator's overview"),
         (name = "meta", description = "This description")
     )
 )]
@@ -73,6 +73,7 @@ pub fn router() -> Router<AppState> {
         .merge(account::router())
         .merge(library::router())
         .merge(generations::router())
+        .merge(admin::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
 }

@@ -55,19 +55,10 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     metrics::gauge!("db_pool_connections", "state" => "idle")
         .set(f64::from(u32::try_from(idle).unwrap_or(u32::MAX)));
     metrics::gauge!("process_uptime_seconds").set(state.started.elapsed().as_secs_f64());
-    // Jobs by state and provider, read at scrape time (one grouped query).
-    if let Ok(counts) = backend::db::jobs::count_by_status(db).await {
-        // Every combination, so that a state that emptied reads 0 rather than its last count.
-        for provider in model::ProviderId::ALL {
-            for status in model::ImageStatus::ALL {
-                metrics::gauge!("avatar_jobs", "provider" => provider.as_str(), "status" => status.as_str())
-                    .set(0.0);
-            }
-        }
-        for (provider, status, n) in counts {
-            metrics::gauge!("avatar_jobs", "provider" => provider, "status" => status)
-                .set(n as f64);
-        }
+    // The operations page's numbers, read at scrape time (four queries).
+    match backend::services::operations::snapshot(&state.backend).await {
+        Ok(ops) => export(&ops),
+        Err(e) => tracing::warn!(error = %e, "cannot read the operations numbers for /metrics"),
     }
     (
         [(
@@ -76,4 +67,60 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
         )],
         state.metrics.render(),
     )
+}
+
+/// Sets the gauges of the operations overview.
+fn export(ops: &model::Operations) {
+    use std::{collections::HashSet, sync::Mutex};
+    // Every combination, so that a state that emptied reads 0 rather than its last count.
+    for provider in model::ProviderId::ALL {
+        for status in model::ImageStatus::ALL {
+            metrics::gauge!("avatar_jobs", "provider" => provider.as_str(), "status" => status.as_str())
+                .set(0.0);
+        }
+    }
+    for j in &ops.jobs {
+        metrics::gauge!("avatar_jobs", "provider" => j.provider.clone(), "status" => j.status.clone())
+            .set(j.count as f64);
+    }
+    // A reason that left the window reads 0 (the series seen before are remembered).
+    static SEEN: Mutex<Option<HashSet<(String, String)>>> = Mutex::new(None);
+    {
+        let mut seen = SEEN.lock().unwrap_or_else(|e| e.into_inner());
+        let seen = seen.get_or_insert_with(HashSet::new);
+        for (provider, reason) in seen.iter() {
+            metrics::gauge!("avatar_job_failures_recent", "provider" => provider.clone(), "reason" => reason.clone())
+                .set(0.0);
+        }
+        for f in &ops.failures {
+            metrics::gauge!("avatar_job_failures_recent", "provider" => f.provider.clone(), "reason" => f.reason.clone())
+                .set(f.count as f64);
+            seen.insert((f.provider.clone(), f.reason.clone()));
+        }
+    }
+    let s = &ops.storage;
+    for (kind, objects, bytes) in [
+        ("image", s.images, s.image_bytes),
+        ("trash", s.trash, s.trash_bytes),
+        ("variant", s.variants, s.variant_bytes),
+    ] {
+        metrics::gauge!("avatar_storage_objects", "kind" => kind).set(objects as f64);
+        metrics::gauge!("avatar_storage_bytes", "kind" => kind).set(bytes as f64);
+    }
+    metrics::gauge!("avatar_variant_cache_limit_bytes").set(s.variant_limit_bytes as f64);
+    metrics::gauge!("avatar_images_missing").set(s.missing as f64);
+    metrics::gauge!("avatar_accounts", "state" => "active")
+        .set(ops.accounts.saturating_sub(ops.disabled_accounts) as f64);
+    metrics::gauge!("avatar_accounts", "state" => "disabled").set(ops.disabled_accounts as f64);
+    if let Some(run) = ops.cleanup_runs.iter().find(|r| !r.dry_run) {
+        metrics::gauge!("avatar_cleanup_last_run_timestamp_seconds")
+            .set(run.finished_at.timestamp_millis() as f64 / 1000.0);
+        metrics::gauge!("avatar_cleanup_last_run_duration_seconds")
+            .set((run.finished_at - run.started_at).num_milliseconds() as f64 / 1000.0);
+        metrics::gauge!("avatar_cleanup_last_run_failed").set(if run.error.is_some() {
+            1.0
+        } else {
+            0.0
+        });
+    }
 }

@@ -1,6 +1,7 @@
 //! The HTTP surface: operations endpoints, `/api/v1`, static assets and the Leptos app.
 
 pub mod account;
+pub mod admin;
 pub mod api;
 pub mod generations;
 pub mod health;

@@ -1,0 +1,86 @@
+// The administrator's operations page: only administrators see it (and its menu entry);
+// it shows the queue, failures, storage and cleanup runs, fits a phone and works by
+// keyboard; a cleanup run from the command line appears on it.
+import { spawnSync } from "node:child_process";
+import { expect, test, type Page } from "@playwright/test";
+import { hydrated, signUp } from "./helpers";
+
+async function signInAsAdmin(page: Page) {
+  await page.goto("/login");
+  await page.getByLabel("Email address").fill(process.env.E2E_ADMIN_EMAIL!);
+  await page.getByLabel("Password").fill(process.env.E2E_ADMIN_PASSWORD!);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByRole("button", { name: "Sign out", exact: true })).toBeVisible();
+}
+
+test("members do not see the operations page; visitors are asked to sign in", async ({ page }) => {
+  const anonymous = await page.goto("/admin");
+  await expect(page).toHaveURL(/\/login\?next=%2Fadmin$/);
+  expect(anonymous?.ok()).toBe(true);
+
+  await signUp(page, "member");
+  const nav = page.getByRole("navigation", { name: "Main" });
+  await expect(nav.getByRole("link", { name: "Gallery" })).toBeVisible();
+  await expect(nav.getByRole("link", { name: "Operations" })).toHaveCount(0);
+  const response = await page.goto("/admin");
+  expect(response?.status()).toBe(404);
+  await expect(page.getByRole("heading", { name: "Page not found" })).toBeVisible();
+  await expect(page.getByRole("heading", { name: "Queue" })).toHaveCount(0);
+});
+
+test("an administrator sees the queue, failures, storage and cleanup runs", async ({ page }) => {
+  const problems: string[] = [];
+  page.on("pageerror", (err) => problems.push(err.message));
+  page.on("console", (msg) => {
+    if (msg.type() === "error") problems.push(msg.text());
+  });
+  await signInAsAdmin(page);
+  await hydrated(page);
+  // The menu has the entry; the page opens from it.
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Operations" }).click();
+  await expect(page).toHaveURL(/\/admin$/);
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Operations");
+  for (const heading of ["Queue", "Failures in the last 24 hours", "Storage", "Cleanup runs"]) {
+    await expect(page.getByRole("heading", { name: heading })).toBeVisible();
+  }
+  const jobs = page.getByRole("table", { name: "Jobs by provider and state" });
+  await expect(jobs.getByRole("rowheader", { name: "Built-in" })).toBeVisible();
+  await expect(jobs.getByRole("columnheader", { name: "Generating" })).toBeVisible();
+
+  // A job of the administrator's own: counted once it has finished, after Refresh.
+  const started = await page.request.post("/api/v1/generations?wait=true", {
+    data: { prompt: "An operator at a desk", size: "256x256" },
+    headers: { Origin: new URL(page.url()).origin },
+  });
+  expect(started.status()).toBe(200);
+  const completed = async () =>
+    Number(await jobs.getByRole("row", { name: /Built-in/ }).getByRole("cell").nth(4).textContent());
+  await page.getByRole("button", { name: "Refresh" }).click();
+  await expect.poll(completed).toBeGreaterThanOrEqual(1);
+  await expect(page.getByTestId("storage-images")).not.toHaveText("0 KB");
+
+  // A cleanup from the command line appears among the runs.
+  const run = spawnSync(process.env.E2E_SERVER_BIN!, ["cleanup"], {
+    env: { PATH: process.env.PATH, DATA_DIR: process.env.E2E_DATA_DIR },
+    encoding: "utf8",
+  });
+  expect(run.status, run.stderr).toBe(0);
+  await page.getByRole("button", { name: "Refresh" }).click();
+  const runs = page.getByRole("list", { name: "Cleanup runs, newest first" });
+  await expect(runs.getByRole("listitem").first()).toContainText("The command line");
+  await expect(runs.getByRole("listitem").first()).toContainText("cleanup: deleted");
+  await expect(page.getByText("The server runs the cleanup every 1 hour(s).")).toBeVisible();
+
+  // Keyboard: Refresh, then the scrollable table region, are reachable with Tab.
+  await page.getByRole("button", { name: "Refresh" }).focus();
+  await page.keyboard.press("Tab");
+  await expect(page.getByRole("region", { name: "Jobs by provider and state" })).toBeFocused();
+
+  // It fits the screen (the tables scroll inside their region on a phone).
+  const { scrollWidth, clientWidth } = await page.evaluate(() => ({
+    scrollWidth: document.documentElement.scrollWidth,
+    clientWidth: document.documentElement.clientWidth,
+  }));
+  expect(scrollWidth).toBeLessThanOrEqual(clientWidth);
+  expect(problems).toEqual([]);
+});
