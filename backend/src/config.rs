@@ -158,6 +158,8 @@ pub struct Config {
     pub gemini_base_url: Url,
     pub openai_api_key: Option<SecretString>,
     pub gemini_api_key: Option<SecretString>,
+    /// When set, `/metrics` answers only requests with `Authorization: Bearer` this token.
+    pub metrics_token: Option<SecretString>,
     pub outbound_allow_private: bool,
     pub log_filter: String,
     pub log_format: LogFormat,
@@ -374,6 +376,9 @@ impl Config {
             gemini_base_url,
             openai_api_key: get("OPENAI_API_KEY").map(SecretString::from),
             gemini_api_key: get("GEMINI_API_KEY").map(SecretString::from),
+            metrics_token: get("METRICS_TOKEN")
+                .filter(|t| !t.trim().is_empty())
+                .map(SecretString::from),
             outbound_allow_private: parse_bool(&get, "OUTBOUND_ALLOW_PRIVATE", false)?,
             log_filter: get("RUST_LOG").unwrap_or_else(|| "info".to_owned()),
             log_format,

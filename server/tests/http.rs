@@ -300,6 +300,45 @@ async fn metrics_are_exposed_in_prometheus_format() {
 }
 
 #[tokio::test]
+async fn metrics_can_require_a_token() {
+    let server = TestServer::start_with(
+        Dialect::Sqlite,
+        &[("METRICS_TOKEN", "scrape-me-0123456789")],
+    )
+    .await;
+    for auth in [
+        None,
+        Some("Bearer wrong-token"),
+        Some("scrape-me-0123456789"),
+    ] {
+        let mut req = server.client.get(server.url("/metrics"));
+        if let Some(auth) = auth {
+            req = req.header("authorization", auth);
+        }
+        let res = req.send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{auth:?}");
+        let body: serde_json::Value = res.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "unauthenticated");
+        assert!(
+            !body.to_string().contains("scrape-me"),
+            "the token is never echoed"
+        );
+    }
+    let res = server
+        .client
+        .get(server.url("/metrics"))
+        .header("authorization", "Bearer scrape-me-0123456789")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.text().await.unwrap().contains("avatar_jobs{"));
+    // The health endpoints stay open for load balancers.
+    assert_eq!(server.get("/healthz").await.status(), StatusCode::OK);
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn every_response_carries_a_request_id_and_safe_headers() {
     let server = TestServer::start(Dialect::Sqlite).await;
     let res = server.get("/healthz").await;

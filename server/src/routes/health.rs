@@ -2,13 +2,13 @@
 
 use axum::{
     extract::State,
-    http::{header, StatusCode},
-    response::IntoResponse,
+    http::{header, HeaderMap, StatusCode},
+    response::{IntoResponse, Response},
     Json,
 };
 use model::Health;
 
-use crate::state::AppState;
+use crate::{error::ApiErrorResponse, state::AppState};
 
 /// The process is up and answering.
 #[utoipa::path(
@@ -46,9 +46,30 @@ pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     get,
     path = "/metrics",
     tag = "operations",
-    responses((status = 200, description = "Prometheus text format", content_type = "text/plain"))
+    responses(
+        (status = 200, description = "Prometheus text format", content_type = "text/plain"),
+        (status = 401, description = "METRICS_TOKEN is set and the request does not carry it", body = model::ApiError)
+    )
 )]
-pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Some(expected) = &state.backend.config.metrics_token {
+        let given = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or_default();
+        // Compared as digests, so that the time taken says nothing about the token.
+        let ok = backend::crypto::token_hash(given)
+            == backend::crypto::token_hash(secrecy::ExposeSecret::expose_secret(expected));
+        if !ok {
+            return ApiErrorResponse::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthenticated",
+                "The metrics need the token set in METRICS_TOKEN: send `Authorization: Bearer <token>`.",
+            )
+            .into_response();
+        }
+    }
     let db = &state.backend.db;
     let (size, idle) = backend::with_pool!(db, |pool| (pool.size(), pool.num_idle()));
     metrics::gauge!("db_pool_connections", "state" => "open").set(f64::from(size));
@@ -67,6 +88,7 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
         )],
         state.metrics.render(),
     )
+        .into_response()
 }
 
 /// Sets the gauges of the operations overview.
