@@ -24,7 +24,16 @@ pub async fn establish(
     Ok(())
 }
 
-/// Signs the browser out: the session row is deleted and the cookie removed.
-pub async fn end(session: &Session) -> Result<(), tower_sessions::session::Error> {
-    session.flush().await
+/// Signs the browser out: the session row is deleted and the cookie removed; the
+/// account's live connections check their credentials at once (this session's closes).
+pub async fn end(
+    session: &Session,
+    backend: &backend::Backend,
+) -> Result<(), tower_sessions::session::Error> {
+    let user_id = session.get::<String>(USER_ID_KEY).await?;
+    session.flush().await?;
+    if let Some(user_id) = user_id {
+        backend.hub.recheck(&user_id);
+    }
+    Ok(())
 }

@@ -36,6 +36,11 @@ const MAX_NOTIFY_PAYLOAD: usize = 7900;
 /// A serialised message (UTF-8 JSON), shared by every subscriber without copying.
 pub type Frame = Bytes;
 
+/// Not a message for the client: tells each of a user's connections to check its
+/// credential now (a session ended, a token was revoked). Not JSON, so it can never be
+/// taken for one.
+pub const RECHECK: &[u8] = b"#recheck";
+
 #[derive(Debug, Clone)]
 pub struct Hub {
     inner: Arc<Inner>,
@@ -94,6 +99,16 @@ impl Hub {
                     "the event relay is behind; an event did not reach the other processes"
                 );
             }
+        }
+    }
+
+    /// Asks `user_id`'s connections, here and in the other processes, to check their
+    /// credentials at once: those whose session or token has just ended close.
+    pub fn recheck(&self, user_id: &str) {
+        let frame = Frame::from_static(RECHECK);
+        self.deliver(user_id, frame.clone());
+        if let Some(relay) = &self.inner.relay {
+            let _ = relay.try_send((user_id.to_owned(), frame));
         }
     }
 

@@ -64,7 +64,7 @@ pub async fn sign_in(
 
 #[server(endpoint = "sign_out")]
 pub async fn sign_out() -> Result<(), AppError> {
-    crate::session::end(&session()?)
+    crate::session::end(&session()?, &crate::ssr::backend()?)
         .await
         .map_err(crate::ssr::internal)?;
     leptos_axum::redirect("/");
@@ -289,7 +289,7 @@ pub async fn delete_account(password: String) -> Result<(), AppError> {
     accounts::delete_account(&backend, &principal, &password)
         .await
         .map_err(service_error)?;
-    crate::session::end(&session()?)
+    crate::session::end(&session()?, &crate::ssr::backend()?)
         .await
         .map_err(crate::ssr::internal)?;
     leptos_axum::redirect("/?deleted=1");

@@ -309,6 +309,7 @@ pub async fn change_password(
     users::set_password_hash(&backend.db, &principal.user.id, &hash).await?;
     sessions::delete_all_for_user(&backend.db, &principal.user.id, principal.session_hash())
         .await?;
+    backend.hub.recheck(&principal.user.id);
     Ok(())
 }
 
@@ -369,6 +370,7 @@ pub async fn revoke_session(
 ) -> Result<(), ServiceError> {
     if sessions::delete_for_user(&backend.db, &principal.user.id, session_id).await? {
         tracing::info!(user_id = %principal.user.id, %session_id, "session revoked");
+        backend.hub.recheck(&principal.user.id);
         Ok(())
     } else {
         Err(ServiceError::NotFound)
@@ -380,10 +382,11 @@ pub async fn revoke_other_sessions(
     backend: &Backend,
     principal: &Principal,
 ) -> Result<u64, ServiceError> {
-    Ok(
+    let ended =
         sessions::delete_all_for_user(&backend.db, &principal.user.id, principal.session_hash())
-            .await?,
-    )
+            .await?;
+    backend.hub.recheck(&principal.user.id);
+    Ok(ended)
 }
 
 /// Deletes the account with every row and stored object of it. The password confirms it.
@@ -422,6 +425,7 @@ pub async fn delete_account(
             }
         }
     }
+    backend.hub.recheck(user_id);
     tracing::info!(objects, "account deleted");
     Ok(())
 }

@@ -99,6 +99,7 @@ pub async fn revoke(
 ) -> Result<(), ServiceError> {
     if api_tokens::delete_for_user(&backend.db, &principal.user.id, id).await? {
         tracing::info!(user_id = %principal.user.id, token_id = %id, "access token revoked");
+        backend.hub.recheck(&principal.user.id);
         Ok(())
     } else {
         Err(ServiceError::NotFound)

@@ -142,9 +142,11 @@ pub async fn login(
 /// End the current session.
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "accounts",
     responses((status = 204, description = "Signed out; the session is ended server-side")))]
-pub async fn logout(session: Session) -> ApiResult<StatusCode> {
-    session
-        .flush()
+pub async fn logout(
+    axum::extract::State(backend): axum::extract::State<Backend>,
+    session: Session,
+) -> ApiResult<StatusCode> {
+    app::session::end(&session, &backend)
         .await
         .map_err(|e| ApiErrorResponse::internal(&e))?;
     Ok(StatusCode::NO_CONTENT)

@@ -187,6 +187,13 @@ async fn serve(
                 }
             },
             event = events.recv() => match event {
+                // A credential of this account just ended: check ours now, not at the tick.
+                Ok(frame) if frame.as_ref() == backend::events::RECHECK => {
+                    match check_credential(&db, &principal, &mut socket).await {
+                        Flow::Continue => continue,
+                        Flow::Close => return,
+                    }
+                }
                 Ok(frame) => match Utf8Bytes::try_from(frame) {
                     Ok(text) => Message::Text(text),
                     Err(_) => continue,
@@ -200,27 +207,10 @@ async fn serve(
                 }
                 Err(RecvError::Closed) => return,
             },
-            _ = rechecks.tick() => {
-                // Boxed: the database call's state would otherwise sit in every idle
-                // connection's future.
-                match Box::pin(auth::still_valid(&db, &principal)).await {
-                    Ok(true) => continue,
-                    Ok(false) => {
-                        tracing::info!("a realtime client's session or token ended; closing its connection");
-                        let close = CloseFrame {
-                            code: close_code::POLICY,
-                            reason: Utf8Bytes::from_static("signed out"),
-                        };
-                        let _ = send(&mut socket, Message::Close(Some(close)), Duration::from_secs(1)).await;
-                        return;
-                    }
-                    // The database is unwell: keep the connection, check again later.
-                    Err(e) => {
-                        tracing::warn!(error = %e, "cannot check a realtime client's credential");
-                        continue;
-                    }
-                }
-            }
+            _ = rechecks.tick() => match check_credential(&db, &principal, &mut socket).await {
+                Flow::Continue => continue,
+                Flow::Close => return,
+            },
             _ = pings.tick() => {
                 if last_heard.elapsed() > patience {
                     tracing::info!("a realtime client stopped answering; closing its connection");
@@ -231,6 +221,38 @@ async fn serve(
         };
         if send(&mut socket, outgoing, patience).await.is_err() {
             return;
+        }
+    }
+}
+
+enum Flow {
+    Continue,
+    Close,
+}
+
+/// Checks that the connection's session or token still holds; if not, closes the socket
+/// with 1008. A database that does not answer keeps the connection (checked again later).
+async fn check_credential(
+    db: &backend::Db,
+    principal: &auth::Principal,
+    socket: &mut WebSocket,
+) -> Flow {
+    // Boxed: the database call's state would otherwise sit in every idle connection's
+    // future.
+    match Box::pin(auth::still_valid(db, principal)).await {
+        Ok(true) => Flow::Continue,
+        Ok(false) => {
+            tracing::info!("a realtime client's session or token ended; closing its connection");
+            let close = CloseFrame {
+                code: close_code::POLICY,
+                reason: Utf8Bytes::from_static("signed out"),
+            };
+            let _ = send(socket, Message::Close(Some(close)), Duration::from_secs(1)).await;
+            Flow::Close
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot check a realtime client's credential");
+            Flow::Continue
         }
     }
 }
