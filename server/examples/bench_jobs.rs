@@ -9,11 +9,13 @@
 // A benchmark reports its figures on standard output.
 #![allow(clippy::print_stdout)]
 
+mod common;
+
 use std::time::{Duration, Instant};
 
 use backend::{db::Dialect, testing::TestDb, Config};
 use fakes::Fake;
-use serde_json::{json, Value};
+use serde_json::json;
 
 const CLIENTS: usize = 8;
 const IDLE_JOBS: usize = 50;
@@ -49,29 +51,7 @@ async fn run(dialect: Dialect, n: usize) -> anyhow::Result<()> {
     let handle = tokio::spawn(server.run());
 
     let http = reqwest::Client::new();
-    let signup = http
-        .post(format!("{base}/api/v1/auth/signup"))
-        .header("origin", &base)
-        .json(&json!({"email": "bench@example.com", "password": "correct horse battery"}))
-        .send()
-        .await?;
-    let cookie = signup
-        .headers()
-        .get("set-cookie")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .unwrap_or_default()
-        .to_owned();
-    let token: Value = http
-        .post(format!("{base}/api/v1/tokens"))
-        .header("origin", &base)
-        .header("cookie", cookie)
-        .json(&json!({"name": "bench"}))
-        .send()
-        .await?
-        .json()
-        .await?;
-    let token = token["token"].as_str().unwrap_or_default().to_owned();
+    let token = common::bench_token(&http, &base).await?;
     http.put(format!("{base}/api/v1/provider-keys/openai"))
         .bearer_auth(&token)
         .json(&json!({"api_key": "sk-bench-0123456789abcdef"}))

@@ -11,6 +11,8 @@
 // A benchmark reports its figures on standard output.
 #![allow(clippy::print_stdout)]
 
+mod common;
+
 use std::{
     io::{BufRead, BufReader},
     process::{Command, Stdio},
@@ -108,34 +110,6 @@ fn start_server(bin: &str) -> anyhow::Result<Server> {
     })
 }
 
-async fn token(http: &reqwest::Client, base: &str) -> anyhow::Result<String> {
-    let signup = http
-        .post(format!("{base}/api/v1/auth/signup"))
-        .header("origin", base)
-        .json(&json!({"email": "bench@example.com", "password": "correct horse battery"}))
-        .send()
-        .await?
-        .error_for_status()?;
-    let cookie = signup
-        .headers()
-        .get("set-cookie")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .unwrap_or_default()
-        .to_owned();
-    let token: Value = http
-        .post(format!("{base}/api/v1/tokens"))
-        .header("origin", base)
-        .header("cookie", cookie)
-        .json(&json!({"name": "bench"}))
-        .send()
-        .await?
-        .error_for_status()?
-        .json()
-        .await?;
-    Ok(token["token"].as_str().unwrap_or_default().to_owned())
-}
-
 /// Opens one connection and reads it on its own task: each `image` event's title and the
 /// moment it arrived go to `arrivals`.
 async fn open(
@@ -185,7 +159,7 @@ async fn measure(bin: &str, n: usize) -> anyhow::Result<()> {
         }
     };
     let http = reqwest::Client::new();
-    let token = Arc::new(token(&http, &base).await?);
+    let token = Arc::new(common::bench_token(&http, &base).await?);
     let png = {
         let mut out = std::io::Cursor::new(Vec::new());
         image::RgbaImage::from_pixel(32, 32, image::Rgba([90, 80, 200, 255]))
