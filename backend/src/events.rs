@@ -91,6 +91,11 @@ impl Hub {
                 return;
             }
         };
+        self.send(user_id, frame);
+    }
+
+    /// Hands `frame` to `user_id`'s subscribers here and, with the relay, elsewhere.
+    fn send(&self, user_id: &str, frame: Frame) {
         self.deliver(user_id, frame.clone());
         if let Some(relay) = &self.inner.relay {
             if relay.try_send((user_id.to_owned(), frame)).is_err() {
@@ -105,11 +110,7 @@ impl Hub {
     /// Asks `user_id`'s connections, here and in the other processes, to check their
     /// credentials at once: those whose session or token has just ended close.
     pub fn recheck(&self, user_id: &str) {
-        let frame = Frame::from_static(RECHECK);
-        self.deliver(user_id, frame.clone());
-        if let Some(relay) = &self.inner.relay {
-            let _ = relay.try_send((user_id.to_owned(), frame));
-        }
+        self.send(user_id, Frame::from_static(RECHECK));
     }
 
     /// Tells `user_id`'s connections that an image was created, changed or deleted.

@@ -743,18 +743,26 @@ async fn delete_provider_files(backend: &Backend, job: &JobRecord) {
         }
     };
     for (id, name) in files {
-        match backend.providers.delete_file(provider, &name, &key).await {
-            Ok(()) => {
-                if let Err(e) = queue_db::mark_provider_file_deleted(&backend.db, &id).await {
-                    tracing::warn!(error = %e, file = %name, "cannot record a deleted provider file");
-                }
-                tracing::info!(file = %name, "provider file deleted");
-            }
+        match delete_provider_file(backend, provider, &key, &id, &name).await {
+            Ok(()) => tracing::info!(file = %name, "provider file deleted"),
             Err(e) => {
                 tracing::warn!(error = %e, file = %name, "cannot delete a provider file; the cleanup will retry")
             }
         }
     }
+}
+
+/// Deletes one file at its provider and records it (`id` is its `provider_files` row).
+pub async fn delete_provider_file(
+    backend: &Backend,
+    provider: ProviderId,
+    key: &SecretString,
+    id: &str,
+    name: &str,
+) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    backend.providers.delete_file(provider, name, key).await?;
+    queue_db::mark_provider_file_deleted(&backend.db, id).await?;
+    Ok(())
 }
 
 /// Publishes the job's state (and its image once completed).

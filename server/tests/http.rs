@@ -90,13 +90,7 @@ async fn every_section_page_renders_with_its_title() {
         .send()
         .await
         .unwrap();
-    let cookie = signup.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
+    let cookie = common::session_cookie(&signup);
     for (path, title) in [
         ("/studio", "Studio"),
         ("/characters", "Characters"),
@@ -216,13 +210,7 @@ async fn the_openapi_document_describes_the_api() {
         .send()
         .await
         .unwrap();
-    let cookie = signup.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
+    let cookie = common::session_cookie(&signup);
     let token: serde_json::Value = server
         .client
         .post(server.url("/api/v1/tokens"))

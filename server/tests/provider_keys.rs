@@ -101,13 +101,7 @@ impl Site {
             .await
             .unwrap();
         assert_eq!(resp.status(), 201);
-        let cookie = resp.headers()[header::SET_COOKIE]
-            .to_str()
-            .unwrap()
-            .split(';')
-            .next()
-            .unwrap()
-            .to_owned();
+        let cookie = common::session_cookie(&resp);
         Self {
             base: base.to_owned(),
             http,

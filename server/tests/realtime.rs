@@ -120,13 +120,7 @@ async fn sign_in_cookie(server: &TestServer, name: &str) -> String {
         .await
         .unwrap();
     assert_eq!(resp.status(), StatusCode::CREATED);
-    resp.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned()
+    common::session_cookie(&resp)
 }
 
 #[tokio::test]
@@ -503,13 +497,7 @@ async fn signing_out_or_revoking_the_token_closes_the_connection_at_once() {
         .await
         .unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
-    let second = resp.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
+    let second = common::session_cookie(&resp);
     let (mut second_browser, _) = tokio_tungstenite::connect_async(ws_request(
         &server,
         &Auth::Cookie(&second),

@@ -609,13 +609,14 @@ pub async fn stages(db: &Db, job_id: &str) -> Result<Vec<(i64, String, i64, i64)
     .await)?)
 }
 
-/// Jobs by status, for the metrics.
+/// Jobs by provider and status, in that order (the metrics and the operations page).
 pub async fn count_by_status(db: &Db) -> Result<Vec<(String, String, i64)>, DbError> {
     Ok(with_pool!(db, |pool| sqlx::query_as::<
         _,
         (String, String, i64),
     >(
-        "SELECT provider, status, COUNT(*) FROM jobs GROUP BY provider, status"
+        "SELECT provider, status, COUNT(*) FROM jobs GROUP BY provider, status \
+         ORDER BY provider, status"
     )
     .fetch_all(pool)
     .await)?)

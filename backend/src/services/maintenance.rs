@@ -13,7 +13,11 @@
 //!   answer, say) is deleted with its owner's key once the job has ended; one whose key is
 //!   gone is given up after the provider's own retention (Gemini keeps files 48 hours).
 
-use std::{collections::HashSet, fmt, time::Duration};
+use std::{
+    collections::{hash_map::Entry, HashMap, HashSet},
+    fmt,
+    time::Duration,
+};
 
 use futures::TryStreamExt;
 use model::{ImageFailure, ImageStatus, ProviderId};
@@ -277,19 +281,21 @@ async fn reap_provider_files(
     let files = queue_db::left_provider_files(&backend.db).await?;
     let expired_before =
         now_ms() - i64::try_from(PROVIDER_FILE_LIFETIME.as_millis()).unwrap_or(i64::MAX);
-    let mut keys: std::collections::HashMap<(String, String), Option<secrecy::SecretString>> =
-        Default::default();
+    let mut keys: HashMap<(String, String), Option<secrecy::SecretString>> = HashMap::new();
     for file in files {
         let provider: ProviderId = file.provider.parse().unwrap_or(ProviderId::Builtin);
-        let owner = (file.user_id.clone(), file.provider.clone());
-        if !keys.contains_key(&owner) {
-            let key = jobs::resolve_key(backend, &file.user_id, provider)
-                .await
-                .ok()
-                .flatten();
-            keys.insert(owner.clone(), key);
-        }
-        let Some(key) = keys.get(&owner).cloned().flatten() else {
+        let key = match keys.entry((file.user_id.clone(), file.provider.clone())) {
+            Entry::Occupied(known) => known.get().clone(),
+            Entry::Vacant(slot) => slot
+                .insert(
+                    jobs::resolve_key(backend, &file.user_id, provider)
+                        .await
+                        .ok()
+                        .flatten(),
+                )
+                .clone(),
+        };
+        let Some(key) = key else {
             if file.created_at < expired_before {
                 if !dry_run {
                     queue_db::mark_provider_file_deleted(&backend.db, &file.id).await?;
@@ -301,16 +307,13 @@ async fn reap_provider_files(
             continue;
         };
         if !dry_run {
-            if let Err(e) = backend
-                .providers
-                .delete_file(provider, &file.name, &key)
-                .await
+            if let Err(e) =
+                jobs::delete_provider_file(backend, provider, &key, &file.id, &file.name).await
             {
                 tracing::warn!(error = %e, file = %file.name, "cannot delete a provider file; the next cleanup tries again");
                 report.provider_files_failed += 1;
                 continue;
             }
-            queue_db::mark_provider_file_deleted(&backend.db, &file.id).await?;
             tracing::info!(file = %file.name, provider = %file.provider, "left provider file deleted");
         }
         report.provider_files.push((file.provider, file.name));

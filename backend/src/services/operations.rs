@@ -33,18 +33,16 @@ pub async fn snapshot(backend: &Backend) -> Result<Operations, ServiceError> {
         maintenance::recent_runs(db, RUNS),
     )?;
     let count = |n: i64| u64::try_from(n).unwrap_or(0);
-    let mut jobs: Vec<JobCount> = jobs
-        .into_iter()
-        .map(|(provider, status, n)| JobCount {
-            provider,
-            status,
-            count: count(n),
-        })
-        .collect();
-    jobs.sort_by(|a, b| (&a.provider, &a.status).cmp(&(&b.provider, &b.status)));
     Ok(Operations {
         generated_at: chrono::Utc::now(),
-        jobs,
+        jobs: jobs
+            .into_iter()
+            .map(|(provider, status, n)| JobCount {
+                provider,
+                status,
+                count: count(n),
+            })
+            .collect(),
         failures: failures
             .into_iter()
             .map(|(provider, reason, n, last, message)| FailureCount {

@@ -30,16 +30,7 @@ impl Api {
             .await
             .unwrap();
         assert_eq!(resp.status(), StatusCode::CREATED);
-        let cookie = resp
-            .headers()
-            .get(header::SET_COOKIE)
-            .unwrap()
-            .to_str()
-            .unwrap()
-            .split(';')
-            .next()
-            .unwrap()
-            .to_owned();
+        let cookie = super::session_cookie(&resp);
         let token: Value = client
             .post(format!("{base}/api/v1/tokens"))
             .header(header::ORIGIN, base)

@@ -134,6 +134,18 @@ where
     }
 }
 
+/// The session cookie a sign-up or sign-in answer sets, as `name=value` for a `Cookie`
+/// header.
+pub fn session_cookie(resp: &reqwest::Response) -> String {
+    resp.headers()[reqwest::header::SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
 /// The `avatar-studio` binary, run as a person would run it.
 pub fn binary() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_avatar-studio"));
