@@ -41,7 +41,7 @@ export default async function globalSetup() {
       LOG_FORMAT: "json",
       RUST_LOG: "warn,server=info",
       // Long enough that a job is visibly under way (the Studio tests watch its stages).
-      BUILTIN_DELAY_MS: "3000",
+      BUILTIN_DELAY_MS: "4000",
       // Every test signs up from 127.0.0.1; the limit has its own server test.
       AUTH_RATE_LIMIT_PER_MINUTE: "10000",
     },

@@ -1,7 +1,7 @@
 // The Studio: jobs made there are followed live (over /ws) through their stages to the
 // finished images; the state survives a reload and a lost connection; a dropped reference
 // image waits in the browser until it is uploaded. The server runs the built-in generator
-// with BUILTIN_DELAY_MS=3000 (global-setup.ts), so each job is visibly under way.
+// with BUILTIN_DELAY_MS=4000 (global-setup.ts), so each job is visibly under way.
 import { test, expect, type Page } from "@playwright/test";
 import { dropFiles, hydrated, RED, signUp } from "./helpers";
 
@@ -48,20 +48,21 @@ test("two images go through their stages live, and a reload mid-way shows the sa
   await expect(page.getByText("Nothing made yet")).toBeVisible();
 
   await generate(page, "A cheerful beekeeper with round glasses", 2);
-  // Both cards at once, then under way: the stage, the attempt, the running count in the
-  // header and in the tab's title.
+  // Both cards at once, under way.
   await expect(cards(page)).toHaveCount(2);
   await expect(cards(page).and(page.locator('[data-status="generating"]'))).toHaveCount(2);
-  await expect(cards(page).first().getByText("Attempt 1 of 4")).toBeVisible();
-  await expect(page.getByTestId("running-jobs")).toHaveText("2 running");
-  await expect(page).toHaveTitle(/^\(2 running\) Studio/);
 
-  // Reload in the middle: the same two jobs, still under way, from the server's state.
+  // Reload in the middle, at once (each job takes BUILTIN_DELAY_MS): the same two jobs,
+  // still under way, from the server's state — the stage, the attempt, the running count
+  // in the header and in the tab's title.
   await page.reload();
-  await hydrated(page);
   await expect(cards(page)).toHaveCount(2);
   await expect(cards(page).and(page.locator('[data-status="completed"]'))).toHaveCount(0);
   await expect(cards(page).first().locator(".job__stage")).toHaveText(/Generating|Saving/);
+  await expect(cards(page).first().getByText("Attempt 1 of 4")).toBeVisible();
+  await expect(page.getByTestId("running-jobs")).toHaveText("2 running");
+  await expect(page).toHaveTitle(/^\(2 running\) Studio/);
+  await hydrated(page);
 
   // Then both finish, and the images replace the placeholders without a reload.
   await expectFinishedImages(page, 2);
