@@ -306,6 +306,55 @@ async fn cleanup_purges_old_trash_and_keeps_the_variant_cache_under_its_limit() 
     assert!(cached <= limit, "{cached} > {limit}");
     // The kept image is whole.
     assert!(objects.join(key_of(kept_id.clone()).await).exists());
+
+    // A cached variant whose object was deleted behind the app's back is reported, and
+    // its row forgotten only by the real run; the copy is made again when next asked for.
+    let variant_rows = || async {
+        backend::with_pool!(server.db(), |pool| sqlx::query_scalar::<_, String>(
+            "SELECT storage_key FROM image_variants WHERE image_id = $1 ORDER BY storage_key"
+        )
+        .bind(&kept_id)
+        .fetch_all(pool)
+        .await)
+        .unwrap()
+    };
+    let lost = variants[2].0.clone();
+    std::fs::remove_file(objects.join(&lost)).unwrap();
+    let said = cleanup_with(&server, true, &limit_env).await;
+    assert!(
+        said.contains(&format!("of image {kept_id} (its object {lost} is gone")),
+        "{said}"
+    );
+    assert!(said.contains("missing     would forget variant"), "{said}");
+    assert!(
+        said.contains("would delete 0 cached variant(s) (0 bytes) over the cache limit, would forget 1 cached variant(s) missing their object"),
+        "{said}"
+    );
+    assert!(
+        variant_rows().await.contains(&lost),
+        "a dry run forgets nothing"
+    );
+    let said = cleanup_with(&server, false, &limit_env).await;
+    assert!(said.contains("missing     forgot variant"), "{said}");
+    assert!(
+        said.contains("forgot 1 cached variant(s) missing their object"),
+        "{said}"
+    );
+    assert_eq!(variant_rows().await, vec![variants[1].0.clone()]);
+    let resp = api
+        .request(
+            Method::GET,
+            &format!("/media/{kept_id}?w=128&h=128&fit=cover&format=png"),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let again = image::load_from_memory(&resp.bytes().await.unwrap()).unwrap();
+    assert_eq!((again.width(), again.height()), (128, 128));
+    assert_eq!(variant_rows().await.len(), 2, "the copy is cached again");
+    let said = cleanup_with(&server, true, &limit_env).await;
+    assert!(!said.contains("missing     "), "{said}");
     server.stop().await;
 }
 

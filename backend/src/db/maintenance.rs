@@ -126,6 +126,18 @@ pub async fn variants_by_use(db: &Db) -> Result<Vec<CachedVariant>, DbError> {
     .await)?)
 }
 
+/// Every cached variant written before `before` (a variant written after the storage was
+/// listed may have an object the listing did not see).
+pub async fn variants_before(db: &Db, before: i64) -> Result<Vec<CachedVariant>, DbError> {
+    Ok(with_pool!(db, |pool| sqlx::query_as::<_, CachedVariant>(
+        "SELECT image_id, spec, storage_key, bytes FROM image_variants \
+         WHERE created_at < $1 ORDER BY image_id, spec"
+    )
+    .bind(before)
+    .fetch_all(pool)
+    .await)?)
+}
+
 /// Takes the lease on task `name` for `owner` until `until`, unless another holder's lease
 /// is still live at `now`. One statement, so two processes cannot both take it.
 pub async fn take_lease(

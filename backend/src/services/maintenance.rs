@@ -7,7 +7,8 @@
 //!   is never deleted. The storage is listed before the database is read, so a row
 //!   committed meanwhile protects its object.
 //! - An image whose object is gone is reported and marked (`missing_at`), never dropped;
-//!   its media URL answers 404.
+//!   its media URL answers 404. A cached variant whose object is gone is reported and its
+//!   row forgotten: it is a copy, made again from the original when next asked for.
 //! - A job left running with an expired lease and no attempt left ends as `error`.
 //! - A file a job uploaded to a provider and could not delete (the provider did not
 //!   answer, say) is deleted with its owner's key once the job has ended; one whose key is
@@ -50,6 +51,9 @@ pub struct Report {
     pub missing: Vec<(String, String)>,
     /// Images already marked missing before this run.
     pub missing_before: usize,
+    /// Cached variants whose object is missing, forgotten (or to forget), as
+    /// `(image, spec, key)`.
+    pub missing_variants: Vec<(String, String, String)>,
     /// Jobs ended as `error` (or to end).
     pub abandoned_jobs: Vec<String>,
     /// Files left at a provider by ended jobs, deleted (or to delete), as
@@ -72,10 +76,16 @@ pub struct Report {
 
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (delete, mark, end, remove) = if self.dry_run {
-            ("would delete", "would mark", "would end", "would remove")
+        let (delete, mark, end, remove, forget) = if self.dry_run {
+            (
+                "would delete",
+                "would mark",
+                "would end",
+                "would remove",
+                "would forget",
+            )
         } else {
-            ("deleted", "marked", "ended", "removed")
+            ("deleted", "marked", "ended", "removed", "forgot")
         };
         for key in &self.orphans {
             writeln!(f, "orphan      {delete} {key}")?;
@@ -84,6 +94,13 @@ impl fmt::Display for Report {
             writeln!(
                 f,
                 "missing     {mark} image {image} (its object {key} is gone)"
+            )?;
+        }
+        for (image, spec, key) in &self.missing_variants {
+            writeln!(
+                f,
+                "missing     {forget} variant {spec} of image {image} (its object {key} is \
+                 gone; it is made again when asked for)"
             )?;
         }
         for job in &self.abandoned_jobs {
@@ -101,7 +118,8 @@ impl fmt::Display for Report {
              {mark} {} image(s) missing their object ({} marked before), {end} {} stuck \
              job(s), {delete} {} file(s) left at providers ({} failed, {} without a key \
              expired, {} without a key kept), {delete} {} image(s) past the trash retention, {delete} {} cached \
-             variant(s) ({} bytes) over the cache limit, {remove} {}",
+             variant(s) ({} bytes) over the cache limit, {forget} {} cached variant(s) missing \
+             their object, {remove} {}",
             if self.dry_run { "dry run" } else { "cleanup" },
             self.orphans.len(),
             self.young_orphans,
@@ -115,6 +133,7 @@ impl fmt::Display for Report {
             self.purged.len(),
             self.evicted_variants,
             self.evicted_bytes,
+            self.missing_variants.len(),
             self.expired
                 .iter()
                 .map(|(what, n)| format!("{n} expired {what}"))
@@ -175,6 +194,18 @@ pub async fn cleanup(backend: &Backend, dry_run: bool) -> Result<Report, Service
     if !dry_run {
         maintenance::mark_missing(&backend.db, &newly_missing, now_ms()).await?;
     }
+    for v in maintenance::variants_before(&backend.db, started).await? {
+        if present.contains(&v.storage_key) {
+            continue;
+        }
+        tracing::warn!(image_id = %v.image_id, spec = %v.spec, key = %v.storage_key, "a cached variant's object is missing from storage");
+        if !dry_run {
+            images_db::delete_variants_by_spec(&backend.db, &v.image_id, &v.spec).await?;
+        }
+        report
+            .missing_variants
+            .push((v.image_id, v.spec, v.storage_key));
+    }
 
     // 3. Jobs nobody will finish.
     let now = now_ms();
@@ -225,7 +256,17 @@ pub async fn cleanup(backend: &Backend, dry_run: bool) -> Result<Report, Service
     report.purged = ids;
 
     // 6. The variant cache, under its size limit: the least recently used go first.
-    let variants = maintenance::variants_by_use(&backend.db).await?;
+    // (In a dry run the rows of missing variants are still there: they do not count.)
+    let forgotten: HashSet<&str> = report
+        .missing_variants
+        .iter()
+        .map(|(_, _, key)| key.as_str())
+        .collect();
+    let variants: Vec<_> = maintenance::variants_by_use(&backend.db)
+        .await?
+        .into_iter()
+        .filter(|v| !forgotten.contains(v.storage_key.as_str()))
+        .collect();
     let mut total: u64 = variants
         .iter()
         .map(|v| u64::try_from(v.bytes).unwrap_or(0))
@@ -265,6 +306,7 @@ pub async fn cleanup(backend: &Backend, dry_run: bool) -> Result<Report, Service
         orphans = report.orphans.len(),
         young_orphans = report.young_orphans,
         missing = report.missing.len(),
+        missing_variants = report.missing_variants.len(),
         abandoned_jobs = report.abandoned_jobs.len(),
         "cleanup finished"
     );
