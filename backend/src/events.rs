@@ -224,6 +224,21 @@ pub async fn relay(hub: Hub, db: Db, shutdown: CancellationToken) {
     }
 }
 
+/// Tells the server processes sharing this PostgreSQL database to recheck the credentials
+/// of `user_id`'s connections now, for a change made outside any server (an operator
+/// command disabling the account). With SQLite there is no other process to tell: the
+/// connections notice at their next periodic check (`REALTIME_RECHECK_SECONDS`).
+pub async fn recheck_from_outside(db: &Db, user_id: &str) -> Result<(), crate::db::DbError> {
+    if let Db::Postgres(pool) = db {
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(RELAY_CHANNEL)
+            .bind(notification("operator", user_id, RECHECK))
+            .execute(pool)
+            .await?;
+    }
+    Ok(())
+}
+
 /// `origin user_id json`, or `resync` in place of a message too large for `NOTIFY`.
 fn notification(origin: &str, user_id: &str, frame: &[u8]) -> String {
     let json = std::str::from_utf8(frame).unwrap_or(r#"{"type":"resync"}"#);

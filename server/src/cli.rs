@@ -74,7 +74,9 @@ pub enum UserCommand {
     },
     /// List every account: id, email, administrator or not, disabled or not, created.
     List,
-    /// Disable an account: its sessions end at once, its tokens stop working.
+    /// Disable an account: its sessions end at once, its tokens stop working, its open
+    /// live connections close (at once with PostgreSQL, within REALTIME_RECHECK_SECONDS
+    /// with SQLite).
     Disable { email: String },
     /// Enable a disabled account again.
     Enable { email: String },

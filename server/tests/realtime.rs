@@ -544,3 +544,60 @@ async fn signing_out_or_revoking_the_token_closes_the_connection_at_once() {
     );
     server.stop().await;
 }
+
+#[tokio::test]
+async fn disabling_an_account_from_the_command_line_closes_its_connections_at_once() {
+    // With PostgreSQL the operator command tells every server process; the periodic
+    // check is an hour away.
+    if backend::testing::skip_postgres() {
+        return;
+    }
+    let a =
+        TestServer::start_with(Dialect::Postgres, &[("REALTIME_RECHECK_SECONDS", "3600")]).await;
+    let b = a
+        .start_beside(&[("REALTIME_RECHECK_SECONDS", "3600")])
+        .await;
+    let ada = Api::new_user(&a, "ada").await;
+    let bob = Api::new_user(&a, "bob").await;
+    let mut sockets = Vec::new();
+    for (server, api) in [(&a, &ada), (&b, &ada.at(b.addr)), (&a, &bob)] {
+        let mut socket = connect(server, api).await;
+        assert_eq!(
+            next_json(&mut socket, Duration::from_secs(5))
+                .await
+                .unwrap()["type"],
+            "hello"
+        );
+        sockets.push(socket);
+    }
+
+    let mut cmd = common::binary();
+    cmd.args(["user", "disable", "ada@example.com"])
+        .env("DATA_DIR", a.data_dir.path())
+        .env("DATABASE_URL", a.config.database_url.expose());
+    let output = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let [on_a, on_b, bobs] = &mut sockets[..] else {
+        unreachable!()
+    };
+    assert!(
+        closed_within(on_a, Duration::from_secs(2)).await,
+        "the socket on the first process closes"
+    );
+    assert!(
+        closed_within(on_b, Duration::from_secs(2)).await,
+        "and the one on the second"
+    );
+    assert!(
+        !closed_within(bobs, Duration::from_millis(300)).await,
+        "another account's stays"
+    );
+    b.stop().await;
+    a.stop().await;
+}

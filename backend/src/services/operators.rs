@@ -87,6 +87,13 @@ pub async fn set_disabled(
     users::set_disabled(&backend.db, &user.id, disabled.then(now_ms)).await?;
     if disabled {
         sessions::delete_all_for_user(&backend.db, &user.id, None).await?;
+        // Its open connections close now, not at their next periodic check: this
+        // process's through the hub, and with PostgreSQL every server process's (an
+        // operator command runs outside the servers).
+        backend.hub.recheck(&user.id);
+        if let Err(e) = crate::events::recheck_from_outside(&backend.db, &user.id).await {
+            tracing::warn!(error = %e, "cannot tell the servers to close the account's connections");
+        }
     }
     tracing::info!(user_id = %user.id, disabled, "account disabled or enabled by the operator");
     users::find_by_id(&backend.db, &user.id)
