@@ -489,6 +489,10 @@ fn Lightbox(
     });
     on_cleanup(move || handle.remove());
 
+    // The last share link made, kept here rather than in the dialog: the dialog is drawn
+    // again whenever the list is read again (after a change, or an event from another
+    // tab), and the link must not vanish with it.
+    let shared = RwSignal::new(None::<(String, String)>);
     let change = move |id: String, request: UpdateImageRequest, done: &'static str| {
         spawn_local(async move {
             match update_image(id, request).await {
@@ -600,7 +604,7 @@ fn Lightbox(
                                             }
                                         })}
                                         <a class="button" href=format!("/media/{}", id_move) download="">"Download"</a>
-                                        {image.has_media().then(|| view! { <ShareButton id=id_move.clone() message=message /> })}
+                                        {image.has_media().then(|| view! { <ShareButton id=id_move.clone() shared=shared message=message /> })}
                                         <button type="button" class="button button--danger" on:click=move |_| remove(did.clone(), BulkAction::Delete)>"Delete"</button>
                                     }.into_any()
                                 }}
@@ -725,22 +729,36 @@ fn RenameForm(
     }
 }
 
-/// A link that opens the image without signing in, for a day.
+/// A link that opens the image without signing in, for a day. `shared` holds the last one
+/// made, as `(image, url)`.
 #[component]
-fn ShareButton(id: String, message: RwSignal<Option<(bool, String)>>) -> impl IntoView {
-    let link = RwSignal::new(None::<String>);
-    let share = move |_| {
+fn ShareButton(
+    id: String,
+    shared: RwSignal<Option<(String, String)>>,
+    message: RwSignal<Option<(bool, String)>>,
+) -> impl IntoView {
+    let share = {
         let id = id.clone();
-        spawn_local(async move {
-            match share_image(id, 24).await {
-                Ok(l) => link.set(Some(l.url)),
-                Err(e) => message.set(Some((false, e.to_string()))),
-            }
-        });
+        move |_| {
+            let id = id.clone();
+            spawn_local(async move {
+                match share_image(id.clone(), 24).await {
+                    Ok(l) => shared.set(Some((id, l.url))),
+                    Err(e) => message.set(Some((false, e.to_string()))),
+                }
+            });
+        }
+    };
+    let link = move || {
+        shared.with(|s| {
+            s.as_ref()
+                .filter(|(image, _)| *image == id)
+                .map(|(_, url)| url.clone())
+        })
     };
     view! {
         <button type="button" class="button" on:click=share>"Share link"</button>
-        {move || link.get().map(|url| view! {
+        {move || link().map(|url| view! {
             <label class="share-link">
                 <span class="filters__label">"Anyone with this link can see the image for 24 hours"</span>
                 <input type="text" readonly=true value=url aria-label="Share link" on:focus=move |ev| {
