@@ -98,17 +98,20 @@ pub fn CharacterPage() -> impl IntoView {
             }
         }
     });
-    let character = Resource::new(
-        move || {
-            (
-                id.get(),
-                save.version().get(),
-                avatar.version().get(),
-                settings.version().get(),
-            )
-        },
-        |(id, ..)| get_character(id),
-    );
+    // Read once per character. What an action answers (saved details, settings, a chosen
+    // avatar) is shown from `latest` instead of reading the character again: that would
+    // rebuild the whole page, its forms and their state, under the person's hands (and a
+    // click on the old page while the new one is being made would reach parts already
+    // gone).
+    let character = Resource::new(move || id.get(), get_character);
+    let latest = RwSignal::new(None::<Character>);
+    for value in [save.value(), avatar.value(), settings.value()] {
+        Effect::new(move |_| {
+            if let Some(Ok(c)) = value.get() {
+                latest.set(Some(c));
+            }
+        });
+    }
     // A chosen avatar replaces one made meanwhile.
     Effect::new(move |_| {
         avatar.version().track();
@@ -151,17 +154,22 @@ pub fn CharacterPage() -> impl IntoView {
                     c.description.clone().unwrap_or_default(),
                     c.avatar_prompt.clone().unwrap_or_default(),
                 );
-                let history_title = format!("Every image of {}", c.name);
-                let delete_label = format!("Delete {}", c.name);
-                let (cid, saved_avatar) = (c.id.clone(), c.avatar_image_id.clone());
-                let current = Signal::derive(move || new_avatar.get().or_else(|| saved_avatar.clone()));
-                let avatar_name = c.name.clone();
+                let shown = {
+                    let c = c.clone();
+                    Memo::new(move |_| latest.get().filter(|l| l.id == c.id).unwrap_or_else(|| c.clone()))
+                };
+                let name = move || shown.with(|c| c.name.clone());
+                let cid = c.id.clone();
+                let current = Signal::derive(move || {
+                    new_avatar.get().or_else(|| shown.with(|c| c.avatar_image_id.clone()))
+                });
+                let has_prompt = Signal::derive(move || shown.with(|c| c.avatar_prompt.is_some()));
                 view! {
-                    <Title text=c.name.clone() />
+                    <Title text=name />
                     <p><A href="/characters">"← All characters"</A></p>
                     <div class="character-head">
-                        {move || view! { <Avatar image_id=current.get() name=avatar_name.clone() size=128 /> }}
-                        <PageHeader title=c.name.clone() lead=c.description.clone().unwrap_or_default() />
+                        {move || view! { <Avatar image_id=current.get() name=name() size=128 /> }}
+                        {move || view! { <PageHeader title=name() lead=shown.with(|c| c.description.clone().unwrap_or_default()) /> }}
                     </div>
                     <section class="card" aria-labelledby="edit-character">
                         <h2 id="edit-character">"Details"</h2>
@@ -175,13 +183,13 @@ pub fn CharacterPage() -> impl IntoView {
                         </ActionForm>
                         <Notice message=succeeded(save, "Saved.") />
                     </section>
-                    <AvatarMaker character=c.clone() catalogue=catalogue generate=generate settings=settings made=avatar_made />
+                    <AvatarMaker character=c.clone() has_prompt=has_prompt catalogue=catalogue generate=generate settings=settings made=avatar_made />
                     <section class="card" aria-labelledby="add-images">
                         <h2 id="add-images">"Add images"</h2>
                         <UploadPanel on_uploaded=Callback::new(move |()| uploads.update(|n| *n += 1)) character_id=Signal::stored(Some(id_upload)) />
                     </section>
                     <section aria-labelledby="history">
-                        <h2 id="history">{history_title}</h2>
+                        <h2 id="history">{move || format!("Every image of {}", name())}</h2>
                         <FormError error=form_error(avatar) />
                         <Notice message=succeeded(avatar, "Avatar changed.") />
                         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
@@ -232,7 +240,7 @@ pub fn CharacterPage() -> impl IntoView {
                         <FormError error=form_error(delete) />
                         <ActionForm action=delete>
                             <input type="hidden" name="id" value=id_delete />
-                            <button type="submit" class="button button--danger">{delete_label}</button>
+                            <button type="submit" class="button button--danger">{move || format!("Delete {}", name())}</button>
                         </ActionForm>
                     </section>
                 }.into_any()
@@ -247,6 +255,8 @@ pub fn CharacterPage() -> impl IntoView {
 #[component]
 fn AvatarMaker(
     character: Character,
+    /// Whether the character has an avatar prompt (it may be saved while the page is open).
+    has_prompt: Signal<bool>,
     catalogue: Vec<ProviderInfo>,
     generate: ServerAction<GenerateAvatar>,
     settings: ServerAction<SaveAvatarSettings>,
@@ -309,16 +319,17 @@ fn AvatarMaker(
     let (saved_size, saved_quality) = (saved.size.clone(), saved.quality.clone());
     let id = character.id.clone();
     let id_settings = character.id.clone();
-    let has_prompt = character.avatar_prompt.is_some();
     view! {
         <section class="card" aria-labelledby="make-avatar">
             <h2 id="make-avatar">"Make an avatar"</h2>
-            {(!has_prompt).then(|| view! { <p class="muted">"Save an avatar prompt above first: it says what to draw."</p> })}
+            <Show when=move || !has_prompt.get()>
+                <p class="muted">"Save an avatar prompt above first: it says what to draw."</p>
+            </Show>
             <FormError error=form_error(generate) />
             <p class="field__error" role="alert">{move || field_error(generate, "prompt").get()}</p>
             <ActionForm action=generate attr:class="form form--inline">
                 <input type="hidden" name="id" value=id />
-                <button type="submit" class="button button--primary" disabled=move || making.get() || !has_prompt aria-busy=move || making.get().to_string()>
+                <button type="submit" class="button button--primary" disabled=move || making.get() || !has_prompt.get() aria-busy=move || making.get().to_string()>
                     {move || if making.get() { "Making the avatar…" } else { "Make a new avatar" }}
                 </button>
             </ActionForm>
