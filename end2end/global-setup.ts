@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, existsSync } from "node:fs";
+import { mkdtempSync, rmSync, existsSync, mkdirSync, createWriteStream } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
@@ -40,6 +40,8 @@ export default async function globalSetup() {
       LEPTOS_ENV: "PROD",
       LOG_FORMAT: "json",
       RUST_LOG: "warn,server=info",
+      // A panic on the server (answered 500) prints where it happened.
+      RUST_BACKTRACE: "1",
       // Long enough that a job is visibly under way (the Studio tests watch its stages).
       BUILTIN_DELAY_MS: "4000",
       // Every test signs up from 127.0.0.1; the limit has its own server test.
@@ -51,9 +53,18 @@ export default async function globalSetup() {
   const baseUrl = await new Promise<string>((resolveUrl, reject) => {
     const timer = setTimeout(() => reject(new Error("the server did not start within 60 s")), 60_000);
     server.on("exit", (code) => reject(new Error(`the server exited with ${code}`)));
+    // Every line of the server's log goes to test-results/server.log; warnings and errors
+    // also to the suite's output, so that a failure on the server side is seen.
+    const logDir = join(root, "end2end", "test-results");
+    mkdirSync(logDir, { recursive: true });
+    const log = createWriteStream(join(logDir, "server.log"));
     createInterface({ input: server.stdout! }).on("line", (line) => {
+      log.write(`${line}\n`);
       try {
         const entry = JSON.parse(line);
+        if (entry.level === "ERROR" || entry.level === "WARN") {
+          process.stderr.write(`server: ${line}\n`);
+        }
         if (typeof entry.message === "string" && entry.message.startsWith("listening on") && entry.addr) {
           clearTimeout(timer);
           resolveUrl(`http://${entry.addr}`);
