@@ -35,5 +35,20 @@ test("a character gets an avatar made with its prompt and settings", async ({ pa
   await expect.poll(() => avatar.evaluate((img: HTMLImageElement) => img.naturalWidth)).toBeGreaterThan(0);
   // The history lists it as the current avatar.
   await expect(page.getByText("Current avatar")).toBeVisible();
+
+  // Saving the details shows the new name in place: the page is not rebuilt, so what was
+  // on it stays (the avatar, the settings chosen, the job's card).
+  await page.getByLabel("Name", { exact: true }).fill("Merlin the Grey");
+  await page.getByRole("button", { name: "Save", exact: true }).click();
+  await expect(page.getByText("Saved.", { exact: true })).toBeVisible();
+  await expect(page.getByRole("heading", { name: "Merlin the Grey", level: 1 })).toBeVisible();
+  await expect(page.getByRole("heading", { name: "Every image of Merlin the Grey" })).toBeVisible();
+  await expect(page).toHaveTitle(/^Merlin the Grey/);
+  await expect(page.getByRole("img", { name: "Avatar of Merlin the Grey" }).first()).toBeVisible();
+  await expect(page.getByLabel("Size")).toHaveValue("512x512");
+  await expect(page.getByText("Done: the new avatar is in place.")).toBeVisible();
+  // And it was saved.
+  await page.reload();
+  await expect(page.getByRole("heading", { name: "Merlin the Grey", level: 1 })).toBeVisible();
   expect(errors).toEqual([]);
 });
