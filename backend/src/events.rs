@@ -184,13 +184,7 @@ pub async fn relay(hub: Hub, db: Db, shutdown: CancellationToken) {
         let (pool, origin) = (pool.clone(), hub.inner.origin.clone());
         async move {
             while let Some((user_id, frame)) = outgoing.recv().await {
-                let payload = notification(&origin, &user_id, &frame);
-                if let Err(e) = sqlx::query("SELECT pg_notify($1, $2)")
-                    .bind(RELAY_CHANNEL)
-                    .bind(payload)
-                    .execute(&pool)
-                    .await
-                {
+                if let Err(e) = pg_notify(&pool, notification(&origin, &user_id, &frame)).await {
                     tracing::warn!(error = %e, "cannot relay an event to the other processes");
                 }
             }
@@ -230,13 +224,19 @@ pub async fn relay(hub: Hub, db: Db, shutdown: CancellationToken) {
 /// connections notice at their next periodic check (`REALTIME_RECHECK_SECONDS`).
 pub async fn recheck_from_outside(db: &Db, user_id: &str) -> Result<(), crate::db::DbError> {
     if let Db::Postgres(pool) = db {
-        sqlx::query("SELECT pg_notify($1, $2)")
-            .bind(RELAY_CHANNEL)
-            .bind(notification("operator", user_id, RECHECK))
-            .execute(pool)
-            .await?;
+        pg_notify(pool, notification("operator", user_id, RECHECK)).await?;
     }
     Ok(())
+}
+
+/// Sends one notification on the relay channel.
+async fn pg_notify(pool: &sqlx::PgPool, payload: String) -> Result<(), sqlx::Error> {
+    sqlx::query("SELECT pg_notify($1, $2)")
+        .bind(RELAY_CHANNEL)
+        .bind(payload)
+        .execute(pool)
+        .await
+        .map(|_| ())
 }
 
 /// `origin user_id json`, or `resync` in place of a message too large for `NOTIFY`.

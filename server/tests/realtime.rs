@@ -110,6 +110,14 @@ fn reader(mut socket: Socket) -> mpsc::UnboundedReceiver<Value> {
     rx
 }
 
+/// The first message on a new connection is `hello`.
+async fn expect_hello(socket: &mut Socket) {
+    assert_eq!(
+        next_json(socket, Duration::from_secs(5)).await.unwrap()["type"],
+        "hello"
+    );
+}
+
 async fn sign_in_cookie(server: &TestServer, name: &str) -> String {
     let resp = server
         .client
@@ -256,19 +264,9 @@ async fn upgrades_without_credentials_or_from_a_foreign_origin_are_refused() {
     ))
     .await
     .unwrap();
-    assert_eq!(
-        next_json(&mut socket, Duration::from_secs(5))
-            .await
-            .unwrap()["type"],
-        "hello"
-    );
+    expect_hello(&mut socket).await;
     let mut scripted = connect(&server, &api).await;
-    assert_eq!(
-        next_json(&mut scripted, Duration::from_secs(5))
-            .await
-            .unwrap()["type"],
-        "hello"
-    );
+    expect_hello(&mut scripted).await;
 
     // A plain GET is told what the endpoint is.
     let resp = api.request(Method::GET, "/ws").send().await.unwrap();
@@ -297,12 +295,7 @@ async fn a_client_that_stops_reading_gets_resync_and_slows_nobody() {
     image.prompt = Some("a very long prompt ".repeat(200));
 
     let mut stalled = connect(&server, &api).await;
-    assert_eq!(
-        next_json(&mut stalled, Duration::from_secs(5))
-            .await
-            .unwrap()["type"],
-        "hello"
-    );
+    expect_hello(&mut stalled).await;
     let mut healthy = reader(connect(&server, &api).await);
     assert_eq!(healthy.recv().await.unwrap()["type"], "hello");
 
@@ -394,10 +387,7 @@ async fn events_cross_from_one_server_process_to_another() {
     let b = a.start_beside(&[]).await;
     let api = Api::new_user(&a, "ada").await;
     let mut on_a = connect(&a, &api).await;
-    assert_eq!(
-        next_json(&mut on_a, Duration::from_secs(5)).await.unwrap()["type"],
-        "hello"
-    );
+    expect_hello(&mut on_a).await;
 
     // The upload is handled by the other process.
     let on_b = api.at(b.addr);
@@ -443,12 +433,7 @@ async fn signing_out_or_revoking_the_token_closes_the_connection_at_once() {
         TestServer::start_with(Dialect::Sqlite, &[("REALTIME_RECHECK_SECONDS", "3600")]).await;
     let api = Api::new_user(&server, "ada").await;
     let mut scripted = connect(&server, &api).await;
-    assert_eq!(
-        next_json(&mut scripted, Duration::from_secs(5))
-            .await
-            .unwrap()["type"],
-        "hello"
-    );
+    expect_hello(&mut scripted).await;
     let cookie = sign_in_cookie(&server, "cora").await;
     let (mut browser, _) = tokio_tungstenite::connect_async(ws_request(
         &server,
@@ -457,12 +442,7 @@ async fn signing_out_or_revoking_the_token_closes_the_connection_at_once() {
     ))
     .await
     .unwrap();
-    assert_eq!(
-        next_json(&mut browser, Duration::from_secs(5))
-            .await
-            .unwrap()["type"],
-        "hello"
-    );
+    expect_hello(&mut browser).await;
     // Both stay open while their credentials hold.
     assert!(!closed_within(&mut scripted, Duration::from_millis(500)).await);
 
@@ -505,12 +485,7 @@ async fn signing_out_or_revoking_the_token_closes_the_connection_at_once() {
     ))
     .await
     .unwrap();
-    assert_eq!(
-        next_json(&mut second_browser, Duration::from_secs(5))
-            .await
-            .unwrap()["type"],
-        "hello"
-    );
+    expect_hello(&mut second_browser).await;
     let resp = server
         .client
         .post(server.url("/api/v1/sessions/revoke-others"))
@@ -562,12 +537,7 @@ async fn disabling_an_account_from_the_command_line_closes_its_connections_at_on
     let mut sockets = Vec::new();
     for (server, api) in [(&a, &ada), (&b, &ada.at(b.addr)), (&a, &bob)] {
         let mut socket = connect(server, api).await;
-        assert_eq!(
-            next_json(&mut socket, Duration::from_secs(5))
-                .await
-                .unwrap()["type"],
-            "hello"
-        );
+        expect_hello(&mut socket).await;
         sockets.push(socket);
     }
 

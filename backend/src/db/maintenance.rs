@@ -114,26 +114,15 @@ pub struct CachedVariant {
     pub spec: String,
     pub storage_key: String,
     pub bytes: i64,
+    pub created_at: i64,
 }
 
 /// Every cached variant, least recently used first.
 pub async fn variants_by_use(db: &Db) -> Result<Vec<CachedVariant>, DbError> {
     Ok(with_pool!(db, |pool| sqlx::query_as::<_, CachedVariant>(
-        "SELECT image_id, spec, storage_key, bytes FROM image_variants \
+        "SELECT image_id, spec, storage_key, bytes, created_at FROM image_variants \
          ORDER BY last_used_at, image_id, spec"
     )
-    .fetch_all(pool)
-    .await)?)
-}
-
-/// Every cached variant written before `before` (a variant written after the storage was
-/// listed may have an object the listing did not see).
-pub async fn variants_before(db: &Db, before: i64) -> Result<Vec<CachedVariant>, DbError> {
-    Ok(with_pool!(db, |pool| sqlx::query_as::<_, CachedVariant>(
-        "SELECT image_id, spec, storage_key, bytes FROM image_variants \
-         WHERE created_at < $1 ORDER BY image_id, spec"
-    )
-    .bind(before)
     .fetch_all(pool)
     .await)?)
 }

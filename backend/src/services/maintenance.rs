@@ -194,8 +194,11 @@ pub async fn cleanup(backend: &Backend, dry_run: bool) -> Result<Report, Service
     if !dry_run {
         maintenance::mark_missing(&backend.db, &newly_missing, now_ms()).await?;
     }
-    for v in maintenance::variants_before(&backend.db, started).await? {
-        if present.contains(&v.storage_key) {
+    // (Read once: the size limit below works on the same list.) A variant written after
+    // the storage was listed may have an object the listing did not see.
+    let variants = maintenance::variants_by_use(&backend.db).await?;
+    for v in &variants {
+        if v.created_at >= started || present.contains(&v.storage_key) {
             continue;
         }
         tracing::warn!(image_id = %v.image_id, spec = %v.spec, key = %v.storage_key, "a cached variant's object is missing from storage");
@@ -204,7 +207,7 @@ pub async fn cleanup(backend: &Backend, dry_run: bool) -> Result<Report, Service
         }
         report
             .missing_variants
-            .push((v.image_id, v.spec, v.storage_key));
+            .push((v.image_id.clone(), v.spec.clone(), v.storage_key.clone()));
     }
 
     // 3. Jobs nobody will finish.
@@ -256,16 +259,19 @@ pub async fn cleanup(backend: &Backend, dry_run: bool) -> Result<Report, Service
     report.purged = ids;
 
     // 6. The variant cache, under its size limit: the least recently used go first.
-    // (In a dry run the rows of missing variants are still there: they do not count.)
+    // The variants read above, less those forgotten as missing and those purged with
+    // their image (or, in a dry run, that would be).
     let forgotten: HashSet<&str> = report
         .missing_variants
         .iter()
         .map(|(_, _, key)| key.as_str())
         .collect();
-    let variants: Vec<_> = maintenance::variants_by_use(&backend.db)
-        .await?
+    let purged: HashSet<&str> = report.purged.iter().map(String::as_str).collect();
+    let variants: Vec<_> = variants
         .into_iter()
-        .filter(|v| !forgotten.contains(v.storage_key.as_str()))
+        .filter(|v| {
+            !forgotten.contains(v.storage_key.as_str()) && !purged.contains(v.image_id.as_str())
+        })
         .collect();
     let mut total: u64 = variants
         .iter()

@@ -87,10 +87,9 @@ pub async fn set_disabled(
     users::set_disabled(&backend.db, &user.id, disabled.then(now_ms)).await?;
     if disabled {
         sessions::delete_all_for_user(&backend.db, &user.id, None).await?;
-        // Its open connections close now, not at their next periodic check: this
-        // process's through the hub, and with PostgreSQL every server process's (an
-        // operator command runs outside the servers).
-        backend.hub.recheck(&user.id);
+        // Its open connections close now, not at their next periodic check: an operator
+        // command runs outside the servers, so they are told through the database
+        // (PostgreSQL; with SQLite the periodic check does it).
         if let Err(e) = crate::events::recheck_from_outside(&backend.db, &user.id).await {
             tracing::warn!(error = %e, "cannot tell the servers to close the account's connections");
         }
