@@ -16,6 +16,7 @@ suite_start=$SECONDS
 output="$(mktemp)"
 report() {
     local rc=$?
+    [ -n "${port_guard:-}" ] && kill "$port_guard" 2>/dev/null
     printf '\n%-16s %8s\n' "stage" "seconds"
     for t in "${timings[@]}"; do printf '%-16s %8s\n' ${t}; done
     printf '%-16s %8s\n' "total" "$((SECONDS - suite_start))"
@@ -49,6 +50,17 @@ stage setup          "$ROOT/scripts/setup.sh" --test
 stage fmt            cargo fmt --all -- --check
 stage clippy-server  cargo clippy --locked -p model -p backend -p app -p server -p fakes --all-targets -- -D warnings
 stage clippy-wasm    cargo clippy --locked -p frontend -p app --target wasm32-unknown-unknown -- -D warnings
+# The app a person started with ./scripts/run.sh holds 127.0.0.1:3000 while they run the
+# tests: no test may need it. The suite holds it itself (unless the app already does), so
+# that a test that reaches for it fails here, not on a user's machine.
+if ! address_in_use 127.0.0.1:3000; then
+    python3 -c 'import socket, time
+s = socket.socket(); s.bind(("127.0.0.1", 3000)); s.listen()
+while True: time.sleep(3600)' &
+    port_guard=$!
+    for _ in $(seq 50); do address_in_use 127.0.0.1:3000 && break; sleep 0.1; done
+    address_in_use 127.0.0.1:3000 || die "cannot hold 127.0.0.1:3000 busy for the suite"
+fi
 # Both test stages select the same packages, so that they share one build.
 packages=(-p model -p backend -p app -p server)
 stage test-backend   cargo test --locked "${packages[@]}" --lib --test db

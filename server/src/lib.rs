@@ -24,6 +24,14 @@ pub use state::AppState;
 /// Connects to the database (applying migrations) and the object store: everything the
 /// server needs before it can answer. Each failure names the variable to fix.
 pub async fn connect(config: Config) -> anyhow::Result<Backend> {
+    let (db, storage) = open(&config).await?;
+    build(config, db, storage)
+}
+
+/// Opens and checks the database (applying migrations) and the object store. The server
+/// does this before it binds its address, so that a configuration or dependency error is
+/// reported as such even when the address is taken.
+async fn open(config: &Config) -> anyhow::Result<(Db, Storage)> {
     if config.encryption_secret_source == SecretSource::Generated {
         tracing::warn!(
             path = %config.data_dir.join(backend::config::SECRET_FILE).display(),
@@ -45,6 +53,11 @@ pub async fn connect(config: Config) -> anyhow::Result<Backend> {
     let storage = Storage::open(&config.storage_url, &config.s3_options)?;
     storage.check().await.context("STORAGE_URL")?;
     tracing::info!(kind = storage.kind().as_str(), url = %config.storage_url, "object storage ready");
+    Ok((db, storage))
+}
+
+/// The service handles over an opened database and store.
+fn build(config: Config, db: Db, storage: Storage) -> anyhow::Result<Backend> {
     let backend = Backend::new(config, db, storage)?;
     match backend.mailer.outbox() {
         Some(dir) => tracing::info!(
@@ -87,8 +100,11 @@ pub struct Server {
 }
 
 impl Server {
-    /// Builds the state and binds `config.site_addr` (port 0 picks a free port).
+    /// Opens the database and the object store, then binds `config.site_addr` (port 0
+    /// picks a free port) and builds the state. In that order: a bad `DATABASE_URL` or
+    /// `STORAGE_URL` is the problem to report even when the address is also taken.
     pub async fn bind(mut config: Config) -> anyhow::Result<Self> {
+        let (db, storage) = open(&config).await?;
         let site_addr = config.site_addr;
         let listener = TcpListener::bind(site_addr)
             .await
@@ -100,7 +116,7 @@ impl Server {
             config.public_url = url::Url::parse(&format!("http://{local}"))
                 .context("the listen address gives no valid public URL")?;
         }
-        let backend = connect(config).await?;
+        let backend = build(config, db, storage)?;
         let state = AppState {
             backend,
             leptos_options: leptos_options(local),

@@ -129,6 +129,42 @@ fn a_bad_database_url_stops_with_a_clear_message() {
 }
 
 #[test]
+fn a_bad_database_is_reported_before_a_taken_listen_address() {
+    // The address is taken (as by the app a person started from the README) and the
+    // database cannot be reached: the database is the problem to fix, so it is named.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let out = binary()
+        .env("DATA_DIR", dir.path())
+        .env("LEPTOS_SITE_ADDR", &addr)
+        .env("DATABASE_URL", "postgres://app:s3cret@127.0.0.1:1/avatar")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains("DATABASE_URL: cannot connect to the database"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("LEPTOS_SITE_ADDR"), "{stderr}");
+
+    // With the database fine, the taken address is what is reported.
+    let out = binary()
+        .env("DATA_DIR", dir.path())
+        .env("LEPTOS_SITE_ADDR", &addr)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains(&format!("LEPTOS_SITE_ADDR: cannot listen on {addr}")),
+        "{stderr}"
+    );
+    drop(taken);
+}
+
+#[test]
 fn an_unwritable_data_dir_stops_with_a_clear_message() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("not-a-directory");
@@ -210,8 +246,7 @@ fn a_dotenv_file_in_the_working_directory_is_read() {
 async fn zero_configuration_serves_the_app() {
     let dir = tempfile::tempdir().unwrap();
     let mut cmd = binary();
-    cmd.env("DATA_DIR", dir.path())
-        .env("LEPTOS_SITE_ADDR", "127.0.0.1:0");
+    cmd.env("DATA_DIR", dir.path());
     let server = RunningBinary::spawn(cmd);
     let warning = server.wait_for("ENCRYPTION_SECRET is not set", Duration::from_secs(30));
     assert_eq!(warning["level"], "WARN");
@@ -251,8 +286,7 @@ async fn zero_configuration_serves_the_app() {
 fn sigterm_lets_an_in_flight_request_finish_then_exits_0() {
     let dir = tempfile::tempdir().unwrap();
     let mut cmd = binary();
-    cmd.env("DATA_DIR", dir.path())
-        .env("LEPTOS_SITE_ADDR", "127.0.0.1:0");
+    cmd.env("DATA_DIR", dir.path());
     let mut server = RunningBinary::spawn(cmd);
     let addr = server.wait_listening();
 
@@ -312,8 +346,7 @@ async fn serves_on_a_new_postgres_database() {
     let dir = tempfile::tempdir().unwrap();
     let mut cmd = binary();
     cmd.env("DATA_DIR", dir.path())
-        .env("DATABASE_URL", &url)
-        .env("LEPTOS_SITE_ADDR", "127.0.0.1:0");
+        .env("DATABASE_URL", &url);
     let mut server = RunningBinary::spawn(cmd);
     let ready_line = server.wait_for("database ready", Duration::from_secs(30));
     assert_eq!(ready_line["dialect"], "postgres");

@@ -749,7 +749,6 @@ fn jobs_cut_off_by_a_crash_are_finished_by_the_next_process() {
         let mut cmd = binary();
         cmd.env("DATABASE_URL", db.url.expose())
             .env("DATA_DIR", data.path())
-            .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
             .env("OPENAI_BASE_URL", fake.openai_base())
             .env("WORKER_CONCURRENCY", "4")
             .env("WORKER_PER_USER", "4")

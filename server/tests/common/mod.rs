@@ -149,9 +149,11 @@ pub fn session_cookie(resp: &reqwest::Response) -> String {
 /// The `avatar-studio` binary, run as a person would run it.
 pub fn binary() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_avatar-studio"));
-    // Only what the test sets: nothing from the developer's environment or .env.
+    // Only what the test sets: nothing from the developer's environment or .env. A server
+    // it starts listens on a free port: the README's app may hold the default one.
     cmd.env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
         .current_dir(std::env::temp_dir());
     cmd
 }
