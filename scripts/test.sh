@@ -48,7 +48,7 @@ stage() {
 
 stage setup          "$ROOT/scripts/setup.sh" --test
 stage fmt            cargo fmt --all -- --check
-stage clippy-server  cargo clippy --locked -p model -p backend -p app -p server -p fakes --all-targets -- -D warnings
+stage clippy-server  cargo clippy --locked --workspace --exclude frontend --all-targets -- -D warnings
 stage clippy-wasm    cargo clippy --locked -p frontend -p app --target wasm32-unknown-unknown -- -D warnings
 # The app a person started with ./scripts/run.sh holds 127.0.0.1:3000 while they run the
 # tests: no test may need it. The suite holds it itself (unless the app already does), so
@@ -61,10 +61,10 @@ while True: time.sleep(3600)' &
     for _ in $(seq 50); do address_in_use 127.0.0.1:3000 && break; sleep 0.1; done
     address_in_use 127.0.0.1:3000 || die "cannot hold 127.0.0.1:3000 busy for the suite"
 fi
-# Both test stages select the same packages, so that they share one build.
-packages=(-p model -p backend -p app -p server)
-stage test-backend   cargo test --locked "${packages[@]}" --lib --test db
-stage test-server    cargo test --locked "${packages[@]}" --test http --test binary --test accounts --test provider_keys --test library --test generations --test providers --test realtime --test maintenance --test operators
+# Every test of every package (unit tests, each crate's one integration-test binary), so
+# that a new test can never be left out; `frontend` only enables `app/hydrate`, which must
+# not be built together with `app/ssr`.
+stage test           cargo test --locked --workspace --exclude frontend --tests
 stage build          cargo leptos build --release --precompress
 stage bundle-size    "$ROOT/scripts/bundle-size.sh"
 stage end2end        env E2E_SERVER_BIN="$CARGO_TARGET_DIR/release/avatar-studio" \

@@ -3,12 +3,11 @@
 //! cancellation, fairness between people, character avatars, regeneration, and a crash
 //! in the middle of a job (the real binary, killed).
 
-mod common;
-
+use crate::common;
 use std::time::Duration;
 
+use crate::common::{api::Api, on_both, TestServer};
 use backend::db::Dialect;
-use common::{api::Api, on_both, TestServer};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
@@ -737,7 +736,7 @@ async fn avatar_owner(server: &TestServer, image: &Value) -> String {
 
 #[test]
 fn jobs_cut_off_by_a_crash_are_finished_by_the_next_process() {
-    use common::{binary, RunningBinary};
+    use crate::common::{binary, RunningBinary};
     use fakes::{Fake, Reply};
     let rt = tokio::runtime::Runtime::new().unwrap();
     let db = rt.block_on(backend::testing::TestDb::new(Dialect::Postgres));

@@ -1,12 +1,10 @@
 //! Accounts, sessions, access tokens and provider keys, through the HTTP API and the
 //! pages, as a person and a script would use them — on SQLite and on Postgres.
 
-mod common;
-
 use std::time::Duration;
 
+use crate::common::{on_both, TestServer};
 use backend::db::Dialect;
-use common::{on_both, TestServer};
 use reqwest::{header, Method, StatusCode};
 use serde_json::{json, Value};
 

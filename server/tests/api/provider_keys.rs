@@ -2,10 +2,10 @@
 //! fake provider speaking the real error format, never in a response, a page or the log;
 //! and `rotate-secret`.
 
-mod common;
-
+use crate::common;
 use std::{sync::Arc, time::Duration};
 
+use crate::common::{base_vars, binary, RunningBinary};
 use axum::{
     http::{HeaderMap, StatusCode},
     response::IntoResponse,
@@ -13,7 +13,6 @@ use axum::{
     Json, Router,
 };
 use backend::crypto::Cipher;
-use common::{base_vars, binary, RunningBinary};
 use reqwest::header;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{json, Value};

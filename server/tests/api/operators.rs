@@ -1,12 +1,10 @@
 //! `avatar-studio user create|list|disable|enable` through the real binary, against the
 //! database of a running server: what an operator sees, and what the accounts can do after.
 
-mod common;
-
 use std::io::Write as _;
 
+use crate::common::{binary, TestServer};
 use backend::db::Dialect;
-use common::{binary, TestServer};
 use reqwest::StatusCode;
 use serde_json::json;
 

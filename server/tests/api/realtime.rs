@@ -2,12 +2,11 @@
 //! may connect, what another person sees (nothing), a client that stops reading while many
 //! events are published, and events that cross from one server process to another.
 
-mod common;
-
+use crate::common;
 use std::time::Duration;
 
+use crate::common::{api::Api, on_both, TestServer};
 use backend::db::Dialect;
-use common::{api::Api, on_both, TestServer};
 use futures::{SinkExt, StreamExt};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};

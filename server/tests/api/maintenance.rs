@@ -2,12 +2,11 @@
 //! period), images whose object was deleted behind the app's back, jobs left running by a
 //! worker that is gone, expired rows; `--dry-run` changes nothing.
 
-mod common;
-
+use crate::common;
 use std::time::{Duration, SystemTime};
 
+use crate::common::{api::Api, binary, on_both, TestServer};
 use backend::db::Dialect;
-use common::{api::Api, binary, on_both, TestServer};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 

@@ -4,12 +4,11 @@
 //! failure of shared/reference retried or not as it should be, provider hints honoured,
 //! files deleted; and the official Python SDKs against the same fakes.
 
-mod common;
-
+use crate::common;
 use std::time::Duration;
 
+use crate::common::{api::Api, TestServer};
 use backend::db::Dialect;
-use common::{api::Api, TestServer};
 use fakes::{Fake, Reply};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};

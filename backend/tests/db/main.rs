@@ -1,4 +1,4 @@
-//! The database layer, on SQLite and on PostgreSQL alike.
+//! The database layer, on SQLite and on PostgreSQL alike (one test binary).
 
 use backend::{
     db::{self, users, Dialect},

@@ -1,9 +1,8 @@
 //! The HTTP surface of a real server on port 0, on SQLite and on Postgres.
 
-mod common;
-
+use crate::common;
+use crate::common::{on_both, TestServer};
 use backend::db::Dialect;
-use common::{on_both, TestServer};
 use reqwest::StatusCode;
 
 #[tokio::test]

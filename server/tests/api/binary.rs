@@ -1,14 +1,12 @@
 //! The `avatar-studio` binary, run as an operator would run it.
 
-mod common;
-
 use std::{
     io::{Read, Write},
     net::TcpStream,
     time::Duration,
 };
 
-use common::{binary, RunningBinary};
+use crate::common::{binary, RunningBinary};
 use nix::{sys::signal, unistd::Pid};
 
 /// How many migrations the repository holds for a backend: all are applied on a new
@@ -345,8 +343,7 @@ async fn serves_on_a_new_postgres_database() {
     let url = backend::testing::postgres_url(&name);
     let dir = tempfile::tempdir().unwrap();
     let mut cmd = binary();
-    cmd.env("DATA_DIR", dir.path())
-        .env("DATABASE_URL", &url);
+    cmd.env("DATA_DIR", dir.path()).env("DATABASE_URL", &url);
     let mut server = RunningBinary::spawn(cmd);
     let ready_line = server.wait_for("database ready", Duration::from_secs(30));
     assert_eq!(ready_line["dialect"], "postgres");

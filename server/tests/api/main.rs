@@ -1,0 +1,16 @@
+//! The server's integration tests, one binary (one link of the whole application instead
+//! of one per file): the real server on port 0 with a fresh database, in this process or
+//! as the `avatar-studio` binary, driven over HTTP and WebSocket as a client would.
+
+mod common;
+
+mod accounts;
+mod binary;
+mod generations;
+mod http;
+mod library;
+mod maintenance;
+mod operators;
+mod provider_keys;
+mod providers;
+mod realtime;
