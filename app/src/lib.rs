@@ -45,7 +45,7 @@ pub fn safe_next(next: Option<&str>) -> String {
 /// The signed-in account, as the server knows it while rendering a page.
 #[cfg(feature = "ssr")]
 fn signed_in_user() -> Option<model::User> {
-    ssr::principal().map(|p| p.user.to_model())
+    ssr::principal().map(|p| p.caller.to_model())
 }
 
 /// In the browser the answer comes from the server's render (see `SharedValue`).

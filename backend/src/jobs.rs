@@ -384,7 +384,7 @@ async fn advance(
 async fn execute(backend: &Backend, job: &JobRecord) -> Result<(), Stop> {
     let request: JobRequest = serde_json::from_str(&job.request)
         .map_err(|e| Stop::Internal(format!("unreadable job request: {e}")))?;
-    let provider = job.provider();
+    let provider = job.provider;
     let key = resolve_key(backend, &job.user_id, provider)
         .await
         .map_err(Stop::Provider)?;
@@ -619,7 +619,7 @@ async fn settle(
     outcome: Result<(), Stop>,
 ) -> Result<(), db::DbError> {
     let owner = &backend.queue.inner.owner;
-    let provider = job.provider();
+    let provider = job.provider;
     let (transition, retrying) = match outcome {
         Ok(()) => return Ok(()),
         Err(Stop::Lost) => {
@@ -707,8 +707,8 @@ fn failure(
         message.to_owned()
     };
     tracing::warn!(code, "job failed");
-    metrics::counter!("avatar_jobs_finished_total", "provider" => job.provider.clone(), "status" => "error").increment(1);
-    metrics::counter!("avatar_job_failures_total", "provider" => job.provider.clone(), "reason" => code.to_owned()).increment(1);
+    metrics::counter!("avatar_jobs_finished_total", "provider" => job.provider.as_str(), "status" => "error").increment(1);
+    metrics::counter!("avatar_job_failures_total", "provider" => job.provider.as_str(), "reason" => code.to_owned()).increment(1);
     (
         Transition {
             status: ImageStatus::Error,
@@ -732,7 +732,7 @@ async fn delete_provider_files(backend: &Backend, job: &JobRecord) {
             return;
         }
     };
-    let provider = job.provider();
+    let provider = job.provider;
     let key = match resolve_key(backend, &job.user_id, provider).await {
         Ok(Some(key)) => key,
         _ => {

@@ -232,6 +232,14 @@ impl FromStr for KeyProvider {
     }
 }
 
+impl TryFrom<String> for KeyProvider {
+    type Error = crate::UnknownValue;
+
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        s.parse().map_err(crate::UnknownValue)
+    }
+}
+
 /// A stored provider key, as far as anyone may see it (`GET /api/v1/provider-keys`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -1,8 +1,10 @@
 //! Types shared by every crate, including the wasm build: they carry data only
 //! (serde), never behaviour that needs the server.
 
-/// `as_str`, `Display`, `FromStr` (with an error that lists the allowed values) and `ALL`
-/// for an enum of fixed strings.
+/// `as_str`, `Display`, `FromStr` and `TryFrom<String>` (with an error that lists the
+/// allowed values) and `ALL` for an enum of fixed strings. `TryFrom<String>` is what the
+/// database rows decode through (`#[sqlx(try_from = "String")]`), so an unknown value
+/// read back is an error naming the column and the value, never a silent default.
 macro_rules! string_enum {
     ($ty:ident, $what:literal, { $($variant:ident => $text:literal),+ $(,)? }) => {
         impl $ty {
@@ -35,8 +37,29 @@ macro_rules! string_enum {
                 }
             }
         }
+
+        impl ::std::convert::TryFrom<String> for $ty {
+            type Error = $crate::UnknownValue;
+
+            fn try_from(s: String) -> Result<Self, $crate::UnknownValue> {
+                s.parse().map_err($crate::UnknownValue)
+            }
+        }
     };
 }
+
+/// A text that is none of an enum's values (the message says which are allowed): what
+/// reading such a value back from the database fails with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownValue(pub String);
+
+impl std::fmt::Display for UnknownValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UnknownValue {}
 
 pub mod account;
 pub mod error;

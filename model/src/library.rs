@@ -50,6 +50,11 @@ impl ImageStatus {
     pub fn is_final(self) -> bool {
         matches!(self, Self::Completed | Self::Error | Self::Canceled)
     }
+
+    /// Whether a worker is running the job: the stages between `pending` and the end.
+    pub fn is_running(self) -> bool {
+        matches!(self, Self::Generating | Self::Downloading | Self::Uploading)
+    }
 }
 
 /// Why an image failed: a stable code and a sentence a person can act on.

@@ -109,8 +109,8 @@ async fn session_principal(
         return Ok(None);
     };
     match auth::session_user(&state.backend, &user_id).await? {
-        Some(user) => Ok(Some(Principal {
-            user,
+        Some(caller) => Ok(Some(Principal {
+            caller,
             credential: Credential::Session {
                 token_hash: session_store::session_hash(&id),
             },

@@ -194,14 +194,14 @@ async fn user(config: Config, action: server::cli::UserCommand) -> anyhow::Resul
                     "{:<36}  {:<40}  {:<5}  {:<8}  created\n",
                     "id", "email", "admin", "disabled"
                 );
-                for u in &users {
+                for operators::Account { user: u, disabled } in &users {
                     out.push_str(&format!(
                         "{:<36}  {:<40}  {:<5}  {:<8}  {}\n",
                         u.id,
                         u.email,
                         if u.is_admin { "yes" } else { "no" },
-                        if u.disabled_at.is_some() { "yes" } else { "no" },
-                        backend::to_time(u.created_at).to_rfc3339(),
+                        if *disabled { "yes" } else { "no" },
+                        u.created_at.to_rfc3339(),
                     ));
                 }
                 out.push_str(&format!("{} account(s)\n", users.len()));

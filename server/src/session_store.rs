@@ -7,7 +7,7 @@
 //! revoked while one of its requests was in flight stays revoked.
 
 use async_trait::async_trait;
-use backend::{crypto, db::sessions, Db};
+use backend::{services::session_records, Db};
 use time::OffsetDateTime;
 use tower_sessions::{
     session::{Id, Record},
@@ -37,10 +37,6 @@ fn expiry_ms(record: &Record) -> i64 {
     i64::try_from(record.expiry_date.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
 }
 
-fn hash(id: &Id) -> String {
-    crypto::token_hash(&id.to_string())
-}
-
 #[async_trait]
 impl SessionStore for DbSessionStore {
     async fn create(&self, record: &mut Record) -> Result<()> {
@@ -57,15 +53,13 @@ impl SessionStore for DbSessionStore {
         let data = serde_json::to_string(&record.data).map_err(|e| Error::Encode(e.to_string()))?;
         // A 128-bit random id collides practically never; if it does, pick another.
         for _ in 0..5 {
-            let inserted = sessions::insert(
+            let inserted = session_records::create(
                 &self.db,
-                sessions::NewSession {
-                    token_hash: &hash(&record.id),
-                    user_id: &user_id,
-                    data: &data,
-                    user_agent: user_agent.as_deref(),
-                    expires_at: expiry_ms(record),
-                },
+                &record.id.to_string(),
+                &user_id,
+                &data,
+                user_agent.as_deref(),
+                expiry_ms(record),
             )
             .await
             .map_err(backend_err)?;
@@ -81,13 +75,13 @@ impl SessionStore for DbSessionStore {
 
     async fn save(&self, record: &Record) -> Result<()> {
         let data = serde_json::to_string(&record.data).map_err(|e| Error::Encode(e.to_string()))?;
-        sessions::touch(&self.db, &hash(&record.id), &data, expiry_ms(record))
+        session_records::save(&self.db, &record.id.to_string(), &data, expiry_ms(record))
             .await
             .map_err(backend_err)
     }
 
     async fn load(&self, id: &Id) -> Result<Option<Record>> {
-        let Some(row) = sessions::find_live(&self.db, &hash(id))
+        let Some(row) = session_records::load(&self.db, &id.to_string())
             .await
             .map_err(backend_err)?
         else {
@@ -105,7 +99,7 @@ impl SessionStore for DbSessionStore {
     }
 
     async fn delete(&self, id: &Id) -> Result<()> {
-        sessions::delete_by_hash(&self.db, &hash(id))
+        session_records::delete(&self.db, &id.to_string())
             .await
             .map_err(backend_err)
     }
@@ -113,5 +107,5 @@ impl SessionStore for DbSessionStore {
 
 /// The hash under which the session with this id is stored.
 pub fn session_hash(id: &Id) -> String {
-    hash(id)
+    session_records::hash(&id.to_string())
 }

@@ -16,7 +16,7 @@ use {
 /// The signed-in account, if any (the header shows it).
 #[server(endpoint = "current_user")]
 pub async fn current_user() -> Result<Option<User>, AppError> {
-    Ok(crate::ssr::principal().map(|p| p.user.to_model()))
+    Ok(crate::ssr::principal().map(|p| p.caller.to_model()))
 }
 
 #[server(endpoint = "sign_up")]
@@ -106,7 +106,7 @@ pub async fn verify_email(token: String) -> Result<(), AppError> {
 pub async fn resend_verification() -> Result<(), AppError> {
     let backend = backend()?;
     let principal = require_principal()?;
-    accounts::send_verification(&backend, &principal.user)
+    accounts::send_verification(&backend, &principal.caller)
         .await
         .map_err(service_error)
 }
@@ -117,7 +117,6 @@ pub async fn update_profile(display_name: Option<String>) -> Result<User, AppErr
     let principal = require_principal()?;
     accounts::update_profile(&backend, &principal, display_name.as_deref())
         .await
-        .map(|u| u.to_model())
         .map_err(service_error)
 }
 
@@ -194,7 +193,7 @@ pub async fn create_token(
         // once (`take_new_token`).
         let sealed = backend
             .cipher
-            .encrypt(&token, &flash_context(&principal.user.id));
+            .encrypt(&token, &flash_context(&principal.caller.id));
         session()?
             .insert(NEW_TOKEN_FLASH, sealed)
             .await
@@ -227,7 +226,7 @@ pub async fn take_new_token() -> Result<Option<String>, AppError> {
     Ok(sealed.and_then(|sealed| {
         backend
             .cipher
-            .decrypt(&sealed, &flash_context(&principal.user.id))
+            .decrypt(&sealed, &flash_context(&principal.caller.id))
             .ok()
             .map(|t| t.expose_secret().to_owned())
     }))

@@ -70,12 +70,8 @@ pub async fn share_image(id: String, expires_in_hours: u32) -> Result<ShareLink,
 #[server(endpoint = "import_image")]
 pub async fn import_image(url: String, collection_id: Option<String>) -> Result<Image, AppError> {
     let (backend, p) = (backend()?, require_principal()?);
-    let destination = ingest::Destination::resolve(&backend, &p, collection_id.as_deref(), None)
+    ingest::import(&backend, &p, &url, collection_id.as_deref(), None)
         .await
-        .map_err(service_error)?;
-    ingest::import(&backend, &p, &url, &destination)
-        .await
-        .map(|r| r.to_model())
         .map_err(service_error)
 }
 

@@ -21,11 +21,23 @@ impl Purpose {
     }
 }
 
+impl TryFrom<String> for Purpose {
+    type Error = model::UnknownValue;
+
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        [Self::VerifyEmail, Self::ResetPassword]
+            .into_iter()
+            .find(|p| p.as_str() == s)
+            .ok_or_else(|| model::UnknownValue(format!("'{s}' is not a mailed link's purpose")))
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, FromRow)]
 pub struct EmailTokenRecord {
     pub id: String,
     pub user_id: String,
-    pub purpose: String,
+    #[sqlx(try_from = "super::Enumerated<Purpose>")]
+    pub purpose: Purpose,
     pub token_hash: String,
     pub created_at: i64,
     pub expires_at: i64,

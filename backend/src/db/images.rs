@@ -12,8 +12,10 @@ use crate::{bind_args, now_ms, to_time, with_pool};
 pub struct ImageRecord {
     pub id: String,
     pub user_id: String,
-    pub kind: String,
-    pub status: String,
+    #[sqlx(try_from = "super::Enumerated<ImageKind>")]
+    pub kind: ImageKind,
+    #[sqlx(try_from = "super::Enumerated<ImageStatus>")]
+    pub status: ImageStatus,
     pub collection_id: Option<String>,
     pub character_id: Option<String>,
     pub parent_id: Option<String>,
@@ -47,20 +49,12 @@ const COLUMNS: &str = "id, user_id, kind, status, collection_id, character_id, p
      updated_at, deleted_at, missing_at, generation";
 
 impl ImageRecord {
-    pub fn kind(&self) -> ImageKind {
-        self.kind.parse().unwrap_or(ImageKind::Uploaded)
-    }
-
-    pub fn status(&self) -> ImageStatus {
-        self.status.parse().unwrap_or(ImageStatus::Error)
-    }
-
     /// The public view (API.md, `Image`).
     pub fn to_model(&self) -> model::Image {
         model::Image {
             id: self.id.clone(),
-            kind: self.kind(),
-            status: self.status(),
+            kind: self.kind,
+            status: self.status,
             collection_id: self.collection_id.clone(),
             character_id: self.character_id.clone(),
             parent_id: self.parent_id.clone(),
@@ -98,12 +92,12 @@ impl ImageRecord {
 }
 
 /// A new row. Uploaded and imported images arrive `completed` with their bytes stored.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct NewImage {
     pub id: String,
     pub user_id: String,
-    pub kind: String,
-    pub status: String,
+    pub kind: ImageKind,
+    pub status: ImageStatus,
     pub collection_id: Option<String>,
     pub character_id: Option<String>,
     pub parent_id: Option<String>,
@@ -122,6 +116,34 @@ pub struct NewImage {
     pub storage_key: Option<String>,
 }
 
+impl NewImage {
+    /// A row with its identity, kind and status, and nothing else yet.
+    pub fn new(id: String, user_id: String, kind: ImageKind, status: ImageStatus) -> Self {
+        Self {
+            id,
+            user_id,
+            kind,
+            status,
+            collection_id: None,
+            character_id: None,
+            parent_id: None,
+            title: None,
+            prompt: None,
+            provider: None,
+            model: None,
+            params: None,
+            seed: None,
+            width: None,
+            height: None,
+            mime_type: None,
+            bytes: None,
+            sha256: None,
+            source_url: None,
+            storage_key: None,
+        }
+    }
+}
+
 pub async fn insert(db: &Db, new: &NewImage) -> Result<ImageRecord, DbError> {
     let sql = format!(
         "INSERT INTO images (id, user_id, kind, status, collection_id, character_id, parent_id, \
@@ -135,8 +157,8 @@ pub async fn insert(db: &Db, new: &NewImage) -> Result<ImageRecord, DbError> {
     )
     .bind(&new.id)
     .bind(&new.user_id)
-    .bind(&new.kind)
-    .bind(&new.status)
+    .bind(new.kind.as_str())
+    .bind(new.status.as_str())
     .bind(&new.collection_id)
     .bind(&new.character_id)
     .bind(&new.parent_id)

@@ -6,7 +6,7 @@
 use model::{ImageFailure, ImageStatus, ProviderId};
 use sqlx::FromRow;
 
-use super::{images::NewImage, Db, DbError};
+use super::{images::NewImage, Db, DbError, FINAL, RUNNING};
 use crate::{now_ms, to_time, with_pool};
 
 #[derive(Debug, Clone, PartialEq, FromRow)]
@@ -16,10 +16,12 @@ pub struct JobRecord {
     pub image_id: String,
     pub character_id: Option<String>,
     pub set_avatar: bool,
-    pub provider: String,
+    #[sqlx(try_from = "super::Enumerated<ProviderId>")]
+    pub provider: ProviderId,
     pub model: String,
     pub request: String,
-    pub status: String,
+    #[sqlx(try_from = "super::Enumerated<ImageStatus>")]
+    pub status: ImageStatus,
     pub seq: i64,
     pub attempt: i64,
     pub max_attempts: i64,
@@ -50,7 +52,7 @@ macro_rules! record_stage {
         )
         .bind(&$job.id)
         .bind($job.seq)
-        .bind(&$job.status)
+        .bind($job.status.as_str())
         .bind($job.attempt)
         .bind(&$job.error_code)
         .bind($now)
@@ -59,20 +61,7 @@ macro_rules! record_stage {
     };
 }
 
-/// The statuses of a job a worker is running.
-const RUNNING: &str = "('generating', 'downloading', 'uploading')";
-/// The final statuses.
-const FINAL: &str = "('completed', 'error', 'canceled')";
-
 impl JobRecord {
-    pub fn status(&self) -> ImageStatus {
-        self.status.parse().unwrap_or(ImageStatus::Error)
-    }
-
-    pub fn provider(&self) -> ProviderId {
-        self.provider.parse().unwrap_or(ProviderId::Builtin)
-    }
-
     pub fn error(&self) -> Option<ImageFailure> {
         self.error_code.as_ref().map(|code| ImageFailure {
             code: code.clone(),
@@ -82,7 +71,7 @@ impl JobRecord {
 
     /// The public view (API.md, `Job`).
     pub fn to_model(&self) -> model::Job {
-        let status = self.status();
+        let status = self.status;
         model::Job {
             id: self.id.clone(),
             image_id: self.image_id.clone(),
@@ -91,7 +80,7 @@ impl JobRecord {
             seq: self.seq,
             attempt: u32::try_from(self.attempt).unwrap_or(0),
             max_attempts: u32::try_from(self.max_attempts).unwrap_or(0),
-            provider: self.provider(),
+            provider: self.provider,
             model: self.model.clone(),
             error: self.error(),
             created_at: to_time(self.created_at),
@@ -111,7 +100,7 @@ pub struct NewJob {
     pub image_id: String,
     pub character_id: Option<String>,
     pub set_avatar: bool,
-    pub provider: String,
+    pub provider: ProviderId,
     pub model: String,
     pub request: String,
     pub max_attempts: i64,
@@ -186,8 +175,8 @@ pub async fn insert_generation(
             )
             .bind(&new.id)
             .bind(&new.user_id)
-            .bind(&new.kind)
-            .bind(&new.status)
+            .bind(new.kind.as_str())
+            .bind(new.status.as_str())
             .bind(&new.collection_id)
             .bind(&new.character_id)
             .bind(&new.parent_id)
@@ -209,7 +198,7 @@ pub async fn insert_generation(
                 .bind(&job.image_id)
                 .bind(&job.character_id)
                 .bind(job.set_avatar)
-                .bind(&job.provider)
+                .bind(job.provider.as_str())
                 .bind(&job.model)
                 .bind(&job.request)
                 .bind(job.max_attempts)
@@ -265,7 +254,8 @@ pub async fn list_recent(db: &Db, user_id: &str, limit: i64) -> Result<Vec<JobRe
 pub struct Candidate {
     pub id: String,
     pub user_id: String,
-    pub provider: String,
+    #[sqlx(try_from = "super::Enumerated<ProviderId>")]
+    pub provider: ProviderId,
     pub user_running: i64,
     pub provider_running: i64,
     /// When a job of this owner last started: owners served longest ago go first.
@@ -632,7 +622,7 @@ pub async fn record_provider_file(db: &Db, job: &JobRecord, name: &str) -> Resul
     .bind(&id)
     .bind(&job.id)
     .bind(&job.user_id)
-    .bind(&job.provider)
+    .bind(job.provider.as_str())
     .bind(name)
     .bind(now_ms())
     .execute(pool)
@@ -659,7 +649,8 @@ pub struct LeftProviderFile {
     pub id: String,
     pub job_id: Option<String>,
     pub user_id: String,
-    pub provider: String,
+    #[sqlx(try_from = "super::Enumerated<ProviderId>")]
+    pub provider: ProviderId,
     pub name: String,
     pub created_at: i64,
 }
@@ -694,12 +685,19 @@ pub async fn mark_provider_file_deleted(db: &Db, id: &str) -> Result<(), DbError
 
 /// The condition of a job whose worker is gone (its lease expired while it ran) and that
 /// has no attempt left: the queue would never claim it again.
-const ABANDONED: &str = "status IN ('generating', 'downloading', 'uploading') \
-     AND lease_expires_at IS NOT NULL AND lease_expires_at < $1 AND attempt >= max_attempts";
+fn abandoned_condition() -> String {
+    format!(
+        "status IN {RUNNING} AND lease_expires_at IS NOT NULL AND lease_expires_at < $1 \
+         AND attempt >= max_attempts"
+    )
+}
 
 /// The abandoned jobs (what the cleanup would end), oldest first.
 pub async fn abandoned(db: &Db, now: i64) -> Result<Vec<JobRecord>, DbError> {
-    let sql = format!("SELECT {COLUMNS} FROM jobs WHERE {ABANDONED} ORDER BY created_at");
+    let sql = format!(
+        "SELECT {COLUMNS} FROM jobs WHERE {} ORDER BY created_at",
+        abandoned_condition()
+    );
     Ok(with_pool!(db, |pool| sqlx::query_as::<_, JobRecord>(&sql)
         .bind(now)
         .fetch_all(pool)
@@ -716,7 +714,8 @@ pub async fn fail_abandoned(
     let sql = format!(
         "UPDATE jobs SET status = 'error', seq = seq + 1, error_code = $2, error_message = $3, \
            lease_owner = NULL, lease_expires_at = NULL, finished_at = $1, updated_at = $1 \
-         WHERE {ABANDONED} RETURNING {COLUMNS}"
+         WHERE {} RETURNING {COLUMNS}",
+        abandoned_condition()
     );
     with_pool!(db, |pool| {
         let mut tx = pool.begin().await?;

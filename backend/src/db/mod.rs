@@ -12,12 +12,15 @@ pub mod api_tokens;
 pub mod characters;
 pub mod collections;
 pub mod email_tokens;
+mod enums;
 pub mod images;
 pub mod jobs;
 pub mod maintenance;
 pub mod provider_keys;
 pub mod sessions;
 pub mod users;
+
+pub use enums::{Enumerated, StatusSet, FINAL, RUNNING};
 
 use std::{str::FromStr, time::Duration};
 

@@ -1,6 +1,7 @@
 //! The `provider_keys` aggregate: a person's API keys for the image providers, as
 //! ciphertext (see [`crate::crypto`]). Nothing in this module sees a plaintext key.
 
+use model::KeyProvider;
 use sqlx::FromRow;
 
 use super::{Db, DbError};
@@ -9,7 +10,8 @@ use crate::{now_ms, with_pool};
 #[derive(Clone, PartialEq, Eq, FromRow)]
 pub struct ProviderKeyRecord {
     pub user_id: String,
-    pub provider: String,
+    #[sqlx(try_from = "super::Enumerated<KeyProvider>")]
+    pub provider: KeyProvider,
     pub ciphertext: Vec<u8>,
     pub last4: String,
     pub created_at: i64,
@@ -111,7 +113,7 @@ pub async fn reencrypt_all<E>(
             };
             sqlx::query(update)
                 .bind(&row.user_id)
-                .bind(&row.provider)
+                .bind(row.provider.as_str())
                 .bind(ciphertext)
                 .execute(&mut *tx)
                 .await?;

@@ -6,7 +6,10 @@ use std::time::Duration;
 
 use secrecy::ExposeSecret;
 
-use super::{auth::Principal, ServiceError};
+use super::{
+    auth::{Caller, Principal},
+    ServiceError,
+};
 use crate::{
     crypto,
     db::{email_tokens, email_tokens::Purpose, sessions, users, users::UserRecord},
@@ -72,7 +75,7 @@ pub async fn sign_up(
     email: &str,
     password: &str,
     display_name: Option<&str>,
-) -> Result<UserRecord, ServiceError> {
+) -> Result<model::User, ServiceError> {
     limited(Action::SignUp, client, &account_key(email), backend)?;
     let email = Email::parse(email).map_err(email_field)?;
     let password = NewPassword::parse(password)?;
@@ -93,8 +96,9 @@ pub async fn sign_up(
     )
     .await?;
     tracing::info!(user_id = %user.id, "account created");
-    send_verification(backend, &user).await?;
-    Ok(user)
+    let caller = Caller::from(user);
+    send_verification(backend, &caller).await?;
+    Ok(caller.to_model())
 }
 
 /// Inserts an account; an address in use is a conflict saying `taken`.
@@ -121,7 +125,7 @@ pub async fn sign_in(
     client: &ClientInfo,
     email: &str,
     password: &str,
-) -> Result<UserRecord, ServiceError> {
+) -> Result<model::User, ServiceError> {
     limited(Action::SignIn, client, &account_key(email), backend)?;
     let Ok(email) = Email::parse(email) else {
         // Same work and answer as for an unknown account.
@@ -134,7 +138,7 @@ pub async fn sign_in(
     match user {
         Some(user) if ok && user.disabled_at.is_none() => {
             tracing::info!(user_id = %user.id, "signed in");
-            Ok(user)
+            Ok(user.to_model())
         }
         _ => Err(wrong_credentials()),
     }
@@ -148,8 +152,8 @@ fn link(backend: &Backend, path: &str, token: &str) -> String {
 }
 
 /// Sends a new verification link (earlier ones stop working).
-pub async fn send_verification(backend: &Backend, user: &UserRecord) -> Result<(), ServiceError> {
-    if user.email_verified_at.is_some() {
+pub async fn send_verification(backend: &Backend, user: &Caller) -> Result<(), ServiceError> {
+    if user.verified {
         return Ok(());
     }
     let token = crypto::random_token("");
@@ -296,7 +300,7 @@ pub async fn reset_password(
 }
 
 /// Changes the password of a signed-in person and ends their other sessions.
-#[tracing::instrument(skip_all, fields(user_id = %principal.user.id))]
+#[tracing::instrument(skip_all, fields(user_id = %principal.caller.id))]
 pub async fn change_password(
     backend: &Backend,
     principal: &Principal,
@@ -306,10 +310,10 @@ pub async fn change_password(
     confirm_password(backend, principal, current, "current_password").await?;
     let new = NewPassword::parse(new).map_err(|e| FieldError::new("new_password", e.message))?;
     let hash = backend.passwords.hash(&new).await?;
-    users::set_password_hash(&backend.db, &principal.user.id, &hash).await?;
-    sessions::delete_all_for_user(&backend.db, &principal.user.id, principal.session_hash())
+    users::set_password_hash(&backend.db, &principal.caller.id, &hash).await?;
+    sessions::delete_all_for_user(&backend.db, &principal.caller.id, principal.session_hash())
         .await?;
-    backend.hub.recheck(&principal.user.id);
+    backend.hub.recheck(&principal.caller.id);
     Ok(())
 }
 
@@ -321,12 +325,13 @@ async fn confirm_password(
 ) -> Result<(), ServiceError> {
     backend
         .auth_limiter
-        .check(Action::ConfirmPassword, None, Some(&principal.user.id))
+        .check(Action::ConfirmPassword, None, Some(&principal.caller.id))
         .map_err(|retry_after| ServiceError::RateLimited { retry_after })?;
-    let ok = backend
-        .passwords
-        .verify(password, principal.user.password_hash.as_deref())
-        .await?;
+    // The hash is read for this check only: the caller never carries it.
+    let hash = users::find_by_id(&backend.db, &principal.caller.id)
+        .await?
+        .and_then(|u| u.password_hash);
+    let ok = backend.passwords.verify(password, hash.as_deref()).await?;
     if ok {
         Ok(())
     } else {
@@ -338,10 +343,11 @@ pub async fn update_profile(
     backend: &Backend,
     principal: &Principal,
     display_name: Option<&str>,
-) -> Result<UserRecord, ServiceError> {
+) -> Result<model::User, ServiceError> {
     let display_name = parse_display_name(display_name)?;
-    users::set_display_name(&backend.db, &principal.user.id, display_name.as_deref())
+    users::set_display_name(&backend.db, &principal.caller.id, display_name.as_deref())
         .await?
+        .map(|u| u.to_model())
         .ok_or(ServiceError::NotFound)
 }
 
@@ -350,7 +356,7 @@ pub async fn list_sessions(
     backend: &Backend,
     principal: &Principal,
 ) -> Result<Vec<model::SessionInfo>, ServiceError> {
-    let rows = sessions::list_for_user(&backend.db, &principal.user.id).await?;
+    let rows = sessions::list_for_user(&backend.db, &principal.caller.id).await?;
     Ok(rows
         .into_iter()
         .map(|s| model::SessionInfo {
@@ -368,9 +374,9 @@ pub async fn revoke_session(
     principal: &Principal,
     session_id: &str,
 ) -> Result<(), ServiceError> {
-    if sessions::delete_for_user(&backend.db, &principal.user.id, session_id).await? {
-        tracing::info!(user_id = %principal.user.id, %session_id, "session revoked");
-        backend.hub.recheck(&principal.user.id);
+    if sessions::delete_for_user(&backend.db, &principal.caller.id, session_id).await? {
+        tracing::info!(user_id = %principal.caller.id, %session_id, "session revoked");
+        backend.hub.recheck(&principal.caller.id);
         Ok(())
     } else {
         Err(ServiceError::NotFound)
@@ -383,21 +389,21 @@ pub async fn revoke_other_sessions(
     principal: &Principal,
 ) -> Result<u64, ServiceError> {
     let ended =
-        sessions::delete_all_for_user(&backend.db, &principal.user.id, principal.session_hash())
+        sessions::delete_all_for_user(&backend.db, &principal.caller.id, principal.session_hash())
             .await?;
-    backend.hub.recheck(&principal.user.id);
+    backend.hub.recheck(&principal.caller.id);
     Ok(ended)
 }
 
 /// Deletes the account with every row and stored object of it. The password confirms it.
-#[tracing::instrument(skip_all, fields(user_id = %principal.user.id))]
+#[tracing::instrument(skip_all, fields(user_id = %principal.caller.id))]
 pub async fn delete_account(
     backend: &Backend,
     principal: &Principal,
     password: &str,
 ) -> Result<(), ServiceError> {
     confirm_password(backend, principal, password, "password").await?;
-    let user_id = &principal.user.id;
+    let user_id = &principal.caller.id;
     // Rows first: once they are gone nothing refers to the objects, and an object that
     // cannot be deleted now is an orphan that the cleanup job removes later.
     // The variants live under the image ids, not the user's prefixes: note them first.

@@ -17,16 +17,56 @@ pub enum Credential {
     Token { id: String },
 }
 
+/// The signed-in account, as far as a request needs it: who, and what they may do. Never
+/// the password hash or anything else secret of the account row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub id: String,
+    pub email: String,
+    pub display_name: Option<String>,
+    pub is_admin: bool,
+    /// The address is verified.
+    pub verified: bool,
+    pub created_at: i64,
+}
+
+impl Caller {
+    /// The public view of the account, as the API and the UI show it.
+    pub fn to_model(&self) -> model::User {
+        model::User {
+            id: self.id.clone(),
+            email: self.email.clone(),
+            display_name: self.display_name.clone(),
+            email_verified: self.verified,
+            is_admin: self.is_admin,
+            created_at: crate::to_time(self.created_at),
+        }
+    }
+}
+
+impl From<UserRecord> for Caller {
+    fn from(user: UserRecord) -> Self {
+        Self {
+            verified: user.email_verified_at.is_some(),
+            id: user.id,
+            email: user.email,
+            display_name: user.display_name,
+            is_admin: user.is_admin,
+            created_at: user.created_at,
+        }
+    }
+}
+
 /// The authenticated caller of a request.
 #[derive(Debug, Clone)]
 pub struct Principal {
-    pub user: UserRecord,
+    pub caller: Caller,
     pub credential: Credential,
 }
 
 impl Principal {
     pub fn user_id(&self) -> &str {
-        &self.user.id
+        &self.caller.id
     }
 
     /// The session hash, when the caller is a browser session.
@@ -46,10 +86,11 @@ pub const TOKEN_PREFIX: &str = "avs_";
 pub async fn session_user(
     backend: &Backend,
     user_id: &str,
-) -> Result<Option<UserRecord>, ServiceError> {
+) -> Result<Option<Caller>, ServiceError> {
     Ok(users::find_by_id(&backend.db, user_id)
         .await?
-        .filter(|u| u.disabled_at.is_none()))
+        .filter(|u| u.disabled_at.is_none())
+        .map(Caller::from))
 }
 
 /// Checks a bearer token; `Unauthenticated` when it is unknown, expired or revoked.
@@ -70,7 +111,7 @@ pub async fn authenticate_token(backend: &Backend, token: &str) -> Result<Princi
     };
     api_tokens::touch(&backend.db, &record.id).await?;
     Ok(Principal {
-        user,
+        caller: user,
         credential: Credential::Token { id: record.id },
     })
 }
@@ -85,7 +126,7 @@ pub async fn still_valid(db: &Db, principal: &Principal) -> Result<bool, Service
         Credential::Token { id } => api_tokens::is_live(db, id).await?,
     };
     Ok(credential
-        && users::find_by_id(db, &principal.user.id)
+        && users::find_by_id(db, &principal.caller.id)
             .await?
             .is_some_and(|u| u.disabled_at.is_none()))
 }

@@ -152,7 +152,7 @@ pub async fn list(
     ))
 }
 
-pub async fn record(
+pub(crate) async fn record(
     backend: &Backend,
     principal: &Principal,
     id: &str,
@@ -229,7 +229,7 @@ pub async fn set_avatar(
     let image = images::get(&backend.db, principal.user_id(), image_id.as_str())
         .await?
         .ok_or(ServiceError::NotFound)?;
-    if image.deleted_at.is_some() || image.status() != model::ImageStatus::Completed {
+    if image.deleted_at.is_some() || image.status != model::ImageStatus::Completed {
         return Err(FieldError::new(
             "image_id",
             "Choose a finished image that is not in the trash.",

@@ -81,7 +81,7 @@ fn file_stem(image: &ImageRecord) -> String {
 
 /// Resolves the selection to the caller's finished images (others are left out, never
 /// revealed), then answers the archive as a stream of bytes.
-#[tracing::instrument(skip_all, fields(user_id = %principal.user.id))]
+#[tracing::instrument(skip_all, fields(user_id = %principal.caller.id))]
 pub async fn zip(
     backend: &Backend,
     principal: &Principal,
@@ -114,7 +114,7 @@ pub async fn zip(
     };
     let records: Vec<ImageRecord> = records
         .into_iter()
-        .filter(|r| r.status() == model::ImageStatus::Completed && r.storage_key.is_some())
+        .filter(|r| r.status == model::ImageStatus::Completed && r.storage_key.is_some())
         .collect();
     if records.is_empty() {
         return Err(ServiceError::NotFound);

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use model::{
     AvatarGenerationRequest, AvatarSettings, GenerationRequest, ImageEventKind, ImageKind,
-    ImageStatus, Job, ModelInfo, ProviderId, ProviderInfo, ServerMessage,
+    ImageStatus, Job, KeyProvider, ModelInfo, ProviderId, ProviderInfo, ServerMessage,
 };
 
 use super::{auth::Principal, images, parse_id, ServiceError};
@@ -25,7 +25,7 @@ pub async fn catalogue(
     principal: &Principal,
 ) -> Result<Vec<ProviderInfo>, ServiceError> {
     let keys = db::provider_keys::list_for_user(&backend.db, principal.user_id()).await?;
-    let has_personal = |p: &str| keys.iter().any(|k| k.provider == p);
+    let has_personal = |p: KeyProvider| keys.iter().any(|k| k.provider == p);
     Ok(ProviderId::ALL
         .iter()
         .map(|&id| {
@@ -34,11 +34,11 @@ pub async fn catalogue(
                 ProviderId::Builtin => (false, true),
                 ProviderId::Openai => (
                     true,
-                    has_personal("openai") || backend.config.openai_api_key.is_some(),
+                    has_personal(KeyProvider::Openai) || backend.config.openai_api_key.is_some(),
                 ),
                 ProviderId::Gemini => (
                     true,
-                    has_personal("gemini") || backend.config.gemini_api_key.is_some(),
+                    has_personal(KeyProvider::Gemini) || backend.config.gemini_api_key.is_some(),
                 ),
             };
             ProviderInfo {
@@ -192,7 +192,7 @@ async fn check(
     let refs = db::images::get_many(&backend.db, user_id, &reference_image_ids).await?;
     let usable = refs
         .iter()
-        .filter(|r| r.status() == ImageStatus::Completed && r.deleted_at.is_none())
+        .filter(|r| r.status == ImageStatus::Completed && r.deleted_at.is_none())
         .count();
     if usable != reference_image_ids.len() {
         return Err(invalid(
@@ -266,7 +266,7 @@ fn request_hash(req: &GenerationRequest, opts: &Options) -> String {
 /// Checks and queues a generation: its images (`pending`) and one job per image, in one
 /// transaction. With an idempotency key used before for the same request, answers the
 /// jobs of that first request instead.
-#[tracing::instrument(skip_all, fields(user_id = %principal.user.id))]
+#[tracing::instrument(skip_all, fields(user_id = %principal.caller.id))]
 pub async fn start(
     backend: &Backend,
     principal: &Principal,
@@ -295,10 +295,6 @@ pub async fn start(
         let image_id = new_id();
         let seed = (checked.seed + i64::from(i)) % (i64::from(u32::MAX) + 1);
         images.push(NewImage {
-            id: image_id.clone(),
-            user_id: user_id.to_owned(),
-            kind: ImageKind::Generated.as_str().to_owned(),
-            status: ImageStatus::Pending.as_str().to_owned(),
             collection_id: checked.collection_id.clone(),
             character_id: checked.character_id.clone(),
             parent_id: opts.parent_id.clone(),
@@ -307,7 +303,12 @@ pub async fn start(
             model: Some(checked.model.id.clone()),
             params: Some(params.to_string()),
             seed: Some(seed),
-            ..NewImage::default()
+            ..NewImage::new(
+                image_id.clone(),
+                user_id.to_owned(),
+                ImageKind::Generated,
+                ImageStatus::Pending,
+            )
         });
         let request = JobRequest {
             prompt: checked.prompt.clone(),
@@ -322,7 +323,7 @@ pub async fn start(
             image_id,
             character_id: checked.character_id.clone(),
             set_avatar: opts.set_avatar && checked.character_id.is_some(),
-            provider: checked.provider.as_str().to_owned(),
+            provider: checked.provider,
             model: checked.model.id.clone(),
             request: serde_json::to_string(&request).unwrap_or_default(),
             max_attempts: i64::from(backend.config.jobs.max_attempts),
@@ -386,13 +387,13 @@ pub async fn wait(
     let deadline = tokio::time::Instant::now() + limit;
     loop {
         let rows = db::jobs::get_many(&backend.db, user_id, &ids).await?;
-        let done = rows.iter().all(|r| r.status().is_final());
+        let done = rows.iter().all(|r| r.status.is_final());
         if done || tokio::time::Instant::now() >= deadline {
             let jobs: Vec<Job> = rows.iter().map(|r| r.to_model()).collect();
             let images = if done {
                 let image_ids: Vec<String> = rows
                     .iter()
-                    .filter(|r| r.status() == ImageStatus::Completed)
+                    .filter(|r| r.status == ImageStatus::Completed)
                     .map(|r| r.image_id.clone())
                     .collect();
                 db::images::get_many(&backend.db, user_id, &image_ids)
@@ -434,7 +435,7 @@ pub async fn list(backend: &Backend, principal: &Principal) -> Result<Vec<Job>, 
 
 /// Cancels a job: at once when it is queued, at the worker's next step when it runs. A
 /// finished job stays as it is.
-#[tracing::instrument(skip_all, fields(user_id = %principal.user.id, job_id = %id))]
+#[tracing::instrument(skip_all, fields(user_id = %principal.caller.id, job_id = %id))]
 pub async fn cancel(
     backend: &Backend,
     principal: &Principal,
@@ -444,9 +445,9 @@ pub async fn cancel(
     let row = db::jobs::request_cancel(&backend.db, principal.user_id(), id.as_str())
         .await?
         .ok_or(ServiceError::NotFound)?;
-    if row.status() == ImageStatus::Canceled {
+    if row.status == ImageStatus::Canceled {
         jobs::publish(backend, &row, None);
-    } else if !row.status().is_final() {
+    } else if !row.status.is_final() {
         backend.queue.cancel_local(&row.id);
     }
     tracing::info!(status = %row.status, "cancellation asked for");
@@ -517,7 +518,7 @@ pub async fn regenerate(
         .await?
         .filter(|i| i.deleted_at.is_none())
         .ok_or(ServiceError::NotFound)?;
-    if image.kind() != ImageKind::Generated {
+    if image.kind != ImageKind::Generated {
         return Err(ServiceError::Refused {
             code: "not_generated",
             message: "Only generated images can be regenerated; this one was uploaded or imported."

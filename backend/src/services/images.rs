@@ -51,7 +51,7 @@ fn search_words(q: Option<&str>) -> Result<Vec<String>, ServiceError> {
     Ok(words)
 }
 
-#[tracing::instrument(skip_all, fields(user_id = %principal.user.id))]
+#[tracing::instrument(skip_all, fields(user_id = %principal.caller.id))]
 pub async fn list(
     backend: &Backend,
     principal: &Principal,
@@ -85,7 +85,7 @@ pub async fn list(
 }
 
 /// One of the caller's images (in the trash or not).
-pub async fn record(
+pub(crate) async fn record(
     backend: &Backend,
     principal: &Principal,
     id: &str,
@@ -152,7 +152,7 @@ pub fn parse_title(raw: Option<&str>) -> Result<Option<String>, ServiceError> {
     }
 }
 
-#[tracing::instrument(skip_all, fields(user_id = %principal.user.id, image_id = %id))]
+#[tracing::instrument(skip_all, fields(user_id = %principal.caller.id, image_id = %id))]
 pub async fn update(
     backend: &Backend,
     principal: &Principal,
@@ -288,7 +288,7 @@ pub async fn purge(
 
 /// `POST /api/v1/images/bulk`: each id is done or reported failed; one bad id does not
 /// stop the others.
-#[tracing::instrument(skip_all, fields(user_id = %principal.user.id, action = ?request.action, count = request.ids.len()))]
+#[tracing::instrument(skip_all, fields(user_id = %principal.caller.id, action = ?request.action, count = request.ids.len()))]
 pub async fn bulk(
     backend: &Backend,
     principal: &Principal,

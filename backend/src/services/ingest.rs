@@ -90,10 +90,6 @@ pub async fn store(
     });
     backend.storage.write(&key, prepared.bytes.clone()).await?;
     let new = NewImage {
-        id: id.as_str().to_owned(),
-        user_id: user.as_str().to_owned(),
-        kind: kind.as_str().to_owned(),
-        status: model::ImageStatus::Completed.as_str().to_owned(),
         collection_id: destination.collection_id.clone(),
         character_id: destination.character_id.clone(),
         title: parse_title(title.as_deref()).unwrap_or(None),
@@ -104,7 +100,12 @@ pub async fn store(
         sha256: Some(prepared.sha256.clone()),
         source_url,
         storage_key: Some(key.to_string()),
-        ..NewImage::default()
+        ..NewImage::new(
+            id.as_str().to_owned(),
+            user.as_str().to_owned(),
+            kind,
+            model::ImageStatus::Completed,
+        )
     };
     match images::insert(&backend.db, &new).await {
         Ok(record) => {
@@ -119,9 +120,107 @@ pub async fn store(
     }
 }
 
-/// `POST /api/v1/images/import`: fetches a URL (SSRF-safe) and stores it like an upload.
-#[tracing::instrument(skip_all, fields(user_id = %principal.user.id))]
+/// One upload request's images, all or nothing: each file is checked and stored as it
+/// arrives; `finish` tells the owner's live connections about all of them, `discard`
+/// removes every one already stored (a later file was refused, or the form was bad).
+pub struct Upload<'a> {
+    backend: &'a Backend,
+    principal: &'a Principal,
+    destination: Option<Destination>,
+    stored: Vec<images::ImageRecord>,
+}
+
+impl<'a> Upload<'a> {
+    pub fn new(backend: &'a Backend, principal: &'a Principal) -> Self {
+        Self {
+            backend,
+            principal,
+            destination: None,
+            stored: Vec::new(),
+        }
+    }
+
+    /// How many files are stored so far.
+    pub fn len(&self) -> usize {
+        self.stored.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.stored.is_empty()
+    }
+
+    /// Checks and stores one file. The destination (the caller's collection and/or
+    /// character) is resolved with the first file and holds for the rest.
+    pub async fn add(
+        &mut self,
+        collection_id: Option<&str>,
+        character_id: Option<&str>,
+        data: Bytes,
+        filename: Option<&str>,
+    ) -> Result<(), ServiceError> {
+        let destination = match &self.destination {
+            Some(d) => d,
+            None => self.destination.insert(
+                Destination::resolve(self.backend, self.principal, collection_id, character_id)
+                    .await?,
+            ),
+        };
+        let image = store(
+            self.backend,
+            self.principal.user_id(),
+            data,
+            ImageKind::Uploaded,
+            destination,
+            title_from_filename(filename),
+            None,
+        )
+        .await?;
+        self.stored.push(image);
+        Ok(())
+    }
+
+    /// The stored images, announced to the owner's live connections.
+    pub fn finish(self) -> Vec<model::Image> {
+        let items: Vec<model::Image> = self.stored.iter().map(|i| i.to_model()).collect();
+        for image in &items {
+            self.backend
+                .hub
+                .image(self.principal.user_id(), ImageEventKind::Created, image);
+        }
+        items
+    }
+
+    /// Removes what was stored: nothing of a refused upload is kept.
+    pub async fn discard(self) {
+        let ids: Vec<String> = self.stored.iter().map(|i| i.id.clone()).collect();
+        if ids.is_empty() {
+            return;
+        }
+        if let Err(e) = super::images::purge(self.backend, self.principal, &ids).await {
+            tracing::error!(error = %e, "could not remove the files of a refused upload");
+        }
+    }
+}
+
+/// `POST /api/v1/images/import` and the UI's import: fetches a URL (SSRF-safe) into the
+/// caller's collection and/or character, stored like an upload.
 pub async fn import(
+    backend: &Backend,
+    principal: &Principal,
+    url: &str,
+    collection_id: Option<&str>,
+    character_id: Option<&str>,
+) -> Result<model::Image, ServiceError> {
+    let destination = Destination::resolve(backend, principal, collection_id, character_id).await?;
+    Ok(fetch_and_store(backend, principal, url, &destination)
+        .await?
+        .to_model())
+}
+
+/// Fetches a URL (SSRF-safe), stores it like an upload and tells the owner's live
+/// connections.
+#[tracing::instrument(skip_all, fields(user_id = %principal.caller.id))]
+async fn fetch_and_store(
     backend: &Backend,
     principal: &Principal,
     url: &str,
@@ -162,15 +261,15 @@ pub async fn import_avatar(
     principal: &Principal,
     character_id: &str,
     url: &str,
-) -> Result<images::ImageRecord, ServiceError> {
+) -> Result<model::Image, ServiceError> {
     let character = super::characters::record(backend, principal, character_id).await?;
     let destination = Destination {
         collection_id: None,
         character_id: Some(character.id.clone()),
     };
-    let image = import(backend, principal, url, &destination).await?;
+    let image = fetch_and_store(backend, principal, url, &destination).await?;
     characters::set_avatar(&backend.db, principal.user_id(), &character.id, &image.id).await?;
-    Ok(image)
+    Ok(image.to_model())
 }
 
 /// The outcome of migrating one character's external avatar.

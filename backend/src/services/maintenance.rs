@@ -58,7 +58,7 @@ pub struct Report {
     pub abandoned_jobs: Vec<String>,
     /// Files left at a provider by ended jobs, deleted (or to delete), as
     /// `(provider, name)`.
-    pub provider_files: Vec<(String, String)>,
+    pub provider_files: Vec<(ProviderId, String)>,
     /// Left provider files the provider refused to delete this time (tried again next run).
     pub provider_files_failed: usize,
     /// Left provider files with no key to delete them with: given up once the provider has
@@ -222,7 +222,7 @@ pub async fn cleanup(backend: &Backend, dry_run: bool) -> Result<Report, Service
         };
         let ended = queue_db::fail_abandoned(&backend.db, now, &reason).await?;
         for job in &ended {
-            debug_assert_eq!(job.status(), ImageStatus::Error);
+            debug_assert_eq!(job.status, ImageStatus::Error);
             jobs::publish(backend, job, None);
         }
         ended
@@ -329,10 +329,10 @@ async fn reap_provider_files(
     let files = queue_db::left_provider_files(&backend.db).await?;
     let expired_before =
         now_ms() - i64::try_from(PROVIDER_FILE_LIFETIME.as_millis()).unwrap_or(i64::MAX);
-    let mut keys: HashMap<(String, String), Option<secrecy::SecretString>> = HashMap::new();
+    let mut keys: HashMap<(String, ProviderId), Option<secrecy::SecretString>> = HashMap::new();
     for file in files {
-        let provider: ProviderId = file.provider.parse().unwrap_or(ProviderId::Builtin);
-        let key = match keys.entry((file.user_id.clone(), file.provider.clone())) {
+        let provider = file.provider;
+        let key = match keys.entry((file.user_id.clone(), provider)) {
             Entry::Occupied(known) => known.get().clone(),
             Entry::Vacant(slot) => slot
                 .insert(

@@ -162,7 +162,7 @@ pub async fn share(
         );
     }
     let image = super::images::record(backend, principal, id).await?;
-    if image.deleted_at.is_some() || image.status() != model::ImageStatus::Completed {
+    if image.deleted_at.is_some() || image.status != model::ImageStatus::Completed {
         return Err(ServiceError::Conflict {
             code: "not_shareable",
             field: None,
@@ -188,10 +188,26 @@ pub enum Viewer<'a> {
     Anonymous,
 }
 
+/// An image a media request was found allowed to read (by [`authorize`]): what
+/// [`etag`], [`original`] and [`variant`] serve. Opaque to the transports.
+#[derive(Debug, Clone)]
+pub struct Readable(ImageRecord);
+
 /// Finds the image a media request may read: the owner's (even in the trash), or any
 /// finished image outside the trash through a valid, unexpired signed link. Anonymous
 /// requests without a link are 401; everything else that fails is 404.
 pub async fn authorize(
+    backend: &Backend,
+    viewer: Viewer<'_>,
+    id: &str,
+    query: &MediaQuery,
+) -> Result<Readable, ServiceError> {
+    find_readable(backend, viewer, id, query)
+        .await
+        .map(Readable)
+}
+
+async fn find_readable(
     backend: &Backend,
     viewer: Viewer<'_>,
     id: &str,
@@ -227,8 +243,8 @@ pub async fn authorize(
 
 /// The entity tag of the original or a variant: derived from the content hash, so a 304
 /// needs neither storage nor rendering.
-pub fn etag(image: &ImageRecord, spec: Option<&VariantSpec>) -> Option<String> {
-    let sha = image.sha256.as_deref()?;
+pub fn etag(image: &Readable, spec: Option<&VariantSpec>) -> Option<String> {
+    let sha = image.0.sha256.as_deref()?;
     let short = &sha[..sha.len().min(32)];
     Some(match spec {
         None => format!("\"{short}\""),
@@ -278,11 +294,12 @@ async fn stream(backend: &Backend, key: &Path) -> Result<Option<(u64, Body)>, Se
 }
 
 /// The stored original, streamed.
-pub async fn original(backend: &Backend, image: &ImageRecord) -> Result<Media, ServiceError> {
+pub async fn original(backend: &Backend, image: &Readable) -> Result<Media, ServiceError> {
+    let image = &image.0;
     let (Some(key), Some(mime)) = (image.storage_key.as_deref(), image.mime_type.as_deref()) else {
         return Err(not_ready());
     };
-    if image.status() != model::ImageStatus::Completed {
+    if image.status != model::ImageStatus::Completed {
         return Err(not_ready());
     }
     let (length, body) = stream(backend, &Path::from(key))
@@ -333,10 +350,11 @@ impl VariantCache {
 /// A variant: from the cache when it is there, else rendered (once) and cached.
 pub async fn variant(
     backend: &Backend,
-    image: &ImageRecord,
+    image: &Readable,
     spec: &VariantSpec,
 ) -> Result<Media, ServiceError> {
-    if image.status() != model::ImageStatus::Completed || image.storage_key.is_none() {
+    let image = &image.0;
+    if image.status != model::ImageStatus::Completed || image.storage_key.is_none() {
         return Err(not_ready());
     }
     let spec_key = format!("{}.{}", spec.key(), spec.format.ext());

@@ -16,6 +16,7 @@ pub mod media;
 pub mod operations;
 pub mod operators;
 pub mod provider_keys;
+pub mod session_records;
 pub mod tokens;
 
 use std::time::Duration;

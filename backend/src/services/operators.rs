@@ -13,8 +13,24 @@ use crate::{
 /// A created account, and its password when one was generated (shown once).
 #[derive(Debug)]
 pub struct Created {
-    pub user: UserRecord,
+    pub user: model::User,
     pub generated_password: Option<SecretString>,
+}
+
+/// An account as the operator commands list it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    pub user: model::User,
+    pub disabled: bool,
+}
+
+impl From<UserRecord> for Account {
+    fn from(record: UserRecord) -> Self {
+        Self {
+            user: record.to_model(),
+            disabled: record.disabled_at.is_some(),
+        }
+    }
 }
 
 /// Creates an account with `password`, or a generated one. The address counts as
@@ -56,20 +72,20 @@ pub async fn create_user(
         .await?
         .ok_or_else(|| ServiceError::internal("a created account vanished"))?;
     Ok(Created {
-        user,
+        user: user.to_model(),
         generated_password: generated,
     })
 }
 
 /// Every account, oldest id first.
-pub async fn list_users(backend: &Backend) -> Result<Vec<UserRecord>, ServiceError> {
+pub async fn list_users(backend: &Backend) -> Result<Vec<Account>, ServiceError> {
     let mut all = Vec::new();
     let mut after: Option<String> = None;
     loop {
         let page = users::list(&backend.db, after.as_deref(), 500).await?;
         let Some(last) = page.last() else { break };
         after = Some(last.id.clone());
-        all.extend(page);
+        all.extend(page.into_iter().map(Account::from));
     }
     Ok(all)
 }
@@ -79,7 +95,7 @@ pub async fn set_disabled(
     backend: &Backend,
     email: &str,
     disabled: bool,
-) -> Result<UserRecord, ServiceError> {
+) -> Result<model::User, ServiceError> {
     let email = Email::parse(email).map_err(|e| FieldError::new("email", e.to_string()))?;
     let user = users::find_by_email(&backend.db, &email)
         .await?
@@ -97,5 +113,6 @@ pub async fn set_disabled(
     tracing::info!(user_id = %user.id, disabled, "account disabled or enabled by the operator");
     users::find_by_id(&backend.db, &user.id)
         .await?
+        .map(|u| u.to_model())
         .ok_or(ServiceError::NotFound)
 }

@@ -20,17 +20,17 @@ const MAX_KEY_CHARS: usize = 512;
 
 /// What the ciphertext of a key is bound to: a row's value cannot be moved to another
 /// person or provider.
-fn context(user_id: &str, provider: &str) -> String {
-    format!("provider-key:{user_id}:{provider}")
+fn context(user_id: &str, provider: KeyProvider) -> String {
+    format!("provider-key:{user_id}:{}", provider.as_str())
 }
 
-fn info(r: &ProviderKeyRecord) -> Option<model::ProviderKeyInfo> {
-    Some(model::ProviderKeyInfo {
-        provider: r.provider.parse().ok()?,
+fn info(r: &ProviderKeyRecord) -> model::ProviderKeyInfo {
+    model::ProviderKeyInfo {
+        provider: r.provider,
         last4: r.last4.clone(),
         created_at: to_time(r.created_at),
         updated_at: to_time(r.updated_at),
-    })
+    }
 }
 
 fn parse_key(raw: &str) -> Result<SecretString, FieldError> {
@@ -67,15 +67,15 @@ pub async fn list(
     principal: &Principal,
 ) -> Result<Vec<model::ProviderKeyInfo>, ServiceError> {
     Ok(
-        provider_keys::list_for_user(&backend.db, &principal.user.id)
+        provider_keys::list_for_user(&backend.db, &principal.caller.id)
             .await?
             .iter()
-            .filter_map(info)
+            .map(info)
             .collect(),
     )
 }
 
-#[tracing::instrument(skip_all, fields(user_id = %principal.user.id, %provider))]
+#[tracing::instrument(skip_all, fields(user_id = %principal.caller.id, %provider))]
 pub async fn put(
     backend: &Backend,
     principal: &Principal,
@@ -85,18 +85,18 @@ pub async fn put(
     let key = parse_key(api_key)?;
     let ciphertext = backend.cipher.encrypt(
         key.expose_secret(),
-        &context(&principal.user.id, provider.as_str()),
+        &context(&principal.caller.id, provider),
     );
     let record = provider_keys::upsert(
         &backend.db,
-        &principal.user.id,
+        &principal.caller.id,
         provider.as_str(),
         &ciphertext,
         &last4(key.expose_secret()),
     )
     .await?;
     tracing::info!("provider key stored");
-    info(&record).ok_or_else(|| ServiceError::internal("stored an unknown provider"))
+    Ok(info(&record))
 }
 
 pub async fn delete(
@@ -104,7 +104,7 @@ pub async fn delete(
     principal: &Principal,
     provider: KeyProvider,
 ) -> Result<(), ServiceError> {
-    if provider_keys::delete(&backend.db, &principal.user.id, provider.as_str()).await? {
+    if provider_keys::delete(&backend.db, &principal.caller.id, provider.as_str()).await? {
         Ok(())
     } else {
         Err(ServiceError::NotFound)
@@ -138,19 +138,19 @@ pub async fn personal_key(
 pub fn decrypt(cipher: &Cipher, record: &ProviderKeyRecord) -> Result<SecretString, CryptoError> {
     cipher.decrypt(
         &record.ciphertext,
-        &context(&record.user_id, &record.provider),
+        &context(&record.user_id, record.provider),
     )
 }
 
 /// Calls the provider's cheapest authenticated endpoint with the stored key and says what
 /// the provider answered, in words a person can act on.
-#[tracing::instrument(skip_all, fields(user_id = %principal.user.id, %provider))]
+#[tracing::instrument(skip_all, fields(user_id = %principal.caller.id, %provider))]
 pub async fn test(
     backend: &Backend,
     principal: &Principal,
     provider: KeyProvider,
 ) -> Result<(), ServiceError> {
-    let key = personal_key(backend, &principal.user.id, provider)
+    let key = personal_key(backend, &principal.caller.id, provider)
         .await?
         .ok_or(ServiceError::NotFound)?;
     let request = match provider {
@@ -310,10 +310,10 @@ pub async fn reencrypt_all(
     provider_keys::reencrypt_all(db, |row| {
         let plain = decrypt(old, row).map_err(|e| RotateError::Undecryptable {
             user_id: row.user_id.clone(),
-            provider: row.provider.clone(),
+            provider: row.provider,
             source: e,
         })?;
-        Ok(new.encrypt(plain.expose_secret(), &context(&row.user_id, &row.provider)))
+        Ok(new.encrypt(plain.expose_secret(), &context(&row.user_id, row.provider)))
     })
     .await?
 }
@@ -326,7 +326,7 @@ pub enum RotateError {
     )]
     Undecryptable {
         user_id: String,
-        provider: String,
+        provider: KeyProvider,
         #[source]
         source: CryptoError,
     },

@@ -30,7 +30,7 @@ fn info(r: ApiTokenRecord) -> model::TokenInfo {
     }
 }
 
-#[tracing::instrument(skip_all, fields(user_id = %principal.user.id))]
+#[tracing::instrument(skip_all, fields(user_id = %principal.caller.id))]
 pub async fn create(
     backend: &Backend,
     principal: &Principal,
@@ -49,7 +49,7 @@ pub async fn create(
             .into())
         }
     };
-    if api_tokens::count_for_user(&backend.db, &principal.user.id).await? >= MAX_TOKENS_PER_USER {
+    if api_tokens::count_for_user(&backend.db, &principal.caller.id).await? >= MAX_TOKENS_PER_USER {
         return Err(ServiceError::Conflict {
             code: "too_many_tokens",
             field: None,
@@ -67,7 +67,7 @@ pub async fn create(
         .collect();
     let record = api_tokens::insert(
         &backend.db,
-        &principal.user.id,
+        &principal.caller.id,
         &name,
         &prefix,
         &crypto::token_hash(token.expose_secret()),
@@ -85,7 +85,7 @@ pub async fn list(
     backend: &Backend,
     principal: &Principal,
 ) -> Result<Vec<model::TokenInfo>, ServiceError> {
-    Ok(api_tokens::list_for_user(&backend.db, &principal.user.id)
+    Ok(api_tokens::list_for_user(&backend.db, &principal.caller.id)
         .await?
         .into_iter()
         .map(info)
@@ -97,9 +97,9 @@ pub async fn revoke(
     principal: &Principal,
     id: &str,
 ) -> Result<(), ServiceError> {
-    if api_tokens::delete_for_user(&backend.db, &principal.user.id, id).await? {
-        tracing::info!(user_id = %principal.user.id, token_id = %id, "access token revoked");
-        backend.hub.recheck(&principal.user.id);
+    if api_tokens::delete_for_user(&backend.db, &principal.caller.id, id).await? {
+        tracing::info!(user_id = %principal.caller.id, token_id = %id, "access token revoked");
+        backend.hub.recheck(&principal.caller.id);
         Ok(())
     } else {
         Err(ServiceError::NotFound)

@@ -1,4 +1,7 @@
-//! The database layer, on SQLite and on PostgreSQL alike (one test binary).
+//! The database layer, on SQLite and on PostgreSQL alike (one test binary; `schema` keeps
+//! the two migration sets in step).
+
+mod schema;
 
 use backend::{
     db::{self, users, Dialect},

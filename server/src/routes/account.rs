@@ -121,7 +121,7 @@ pub async fn signup(
     )
     .await?;
     establish(&session, &user.id, &client).await?;
-    Ok((StatusCode::CREATED, Json(user.to_model())))
+    Ok((StatusCode::CREATED, Json(user)))
 }
 
 /// Sign in with email and password.
@@ -136,7 +136,7 @@ pub async fn login(
 ) -> ApiResult<Json<User>> {
     let user = accounts::sign_in(&backend, &client, &body.email, &body.password).await?;
     establish(&session, &user.id, &client).await?;
-    Ok(Json(user.to_model()))
+    Ok(Json(user))
 }
 
 /// End the current session.
@@ -204,7 +204,7 @@ pub async fn resend_verification(
     axum::extract::State(backend): axum::extract::State<Backend>,
     Authenticated(principal): Authenticated,
 ) -> ApiResult<StatusCode> {
-    accounts::send_verification(&backend, &principal.user).await?;
+    accounts::send_verification(&backend, &principal.caller).await?;
     Ok(StatusCode::ACCEPTED)
 }
 
@@ -212,7 +212,7 @@ pub async fn resend_verification(
 #[utoipa::path(get, path = "/api/v1/me", tag = "accounts",
     responses((status = 200, body = User), (status = 401, body = model::ApiError)))]
 pub async fn me(Authenticated(principal): Authenticated) -> Json<User> {
-    Json(principal.user.to_model())
+    Json(principal.caller.to_model())
 }
 
 /// Change the display name.
@@ -224,7 +224,7 @@ pub async fn update_me(
     ApiJson(body): ApiJson<UpdateProfileRequest>,
 ) -> ApiResult<Json<User>> {
     let user = accounts::update_profile(&backend, &principal, body.display_name.as_deref()).await?;
-    Ok(Json(user.to_model()))
+    Ok(Json(user))
 }
 
 /// Delete the account with all its data and stored images. The password confirms it.

@@ -8,12 +8,12 @@ use axum::{
     Json, Router,
 };
 use backend::{
-    services::{characters, collections, images, ingest, ingest::Destination, media},
+    services::{characters, collections, images, ingest, media},
     Backend,
 };
 use model::{
     BulkRequest, BulkResult, Character, Collection, CreateCharacterRequest,
-    CreateCollectionRequest, Image, ImageFilter, ImageKind, ImportRequest, ImportUrlRequest, Page,
+    CreateCollectionRequest, Image, ImageFilter, ImportRequest, ImportUrlRequest, Page,
     SetAvatarRequest, ShareLink, ShareRequest, Stats, UpdateCharacterRequest,
     UpdateCollectionRequest, UpdateImageRequest, UploadResult,
 };
@@ -184,7 +184,7 @@ pub async fn import_avatar(
     ApiJson(body): ApiJson<ImportUrlRequest>,
 ) -> ApiResult<(StatusCode, Json<Image>)> {
     let image = ingest::import_avatar(&backend, &p, &id, &body.url).await?;
-    Ok((StatusCode::CREATED, Json(image.to_model())))
+    Ok((StatusCode::CREATED, Json(image)))
 }
 
 // --------------------------------------------------------------------------- collections
@@ -267,15 +267,14 @@ pub async fn upload(
     let max_bytes = backend.config.image_limits.max_bytes;
     let mut collection_id: Option<String> = None;
     let mut character_id: Option<String> = None;
-    let mut destination: Option<Destination> = None;
-    let mut stored: Vec<backend::db::images::ImageRecord> = Vec::new();
+    let mut upload = ingest::Upload::new(&backend, &p);
 
     let outcome: ApiResult<()> = async {
         while let Some(mut field) = multipart.next_field().await.map_err(|e| bad_form(&e))? {
             let name = field.name().unwrap_or_default().to_owned();
             match name.as_str() {
                 "collection_id" | "character_id" => {
-                    if destination.is_some() {
+                    if !upload.is_empty() {
                         return Err(ApiErrorResponse::bad_body(
                             "Send collection_id and character_id before the files.",
                         ));
@@ -288,33 +287,19 @@ pub async fn upload(
                     }
                 }
                 "file" => {
-                    if stored.len() >= max_files {
+                    if upload.len() >= max_files {
                         return Err(ApiErrorResponse::new(
                             StatusCode::PAYLOAD_TOO_LARGE,
                             "too_many_files",
                             format!("Upload at most {max_files} files at a time."),
                         ));
                     }
-                    if destination.is_none() {
-                        destination = Some(
-                            Destination::resolve(&backend, &p, collection_id.as_deref(), character_id.as_deref())
-                                .await?,
-                        );
-                    }
                     let filename = field.file_name().map(str::to_owned);
                     let data = read_limited(&mut field, max_bytes).await.map_err(|e| named(e, filename.as_deref()))?;
-                    let image = ingest::store(
-                        &backend,
-                        p.user_id(),
-                        data,
-                        ImageKind::Uploaded,
-                        destination.as_ref().expect("resolved above"),
-                        ingest::title_from_filename(filename.as_deref()),
-                        None,
-                    )
-                    .await
-                    .map_err(|e| named(e.into(), filename.as_deref()))?;
-                    stored.push(image);
+                    upload
+                        .add(collection_id.as_deref(), character_id.as_deref(), data, filename.as_deref())
+                        .await
+                        .map_err(|e| named(e.into(), filename.as_deref()))?;
                 }
                 other => {
                     return Err(ApiErrorResponse::bad_body(format!(
@@ -324,30 +309,26 @@ pub async fn upload(
                 }
             }
         }
-        if stored.is_empty() {
+        if upload.is_empty() {
             return Err(ApiErrorResponse::bad_body("Attach at least one file as a `file` part."));
         }
         Ok(())
     }
     .await;
 
-    if let Err(e) = outcome {
-        // All or nothing: what was stored before the refusal goes again.
-        let ids: Vec<String> = stored.iter().map(|i| i.id.clone()).collect();
-        if !ids.is_empty() {
-            if let Err(cleanup) = images::purge(&backend, &p, &ids).await {
-                tracing::error!(error = %cleanup, "could not remove the files of a refused upload");
-            }
+    match outcome {
+        Ok(()) => Ok((
+            StatusCode::CREATED,
+            Json(UploadResult {
+                items: upload.finish(),
+            }),
+        )),
+        Err(e) => {
+            // All or nothing: what was stored before the refusal goes again.
+            upload.discard().await;
+            Err(e)
         }
-        return Err(e);
     }
-    let items: Vec<model::Image> = stored.iter().map(|i| i.to_model()).collect();
-    for image in &items {
-        backend
-            .hub
-            .image(p.user_id(), model::ImageEventKind::Created, image);
-    }
-    Ok((StatusCode::CREATED, Json(UploadResult { items })))
 }
 
 fn bad_form(e: &axum::extract::multipart::MultipartError) -> ApiErrorResponse {
@@ -410,15 +391,15 @@ pub async fn import_image(
     Authenticated(p): Authenticated,
     ApiJson(body): ApiJson<ImportRequest>,
 ) -> ApiResult<(StatusCode, Json<Image>)> {
-    let destination = Destination::resolve(
+    let image = ingest::import(
         &backend,
         &p,
+        &body.url,
         body.collection_id.as_deref(),
         body.character_id.as_deref(),
     )
     .await?;
-    let image = ingest::import(&backend, &p, &body.url, &destination).await?;
-    Ok((StatusCode::CREATED, Json(image.to_model())))
+    Ok((StatusCode::CREATED, Json(image)))
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
