@@ -1,0 +1,110 @@
+//! Reading single values: numbers and booleans within bounds, HTTP and storage URLs; each
+//! failure names its variable.
+
+use std::fmt;
+
+use url::Url;
+
+use super::*;
+
+pub(super) fn parse_num<T>(
+    get: &impl Fn(&str) -> Option<String>,
+    key: &'static str,
+    default: T,
+    min: T,
+    max: T,
+) -> Result<T, ConfigError>
+where
+    T: std::str::FromStr + PartialOrd + fmt::Display + Copy,
+{
+    let Some(raw) = get(key) else {
+        return Ok(default);
+    };
+    match raw.parse::<T>() {
+        Ok(v) if v >= min && v <= max => Ok(v),
+        _ => Err(ConfigError::new(
+            key,
+            format!("'{raw}' is not a whole number from {min} to {max}"),
+        )),
+    }
+}
+
+pub(super) fn parse_bool(
+    get: &impl Fn(&str) -> Option<String>,
+    key: &'static str,
+    default: bool,
+) -> Result<bool, ConfigError> {
+    match get(key).map(|v| v.to_ascii_lowercase()).as_deref() {
+        None => Ok(default),
+        Some("1" | "true" | "yes" | "on") => Ok(true),
+        Some("0" | "false" | "no" | "off") => Ok(false),
+        Some(other) => Err(ConfigError::new(
+            key,
+            format!("'{other}' is not a boolean: use true or false"),
+        )),
+    }
+}
+
+pub(super) fn parse_http_url(key: &'static str, raw: &str) -> Result<Url, ConfigError> {
+    let url = Url::parse(raw)
+        .map_err(|e| ConfigError::new(key, format!("'{raw}' is not a valid URL ({e})")))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(ConfigError::new(
+            key,
+            format!("'{raw}' must be an http:// or https:// URL with a host"),
+        ));
+    }
+    Ok(url)
+}
+
+/// The variables of the S3 client (object_store's names, as in the AWS tools). Web
+/// identity (`AWS_WEB_IDENTITY_TOKEN_FILE`, `AWS_ROLE_ARN`) is read by object_store itself.
+pub(super) const S3_VARIABLES: &[&str] = &[
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT",
+    "AWS_ALLOW_HTTP",
+    "AWS_VIRTUAL_HOSTED_STYLE_REQUEST",
+    "AWS_SKIP_SIGNATURE",
+    "AWS_IMDSV1_FALLBACK",
+    "AWS_METADATA_ENDPOINT",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CHECKSUM_ALGORITHM",
+    "AWS_UNSIGNED_PAYLOAD",
+];
+
+pub(super) fn parse_storage_url(raw: &str) -> Result<Url, ConfigError> {
+    let url = Url::parse(raw).map_err(|e| {
+        ConfigError::new("STORAGE_URL", format!("'{raw}' is not a valid URL ({e})"))
+    })?;
+    match url.scheme() {
+        "file" => {
+            if url.to_file_path().is_err() {
+                return Err(ConfigError::new(
+                    "STORAGE_URL",
+                    format!("'{raw}' is not an absolute file:// path, e.g. file:///var/lib/avatar-studio/objects"),
+                ));
+            }
+        }
+        "memory" => {}
+        "s3" => {
+            if url.host_str().is_none_or(str::is_empty) {
+                return Err(ConfigError::new(
+                    "STORAGE_URL",
+                    "an s3:// URL needs a bucket name, e.g. s3://my-bucket",
+                ));
+            }
+        }
+        other => {
+            return Err(ConfigError::new(
+                "STORAGE_URL",
+                format!("unsupported scheme '{other}': use file://, s3:// or memory://"),
+            ))
+        }
+    }
+    Ok(url)
+}
