@@ -11,7 +11,6 @@
 use std::{
     collections::HashMap,
     sync::{Arc, Mutex},
-    time::Duration,
 };
 
 use bytes::Bytes;
@@ -19,7 +18,7 @@ use model::{Image, ImageEventKind, ServerMessage};
 use tokio::sync::{broadcast, mpsc};
 use tokio_util::sync::CancellationToken;
 
-use crate::db::Db;
+use crate::db::{notify, Db};
 
 /// Messages kept for a slow subscriber before it must resync.
 pub const CAPACITY: usize = 256;
@@ -184,33 +183,20 @@ pub async fn relay(hub: Hub, db: Db, shutdown: CancellationToken) {
         let (pool, origin) = (pool.clone(), hub.inner.origin.clone());
         async move {
             while let Some((user_id, frame)) = outgoing.recv().await {
-                if let Err(e) = pg_notify(&pool, notification(&origin, &user_id, &frame)).await {
+                let payload = notification(&origin, &user_id, &frame);
+                if let Err(e) = notify::notify(&pool, RELAY_CHANNEL, &payload).await {
                     tracing::warn!(error = %e, "cannot relay an event to the other processes");
                 }
             }
         }
     };
-    let receiver = async {
-        loop {
-            match sqlx::postgres::PgListener::connect_with(&pool).await {
-                Ok(mut listener) => match listener.listen(RELAY_CHANNEL).await {
-                    Ok(()) => {
-                        while let Ok(n) = listener.recv().await {
-                            if let Some((origin, user_id, json)) = parse_notification(n.payload()) {
-                                if origin != hub.inner.origin {
-                                    hub.deliver(user_id, Frame::copy_from_slice(json.as_bytes()));
-                                }
-                            }
-                        }
-                        tracing::warn!("lost the event relay's connection; reconnecting");
-                    }
-                    Err(e) => tracing::warn!(error = %e, "cannot listen for relayed events"),
-                },
-                Err(e) => tracing::warn!(error = %e, "cannot listen for relayed events"),
+    let receiver = notify::listen(&pool, RELAY_CHANNEL, "relayed events", |payload| {
+        if let Some((origin, user_id, json)) = parse_notification(payload) {
+            if origin != hub.inner.origin {
+                hub.deliver(user_id, Frame::copy_from_slice(json.as_bytes()));
             }
-            tokio::time::sleep(Duration::from_secs(2)).await;
         }
-    };
+    });
     tokio::select! {
         () = shutdown.cancelled() => {}
         () = sender => {}
@@ -224,19 +210,14 @@ pub async fn relay(hub: Hub, db: Db, shutdown: CancellationToken) {
 /// connections notice at their next periodic check (`REALTIME_RECHECK_SECONDS`).
 pub async fn recheck_from_outside(db: &Db, user_id: &str) -> Result<(), crate::db::DbError> {
     if let Db::Postgres(pool) = db {
-        pg_notify(pool, notification("operator", user_id, RECHECK)).await?;
+        notify::notify(
+            pool,
+            RELAY_CHANNEL,
+            &notification("operator", user_id, RECHECK),
+        )
+        .await?;
     }
     Ok(())
-}
-
-/// Sends one notification on the relay channel.
-async fn pg_notify(pool: &sqlx::PgPool, payload: String) -> Result<(), sqlx::Error> {
-    sqlx::query("SELECT pg_notify($1, $2)")
-        .bind(RELAY_CHANNEL)
-        .bind(payload)
-        .execute(pool)
-        .await
-        .map(|_| ())
 }
 
 /// `origin user_id json`, or `resync` in place of a message too large for `NOTIFY`.

@@ -16,6 +16,7 @@ mod enums;
 pub mod images;
 pub mod jobs;
 pub mod maintenance;
+pub mod notify;
 pub mod provider_keys;
 pub mod sessions;
 pub mod users;

@@ -4,7 +4,6 @@
 use std::{
     collections::HashMap,
     sync::{Arc, Mutex},
-    time::Duration,
 };
 
 use tokio::sync::Notify;
@@ -86,20 +85,9 @@ pub(super) fn spawn_listener(
     let pool = pool.clone();
     let queue = backend.queue.clone();
     Some(tokio::spawn(async move {
-        while !shutdown.is_cancelled() {
-            match sqlx::postgres::PgListener::connect_with(&pool).await {
-                Ok(mut listener) => {
-                    if let Err(e) = listener.listen(WAKE_CHANNEL).await {
-                        tracing::warn!(error = %e, "cannot listen for new jobs");
-                    } else {
-                        while let Ok(_n) = listener.recv().await {
-                            queue.wake();
-                        }
-                    }
-                }
-                Err(e) => tracing::warn!(error = %e, "cannot listen for new jobs"),
-            }
-            tokio::time::sleep(Duration::from_secs(2)).await;
+        tokio::select! {
+            () = shutdown.cancelled() => {}
+            () = db::notify::listen(&pool, WAKE_CHANNEL, "new jobs", |_| queue.wake()) => {}
         }
     }))
 }
@@ -112,11 +100,7 @@ pub(super) const WAKE_CHANNEL: &str = "avatar_studio_jobs";
 pub async fn announce(backend: &Backend) {
     backend.queue.wake();
     if let db::Db::Postgres(pool) = &backend.db {
-        if let Err(e) = sqlx::query("SELECT pg_notify($1, '')")
-            .bind(WAKE_CHANNEL)
-            .execute(pool)
-            .await
-        {
+        if let Err(e) = db::notify::notify(pool, WAKE_CHANNEL, "").await {
             tracing::warn!(error = %e, "cannot announce new jobs to other processes");
         }
     }
