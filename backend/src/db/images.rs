@@ -144,40 +144,57 @@ impl NewImage {
     }
 }
 
-pub async fn insert(db: &Db, new: &NewImage) -> Result<ImageRecord, DbError> {
-    let sql = format!(
+/// The statement that inserts a [`NewImage`], answering the row.
+pub(super) fn insert_sql() -> String {
+    format!(
         "INSERT INTO images (id, user_id, kind, status, collection_id, character_id, parent_id, \
          title, prompt, provider, model, params, seed, width, height, mime_type, bytes, sha256, \
          source_url, storage_key, favorite, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, \
          $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, FALSE, $21, $21) \
          RETURNING {COLUMNS}"
-    );
-    Ok(with_pool!(db, |pool| sqlx::query_as::<_, ImageRecord>(
-        &sql
     )
-    .bind(&new.id)
-    .bind(&new.user_id)
-    .bind(new.kind.as_str())
-    .bind(new.status.as_str())
-    .bind(&new.collection_id)
-    .bind(&new.character_id)
-    .bind(&new.parent_id)
-    .bind(&new.title)
-    .bind(&new.prompt)
-    .bind(&new.provider)
-    .bind(&new.model)
-    .bind(&new.params)
-    .bind(new.seed)
-    .bind(new.width)
-    .bind(new.height)
-    .bind(&new.mime_type)
-    .bind(new.bytes)
-    .bind(&new.sha256)
-    .bind(&new.source_url)
-    .bind(&new.storage_key)
-    .bind(now_ms())
-    .fetch_one(pool)
-    .await)?)
+}
+
+/// Runs [`insert_sql`] for `$new` at `$now` on `$executor` (a pool or a transaction of
+/// either backend: a macro, so that one text serves them all), answering the row.
+macro_rules! insert_image {
+    ($executor:expr, $sql:expr, $new:expr, $now:expr) => {
+        sqlx::query_as::<_, $crate::db::images::ImageRecord>($sql)
+            .bind(&$new.id)
+            .bind(&$new.user_id)
+            .bind($new.kind.as_str())
+            .bind($new.status.as_str())
+            .bind(&$new.collection_id)
+            .bind(&$new.character_id)
+            .bind(&$new.parent_id)
+            .bind(&$new.title)
+            .bind(&$new.prompt)
+            .bind(&$new.provider)
+            .bind(&$new.model)
+            .bind(&$new.params)
+            .bind($new.seed)
+            .bind($new.width)
+            .bind($new.height)
+            .bind(&$new.mime_type)
+            .bind($new.bytes)
+            .bind(&$new.sha256)
+            .bind(&$new.source_url)
+            .bind(&$new.storage_key)
+            .bind($now)
+            .fetch_one($executor)
+            .await
+    };
+}
+pub(super) use insert_image;
+
+pub async fn insert(db: &Db, new: &NewImage) -> Result<ImageRecord, DbError> {
+    let sql = insert_sql();
+    Ok(with_pool!(db, |pool| insert_image!(
+        pool,
+        &sql,
+        new,
+        now_ms()
+    ))?)
 }
 
 /// One of the user's images, in the trash or not.

@@ -1,5 +1,5 @@
-//! The job queue (`jobs`, `job_stages`), the files jobs leave at providers
-//! (`provider_files`) and idempotency keys. A job is claimed by a conditional UPDATE, so
+//! The job queue (`jobs`, `job_stages`) and idempotency keys (written with the jobs they
+//! name, in one transaction). A job is claimed by a conditional UPDATE, so
 //! two workers (or two processes) never hold the same job; a lease that is not renewed
 //! expires and the job can be claimed again.
 
@@ -166,29 +166,9 @@ pub async fn insert_generation(
                 });
             }
         }
+        let image_sql = super::images::insert_sql();
         for new in images {
-            sqlx::query(
-                "INSERT INTO images (id, user_id, kind, status, collection_id, character_id, \
-                 parent_id, title, prompt, provider, model, params, seed, favorite, created_at, \
-                 updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, \
-                 FALSE, $14, $14)",
-            )
-            .bind(&new.id)
-            .bind(&new.user_id)
-            .bind(new.kind.as_str())
-            .bind(new.status.as_str())
-            .bind(&new.collection_id)
-            .bind(&new.character_id)
-            .bind(&new.parent_id)
-            .bind(&new.title)
-            .bind(&new.prompt)
-            .bind(&new.provider)
-            .bind(&new.model)
-            .bind(&new.params)
-            .bind(new.seed)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+            super::images::insert_image!(&mut *tx, &image_sql, new, now)?;
         }
         let mut out = Vec::with_capacity(jobs.len());
         for job in jobs {
@@ -205,14 +185,7 @@ pub async fn insert_generation(
                 .bind(now)
                 .fetch_one(&mut *tx)
                 .await?;
-            sqlx::query(
-                "INSERT INTO job_stages (job_id, seq, status, attempt, error_code, at) \
-                 VALUES ($1, 1, 'pending', 0, NULL, $2)",
-            )
-            .bind(&job.id)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+            record_stage!(tx, row, now)?;
             out.push(row);
         }
         tx.commit().await?;
@@ -610,77 +583,6 @@ pub async fn count_by_status(db: &Db) -> Result<Vec<(String, String, i64)>, DbEr
     )
     .fetch_all(pool)
     .await)?)
-}
-
-/// Records a file a job uploaded to a provider.
-pub async fn record_provider_file(db: &Db, job: &JobRecord, name: &str) -> Result<String, DbError> {
-    let id = crate::new_id();
-    with_pool!(db, |pool| sqlx::query(
-        "INSERT INTO provider_files (id, job_id, user_id, provider, name, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6)"
-    )
-    .bind(&id)
-    .bind(&job.id)
-    .bind(&job.user_id)
-    .bind(job.provider.as_str())
-    .bind(name)
-    .bind(now_ms())
-    .execute(pool)
-    .await
-    .map(|_| ()))?;
-    Ok(id)
-}
-
-/// The files a job left at its provider that are not deleted yet: `(id, name)`.
-pub async fn open_provider_files(db: &Db, job_id: &str) -> Result<Vec<(String, String)>, DbError> {
-    Ok(with_pool!(db, |pool| {
-        sqlx::query_as::<_, (String, String)>(
-            "SELECT id, name FROM provider_files WHERE job_id = $1 AND deleted_at IS NULL",
-        )
-        .bind(job_id)
-        .fetch_all(pool)
-        .await
-    })?)
-}
-
-/// A file left at a provider that the cleanup may delete.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct LeftProviderFile {
-    pub id: String,
-    pub job_id: Option<String>,
-    pub user_id: String,
-    #[sqlx(try_from = "super::Enumerated<ProviderId>")]
-    pub provider: ProviderId,
-    pub name: String,
-    pub created_at: i64,
-}
-
-/// The provider files not deleted whose job has ended (or is gone), oldest first: a job
-/// still queued or running deletes its own after its attempt.
-pub async fn left_provider_files(db: &Db) -> Result<Vec<LeftProviderFile>, DbError> {
-    let sql = format!(
-        "SELECT f.id, f.job_id, f.user_id, f.provider, f.name, f.created_at \
-         FROM provider_files f LEFT JOIN jobs j ON j.id = f.job_id \
-         WHERE f.deleted_at IS NULL AND (j.id IS NULL OR j.status IN {FINAL}) \
-         ORDER BY f.created_at, f.id"
-    );
-    Ok(with_pool!(db, |pool| {
-        sqlx::query_as::<_, LeftProviderFile>(&sql)
-            .fetch_all(pool)
-            .await
-    })?)
-}
-
-pub async fn mark_provider_file_deleted(db: &Db, id: &str) -> Result<(), DbError> {
-    with_pool!(db, |pool| sqlx::query(
-        "UPDATE provider_files SET deleted_at = $1 WHERE id = $2"
-    )
-    .bind(now_ms())
-    .bind(id)
-    .execute(pool)
-    .await
-    .map(|_| ()))?;
-    Ok(())
 }
 
 /// The condition of a job whose worker is gone (its lease expired while it ran) and that

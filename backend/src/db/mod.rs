@@ -17,6 +17,7 @@ pub mod images;
 pub mod jobs;
 pub mod maintenance;
 pub mod notify;
+pub mod provider_files;
 pub mod provider_keys;
 pub mod sessions;
 pub mod users;

@@ -6,7 +6,7 @@ use secrecy::SecretString;
 
 use super::*;
 use crate::{
-    db::jobs::{self as queue_db, JobRecord},
+    db::{jobs::JobRecord, provider_files as files_db},
     providers::FileLedger,
     Backend,
 };
@@ -19,7 +19,7 @@ pub(super) struct Ledger<'a> {
 
 impl FileLedger for Ledger<'_> {
     async fn uploaded(&self, name: &str) {
-        if let Err(e) = queue_db::record_provider_file(&self.backend.db, self.job, name).await {
+        if let Err(e) = files_db::record(&self.backend.db, self.job, name).await {
             tracing::error!(error = %e, file = name, "cannot record a provider file; the cleanup will not know of it");
         }
     }
@@ -27,7 +27,7 @@ impl FileLedger for Ledger<'_> {
 
 /// Deletes the files the job left at its provider.
 pub(super) async fn delete_provider_files(backend: &Backend, job: &JobRecord) {
-    let files = match queue_db::open_provider_files(&backend.db, &job.id).await {
+    let files = match files_db::open_for_job(&backend.db, &job.id).await {
         Ok(f) if f.is_empty() => return,
         Ok(f) => f,
         Err(e) => {
@@ -64,6 +64,6 @@ pub async fn delete_provider_file(
     name: &str,
 ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     backend.providers.delete_file(provider, name, key).await?;
-    queue_db::mark_provider_file_deleted(&backend.db, id).await?;
+    files_db::mark_deleted(&backend.db, id).await?;
     Ok(())
 }

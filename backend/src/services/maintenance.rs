@@ -326,7 +326,7 @@ async fn reap_provider_files(
     dry_run: bool,
     report: &mut Report,
 ) -> Result<(), ServiceError> {
-    let files = queue_db::left_provider_files(&backend.db).await?;
+    let files = crate::db::provider_files::left(&backend.db).await?;
     let expired_before =
         now_ms() - i64::try_from(PROVIDER_FILE_LIFETIME.as_millis()).unwrap_or(i64::MAX);
     let mut keys: HashMap<(String, ProviderId), Option<secrecy::SecretString>> = HashMap::new();
@@ -346,7 +346,7 @@ async fn reap_provider_files(
         let Some(key) = key else {
             if file.created_at < expired_before {
                 if !dry_run {
-                    queue_db::mark_provider_file_deleted(&backend.db, &file.id).await?;
+                    crate::db::provider_files::mark_deleted(&backend.db, &file.id).await?;
                 }
                 report.provider_files_expired += 1;
             } else {
