@@ -216,3 +216,40 @@ macro_rules! db_test {
         }
     };
 }
+
+/// The services over `db` as the server builds them, with objects in memory and the
+/// built-in generator: for testing a service where it lives, without HTTP.
+pub fn backend(db: Db) -> crate::Backend {
+    let data_dir = std::env::temp_dir().join("avatar-studio-service-tests");
+    let config = crate::Config::load(|key| match key {
+        "DATA_DIR" => Some(data_dir.display().to_string()),
+        "ENCRYPTION_SECRET" => Some("a secret for the service tests only, 32+ chars".into()),
+        "STORAGE_URL" => Some("memory://".into()),
+        _ => None,
+    })
+    .expect("the service tests' configuration");
+    let storage =
+        crate::Storage::open(&config.storage_url, &config.s3_options).expect("storage in memory");
+    crate::Backend::new(config, db, storage).expect("the services")
+}
+
+/// A new account, and the caller it is when it uses a personal access token.
+pub async fn principal(backend: &crate::Backend, email: &str) -> crate::services::auth::Principal {
+    let user = crate::db::users::insert(
+        &backend.db,
+        crate::db::users::NewUser {
+            email: crate::domain::Email::parse(email).expect("a valid address"),
+            display_name: None,
+            password_hash: None,
+            is_admin: false,
+        },
+    )
+    .await
+    .expect("a new account");
+    crate::services::auth::Principal {
+        caller: user.into(),
+        credential: crate::services::auth::Credential::Token {
+            id: crate::new_id(),
+        },
+    }
+}

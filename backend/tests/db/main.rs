@@ -2,6 +2,7 @@
 //! the two migration sets in step).
 
 mod schema;
+mod services;
 
 use backend::{
     db::{self, users, Dialect},
