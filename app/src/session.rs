@@ -33,7 +33,7 @@ pub async fn end(
     let user_id = session.get::<String>(USER_ID_KEY).await?;
     session.flush().await?;
     if let Some(user_id) = user_id {
-        backend.hub.recheck(&user_id);
+        backend.runtime.hub.recheck(&user_id);
     }
     Ok(())
 }

@@ -40,35 +40,56 @@ pub fn new_id() -> String {
 
 /// The handles every service needs, built once by the server at start and shared (cheap
 /// to clone). The UI's server functions receive it as Leptos context, the HTTP handlers as
-/// axum state.
+/// axum state. Besides the configuration, the database and the object store, which nearly
+/// every service uses, the handles come in three groups, so that a service's code says
+/// which kind it reaches for.
 #[derive(Debug, Clone)]
 pub struct Backend {
     pub config: std::sync::Arc<Config>,
     pub db: Db,
     pub storage: Storage,
+    pub security: Security,
+    pub external: External,
+    pub runtime: Runtime,
+}
+
+/// Secrets and who may do what: encryption of provider keys, signed links, password
+/// hashing and the sign-in limits.
+#[derive(Debug, Clone)]
+pub struct Security {
     /// Encrypts provider keys under `ENCRYPTION_SECRET`.
     pub cipher: crypto::Cipher,
-    pub mailer: mail::Mailer,
+    /// Signs shared media links.
+    pub links: crypto::LinkSigner,
     pub passwords: passwords::Passwords,
     pub auth_limiter: std::sync::Arc<ratelimit::AuthLimiter>,
+}
+
+/// What reaches outside this process: mail, HTTP clients and the image generators.
+#[derive(Debug, Clone)]
+pub struct External {
+    pub mailer: mail::Mailer,
     /// For short calls to the providers' configured base URLs (trusted by configuration),
     /// such as checking a key; generation calls use the providers' own client, with the
     /// per-call timeout of the queue.
     pub http: reqwest::Client,
     /// For user-supplied URLs: SSRF-safe.
     pub outbound: outbound::Outbound,
+    /// The image generators.
+    pub providers: providers::Providers,
+}
+
+/// This process's moving parts: the job queue, live events and bounded image work.
+#[derive(Debug, Clone)]
+pub struct Runtime {
+    /// Wakes the generation workers and reaches running jobs.
+    pub queue: jobs::Queue,
+    /// Delivers events to each user's realtime connections.
+    pub hub: events::Hub,
     /// Bounds the CPU work on images.
     pub image_workers: imaging::ImageWorkers,
     /// Renders each variant once.
     pub variants: std::sync::Arc<services::media::VariantCache>,
-    /// Signs shared media links.
-    pub links: crypto::LinkSigner,
-    /// The image generators.
-    pub providers: providers::Providers,
-    /// Delivers events to each user's realtime connections.
-    pub hub: events::Hub,
-    /// Wakes the generation workers and reaches running jobs.
-    pub queue: jobs::Queue,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -100,20 +121,26 @@ impl Backend {
             .build()
             .map_err(|e| BackendError::Http(e.to_string()))?;
         Ok(Self {
-            outbound,
-            providers: providers::Providers::new(&config, provider_http, image_workers.clone()),
-            hub: events::Hub::new(db.dialect() == db::Dialect::Postgres),
-            queue: jobs::Queue::default(),
-            image_workers,
-            variants: std::sync::Arc::default(),
-            links: crypto::LinkSigner::new(&config.encryption_secret),
-            cipher: crypto::Cipher::new(&config.encryption_secret),
-            auth_limiter: std::sync::Arc::new(ratelimit::AuthLimiter::new(
-                config.auth_rate_limit_per_minute,
-            )),
-            passwords: passwords::Passwords::default(),
-            mailer,
-            http,
+            security: Security {
+                cipher: crypto::Cipher::new(&config.encryption_secret),
+                links: crypto::LinkSigner::new(&config.encryption_secret),
+                passwords: passwords::Passwords::default(),
+                auth_limiter: std::sync::Arc::new(ratelimit::AuthLimiter::new(
+                    config.auth_rate_limit_per_minute,
+                )),
+            },
+            external: External {
+                providers: providers::Providers::new(&config, provider_http, image_workers.clone()),
+                mailer,
+                http,
+                outbound,
+            },
+            runtime: Runtime {
+                hub: events::Hub::new(db.dialect() == db::Dialect::Postgres),
+                queue: jobs::Queue::default(),
+                image_workers,
+                variants: std::sync::Arc::default(),
+            },
             config: std::sync::Arc::new(config),
             db,
             storage,

@@ -59,7 +59,7 @@ async fn open(config: &Config) -> anyhow::Result<(Db, Storage)> {
 /// The service handles over an opened database and store.
 fn build(config: Config, db: Db, storage: Storage) -> anyhow::Result<Backend> {
     let backend = Backend::new(config, db, storage)?;
-    match backend.mailer.outbox() {
+    match backend.external.mailer.outbox() {
         Some(dir) => tracing::info!(
             outbox = %dir.display(),
             "SMTP_URL is not set: mail goes to the log and the outbox directory"
@@ -151,7 +151,7 @@ impl Server {
             shutdown.clone(),
         ));
         let relay = tokio::spawn(backend::events::relay(
-            state.backend.hub.clone(),
+            state.backend.runtime.hub.clone(),
             state.backend.db.clone(),
             shutdown.clone(),
         ));

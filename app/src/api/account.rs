@@ -192,6 +192,7 @@ pub async fn create_token(
         // to carry the token: it waits in the session, encrypted, for that page to show it
         // once (`take_new_token`).
         let sealed = backend
+            .security
             .cipher
             .encrypt(&token, &flash_context(&principal.caller.id));
         session()?
@@ -225,6 +226,7 @@ pub async fn take_new_token() -> Result<Option<String>, AppError> {
         .map_err(crate::ssr::internal)?;
     Ok(sealed.and_then(|sealed| {
         backend
+            .security
             .cipher
             .decrypt(&sealed, &flash_context(&principal.caller.id))
             .ok()

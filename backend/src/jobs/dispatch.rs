@@ -86,7 +86,7 @@ pub async fn run(backend: Backend, shutdown: CancellationToken) {
         };
         drop(permit);
         tokio::select! {
-            () = backend.queue.inner.notify.notified() => {}
+            () = backend.runtime.queue.inner.notify.notified() => {}
             () = tokio::time::sleep(wait) => {}
             () = shutdown.cancelled() => break,
         }
@@ -120,7 +120,7 @@ pub(super) async fn claim_one(backend: &Backend) -> Result<Claim, db::DbError> {
             blocked = true;
             continue;
         }
-        let owner = &backend.queue.inner.owner;
+        let owner = &backend.runtime.queue.inner.owner;
         if let Some(job) = queue_db::claim(&backend.db, &c.id, owner, now, now + lease).await? {
             return Ok(Claim::Job(Box::new(job)));
         }
@@ -149,7 +149,7 @@ pub(super) async fn run_job(
     async {
         tracing::info!("job claimed");
         publish(&backend, &job, None);
-        let token = backend.queue.register(&job.id);
+        let token = backend.runtime.queue.register(&job.id);
         let lost = Arc::new(AtomicBool::new(false));
         let heartbeat = tokio::spawn(heartbeat(
             backend.clone(),
@@ -163,14 +163,14 @@ pub(super) async fn run_job(
             r = execute(&backend, &job) => r,
         };
         heartbeat.abort();
-        backend.queue.unregister(&job.id);
+        backend.runtime.queue.unregister(&job.id);
         // Files left by a call that was cut short (cancellation, lost lease) go before the
         // final state is told.
         delete_provider_files(&backend, &job).await;
         if let Err(e) = settle(&backend, &job, outcome).await {
             tracing::error!(error = %e, "cannot record the job's outcome; it will be retried when its lease expires");
         }
-        backend.queue.wake();
+        backend.runtime.queue.wake();
     }
     .instrument(span)
     .await;
@@ -186,7 +186,7 @@ pub(super) async fn heartbeat(
 ) {
     let lease = backend.config.jobs.lease;
     let lease_ms = i64::try_from(lease.as_millis()).unwrap_or(60_000);
-    let owner = backend.queue.inner.owner.clone();
+    let owner = backend.runtime.queue.inner.owner.clone();
     loop {
         tokio::time::sleep(lease / 3).await;
         match queue_db::heartbeat(&backend.db, &job_id, &owner, now_ms() + lease_ms).await {

@@ -50,7 +50,7 @@ pub(super) async fn advance(
         error: None,
         retry_at: None,
     };
-    let next = queue_db::transition(&backend.db, &job.id, &backend.queue.inner.owner, &t)
+    let next = queue_db::transition(&backend.db, &job.id, &backend.runtime.queue.inner.owner, &t)
         .await?
         .ok_or(Stop::Lost)?;
     tracing::info!(stage = status.as_str(), "stage");
@@ -98,7 +98,10 @@ async fn call_provider(
     let call_started = Instant::now();
     let answer = match tokio::time::timeout(
         timeout,
-        backend.providers.generate(provider, &call, &ledger),
+        backend
+            .external
+            .providers
+            .generate(provider, &call, &ledger),
     )
     .await
     {
@@ -134,15 +137,20 @@ async fn fetch_output(
         Produced::Url(url) => {
             advance(backend, job, ImageStatus::Downloading).await?;
             let limit = generated_limits(backend).max_bytes;
-            let fetched = backend.outbound.fetch(url, limit).await.map_err(|e| {
-                Stop::Provider(ProviderError::new(
-                    Failure::Unavailable,
-                    format!(
-                        "The image {} made could not be downloaded: {e}",
-                        job.provider.label()
-                    ),
-                ))
-            })?;
+            let fetched = backend
+                .external
+                .outbound
+                .fetch(url, limit)
+                .await
+                .map_err(|e| {
+                    Stop::Provider(ProviderError::new(
+                        Failure::Unavailable,
+                        format!(
+                            "The image {} made could not be downloaded: {e}",
+                            job.provider.label()
+                        ),
+                    ))
+                })?;
             Ok(fetched.bytes)
         }
     }
@@ -157,6 +165,7 @@ async fn check_image(
 ) -> Result<imaging::Prepared, Stop> {
     let limits = generated_limits(backend);
     backend
+        .runtime
         .image_workers
         .run(move || imaging::prepare(data, &limits))
         .await
@@ -232,9 +241,14 @@ async fn complete(
         revised_prompt: output.revised_prompt.clone(),
         generation: serde_json::to_string(&provenance).unwrap_or_default(),
     };
-    let finished = queue_db::complete(&backend.db, &job.id, &backend.queue.inner.owner, &done)
-        .await?
-        .ok_or(Stop::Lost)?;
+    let finished = queue_db::complete(
+        &backend.db,
+        &job.id,
+        &backend.runtime.queue.inner.owner,
+        &done,
+    )
+    .await?
+    .ok_or(Stop::Lost)?;
     let image = db::images::get(&backend.db, &job.user_id, &job.image_id)
         .await?
         .map(|r| r.to_model());
@@ -329,5 +343,8 @@ pub fn publish(backend: &Backend, job: &JobRecord, image: Option<model::Image>) 
         next_attempt_at: job.next_attempt_at,
         image: image.map(Box::new),
     };
-    backend.hub.publish(user_id, &ServerMessage::Job(event));
+    backend
+        .runtime
+        .hub
+        .publish(user_id, &ServerMessage::Job(event));
 }

@@ -63,7 +63,11 @@ pub async fn delete_provider_file(
     id: &str,
     name: &str,
 ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    backend.providers.delete_file(provider, name, key).await?;
+    backend
+        .external
+        .providers
+        .delete_file(provider, name, key)
+        .await?;
     files_db::mark_deleted(&backend.db, id).await?;
     Ok(())
 }

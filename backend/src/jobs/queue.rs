@@ -83,7 +83,7 @@ pub(super) fn spawn_listener(
         return None;
     };
     let pool = pool.clone();
-    let queue = backend.queue.clone();
+    let queue = backend.runtime.queue.clone();
     Some(tokio::spawn(async move {
         tokio::select! {
             () = shutdown.cancelled() => {}
@@ -98,7 +98,7 @@ pub(super) const WAKE_CHANNEL: &str = "avatar_studio_jobs";
 /// Wakes the dispatchers of every process: this one directly, the others (PostgreSQL)
 /// through `NOTIFY`.
 pub async fn announce(backend: &Backend) {
-    backend.queue.wake();
+    backend.runtime.queue.wake();
     if let db::Db::Postgres(pool) = &backend.db {
         if let Err(e) = db::notify::notify(pool, WAKE_CHANNEL, "").await {
             tracing::warn!(error = %e, "cannot announce new jobs to other processes");

@@ -43,7 +43,7 @@ pub(super) async fn settle(
     job: &JobRecord,
     outcome: Result<(), Stop>,
 ) -> Result<(), db::DbError> {
-    let owner = &backend.queue.inner.owner;
+    let owner = &backend.runtime.queue.inner.owner;
     let provider = job.provider;
     let (transition, retrying) = match outcome {
         Ok(()) => return Ok(()),

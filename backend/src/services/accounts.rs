@@ -46,6 +46,7 @@ fn limited(
     backend: &Backend,
 ) -> Result<(), ServiceError> {
     backend
+        .security
         .auth_limiter
         .check(action, client.ip.as_deref(), Some(account))
         .map_err(|retry_after| ServiceError::RateLimited { retry_after })
@@ -80,7 +81,7 @@ pub async fn sign_up(
     let email = Email::parse(email).map_err(email_field)?;
     let password = NewPassword::parse(password)?;
     let display_name = parse_display_name(display_name)?;
-    let password_hash = backend.passwords.hash(&password).await?;
+    let password_hash = backend.security.passwords.hash(&password).await?;
     // The first account of an instance administers it.
     let first = users::count(&backend.db).await? == 0;
     let user = insert_account(
@@ -129,12 +130,12 @@ pub async fn sign_in(
     limited(Action::SignIn, client, &account_key(email), backend)?;
     let Ok(email) = Email::parse(email) else {
         // Same work and answer as for an unknown account.
-        backend.passwords.verify(password, None).await?;
+        backend.security.passwords.verify(password, None).await?;
         return Err(wrong_credentials());
     };
     let user = users::find_by_email(&backend.db, &email).await?;
     let hash = user.as_ref().and_then(|u| u.password_hash.as_deref());
-    let ok = backend.passwords.verify(password, hash).await?;
+    let ok = backend.security.passwords.verify(password, hash).await?;
     match user {
         Some(user) if ok && user.disabled_at.is_none() => {
             tracing::info!(user_id = %user.id, "signed in");
@@ -167,7 +168,7 @@ pub async fn send_verification(backend: &Backend, user: &Caller) -> Result<(), S
     )
     .await?;
     let url = link(backend, "/verify-email", token.expose_secret());
-    backend.mailer.send_in_background(Mail {
+    backend.external.mailer.send_in_background(Mail {
         to: user.email.clone(),
         subject: "Confirm your email address for Avatar Studio".to_owned(),
         text: format!(
@@ -265,7 +266,7 @@ async fn send_reset_link(backend: &Backend, email: &Email) -> Result<(), Service
     )
     .await?;
     let url = link(backend, "/reset-password", token.expose_secret());
-    backend.mailer.send_in_background(Mail {
+    backend.external.mailer.send_in_background(Mail {
         to: user.email.clone(),
         subject: "Reset your Avatar Studio password".to_owned(),
         text: format!(
@@ -290,7 +291,7 @@ pub async fn reset_password(
 ) -> Result<(), ServiceError> {
     let password = NewPassword::parse(password)?;
     let user_id = consume_token(backend, Purpose::ResetPassword, token).await?;
-    let hash = backend.passwords.hash(&password).await?;
+    let hash = backend.security.passwords.hash(&password).await?;
     users::set_password_hash(&backend.db, &user_id, &hash).await?;
     // Whoever opened the link controls the mailbox.
     users::mark_email_verified(&backend.db, &user_id).await?;
@@ -309,11 +310,11 @@ pub async fn change_password(
 ) -> Result<(), ServiceError> {
     confirm_password(backend, principal, current, "current_password").await?;
     let new = NewPassword::parse(new).map_err(|e| FieldError::new("new_password", e.message))?;
-    let hash = backend.passwords.hash(&new).await?;
+    let hash = backend.security.passwords.hash(&new).await?;
     users::set_password_hash(&backend.db, &principal.caller.id, &hash).await?;
     sessions::delete_all_for_user(&backend.db, &principal.caller.id, principal.session_hash())
         .await?;
-    backend.hub.recheck(&principal.caller.id);
+    backend.runtime.hub.recheck(&principal.caller.id);
     Ok(())
 }
 
@@ -324,6 +325,7 @@ async fn confirm_password(
     field: &'static str,
 ) -> Result<(), ServiceError> {
     backend
+        .security
         .auth_limiter
         .check(Action::ConfirmPassword, None, Some(&principal.caller.id))
         .map_err(|retry_after| ServiceError::RateLimited { retry_after })?;
@@ -331,7 +333,11 @@ async fn confirm_password(
     let hash = users::find_by_id(&backend.db, &principal.caller.id)
         .await?
         .and_then(|u| u.password_hash);
-    let ok = backend.passwords.verify(password, hash.as_deref()).await?;
+    let ok = backend
+        .security
+        .passwords
+        .verify(password, hash.as_deref())
+        .await?;
     if ok {
         Ok(())
     } else {
@@ -376,7 +382,7 @@ pub async fn revoke_session(
 ) -> Result<(), ServiceError> {
     if sessions::delete_for_user(&backend.db, &principal.caller.id, session_id).await? {
         tracing::info!(user_id = %principal.caller.id, %session_id, "session revoked");
-        backend.hub.recheck(&principal.caller.id);
+        backend.runtime.hub.recheck(&principal.caller.id);
         Ok(())
     } else {
         Err(ServiceError::NotFound)
@@ -391,7 +397,7 @@ pub async fn revoke_other_sessions(
     let ended =
         sessions::delete_all_for_user(&backend.db, &principal.caller.id, principal.session_hash())
             .await?;
-    backend.hub.recheck(&principal.caller.id);
+    backend.runtime.hub.recheck(&principal.caller.id);
     Ok(ended)
 }
 
@@ -431,7 +437,7 @@ pub async fn delete_account(
             }
         }
     }
-    backend.hub.recheck(user_id);
+    backend.runtime.hub.recheck(user_id);
     tracing::info!(objects, "account deleted");
     Ok(())
 }

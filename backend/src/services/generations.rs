@@ -341,7 +341,7 @@ pub async fn start(
             );
             let ids: Vec<String> = images.iter().map(|i| i.id.clone()).collect();
             for image in db::images::get_many(&backend.db, user_id, &ids).await? {
-                backend.hub.publish(
+                backend.runtime.hub.publish(
                     user_id,
                     &ServerMessage::Image {
                         event: ImageEventKind::Created,
@@ -383,7 +383,7 @@ pub async fn wait(
 ) -> Result<(Vec<Job>, Vec<model::Image>, bool), ServiceError> {
     let user_id = principal.user_id();
     let ids: Vec<String> = jobs.iter().map(|j| j.id.clone()).collect();
-    let mut events = backend.hub.subscribe(user_id);
+    let mut events = backend.runtime.hub.subscribe(user_id);
     let deadline = tokio::time::Instant::now() + limit;
     loop {
         let rows = db::jobs::get_many(&backend.db, user_id, &ids).await?;
@@ -448,7 +448,7 @@ pub async fn cancel(
     if row.status == ImageStatus::Canceled {
         jobs::publish(backend, &row, None);
     } else if !row.status.is_final() {
-        backend.queue.cancel_local(&row.id);
+        backend.runtime.queue.cancel_local(&row.id);
     }
     tracing::info!(status = %row.status, "cancellation asked for");
     Ok(row.to_model())

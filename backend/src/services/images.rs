@@ -179,6 +179,7 @@ pub async fn update(
         .map(|r| r.to_model())
         .ok_or(ServiceError::NotFound)?;
     backend
+        .runtime
         .hub
         .image(principal.user_id(), ImageEventKind::Updated, &updated);
     Ok(updated)
@@ -195,7 +196,7 @@ pub async fn announce(
         return Ok(());
     }
     for image in images::get_many(&backend.db, user_id, ids).await? {
-        backend.hub.image(user_id, event, &image.to_model());
+        backend.runtime.hub.image(user_id, event, &image.to_model());
     }
     Ok(())
 }
@@ -259,6 +260,7 @@ pub async fn restore(
     .await?;
     let restored = get(backend, principal, &image.id).await?;
     backend
+        .runtime
         .hub
         .image(principal.user_id(), ImageEventKind::Updated, &restored);
     Ok(restored)

@@ -78,6 +78,7 @@ pub async fn store(
 ) -> Result<images::ImageRecord, ServiceError> {
     let limits = backend.config.image_limits;
     let prepared = backend
+        .runtime
         .image_workers
         .run(move || imaging::prepare(data, &limits))
         .await?;
@@ -183,9 +184,11 @@ impl<'a> Upload<'a> {
     pub fn finish(self) -> Vec<model::Image> {
         let items: Vec<model::Image> = self.stored.iter().map(|i| i.to_model()).collect();
         for image in &items {
-            self.backend
-                .hub
-                .image(self.principal.user_id(), ImageEventKind::Created, image);
+            self.backend.runtime.hub.image(
+                self.principal.user_id(),
+                ImageEventKind::Created,
+                image,
+            );
         }
         items
     }
@@ -227,6 +230,7 @@ async fn fetch_and_store(
     destination: &Destination,
 ) -> Result<images::ImageRecord, ServiceError> {
     let fetched = backend
+        .external
         .outbound
         .fetch(url, backend.config.image_limits.max_bytes)
         .await?;
@@ -246,7 +250,7 @@ async fn fetch_and_store(
         Some(url.trim().to_owned()),
     )
     .await?;
-    backend.hub.image(
+    backend.runtime.hub.image(
         principal.user_id(),
         ImageEventKind::Created,
         &record.to_model(),
@@ -319,6 +323,7 @@ async fn import_for(
     url: &str,
 ) -> Result<String, String> {
     let fetched = backend
+        .external
         .outbound
         .fetch(url, backend.config.image_limits.max_bytes)
         .await

@@ -170,7 +170,10 @@ pub async fn share(
         });
     }
     let expires = chrono::Utc::now().timestamp() + i64::from(expires_in_hours) * 3600;
-    let sig = backend.links.sign(&link_message(&image.id, expires));
+    let sig = backend
+        .security
+        .links
+        .sign(&link_message(&image.id, expires));
     let mut url = backend.config.public_url.clone();
     url.set_path(&format!("/media/{}", image.id));
     url.query_pairs_mut()
@@ -217,6 +220,7 @@ async fn find_readable(
         let id = parse_id(id)?;
         let expires: i64 = exp.parse().map_err(|_| ServiceError::NotFound)?;
         if !backend
+            .security
             .links
             .verify(&link_message(id.as_str(), expires), sig)
         {
@@ -362,7 +366,7 @@ pub async fn variant(
         return Ok(media);
     }
     let flight_key = format!("{}/{spec_key}", image.id);
-    let lock = backend.variants.lock_for(&flight_key);
+    let lock = backend.runtime.variants.lock_for(&flight_key);
     let result = async {
         let _guard = lock.lock().await;
         // Someone else may have rendered it while we waited.
@@ -372,7 +376,7 @@ pub async fn variant(
         render_and_store(backend, image, spec, &spec_key).await
     }
     .await;
-    backend.variants.release(&flight_key, lock);
+    backend.runtime.variants.release(&flight_key, lock);
     result
 }
 
@@ -418,10 +422,15 @@ async fn render_and_store(
     let limits = backend.config.image_limits;
     let spec_copy = *spec;
     let rendered = backend
+        .runtime
         .image_workers
         .run(move || imaging::render(&source, &spec_copy, &limits))
         .await?;
-    backend.variants.renders.fetch_add(1, Ordering::Relaxed);
+    backend
+        .runtime
+        .variants
+        .renders
+        .fetch_add(1, Ordering::Relaxed);
     metrics::counter!("image_variants_rendered_total", "format" => spec.format.name()).increment(1);
 
     let image_id =

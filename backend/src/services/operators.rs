@@ -54,7 +54,7 @@ pub async fn create_user(
     );
     let password = NewPassword::parse(&raw)?;
     let display_name = super::accounts::parse_display_name(display_name)?;
-    let password_hash = backend.passwords.hash(&password).await?;
+    let password_hash = backend.security.passwords.hash(&password).await?;
     let user = super::accounts::insert_account(
         backend,
         users::NewUser {

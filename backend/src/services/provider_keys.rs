@@ -83,7 +83,7 @@ pub async fn put(
     api_key: &str,
 ) -> Result<model::ProviderKeyInfo, ServiceError> {
     let key = parse_key(api_key)?;
-    let ciphertext = backend.cipher.encrypt(
+    let ciphertext = backend.security.cipher.encrypt(
         key.expose_secret(),
         &context(&principal.caller.id, provider),
     );
@@ -121,7 +121,7 @@ pub async fn personal_key(
     let Some(record) = provider_keys::find(&backend.db, user_id, provider.as_str()).await? else {
         return Ok(None);
     };
-    decrypt(&backend.cipher, &record).map(Some).map_err(|e| {
+    decrypt(&backend.security.cipher, &record).map(Some).map_err(|e| {
         tracing::error!(%user_id, %provider, error = %e, "a stored provider key cannot be decrypted");
         ServiceError::Refused {
             code: "provider_key_unreadable",
@@ -155,6 +155,7 @@ pub async fn test(
         .ok_or(ServiceError::NotFound)?;
     let request = match provider {
         KeyProvider::Openai => backend
+            .external
             .http
             .get(format!(
                 "{}/models",
@@ -166,6 +167,7 @@ pub async fn test(
             ))
             .bearer_auth(key.expose_secret()),
         KeyProvider::Gemini => backend
+            .external
             .http
             .get(format!(
                 "{}/{}/models",

@@ -99,7 +99,7 @@ pub async fn revoke(
 ) -> Result<(), ServiceError> {
     if api_tokens::delete_for_user(&backend.db, &principal.caller.id, id).await? {
         tracing::info!(user_id = %principal.caller.id, token_id = %id, "access token revoked");
-        backend.hub.recheck(&principal.caller.id);
+        backend.runtime.hub.recheck(&principal.caller.id);
         Ok(())
     } else {
         Err(ServiceError::NotFound)

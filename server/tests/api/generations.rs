@@ -113,8 +113,16 @@ async fn every_stage_is_published_to_the_owners_events_only() {
     let them: Value = other
         .expect(Method::GET, "/api/v1/me", None, StatusCode::OK)
         .await;
-    let mut mine = server.backend.hub.subscribe(me["id"].as_str().unwrap());
-    let mut theirs = server.backend.hub.subscribe(them["id"].as_str().unwrap());
+    let mut mine = server
+        .backend
+        .runtime
+        .hub
+        .subscribe(me["id"].as_str().unwrap());
+    let mut theirs = server
+        .backend
+        .runtime
+        .hub
+        .subscribe(them["id"].as_str().unwrap());
     let done = api
         .expect(
             Method::POST,

@@ -300,7 +300,7 @@ async fn a_client_that_stops_reading_gets_resync_and_slows_nobody() {
 
     // Published at the pace of the healthy client (never more than half the hub's buffer
     // ahead of it), while the stalled one reads nothing at all.
-    let hub = server.backend.hub.clone();
+    let hub = server.backend.runtime.hub.clone();
     let mut received = Vec::with_capacity(EVENTS);
     let mut slowest_publish = Duration::ZERO;
     for i in 0..EVENTS {

@@ -46,7 +46,7 @@ async fn variants_are_exact_cached_once_and_revalidated() {
     assert_eq!((decoded.width(), decoded.height()), (128, 128));
 
     // A repeat is served from the cache: no new render.
-    let renders = server.backend.variants.renders();
+    let renders = server.backend.runtime.variants.renders();
     let again = api
         .request(Method::GET, &format!("/media/{id}?w=256&h=256&format=webp"))
         .send()
@@ -54,7 +54,7 @@ async fn variants_are_exact_cached_once_and_revalidated() {
         .unwrap();
     assert_eq!(again.status(), StatusCode::OK);
     let etag = again.headers()[header::ETAG].to_str().unwrap().to_owned();
-    assert_eq!(server.backend.variants.renders(), renders);
+    assert_eq!(server.backend.runtime.variants.renders(), renders);
 
     // Many requests for a new variant at once: rendered once.
     let requests = (0..8).map(|_| {
@@ -65,7 +65,7 @@ async fn variants_are_exact_cached_once_and_revalidated() {
         assert_eq!(resp.unwrap().status(), StatusCode::OK);
     }
     assert_eq!(
-        server.backend.variants.renders(),
+        server.backend.runtime.variants.renders(),
         renders + 1,
         "single flight"
     );
