@@ -9,7 +9,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use backend::{
     db::{self, images, users, Db},
     db_test,
-    domain::Email,
     testing::{skip_postgres, TestDb},
 };
 use model::{ImageKind, ImageStatus, KeyProvider, ProviderId};
@@ -308,17 +307,9 @@ async fn the_sqlite_and_postgres_migrations_make_the_same_schema() {
 }
 
 db_test!(the_database_refuses_values_outside_the_enums, |db| {
-    let user = users::insert(
-        &db,
-        users::NewUser {
-            email: Email::parse("checks@example.com").unwrap(),
-            display_name: None,
-            password_hash: None,
-            is_admin: false,
-        },
-    )
-    .await
-    .unwrap();
+    let user = users::insert(&db, crate::new_user("checks@example.com"))
+        .await
+        .unwrap();
     let insert = |kind: &'static str, status: &'static str| {
         let db = db.clone();
         let user_id = user.id.clone();
@@ -370,17 +361,9 @@ db_test!(
         // A value the code does not know, stored behind the checks' back (an older or newer
         // version, a hand edit): reading the row is an error that says what and where, never
         // a silent default.
-        let user = users::insert(
-            &db,
-            users::NewUser {
-                email: Email::parse("unknown@example.com").unwrap(),
-                display_name: None,
-                password_hash: None,
-                is_admin: false,
-            },
-        )
-        .await
-        .unwrap();
+        let user = users::insert(&db, crate::new_user("unknown@example.com"))
+            .await
+            .unwrap();
         let id = backend::new_id();
         let sql = "INSERT INTO images (id, user_id, kind, status, favorite, created_at, \
                updated_at) VALUES ($1, $2, 'uploaded', 'archived', FALSE, 1, 1)";
