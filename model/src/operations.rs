@@ -4,6 +4,8 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::{ImageStatus, ProviderId};
+
 /// The state of the instance, read from the database when asked.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -28,17 +30,15 @@ pub struct Operations {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct JobCount {
-    pub provider: String,
-    /// A job state: `pending`, `generating`, `downloading`, `uploading`, `completed`,
-    /// `error` or `canceled`.
-    pub status: String,
+    pub provider: ProviderId,
+    pub status: ImageStatus,
     pub count: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FailureCount {
-    pub provider: String,
+    pub provider: ProviderId,
     /// The failure's code (`rate_limited`, `invalid_key`, `abandoned`, …).
     pub reason: String,
     pub count: u64,

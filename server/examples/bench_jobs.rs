@@ -91,7 +91,7 @@ async fn run(dialect: Dialect, n: usize) -> anyhow::Result<()> {
         if finished >= total {
             let failed: i64 = counts
                 .iter()
-                .filter(|(_, s, _)| s != "completed")
+                .filter(|(_, s, _)| *s != model::ImageStatus::Completed)
                 .map(|(_, _, c)| c)
                 .sum();
             anyhow::ensure!(failed == 0, "{failed} jobs did not complete: {counts:?}");

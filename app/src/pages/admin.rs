@@ -83,16 +83,16 @@ const STATES: [(ImageStatus, &str); 7] = [
 
 #[component]
 fn Queue(ops: Operations) -> impl IntoView {
-    let count = |provider: &str, status: ImageStatus| {
+    let count = |provider: ProviderId, status: ImageStatus| {
         ops.jobs
             .iter()
-            .filter(|j| j.provider == provider && j.status == status.as_str())
+            .filter(|j| j.provider == provider && j.status == status)
             .map(|j| j.count)
             .sum::<u64>()
     };
     let waiting: u64 = ProviderId::ALL
         .iter()
-        .map(|p| count(p.as_str(), ImageStatus::Pending))
+        .map(|p| count(*p, ImageStatus::Pending))
         .sum();
     let running: u64 = ProviderId::ALL
         .iter()
@@ -102,7 +102,7 @@ fn Queue(ops: Operations) -> impl IntoView {
                 ImageStatus::Downloading,
                 ImageStatus::Uploading,
             ]
-            .map(|s| count(p.as_str(), s))
+            .map(|s| count(*p, s))
         })
         .sum();
     let rows = ProviderId::ALL
@@ -110,7 +110,7 @@ fn Queue(ops: Operations) -> impl IntoView {
         .map(|p| {
             let cells = STATES
                 .iter()
-                .map(|(s, _)| view! { <td>{count(p.as_str(), *s)}</td> })
+                .map(|(s, _)| view! { <td>{count(*p, *s)}</td> })
                 .collect_view();
             view! { <tr><th scope="row">{p.label()}</th>{cells}</tr> }
         })
@@ -165,11 +165,7 @@ fn Failures(ops: Operations) -> impl IntoView {
             .failures
             .iter()
             .map(|f| {
-                let provider = f
-                    .provider
-                    .parse::<ProviderId>()
-                    .map(|p| p.label().to_owned())
-                    .unwrap_or_else(|_| f.provider.clone());
+                let provider = f.provider.label();
                 view! {
                     <tr>
                         <th scope="row"><code>{f.reason.clone()}</code></th>

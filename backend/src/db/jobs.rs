@@ -6,7 +6,7 @@
 use model::{ImageFailure, ImageStatus, ProviderId};
 use sqlx::FromRow;
 
-use super::{images::NewImage, Db, DbError, FINAL, RUNNING};
+use super::{images::NewImage, Db, DbError, Enumerated, FINAL, RUNNING};
 use crate::{now_ms, to_time, with_pool};
 
 #[derive(Debug, Clone, PartialEq, FromRow)]
@@ -573,16 +573,17 @@ pub async fn stages(db: &Db, job_id: &str) -> Result<Vec<(i64, String, i64, i64)
 }
 
 /// Jobs by provider and status, in that order (the metrics and the operations page).
-pub async fn count_by_status(db: &Db) -> Result<Vec<(String, String, i64)>, DbError> {
-    Ok(with_pool!(db, |pool| sqlx::query_as::<
+pub async fn count_by_status(db: &Db) -> Result<Vec<(ProviderId, ImageStatus, i64)>, DbError> {
+    let rows = with_pool!(db, |pool| sqlx::query_as::<
         _,
-        (String, String, i64),
+        (Enumerated<ProviderId>, Enumerated<ImageStatus>, i64),
     >(
         "SELECT provider, status, COUNT(*) FROM jobs GROUP BY provider, status \
          ORDER BY provider, status"
     )
     .fetch_all(pool)
-    .await)?)
+    .await)?;
+    Ok(rows.into_iter().map(|(p, s, n)| (p.0, s.0, n)).collect())
 }
 
 /// The condition of a job whose worker is gone (its lease expired while it ran) and that

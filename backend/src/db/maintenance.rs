@@ -4,6 +4,8 @@
 
 use std::collections::HashSet;
 
+use model::ProviderId;
+
 use super::{Db, DbError};
 use crate::with_pool;
 
@@ -212,10 +214,16 @@ pub async fn failures_since(
     db: &Db,
     since: i64,
     limit: i64,
-) -> Result<Vec<(String, String, i64, i64, Option<String>)>, DbError> {
-    Ok(with_pool!(db, |pool| sqlx::query_as::<
+) -> Result<Vec<(ProviderId, String, i64, i64, Option<String>)>, DbError> {
+    let rows = with_pool!(db, |pool| sqlx::query_as::<
         _,
-        (String, String, i64, i64, Option<String>),
+        (
+            super::Enumerated<ProviderId>,
+            String,
+            i64,
+            i64,
+            Option<String>
+        ),
     >(
         "SELECT j.provider, COALESCE(j.error_code, 'unknown'), COUNT(*), MAX(j.finished_at), \
            (SELECT l.error_message FROM jobs l WHERE l.status = 'error' \
@@ -228,7 +236,11 @@ pub async fn failures_since(
     .bind(since)
     .bind(limit)
     .fetch_all(pool)
-    .await)?)
+    .await)?;
+    Ok(rows
+        .into_iter()
+        .map(|(p, reason, n, last, message)| (p.0, reason, n, last, message))
+        .collect())
 }
 
 /// What object storage holds, as the rows record it.

@@ -102,7 +102,7 @@ fn export(ops: &model::Operations) {
         }
     }
     for j in &ops.jobs {
-        metrics::gauge!("avatar_jobs", "provider" => j.provider.clone(), "status" => j.status.clone())
+        metrics::gauge!("avatar_jobs", "provider" => j.provider.as_str(), "status" => j.status.as_str())
             .set(j.count as f64);
     }
     // A reason that left the window reads 0 (the series seen before are remembered).
@@ -115,9 +115,9 @@ fn export(ops: &model::Operations) {
                 .set(0.0);
         }
         for f in &ops.failures {
-            metrics::gauge!("avatar_job_failures_recent", "provider" => f.provider.clone(), "reason" => f.reason.clone())
+            metrics::gauge!("avatar_job_failures_recent", "provider" => f.provider.as_str(), "reason" => f.reason.clone())
                 .set(f.count as f64);
-            seen.insert((f.provider.clone(), f.reason.clone()));
+            seen.insert((f.provider.as_str().to_owned(), f.reason.clone()));
         }
     }
     let s = &ops.storage;

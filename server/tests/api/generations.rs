@@ -831,7 +831,7 @@ fn jobs_cut_off_by_a_crash_are_finished_by_the_next_process() {
         let counts = backend::db::jobs::count_by_status(&db.db).await.unwrap();
         assert_eq!(
             counts,
-            vec![("openai".to_owned(), "completed".to_owned(), 20)]
+            vec![(model::ProviderId::Openai, model::ImageStatus::Completed, 20)]
         );
     });
     // The job's log lines carry its span: job and image ids through every stage.

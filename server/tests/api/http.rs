@@ -186,6 +186,33 @@ async fn the_openapi_document_describes_the_api() {
         );
     }
     assert!(doc["components"]["schemas"]["ApiError"].is_object());
+    // Every schema the document refers to is in it (a type that became an enum, say).
+    fn refs<'a>(v: &'a serde_json::Value, out: &mut Vec<&'a str>) {
+        match v {
+            serde_json::Value::Object(map) => {
+                for (k, v) in map {
+                    match (k.as_str(), v.as_str()) {
+                        ("$ref", Some(r)) => out.push(r),
+                        _ => refs(v, out),
+                    }
+                }
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|v| refs(v, out)),
+            _ => {}
+        }
+    }
+    let mut found = Vec::new();
+    refs(&doc, &mut found);
+    assert!(found.len() > 20, "{found:?}");
+    for r in found {
+        let name = r
+            .strip_prefix("#/components/schemas/")
+            .unwrap_or_else(|| panic!("a reference outside the schemas: {r}"));
+        assert!(
+            doc["components"]["schemas"][name].is_object(),
+            "{r} is referred to but not defined"
+        );
+    }
     for (path, method) in [
         ("/api/v1/auth/signup", "post"),
         ("/api/v1/auth/login", "post"),
