@@ -2,6 +2,10 @@
 //! can be bookmarked and work before hydration), pages of results, a lightbox with
 //! keyboard navigation and metadata, multi-select with bulk actions, the trash, and the
 //! upload panel.
+//!
+//! Over 700 lines for now: it is to become a folder (`pages/gallery/{state, filters,
+//! lightbox, bulk, share}.rs` with a `Copy` state struct and the live merge as a tested
+//! pure function), the app part of the tidy-up issue, still open.
 
 use leptos::{prelude::*, task::spawn_local};
 use leptos_meta::Title;
