@@ -1,0 +1,51 @@
+//! Importing an image from a URL into the gallery.
+
+use leptos::{prelude::*, task::spawn_local};
+
+use crate::api::library::import_image;
+
+/// Import an image from a web address into the library.
+#[component]
+pub(super) fn ImportForm(
+    collection_id: Signal<Option<String>>,
+    refresh: Callback<()>,
+) -> impl IntoView {
+    let url = RwSignal::new(String::new());
+    let busy = RwSignal::new(false);
+    let result = RwSignal::new(None::<(bool, String)>);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let address = url.get_untracked();
+        if address.trim().is_empty() {
+            return;
+        }
+        busy.set(true);
+        let collection = collection_id.get_untracked();
+        spawn_local(async move {
+            match import_image(address, collection).await {
+                Ok(image) => {
+                    result.set(Some((true, format!("Imported “{}”.", image.label()))));
+                    url.set(String::new());
+                    refresh.run(());
+                }
+                Err(e) => result.set(Some((false, e.to_string()))),
+            }
+            busy.set(false);
+        });
+    };
+    view! {
+        <form class="form form--inline import-form" on:submit=submit>
+            <div class="field">
+                <label for="import-url">"Or import from a web address"</label>
+                <input id="import-url" type="url" inputmode="url" placeholder="https://…" required
+                    prop:value=move || url.get() on:input=move |ev| url.set(event_target_value(&ev)) />
+            </div>
+            <button type="submit" class="button" disabled=move || busy.get()>
+                {move || if busy.get() { "Importing…" } else { "Import" }}
+            </button>
+        </form>
+        {move || result.get().map(|(ok, text)| view! {
+            <p class=if ok { "notice notice--ok" } else { "notice notice--error" } role="status">{text}</p>
+        })}
+    }
+}

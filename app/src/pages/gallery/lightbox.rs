@@ -1,0 +1,283 @@
+//! The lightbox: one image large, keyboard navigation, its details, renaming and
+//! sharing.
+
+use leptos::{prelude::*, task::spawn_local};
+use model::{
+    BulkAction, Character, Collection, Image, UpdateCollectionRequest, UpdateImageRequest,
+};
+
+use crate::{
+    api::library::{
+        bulk_images, set_character_avatar, share_image, update_collection, update_image,
+    },
+    components::Picture,
+    format::{file_size, when},
+};
+
+#[component]
+pub(super) fn Lightbox(
+    images: Signal<Vec<Image>>,
+    open: RwSignal<Option<usize>>,
+    trash: Memo<bool>,
+    collections: Signal<Vec<Collection>>,
+    characters: Signal<Vec<Character>>,
+    refresh: Callback<()>,
+    message: RwSignal<Option<(bool, String)>>,
+) -> impl IntoView {
+    let make_avatar = move |character_id: String, image_id: String| {
+        spawn_local(async move {
+            match set_character_avatar(character_id, image_id).await {
+                Ok(c) => message.set(Some((true, format!("Now the avatar of {}.", c.name)))),
+                Err(e) => message.set(Some((false, e.to_string()))),
+            }
+        });
+    };
+    let make_cover = move |collection_id: String, image_id: String| {
+        spawn_local(async move {
+            let change = UpdateCollectionRequest {
+                cover_image_id: Some(Some(image_id)),
+                ..UpdateCollectionRequest::default()
+            };
+            match update_collection(collection_id, change).await {
+                Ok(c) => message.set(Some((true, format!("Now the cover of {}.", c.name)))),
+                Err(e) => message.set(Some((false, e.to_string()))),
+            }
+        });
+    };
+    let current = Memo::new(move |_| open.get().and_then(|i| images.read().get(i).cloned()));
+    let count = move || images.read().len();
+    let step = move |delta: isize| {
+        if let Some(i) = open.get_untracked() {
+            let n = count() as isize;
+            if n > 0 {
+                open.set(Some(((i as isize + delta).rem_euclid(n)) as usize));
+            }
+        }
+    };
+    let close_button = NodeRef::<leptos::html::Button>::new();
+    Effect::new(move |_| {
+        if open.get().is_some() {
+            if let Some(b) = close_button.get() {
+                let _ = b.focus();
+            }
+        }
+    });
+    let handle = window_event_listener(leptos::ev::keydown, move |ev| {
+        if open.get_untracked().is_none() {
+            return;
+        }
+        match ev.key().as_str() {
+            "Escape" => open.set(None),
+            "ArrowRight" => step(1),
+            "ArrowLeft" => step(-1),
+            _ => {}
+        }
+    });
+    on_cleanup(move || handle.remove());
+
+    // The last share link made, kept here rather than in the dialog: the dialog is drawn
+    // again whenever the list is read again (after a change, or an event from another
+    // tab), and the link must not vanish with it.
+    let shared = RwSignal::new(None::<(String, String)>);
+    let change = move |id: String, request: UpdateImageRequest, done: &'static str| {
+        spawn_local(async move {
+            match update_image(id, request).await {
+                Ok(_) => {
+                    message.set(Some((true, done.to_owned())));
+                    refresh.run(());
+                }
+                Err(e) => message.set(Some((false, e.to_string()))),
+            }
+        });
+    };
+    let remove = move |id: String, action: BulkAction| {
+        spawn_local(async move {
+            match bulk_images(action, vec![id], None).await {
+                Ok(_) => {
+                    message.set(Some((
+                        true,
+                        if action == BulkAction::Delete {
+                            "Moved to the trash.".to_owned()
+                        } else {
+                            "Restored.".to_owned()
+                        },
+                    )));
+                    open.set(None);
+                    refresh.run(());
+                }
+                Err(e) => message.set(Some((false, e.to_string()))),
+            }
+        });
+    };
+
+    view! {
+        {move || current.get().map(|image| {
+            let id = image.id.clone();
+            let label = image.label();
+            let (id_fav, id_move, id_del) = (id.clone(), id.clone(), id.clone());
+            let favorite = image.favorite;
+            view! {
+                <div class="lightbox" role="dialog" aria-modal="true" aria-label=label.clone()>
+                    <div class="lightbox__backdrop" on:click=move |_| open.set(None)></div>
+                    <div class="lightbox__body">
+                        <div class="lightbox__stage">
+                            {if image.has_media() {
+                                view! { <Picture image_id=id.clone() alt=label.clone() sizes="(min-width: 64rem) 60vw, 100vw" eager=true /> }.into_any()
+                            } else {
+                                view! { <p class="tile__placeholder">{image.status.as_str()}</p> }.into_any()
+                            }}
+                        </div>
+                        <aside class="lightbox__meta">
+                            <h2>{label.clone()}</h2>
+                            {(!trash.get_untracked()).then(|| view! {
+                                <RenameForm id=id.clone() title=image.title.clone().unwrap_or_default() change=change />
+                            })}
+                            <dl class="meta">
+                                <dt>"Kind"</dt><dd>{image.kind.as_str()}</dd>
+                                <dt>"Status"</dt><dd>{image.status.as_str()}</dd>
+                                {image.width.zip(image.height).map(|(w, h)| view! { <dt>"Size"</dt><dd>{format!("{w} × {h} px")}</dd> })}
+                                {image.bytes.map(|b| view! { <dt>"File"</dt><dd>{format!("{}, {}", image.mime_type.clone().unwrap_or_default(), file_size(b))}</dd> })}
+                                {image.prompt.clone().map(|p| view! { <dt>"Prompt"</dt><dd>{p}</dd> })}
+                                {image.provider.clone().map(|p| view! { <dt>"Provider"</dt><dd>{format!("{p} {}", image.model.clone().unwrap_or_default())}</dd> })}
+                                {image.source_url.clone().map(|u| view! { <dt>"Source"</dt><dd class="meta__url">{u}</dd> })}
+                                <dt>"Added"</dt><dd>{when(image.created_at)}</dd>
+                                {image.deleted_at.map(|d| view! { <dt>"In the trash since"</dt><dd>{when(d)}</dd> })}
+                            </dl>
+                            <div class="lightbox__actions">
+                                {move || if trash.get() {
+                                    let id = id_del.clone();
+                                    view! { <button type="button" class="button" on:click=move |_| remove(id.clone(), BulkAction::Restore)>"Restore"</button> }.into_any()
+                                } else {
+                                    let (fid, did, mid) = (id_fav.clone(), id_del.clone(), id_move.clone());
+                                    view! {
+                                        <button type="button" class="button" aria-pressed=favorite.to_string() on:click=move |_| change(fid.clone(), UpdateImageRequest { favorite: Some(!favorite), ..UpdateImageRequest::default() }, if favorite { "Removed from favourites." } else { "Added to favourites." })>
+                                            {if favorite { "★ Favourite" } else { "☆ Favourite" }}
+                                        </button>
+                                        <label>
+                                            <span class="filters__label">"Collection"</span>
+                                            <select on:change=move |ev| {
+                                                let value = event_target_value(&ev);
+                                                change(mid.clone(), UpdateImageRequest { collection_id: Some(Some(value).filter(|v| !v.is_empty())), ..UpdateImageRequest::default() }, "Moved.")
+                                            }>
+                                                <option value="" selected=image.collection_id.is_none()>"No collection"</option>
+                                                {collections.get().into_iter().map(|c| {
+                                                    let selected = image.collection_id.as_deref() == Some(c.id.as_str());
+                                                    view! { <option value=c.id.clone() selected=selected>{c.name.clone()}</option> }
+                                                }).collect_view()}
+                                            </select>
+                                        </label>
+                                        {image.has_media().then(|| {
+                                            let aid = id_move.clone();
+                                            view! {
+                                                <label>
+                                                    <span class="filters__label">"Use as avatar of"</span>
+                                                    <select on:change=move |ev| {
+                                                        let character = event_target_value(&ev);
+                                                        if !character.is_empty() {
+                                                            make_avatar(character, aid.clone());
+                                                        }
+                                                    }>
+                                                        <option value="">"Choose a character"</option>
+                                                        {characters.get().into_iter().map(|c| view! { <option value=c.id.clone()>{c.name.clone()}</option> }).collect_view()}
+                                                    </select>
+                                                </label>
+                                            }
+                                        })}
+                                        {image.collection_id.clone().filter(|_| image.has_media()).map(|collection| {
+                                            let cid = id_move.clone();
+                                            view! {
+                                                <button type="button" class="button" on:click=move |_| make_cover(collection.clone(), cid.clone())>"Make collection cover"</button>
+                                            }
+                                        })}
+                                        <a class="button" href=format!("/media/{}", id_move) download="">"Download"</a>
+                                        {image.has_media().then(|| view! { <ShareButton id=id_move.clone() shared=shared message=message /> })}
+                                        <button type="button" class="button button--danger" on:click=move |_| remove(did.clone(), BulkAction::Delete)>"Delete"</button>
+                                    }.into_any()
+                                }}
+                            </div>
+                        </aside>
+                        <div class="lightbox__nav">
+                            <button type="button" class="button" on:click=move |_| step(-1) aria-label="Previous image">"←"</button>
+                            <span>{move || format!("{} of {}", open.get().map_or(0, |i| i + 1), count())}</span>
+                            <button type="button" class="button" on:click=move |_| step(1) aria-label="Next image">"→"</button>
+                            <button type="button" class="button" node_ref=close_button on:click=move |_| open.set(None) aria-label="Close">"Close"</button>
+                        </div>
+                    </div>
+                </div>
+            }
+        })}
+    }
+}
+
+/// Rename an image (an empty title falls back to the prompt or the kind).
+#[component]
+fn RenameForm(
+    id: String,
+    title: String,
+    change: impl Fn(String, UpdateImageRequest, &'static str) + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let value = RwSignal::new(title);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let t = value.get_untracked();
+        let title = Some(Some(t.trim().to_owned()).filter(|t| !t.is_empty()));
+        change(
+            id.clone(),
+            UpdateImageRequest {
+                title,
+                ..UpdateImageRequest::default()
+            },
+            "Renamed.",
+        );
+    };
+    view! {
+        <form class="form form--inline" on:submit=submit>
+            <label>
+                <span class="filters__label">"Title"</span>
+                <input type="text" maxlength="200" prop:value=move || value.get() on:input=move |ev| value.set(event_target_value(&ev)) />
+            </label>
+            <button type="submit" class="button">"Rename"</button>
+        </form>
+    }
+}
+
+/// A link that opens the image without signing in, for a day. `shared` holds the last one
+/// made, as `(image, url)`.
+#[component]
+fn ShareButton(
+    id: String,
+    shared: RwSignal<Option<(String, String)>>,
+    message: RwSignal<Option<(bool, String)>>,
+) -> impl IntoView {
+    let share = {
+        let id = id.clone();
+        move |_| {
+            let id = id.clone();
+            spawn_local(async move {
+                match share_image(id.clone(), 24).await {
+                    Ok(l) => shared.set(Some((id, l.url))),
+                    Err(e) => message.set(Some((false, e.to_string()))),
+                }
+            });
+        }
+    };
+    let link = move || {
+        shared.with(|s| {
+            s.as_ref()
+                .filter(|(image, _)| *image == id)
+                .map(|(_, url)| url.clone())
+        })
+    };
+    view! {
+        <button type="button" class="button" on:click=share>"Share link"</button>
+        {move || link().map(|url| view! {
+            <label class="share-link">
+                <span class="filters__label">"Anyone with this link can see the image for 24 hours"</span>
+                <input type="text" readonly=true value=url aria-label="Share link" on:focus=move |ev| {
+                    let input: web_sys::HtmlInputElement = event_target(&ev);
+                    input.select();
+                } />
+            </label>
+        })}
+    }
+}
