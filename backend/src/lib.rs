@@ -98,10 +98,17 @@ pub enum BackendError {
     Mail(#[from] mail::MailError),
     #[error("cannot build the HTTP client: {0}")]
     Http(String),
+    /// A configuration that was loaded but not prepared (`Config::prepare`): the
+    /// encryption secret is not known yet.
+    #[error("ENCRYPTION_SECRET: not read yet (the configuration was not prepared)")]
+    Unprepared,
 }
 
 impl Backend {
     pub fn new(config: Config, db: Db, storage: Storage) -> Result<Self, BackendError> {
+        if config.encryption_secret_source == config::SecretSource::Pending {
+            return Err(BackendError::Unprepared);
+        }
         let mailer = mail::Mailer::new(&config)?;
         let http = reqwest::Client::builder()
             .connect_timeout(std::time::Duration::from_secs(10))

@@ -53,7 +53,9 @@ mod tests {
             "DATA_DIR".to_owned(),
             dir.path().display().to_string(),
         )]);
-        let config = Config::load(|k| vars.get(k).cloned()).unwrap();
+        let config = Config::load(|k| vars.get(k).cloned())
+            .and_then(Config::prepare)
+            .unwrap();
         let mailer = Mailer::new(&config).unwrap();
         let link = format!(
             "http://127.0.0.1:3000/reset-password?token={}",

@@ -43,7 +43,8 @@ async fn run(dialect: Dialect, n: usize) -> anyhow::Result<()> {
         ("AUTH_RATE_LIMIT_PER_MINUTE", "100000".to_owned()),
         ("RUST_LOG", "warn".to_owned()),
     ];
-    let config = Config::load(|k| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone()))?;
+    let config =
+        Config::load(|k| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone()))?.prepare()?;
     let server = server::Server::bind(config).await?;
     let base = format!("http://{}", server.local_addr());
     let shutdown = server.state.shutdown.clone();

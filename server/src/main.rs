@@ -18,7 +18,9 @@ fn main() -> ExitCode {
             return ExitCode::from(EXIT_CONFIG);
         }
     }
-    let config = match Config::from_env() {
+    // Parsed, then made ready on disk (DATA_DIR, the generated secret): both are reported
+    // as configuration errors naming the variable.
+    let config = match Config::from_env().and_then(Config::prepare) {
         Ok(config) => config,
         Err(e) => {
             eprintln!("avatar-studio: invalid configuration: {e}");

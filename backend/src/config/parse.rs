@@ -108,3 +108,47 @@ pub(super) fn parse_storage_url(raw: &str) -> Result<Url, ConfigError> {
     }
     Ok(url)
 }
+
+/// `SMTP_URL`: `smtp://` or `smtps://` (with credentials, so kept secret).
+pub(super) fn parse_smtp_url(raw: &str) -> Result<SecretString, ConfigError> {
+    let url = Url::parse(raw)
+        .map_err(|e| ConfigError::new("SMTP_URL", format!("not a valid URL ({e})")))?;
+    if !matches!(url.scheme(), "smtp" | "smtps") {
+        return Err(ConfigError::new(
+            "SMTP_URL",
+            format!(
+                "unsupported scheme '{}': use smtp://user:pass@host:587 or smtps://…",
+                url.scheme()
+            ),
+        ));
+    }
+    Ok(SecretString::from(raw.to_owned()))
+}
+
+/// `LOG_FORMAT`: `pretty` (the default) or `json`.
+pub(super) fn parse_log_format(raw: Option<&str>) -> Result<LogFormat, ConfigError> {
+    match raw {
+        None | Some("pretty") => Ok(LogFormat::Pretty),
+        Some("json") => Ok(LogFormat::Json),
+        Some(other) => Err(ConfigError::new(
+            "LOG_FORMAT",
+            format!("'{other}' is not a log format: use pretty or json"),
+        )),
+    }
+}
+
+/// `GEMINI_API_VERSION`: `v1`, `v1beta`, `v2alpha`…
+pub(super) fn parse_api_version(v: String) -> Result<String, ConfigError> {
+    let ok = v
+        .strip_prefix('v')
+        .map(|rest| rest.trim_end_matches("alpha").trim_end_matches("beta"))
+        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+    if ok {
+        Ok(v)
+    } else {
+        Err(ConfigError::new(
+            "GEMINI_API_VERSION",
+            format!("'{v}' is not an API version: use v1beta or v1"),
+        ))
+    }
+}

@@ -80,7 +80,9 @@ impl TestServer {
         for (k, v) in base.iter().chain(extra) {
             vars.insert((*k).to_owned(), (*v).to_owned());
         }
-        let config = Config::load(|k| vars.get(k).cloned()).unwrap();
+        let config = Config::load(|k| vars.get(k).cloned())
+            .and_then(Config::prepare)
+            .unwrap();
         let server = Server::bind(config.clone()).await.unwrap();
         let addr = server.local_addr();
         let shutdown = server.state.shutdown.clone();

@@ -1,0 +1,177 @@
+//! The configuration contract: defaults, errors that name the variable, secrets that are
+//! never shown, and reading that touches no file until `prepare`.
+
+use std::collections::HashMap;
+
+use secrecy::ExposeSecret;
+
+use super::*;
+
+fn load(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+    let map: HashMap<String, String> = vars
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    Config::load(|k| map.get(k).cloned())
+}
+
+/// Loaded and prepared, as the process does at start-up.
+fn start(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+    load(vars)?.prepare()
+}
+
+#[test]
+fn reading_the_configuration_touches_no_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let config = load(&[("DATA_DIR", data.to_str().unwrap())]).unwrap();
+    assert!(!data.exists(), "load must not create DATA_DIR");
+    assert_eq!(config.encryption_secret_source, SecretSource::Pending);
+    assert!(config.encryption_secret.expose_secret().is_empty());
+
+    let config = config.prepare().unwrap();
+    assert!(data.is_dir());
+    assert!(data.join(SECRET_FILE).is_file());
+    assert_eq!(config.encryption_secret_source, SecretSource::Generated);
+    assert!(config.encryption_secret.expose_secret().len() >= MIN_SECRET_LEN);
+}
+
+#[test]
+fn zero_configuration_uses_the_data_dir_for_everything() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let config = start(&[("DATA_DIR", data.to_str().unwrap())]).unwrap();
+    assert_eq!(config.site_addr.to_string(), "127.0.0.1:3000");
+    assert_eq!(
+        config.database_url.expose(),
+        format!("sqlite://{}/avatar-studio.db", data.display())
+    );
+    assert!(!config.database_url.is_postgres());
+    assert_eq!(config.storage_url.scheme(), "file");
+    assert!(config.storage_url.path().ends_with("/data/objects/"));
+    assert_eq!(config.public_url.as_str(), "http://127.0.0.1:3000/");
+    assert_eq!(config.encryption_secret_source, SecretSource::Generated);
+    assert_eq!(config.log_format, LogFormat::Pretty);
+    assert_eq!(config.builtin_delay, Duration::from_millis(1500));
+    assert_eq!(config.auth_rate_limit_per_minute, 10);
+    assert_eq!(config.cleanup_orphan_grace, Duration::from_secs(86_400));
+    assert!(!config.outbound_allow_private);
+    assert!(config.smtp_url.is_none());
+    assert_eq!(config.openai_base_url.as_str(), "https://api.openai.com/v1");
+}
+
+#[test]
+fn the_generated_secret_is_written_once_and_reused() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let first = start(&[("DATA_DIR", data)]).unwrap();
+    let second = start(&[("DATA_DIR", data)]).unwrap();
+    assert_eq!(first.encryption_secret_source, SecretSource::Generated);
+    assert_eq!(second.encryption_secret_source, SecretSource::DataDir);
+    assert_eq!(
+        first.encryption_secret.expose_secret(),
+        second.encryption_secret.expose_secret()
+    );
+    assert!(first.encryption_secret.expose_secret().len() >= MIN_SECRET_LEN);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.path().join(SECRET_FILE))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(
+            mode & 0o077,
+            0,
+            "the secret file must be private to its owner"
+        );
+    }
+}
+
+#[test]
+fn invalid_values_name_the_variable() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let cases = [
+        (
+            "DATABASE_URL",
+            "mysql://root@localhost/db",
+            "unsupported scheme",
+        ),
+        ("DATABASE_URL", "sqlite://", "needs a file path"),
+        ("STORAGE_URL", "ftp://example.com/x", "unsupported scheme"),
+        ("STORAGE_URL", "s3://", "bucket"),
+        ("LEPTOS_SITE_ADDR", "localhost", "not an IP address"),
+        ("ENCRYPTION_SECRET", "short", "at least 32"),
+        ("PUBLIC_URL", "example.com", "not a valid URL"),
+        ("SMTP_URL", "http://mail.example.com", "unsupported scheme"),
+        ("OPENAI_BASE_URL", "ftp://x", "http:// or https://"),
+        ("LOG_FORMAT", "xml", "pretty or json"),
+        ("BUILTIN_DELAY_MS", "-5", "whole number"),
+        ("AUTH_RATE_LIMIT_PER_MINUTE", "0", "whole number from 1"),
+        ("OUTBOUND_ALLOW_PRIVATE", "maybe", "boolean"),
+    ];
+    for (key, value, expected) in cases {
+        let err = load(&[("DATA_DIR", data), (key, value)]).unwrap_err();
+        assert_eq!(err.variable, key, "{key}={value}");
+        assert!(
+            err.problem.contains(expected),
+            "{key}={value}: '{}' should mention '{expected}'",
+            err.problem
+        );
+    }
+}
+
+#[test]
+fn an_unwritable_data_dir_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, b"x").unwrap();
+    let err = start(&[("DATA_DIR", file.join("data").to_str().unwrap())]).unwrap_err();
+    assert_eq!(err.variable, "DATA_DIR");
+    assert!(err.problem.contains("cannot be created"), "{}", err.problem);
+}
+
+#[test]
+fn database_passwords_are_never_displayed() {
+    let url = DatabaseUrl::parse("postgres://app:hunter2@db.internal:5432/studio").unwrap();
+    assert!(url.is_postgres());
+    assert_eq!(
+        url.to_string(),
+        "postgres://app:***@db.internal:5432/studio"
+    );
+    assert!(!format!("{url:?}").contains("hunter2"));
+    let dir = tempfile::tempdir().unwrap();
+    let config = load(&[
+        ("DATA_DIR", dir.path().to_str().unwrap()),
+        (
+            "DATABASE_URL",
+            "postgres://app:hunter2@db.internal:5432/studio",
+        ),
+        ("ENCRYPTION_SECRET", "0123456789abcdef0123456789abcdef-more"),
+        ("OPENAI_API_KEY", "sk-very-secret"),
+    ])
+    .unwrap();
+    let debug = format!("{config:?}");
+    for secret in [
+        "hunter2",
+        "0123456789abcdef0123456789abcdef",
+        "sk-very-secret",
+    ] {
+        assert!(!debug.contains(secret), "Debug output leaks {secret}");
+    }
+    assert_eq!(config.encryption_secret_source, SecretSource::Environment);
+}
+
+#[test]
+fn empty_values_count_as_unset() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = load(&[
+        ("DATA_DIR", dir.path().to_str().unwrap()),
+        ("DATABASE_URL", ""),
+        ("LOG_FORMAT", " "),
+    ])
+    .unwrap();
+    assert!(config.database_url.expose().starts_with("sqlite://"));
+    assert_eq!(config.log_format, LogFormat::Pretty);
+}
