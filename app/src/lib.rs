@@ -1,9 +1,6 @@
 //! The Leptos UI of Avatar Studio and its thin server functions. Server functions get the
 //! caller, call a `backend` service and map its error — nothing more (DESIGN.md).
 
-// The gallery's view type is deep; the default limit (128) stops the wasm build.
-#![recursion_limit = "256"]
-
 pub mod api;
 pub mod components;
 pub mod drafts;

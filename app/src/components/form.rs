@@ -3,6 +3,7 @@
 
 use leptos::prelude::*;
 
+use super::Notice;
 use crate::{error::error_of, AppError};
 
 /// The message for one field from the last result of a form's action.
@@ -23,13 +24,15 @@ where
     Signal::derive(move || error_of(action.value().get()))
 }
 
-/// `message` once the last result of a form's action is a success.
-pub fn succeeded<T>(action: ServerAction<T>, message: &'static str) -> Signal<Option<String>>
+/// A confirmation saying `message` once the last result of a form's action is a success.
+pub fn succeeded<T>(action: ServerAction<T>, message: &'static str) -> Signal<Option<Notice>>
 where
     T: leptos::server_fn::ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
     T::Output: Clone + Send + Sync + 'static,
 {
-    Signal::derive(move || matches!(action.value().get(), Some(Ok(_))).then(|| message.to_owned()))
+    Signal::derive(move || {
+        matches!(action.value().get(), Some(Ok(_))).then(|| Notice::done(message))
+    })
 }
 
 /// A labelled input. `error` is the message for this field, shown under it and linked
@@ -99,16 +102,6 @@ pub fn FormError(#[prop(into)] error: Signal<Option<AppError>>) -> impl IntoView
                     .and_then(|e| e.general())
                     .map(|message| view! { <p class="notice notice--error">{message}</p> })
             }}
-        </div>
-    }
-}
-
-/// A confirmation after a form worked, in a polite live region.
-#[component]
-pub fn Notice(#[prop(into)] message: Signal<Option<String>>) -> impl IntoView {
-    view! {
-        <div role="status" aria-live="polite">
-            {move || message.get().map(|m| view! { <p class="notice notice--ok">{m}</p> })}
         </div>
     }
 }

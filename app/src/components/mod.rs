@@ -4,14 +4,16 @@ mod form;
 mod job_card;
 mod layout;
 mod model_select;
+mod notice;
 mod picture;
 mod upload;
 
-pub use form::{field_error, form_error, succeeded, Field, FormError, Notice};
+pub use form::{field_error, form_error, succeeded, Field, FormError};
 pub use job_card::{CardChoices, JobCard};
 pub use layout::{
     notify_finished_jobs, provide_current_user, CurrentUser, Footer, Header, PageHeader, Toasts,
 };
 pub use model_select::{find_model, ModelOptions};
+pub use notice::{Notice, NoticeLine};
 pub use picture::{Avatar, Picture};
 pub use upload::UploadPanel;

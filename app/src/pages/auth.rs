@@ -8,7 +8,7 @@ use leptos_router::{components::A, hooks::use_query_map};
 
 use crate::{
     api::account::{ForgotPassword, ResetPassword, SignIn, SignUp, VerifyEmail},
-    components::{field_error, form_error, Field, FormError, Notice},
+    components::{field_error, form_error, Field, FormError, Notice, NoticeLine},
 };
 
 fn query(name: &'static str) -> Memo<Option<String>> {
@@ -34,8 +34,8 @@ pub fn SignInPage() -> impl IntoView {
     let reset = query("reset");
     view! {
         <AuthCard title="Sign in">
-            <Notice message=Signal::derive(move || {
-                reset.get().map(|_| "Your password was changed. Sign in with the new one.".to_owned())
+            <NoticeLine notice=Signal::derive(move || {
+                reset.get().map(|_| Notice::done("Your password was changed. Sign in with the new one."))
             }) />
             <FormError error=form_error(action) />
             <ActionForm action=action attr:class="form">

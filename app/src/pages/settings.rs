@@ -13,7 +13,9 @@ use crate::{
         RevokeOtherSessions, RevokeSession, RevokeToken, SaveProviderKey, TestProviderKey,
         UpdateProfile,
     },
-    components::{field_error, form_error, succeeded, Field, FormError, Notice, PageHeader},
+    components::{
+        field_error, form_error, succeeded, Field, FormError, Notice, NoticeLine, PageHeader,
+    },
     format::when,
 };
 
@@ -64,13 +66,13 @@ fn ProfileSection() -> impl IntoView {
                                     <ActionForm action=resend attr:class="form form--inline">
                                         <button type="submit" class="button">"Send the verification email again"</button>
                                     </ActionForm>
-                                    <Notice message=succeeded(resend, "A new verification link is on its way.") />
+                                    <NoticeLine notice=succeeded(resend, "A new verification link is on its way.") />
                                 </Show>
                                 <ActionForm action=update attr:class="form">
                                     <Field label="Display name" name="display_name" autocomplete="nickname" maxlength=80 value=u.display_name.clone().unwrap_or_default() error=field_error(update, "display_name") />
                                     <button type="submit" class="button">"Save"</button>
                                 </ActionForm>
-                                <Notice message=succeeded(update, "Saved.") />
+                                <NoticeLine notice=succeeded(update, "Saved.") />
                             }
                             .into_any()
                         }
@@ -86,7 +88,7 @@ fn ProfileSection() -> impl IntoView {
                 <Field label="New password" name="new_password" kind="password" autocomplete="new-password" required=true minlength=10 hint="At least 10 characters. Your other sessions end." error=field_error(password, "new_password") />
                 <button type="submit" class="button" disabled=move || password.pending().get()>"Change password"</button>
             </ActionForm>
-            <Notice message=succeeded(password, "Password changed. You were signed out everywhere else.") />
+            <NoticeLine notice=succeeded(password, "Password changed. You were signed out everywhere else.") />
         </section>
     }
 }
@@ -341,8 +343,8 @@ fn SessionsSection() -> impl IntoView {
             <ActionForm action=others attr:class="form form--inline">
                 <button type="submit" class="button">"Sign out everywhere else"</button>
             </ActionForm>
-            <Notice message=Signal::derive(move || match others.value().get() {
-                Some(Ok(n)) => Some(format!("Signed out {n} other session(s).")),
+            <NoticeLine notice=Signal::derive(move || match others.value().get() {
+                Some(Ok(n)) => Some(Notice::done(format!("Signed out {n} other session(s)."))),
                 _ => None,
             }) />
         </section>

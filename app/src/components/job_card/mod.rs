@@ -1,20 +1,24 @@
 //! One generation job as a card that follows it live: the stage, a progress bar, elapsed
 //! time, the attempt, when the next retry is due, a cancel button, and on failure the
 //! reason with what fixes it. Once finished, the image replaces the placeholder, with what
-//! can be done with it (regenerate, favourite, move, make a character's avatar).
+//! can be done with it (regenerate, favourite, move, make a character's avatar). The card
+//! is here; its words are worked out in `describe`, its finished image's actions are in
+//! `actions`.
+
+mod actions;
+mod describe;
 
 use leptos::{prelude::*, task::spawn_local};
 use leptos_router::components::A;
-use model::{Character, Collection, ImageEventKind, ImageStatus, UpdateImageRequest};
+use model::{Character, Collection, ImageStatus};
 
 use crate::{
-    api::{
-        generation::{cancel_generation, regenerate_image},
-        library::{set_character_avatar, update_image},
-    },
-    components::Picture,
-    live::{duration, progress, remedy, stage_label, use_live},
+    api::generation::cancel_generation,
+    components::{Notice, NoticeLine, Picture},
+    live::{progress, remedy, stage_label, use_live},
 };
+use actions::FinishedActions;
+use describe::{describe, title};
 
 /// What the image of a finished job can be moved to or made the avatar of.
 #[derive(Clone, Copy)]
@@ -41,7 +45,7 @@ pub fn JobCard(
         let image_id = job.with(|j| j.as_ref().map(|j| j.image_id.clone()))?;
         live.book.with(|b| b.images.get(&image_id).cloned())
     });
-    let message = RwSignal::new(None::<(bool, String)>);
+    let message = RwSignal::new(None::<Notice>);
     let status = move || job.with(|j| j.as_ref().map(|j| j.status));
     let running = move || status().is_some_and(|s| !s.is_final());
 
@@ -50,57 +54,26 @@ pub fn JobCard(
         spawn_local(async move {
             match cancel_generation(id).await {
                 Ok(j) => live.merge(vec![j], Vec::new()),
-                Err(e) => message.set(Some((false, e.to_string()))),
+                Err(e) => message.set(Some(Notice::failed(&e))),
             }
         });
     };
-    let regenerate = move |_| {
-        let Some(image_id) = job.with_untracked(|j| j.as_ref().map(|j| j.image_id.clone())) else {
-            return;
-        };
-        spawn_local(async move {
-            match regenerate_image(image_id).await {
-                Ok(jobs) => {
-                    live.merge(jobs, Vec::new());
-                    message.set(Some((true, "Making it again with a new seed.".to_owned())));
-                }
-                Err(e) => message.set(Some((false, e.to_string()))),
-            }
-        });
-    };
-    let change = move |change: UpdateImageRequest, done: &'static str| {
-        let Some(image_id) = job.with_untracked(|j| j.as_ref().map(|j| j.image_id.clone())) else {
-            return;
-        };
-        spawn_local(async move {
-            match update_image(image_id, change).await {
-                Ok(updated) => {
-                    live.apply_image(ImageEventKind::Updated, updated);
-                    message.set(Some((true, done.to_owned())));
-                }
-                Err(e) => message.set(Some((false, e.to_string()))),
-            }
-        });
-    };
-
-    let text = move |f: fn(&model::Job, Option<&model::Image>) -> String| {
-        move || {
-            job.with(|j| {
-                j.as_ref()
-                    .map(|j| image.with(|i| f(j, i.as_ref())))
-                    .unwrap_or_default()
-            })
-        }
+    let heading = move || {
+        job.with(|j| {
+            j.as_ref()
+                .map(|j| image.with(|i| format!("{}: {}", title(i.as_ref()), stage_label(j))))
+                .unwrap_or_default()
+        })
     };
     view! {
         <li
             class="card job"
             data-status=move || status().map(ImageStatus::as_str).unwrap_or_default()
-            aria-label=text(|j, i| format!("{}: {}", i.map(model::Image::label).unwrap_or_else(|| "New image".to_owned()), stage_label(j)))
+            aria-label=heading
         >
             <div class="job__media">
                 {move || job.get().map(|j| {
-                    let label = image.with(|i| i.as_ref().map(model::Image::label)).unwrap_or_else(|| "New image".to_owned());
+                    let label = image.with(|i| title(i.as_ref()));
                     if j.status == ImageStatus::Completed {
                         view! { <Picture image_id=j.image_id.clone() alt=label square=true eager=true /> }.into_any()
                     } else {
@@ -110,29 +83,18 @@ pub fn JobCard(
             </div>
             <div class="job__body">
                 {move || job.get().map(|j| {
-                    let label = image.with(|i| i.as_ref().map(model::Image::label)).unwrap_or_else(|| "New image".to_owned());
-                    let stage = stage_label(&j);
-                    let elapsed = {
-                        let start = j.started_at.unwrap_or(j.created_at);
-                        let end = j.finished_at.unwrap_or_else(|| live.now.get());
-                        duration((end - start).num_seconds())
-                    };
-                    let retry = j.next_attempt_at.filter(|_| j.status == ImageStatus::Pending).map(|at| {
-                        let wait = (at - live.now.get()).num_seconds().max(0);
-                        format!("Next attempt in {}", duration(wait))
-                    });
-                    let failure = j.error.clone().filter(|_| j.status == ImageStatus::Error);
+                    let text = image.with(|i| describe(&j, i.as_ref(), live.now.get()));
                     view! {
-                        <p class="job__title">{label.clone()}</p>
-                        <p class="job__stage" role="status">{stage}</p>
-                        <progress max="100" value=progress(j.status) aria-label=format!("Progress of {label}")></progress>
+                        <p class="job__title">{text.label.clone()}</p>
+                        <p class="job__stage" role="status">{text.stage}</p>
+                        <progress max="100" value=progress(j.status) aria-label=format!("Progress of {}", text.label)></progress>
                         <p class="job__meta muted">
-                            <span>{elapsed}</span>
-                            {(j.attempt > 0).then(|| view! { <span>{format!("Attempt {} of {}", j.attempt, j.max_attempts)}</span> })}
-                            {(!j.model.is_empty()).then(|| view! { <span>{format!("{} · {}", j.provider.label(), j.model)}</span> })}
+                            <span>{text.elapsed}</span>
+                            {text.attempt.map(|a| view! { <span>{a}</span> })}
+                            {text.model.map(|m| view! { <span>{m}</span> })}
                         </p>
-                        {retry.map(|r| view! { <p class="job__retry">{r}</p> })}
-                        {failure.map(|f| {
+                        {text.retry.map(|r| view! { <p class="job__retry">{r}</p> })}
+                        {text.failure.map(|f| {
                             let fix = remedy(&f.code);
                             view! {
                                 <p class="notice notice--error" role="alert">
@@ -144,55 +106,14 @@ pub fn JobCard(
                     }
                 })}
                 <div class="job__actions">
-            <Show when=running>
-                <button type="button" class="button button--small" on:click=cancel.clone()>"Cancel"</button>
-            </Show>
-            {move || (choices.is_some() && status().is_some_and(ImageStatus::is_final)).then(|| {
-                let favorite = image.with(|i| i.as_ref().is_some_and(|i| i.favorite));
-                let completed = status() == Some(ImageStatus::Completed);
-                let choices = choices.expect("checked above");
-                view! {
-                    <button type="button" class="button button--small" on:click=regenerate>"Regenerate"</button>
-                    {completed.then(|| view! {
-                        <button type="button" class="button button--small" aria-pressed=favorite.to_string()
-                            on:click=move |_| change(UpdateImageRequest { favorite: Some(!favorite), ..Default::default() }, if favorite { "No longer a favourite." } else { "Added to your favourites." })>
-                            {if favorite { "★ Favourite" } else { "☆ Favourite" }}
-                        </button>
-                        <label class="job__choice">
-                            <span class="visually-hidden">"Move to collection"</span>
-                            <select on:change=move |ev| {
-                                let value = event_target_value(&ev);
-                                let collection_id = Some(Some(value).filter(|v| !v.is_empty()));
-                                change(UpdateImageRequest { collection_id, ..Default::default() }, "Moved.");
-                            }>
-                                <option value="" selected=true>"Move to…"</option>
-                                {move || choices.collections.get().into_iter().map(|c| view! { <option value=c.id.clone()>{c.name.clone()}</option> }).collect_view()}
-                            </select>
-                        </label>
-                        <label class="job__choice">
-                            <span class="visually-hidden">"Make the avatar of"</span>
-                            <select on:change=move |ev| {
-                                let character_id = event_target_value(&ev);
-                                let Some(image_id) = job.with_untracked(|j| j.as_ref().map(|j| j.image_id.clone())) else { return };
-                                if character_id.is_empty() { return; }
-                                spawn_local(async move {
-                                    match set_character_avatar(character_id, image_id).await {
-                                        Ok(c) => message.set(Some((true, format!("Now the avatar of {}.", c.name)))),
-                                        Err(e) => message.set(Some((false, e.to_string()))),
-                                    }
-                                });
-                            }>
-                                <option value="" selected=true>"Avatar of…"</option>
-                                {move || choices.characters.get().into_iter().map(|c| view! { <option value=c.id.clone()>{c.name.clone()}</option> }).collect_view()}
-                            </select>
-                        </label>
+                    <Show when=running>
+                        <button type="button" class="button button--small" on:click=cancel.clone()>"Cancel"</button>
+                    </Show>
+                    {move || choices.filter(|_| status().is_some_and(ImageStatus::is_final)).map(|choices| view! {
+                        <FinishedActions job=job image=image choices=choices message=message />
                     })}
-                }
-            })}
                 </div>
-                {move || message.get().map(|(ok, text)| view! {
-                    <p class=if ok { "notice notice--ok" } else { "notice notice--error" } role="status">{text}</p>
-                })}
+                <NoticeLine notice=message />
             </div>
         </li>
     }

@@ -2,7 +2,10 @@
 
 use leptos::{prelude::*, task::spawn_local};
 
-use crate::api::library::import_image;
+use crate::{
+    api::library::import_image,
+    components::{Notice, NoticeLine},
+};
 
 /// Import an image from a web address into the library.
 #[component]
@@ -12,7 +15,7 @@ pub(super) fn ImportForm(
 ) -> impl IntoView {
     let url = RwSignal::new(String::new());
     let busy = RwSignal::new(false);
-    let result = RwSignal::new(None::<(bool, String)>);
+    let result = RwSignal::new(None::<Notice>);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let address = url.get_untracked();
@@ -24,11 +27,11 @@ pub(super) fn ImportForm(
         spawn_local(async move {
             match import_image(address, collection).await {
                 Ok(image) => {
-                    result.set(Some((true, format!("Imported “{}”.", image.label()))));
+                    result.set(Some(Notice::done(format!("Imported “{}”.", image.label()))));
                     url.set(String::new());
                     refresh.run(());
                 }
-                Err(e) => result.set(Some((false, e.to_string()))),
+                Err(e) => result.set(Some(Notice::failed(&e))),
             }
             busy.set(false);
         });
@@ -44,8 +47,6 @@ pub(super) fn ImportForm(
                 {move || if busy.get() { "Importing…" } else { "Import" }}
             </button>
         </form>
-        {move || result.get().map(|(ok, text)| view! {
-            <p class=if ok { "notice notice--ok" } else { "notice notice--error" } role="status">{text}</p>
-        })}
+        <NoticeLine notice=result />
     }
 }

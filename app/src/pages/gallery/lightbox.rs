@@ -10,7 +10,7 @@ use crate::{
     api::library::{
         bulk_images, set_character_avatar, share_image, update_collection, update_image,
     },
-    components::Picture,
+    components::{Notice, Picture},
     format::{file_size, when},
 };
 
@@ -22,13 +22,13 @@ pub(super) fn Lightbox(
     collections: Signal<Vec<Collection>>,
     characters: Signal<Vec<Character>>,
     refresh: Callback<()>,
-    message: RwSignal<Option<(bool, String)>>,
+    message: RwSignal<Option<Notice>>,
 ) -> impl IntoView {
     let make_avatar = move |character_id: String, image_id: String| {
         spawn_local(async move {
             match set_character_avatar(character_id, image_id).await {
-                Ok(c) => message.set(Some((true, format!("Now the avatar of {}.", c.name)))),
-                Err(e) => message.set(Some((false, e.to_string()))),
+                Ok(c) => message.set(Some(Notice::done(format!("Now the avatar of {}.", c.name)))),
+                Err(e) => message.set(Some(Notice::failed(&e))),
             }
         });
     };
@@ -39,8 +39,8 @@ pub(super) fn Lightbox(
                 ..UpdateCollectionRequest::default()
             };
             match update_collection(collection_id, change).await {
-                Ok(c) => message.set(Some((true, format!("Now the cover of {}.", c.name)))),
-                Err(e) => message.set(Some((false, e.to_string()))),
+                Ok(c) => message.set(Some(Notice::done(format!("Now the cover of {}.", c.name)))),
+                Err(e) => message.set(Some(Notice::failed(&e))),
             }
         });
     };
@@ -83,10 +83,10 @@ pub(super) fn Lightbox(
         spawn_local(async move {
             match update_image(id, request).await {
                 Ok(_) => {
-                    message.set(Some((true, done.to_owned())));
+                    message.set(Some(Notice::done(done)));
                     refresh.run(());
                 }
-                Err(e) => message.set(Some((false, e.to_string()))),
+                Err(e) => message.set(Some(Notice::failed(&e))),
             }
         });
     };
@@ -94,18 +94,15 @@ pub(super) fn Lightbox(
         spawn_local(async move {
             match bulk_images(action, vec![id], None).await {
                 Ok(_) => {
-                    message.set(Some((
-                        true,
-                        if action == BulkAction::Delete {
-                            "Moved to the trash.".to_owned()
-                        } else {
-                            "Restored.".to_owned()
-                        },
-                    )));
+                    message.set(Some(Notice::done(if action == BulkAction::Delete {
+                        "Moved to the trash."
+                    } else {
+                        "Restored."
+                    })));
                     open.set(None);
                     refresh.run(());
                 }
-                Err(e) => message.set(Some((false, e.to_string()))),
+                Err(e) => message.set(Some(Notice::failed(&e))),
             }
         });
     };
@@ -247,7 +244,7 @@ fn RenameForm(
 fn ShareButton(
     id: String,
     shared: RwSignal<Option<(String, String)>>,
-    message: RwSignal<Option<(bool, String)>>,
+    message: RwSignal<Option<Notice>>,
 ) -> impl IntoView {
     let share = {
         let id = id.clone();
@@ -256,7 +253,7 @@ fn ShareButton(
             spawn_local(async move {
                 match share_image(id.clone(), 24).await {
                     Ok(l) => shared.set(Some((id, l.url))),
-                    Err(e) => message.set(Some((false, e.to_string()))),
+                    Err(e) => message.set(Some(Notice::failed(&e))),
                 }
             });
         }

@@ -1,80 +1,53 @@
 //! The gallery: every image, in a responsive grid with filters (in the address, so they
 //! can be bookmarked and work before hydration), pages of results, a lightbox with
 //! keyboard navigation and metadata, multi-select with bulk actions, the trash, and the
-//! upload panel. The page and its live merge are here; its parts have a file each.
+//! upload panel. The page is here; its state and logic (the filter, the live merge) are
+//! in `state`, and its parts have a file each.
 
 mod filters;
 mod import;
 mod lightbox;
+mod state;
 mod tile;
 
 use leptos::{prelude::*, task::spawn_local};
 use leptos_meta::Title;
 use leptos_router::{components::A, hooks::use_query_map};
-use model::{BulkAction, Image, ImageEventKind, ImageFilter};
+use model::{BulkAction, ImageEventKind, ImageFilter};
 
 use crate::{
     api::library::{bulk_images, list_characters, list_collections, list_images},
-    components::{PageHeader, UploadPanel},
+    components::{Notice, NoticeLine, PageHeader, UploadPanel},
     live::{use_live, Change},
 };
 
 use filters::Filters;
 use import::ImportForm;
 use lightbox::Lightbox;
+use state::{bulk_notice, filter_from_query, Gallery};
 use tile::{BulkBar, Tile};
-
-/// Keeps the newest state of a changed image (newest first).
-fn upsert(changes: RwSignal<Vec<Image>>, image: Image) {
-    changes.update(|list| {
-        list.retain(|c| c.id != image.id);
-        list.insert(0, image);
-    });
-}
-
-/// Whether an image belongs in the gallery as filtered (for images that changed live).
-fn shows(f: &ImageFilter, image: &Image) -> bool {
-    let text = format!(
-        "{} {}",
-        image.prompt.as_deref().unwrap_or_default(),
-        image.title.as_deref().unwrap_or_default()
-    )
-    .to_lowercase();
-    (f.trashed == Some(true)) == image.deleted_at.is_some()
-        && f.kind.is_none_or(|k| k == image.kind)
-        && f.favorite.is_none_or(|fav| fav == image.favorite)
-        && f.collection_id
-            .as_ref()
-            .is_none_or(|c| image.collection_id.as_ref() == Some(c))
-        && f.character_id
-            .as_ref()
-            .is_none_or(|c| image.character_id.as_ref() == Some(c))
-        && f.q.as_deref().is_none_or(|q| {
-            q.split_whitespace()
-                .all(|w| text.contains(&w.to_lowercase()))
-        })
-}
-
-const PAGE_SIZE: u32 = 48;
 
 #[component]
 pub fn GalleryPage() -> impl IntoView {
     let query = use_query_map();
     let filter = Memo::new(move |_| {
         let q = query.read();
-        ImageFilter {
-            q: q.get("q").filter(|s| !s.trim().is_empty()),
-            kind: q.get("kind").and_then(|k| k.parse().ok()),
-            favorite: q.get("favorite").map(|f| f == "true" || f == "on"),
-            collection_id: q.get("collection").filter(|s| !s.is_empty()),
-            trashed: Some(q.get("view").as_deref() == Some("trash")),
-            limit: Some(PAGE_SIZE),
-            ..ImageFilter::default()
-        }
+        filter_from_query(|name| q.get(name))
     });
-    let trash = Memo::new(move |_| filter.read().trashed == Some(true));
-    // Bumped after every change, to read the first page again.
-    let version = RwSignal::new(0u32);
+    let g = Gallery::new(filter);
+    let Gallery {
+        filter,
+        trash,
+        version,
+        extra,
+        cursor,
+        loading_more,
+        selected,
+        open,
+        message,
+        show_upload,
+        ..
+    } = g;
     let first = Resource::new(
         move || (filter.get(), version.get()),
         |(f, _)| list_images(f),
@@ -87,44 +60,28 @@ pub fn GalleryPage() -> impl IntoView {
     });
     let characters = LocalResource::new(|| list_characters(None));
 
-    // Pages after the first, loaded with "Show more".
-    let extra = RwSignal::new(Vec::<Image>::new());
-    let cursor = RwSignal::new(None::<String>);
-    let loading_more = RwSignal::new(false);
-    let selected = RwSignal::new(Vec::<String>::new());
-    let open = RwSignal::new(None::<usize>);
-    let message = RwSignal::new(None::<(bool, String)>);
-    let show_upload = RwSignal::new(false);
-
-    // Changes seen live since the first page was read: images made, changed or deleted
-    // elsewhere (another tab, a job, a script), newest first.
-    let live_changes = RwSignal::new(Vec::<Image>::new());
-    let live_removed = RwSignal::new(Vec::<String>::new());
     let live = use_live();
     live.on_change(move |change| match change {
         Change::Image(ImageEventKind::Deleted, image) if image.deleted_at.is_none() => {
-            live_removed.update(|r| r.push(image.id));
+            g.live.update(|l| l.remove(image.id));
         }
-        Change::Image(_, image) => upsert(live_changes, *image),
+        Change::Image(_, image) => g.live.update(|l| l.upsert(*image)),
         Change::Finished(job) => {
             match live
                 .book
                 .with_untracked(|b| b.images.get(&job.image_id).cloned())
             {
-                Some(image) => upsert(live_changes, image),
-                None => version.update(|v| *v += 1),
+                Some(image) => g.live.update(|l| l.upsert(image)),
+                None => g.reread(),
             }
         }
-        Change::Reread => version.update(|v| *v += 1),
+        Change::Reread => g.reread(),
     });
 
     // A new first page starts the list over.
     Effect::new(move |_| {
         if let Some(Ok(page)) = first.get() {
-            extra.set(Vec::new());
-            cursor.set(page.next_cursor.clone());
-            live_changes.set(Vec::new());
-            live_removed.set(Vec::new());
+            g.start_over(page.next_cursor.clone());
         }
     });
     // Other filters: nothing stays selected or open. (Not on the first run: a click made
@@ -138,30 +95,13 @@ pub fn GalleryPage() -> impl IntoView {
         now
     });
     let images = Signal::derive(move || {
-        let mut all = first
+        let mut read = first
             .get()
             .and_then(Result::ok)
             .map(|p| p.items)
             .unwrap_or_default();
-        all.extend(extra.get());
-        let f = filter.get();
-        let (changes, removed) = (live_changes.get(), live_removed.get());
-        let mut shown: Vec<Image> = changes
-            .iter()
-            .filter(|c| shows(&f, c) && !all.iter().any(|a| a.id == c.id))
-            .cloned()
-            .collect();
-        for image in all {
-            if removed.contains(&image.id) {
-                continue;
-            }
-            match changes.iter().find(|c| c.id == image.id) {
-                Some(changed) if shows(&f, changed) => shown.push(changed.clone()),
-                Some(_) => {}
-                None => shown.push(image),
-            }
-        }
-        shown
+        read.extend(extra.get());
+        g.live.with(|l| filter.with(|f| l.merge(f, read)))
     });
 
     let load_more = move |_| {
@@ -177,36 +117,26 @@ pub fn GalleryPage() -> impl IntoView {
                     extra.update(|list| list.extend(page.items));
                     cursor.set(page.next_cursor);
                 }
-                Err(e) => message.set(Some((false, e.to_string()))),
+                Err(e) => message.set(Some(Notice::failed(&e))),
             }
             loading_more.set(false);
         });
     };
 
-    let refresh = Callback::new(move |()| version.update(|v| *v += 1));
+    let refresh = Callback::new(move |()| g.reread());
     let run_bulk = move |action: BulkAction, ids: Vec<String>, collection_id: Option<String>| {
         spawn_local(async move {
             match bulk_images(action, ids, collection_id).await {
                 Ok(result) => {
                     selected.set(Vec::new());
-                    let done = result.done.len();
-                    let text = match action {
-                        BulkAction::Delete => format!("{done} moved to the trash."),
-                        BulkAction::Restore => format!("{done} restored."),
-                        BulkAction::Move => format!("{done} moved."),
-                    };
-                    let failed = result.failed.len();
-                    message.set(Some((
-                        failed == 0,
-                        if failed == 0 {
-                            text
-                        } else {
-                            format!("{text} {failed} could not be changed.")
-                        },
+                    message.set(Some(bulk_notice(
+                        action,
+                        result.done.len(),
+                        result.failed.len(),
                     )));
                     refresh.run(());
                 }
-                Err(e) => message.set(Some((false, e.to_string()))),
+                Err(e) => message.set(Some(Notice::failed(&e))),
             }
         });
     };
@@ -259,9 +189,7 @@ pub fn GalleryPage() -> impl IntoView {
             <ImportForm collection_id=Signal::derive(move || filter.read().collection_id.clone()) refresh=refresh />
         </section>
         <Filters filter=filter collections=collection_options />
-        {move || message.get().map(|(ok, text)| view! {
-            <p class=if ok { "notice notice--ok" } else { "notice notice--error" } role="status">{text}</p>
-        })}
+        <NoticeLine notice=message />
         <BulkBar selected=selected trash=trash collections=collection_options run=run_bulk />
         <Transition fallback=|| view! { <GridSkeleton /> }>
             {move || Suspend::new(async move {

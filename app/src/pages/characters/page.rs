@@ -1,0 +1,197 @@
+//! A character's page: its details (edited in place, without rebuilding the page), its
+//! avatar and the avatar maker, new images for it, the history of every image made for it
+//! (any of which can become the avatar), and deleting it.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::{components::A, hooks::use_params_map};
+use model::{Character, ImageFilter};
+
+use super::avatar::AvatarMaker;
+use crate::{
+    api::{
+        generation::{list_providers, GenerateAvatar, SaveAvatarSettings},
+        library::{get_character, list_images, DeleteCharacter, SaveCharacter, SetCharacterAvatar},
+    },
+    components::{
+        field_error, form_error, succeeded, Avatar, Field, FormError, NoticeLine, PageHeader,
+        Picture, UploadPanel,
+    },
+    live::{use_live, Change},
+};
+
+#[component]
+pub fn CharacterPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = Memo::new(move |_| params.read().get("id").unwrap_or_default());
+    let save = ServerAction::<SaveCharacter>::new();
+    let avatar = ServerAction::<SetCharacterAvatar>::new();
+    let delete = ServerAction::<DeleteCharacter>::new();
+    let generate = ServerAction::<GenerateAvatar>::new();
+    let settings = ServerAction::<SaveAvatarSettings>::new();
+    let uploads = RwSignal::new(0u32);
+    // Bumped when one of this character's avatar jobs completes; the new avatar is shown
+    // at once, without reading the whole character (and rebuilding the page) again.
+    let avatar_made = RwSignal::new(0u32);
+    let new_avatar = RwSignal::new(None::<String>);
+    let live = use_live();
+    live.on_change(move |change| {
+        if let Change::Finished(job) = change {
+            if job.status == model::ImageStatus::Completed
+                && job.character_id.as_deref() == Some(id.get_untracked().as_str())
+            {
+                new_avatar.set(Some(job.image_id.clone()));
+                avatar_made.update(|n| *n += 1);
+            }
+        }
+    });
+    // Read once per character. What an action answers (saved details, settings, a chosen
+    // avatar) is shown from `latest` instead of reading the character again: that would
+    // rebuild the whole page, its forms and their state, under the person's hands (and a
+    // click on the old page while the new one is being made would reach parts already
+    // gone).
+    let character = Resource::new(move || id.get(), get_character);
+    let latest = RwSignal::new(None::<Character>);
+    for value in [save.value(), avatar.value(), settings.value()] {
+        Effect::new(move |_| {
+            if let Some(Ok(c)) = value.get() {
+                latest.set(Some(c));
+            }
+        });
+    }
+    // A chosen avatar replaces one made meanwhile.
+    Effect::new(move |_| {
+        avatar.version().track();
+        new_avatar.set(None);
+    });
+    let providers = Resource::new(|| (), |()| list_providers());
+    let history = Resource::new(
+        move || {
+            (
+                id.get(),
+                avatar.version().get(),
+                uploads.get(),
+                avatar_made.get(),
+            )
+        },
+        |(id, ..)| {
+            list_images(ImageFilter {
+                character_id: Some(id),
+                limit: Some(200),
+                ..ImageFilter::default()
+            })
+        },
+    );
+    view! {
+        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                let catalogue = providers.await.unwrap_or_default();
+                let c = match character.await {
+                    Ok(c) => c,
+                    Err(e) => return view! {
+                        <Title text="Character" />
+                        <PageHeader title="Character" lead="" />
+                        <p class="notice notice--error" role="alert">{e.to_string()}</p>
+                        <p><A href="/characters">"All characters"</A></p>
+                    }.into_any(),
+                };
+                let (id_save, id_upload, id_delete) = (c.id.clone(), c.id.clone(), c.id.clone());
+                let (name_field, description_field, prompt_field) = (
+                    c.name.clone(),
+                    c.description.clone().unwrap_or_default(),
+                    c.avatar_prompt.clone().unwrap_or_default(),
+                );
+                let shown = {
+                    let c = c.clone();
+                    Memo::new(move |_| latest.get().filter(|l| l.id == c.id).unwrap_or_else(|| c.clone()))
+                };
+                let name = move || shown.with(|c| c.name.clone());
+                let cid = c.id.clone();
+                let current = Signal::derive(move || {
+                    new_avatar.get().or_else(|| shown.with(|c| c.avatar_image_id.clone()))
+                });
+                let has_prompt = Signal::derive(move || shown.with(|c| c.avatar_prompt.is_some()));
+                view! {
+                    <Title text=name />
+                    <p><A href="/characters">"← All characters"</A></p>
+                    <div class="character-head">
+                        {move || view! { <Avatar image_id=current.get() name=name() size=128 /> }}
+                        {move || view! { <PageHeader title=name() lead=shown.with(|c| c.description.clone().unwrap_or_default()) /> }}
+                    </div>
+                    <section class="card" aria-labelledby="edit-character">
+                        <h2 id="edit-character">"Details"</h2>
+                        <FormError error=form_error(save) />
+                        <ActionForm action=save attr:class="form">
+                            <input type="hidden" name="id" value=id_save />
+                            <Field label="Name" name="name" required=true maxlength=100 value=name_field error=field_error(save, "name") />
+                            <Field label="Description" name="description" maxlength=2000 value=description_field error=field_error(save, "description") />
+                            <Field label="Avatar prompt" name="avatar_prompt" maxlength=4000 value=prompt_field error=field_error(save, "avatar_prompt") />
+                            <button type="submit" class="button" disabled=move || save.pending().get()>"Save"</button>
+                        </ActionForm>
+                        <NoticeLine notice=succeeded(save, "Saved.") />
+                    </section>
+                    <AvatarMaker character=c.clone() has_prompt=has_prompt catalogue=catalogue generate=generate settings=settings made=avatar_made />
+                    <section class="card" aria-labelledby="add-images">
+                        <h2 id="add-images">"Add images"</h2>
+                        <UploadPanel on_uploaded=Callback::new(move |()| uploads.update(|n| *n += 1)) character_id=Signal::stored(Some(id_upload)) />
+                    </section>
+                    <section aria-labelledby="history">
+                        <h2 id="history">{move || format!("Every image of {}", name())}</h2>
+                        <FormError error=form_error(avatar) />
+                        <NoticeLine notice=succeeded(avatar, "Avatar changed.") />
+                        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                            {
+                                move || {
+                                    let (cid, current) = (cid.clone(), current.get());
+                                    Suspend::new(async move {
+                                        match history.await {
+                                            Err(e) => view! { <p class="notice notice--error">{e.to_string()}</p> }.into_any(),
+                                            Ok(page) if page.items.is_empty() => view! { <p class="muted">"No images of this character yet."</p> }.into_any(),
+                                            Ok(page) => view! {
+                                                <ul class="grid">
+                                                    {page.items.into_iter().map(|image| {
+                                                        let cid = cid.clone();
+                                                        let is_avatar = current.as_deref() == Some(image.id.as_str());
+                                                        let label = image.label();
+                                                        view! {
+                                                            <li class="tile">
+                                                                {image.has_media().then(|| view! { <Picture image_id=image.id.clone() alt=label.clone() square=true /> })}
+                                                                <span class="tile__caption">{label.clone()}</span>
+                                                                {if is_avatar {
+                                                                    view! { <p class="tile__badge">"Current avatar"</p> }.into_any()
+                                                                } else if image.has_media() {
+                                                                    view! {
+                                                                        <ActionForm action=avatar attr:class="tile__action">
+                                                                            <input type="hidden" name="id" value=cid />
+                                                                            <input type="hidden" name="image_id" value=image.id.clone() />
+                                                                            <button type="submit" class="button button--small">"Use as avatar"</button>
+                                                                        </ActionForm>
+                                                                    }.into_any()
+                                                                } else {
+                                                                    ().into_any()
+                                                                }}
+                                                            </li>
+                                                        }
+                                                    }).collect_view()}
+                                                </ul>
+                                            }.into_any(),
+                                        }
+                                    })
+                                }
+                            }
+                        </Transition>
+                    </section>
+                    <section class="card settings-section--danger" aria-labelledby="delete-character">
+                        <h2 id="delete-character">"Delete this character"</h2>
+                        <p>"The images made for it stay in your gallery."</p>
+                        <FormError error=form_error(delete) />
+                        <ActionForm action=delete>
+                            <input type="hidden" name="id" value=id_delete />
+                            <button type="submit" class="button button--danger">{move || format!("Delete {}", name())}</button>
+                        </ActionForm>
+                    </section>
+                }.into_any()
+            })}
+        </Transition>
+    }
+}

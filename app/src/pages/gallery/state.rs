@@ -1,0 +1,298 @@
+//! The gallery's state and logic, as plain Rust beside the page (like [`JobBook`]): the
+//! filter read from the address, the live merge of what changed since the first page was
+//! read, and the words after a bulk action. [`Gallery`] holds the page's signals (one `Copy`
+//! value to hand to the parts); everything it decides is in the pure functions below, which
+//! are tested here.
+//!
+//! [`JobBook`]: crate::live::JobBook
+
+use leptos::prelude::*;
+use model::{BulkAction, Image, ImageFilter};
+
+use crate::components::Notice;
+
+/// Images read per page.
+pub const PAGE_SIZE: u32 = 48;
+
+/// The filter in the address (`?q=&kind=&favorite=&collection=&view=trash`), so that a
+/// filtered gallery can be bookmarked and works before hydration. Unknown or empty values
+/// are no filter.
+pub fn filter_from_query(get: impl Fn(&str) -> Option<String>) -> ImageFilter {
+    ImageFilter {
+        q: get("q").filter(|s| !s.trim().is_empty()),
+        kind: get("kind").and_then(|k| k.parse().ok()),
+        favorite: get("favorite").map(|f| f == "true" || f == "on"),
+        collection_id: get("collection").filter(|s| !s.is_empty()),
+        trashed: Some(get("view").as_deref() == Some("trash")),
+        limit: Some(PAGE_SIZE),
+        ..ImageFilter::default()
+    }
+}
+
+/// Whether an image belongs in the gallery as filtered (for images that changed live; the
+/// server applies the same filter to what it reads).
+pub fn shows(f: &ImageFilter, image: &Image) -> bool {
+    let text = format!(
+        "{} {}",
+        image.prompt.as_deref().unwrap_or_default(),
+        image.title.as_deref().unwrap_or_default()
+    )
+    .to_lowercase();
+    (f.trashed == Some(true)) == image.deleted_at.is_some()
+        && f.kind.is_none_or(|k| k == image.kind)
+        && f.favorite.is_none_or(|fav| fav == image.favorite)
+        && f.collection_id
+            .as_ref()
+            .is_none_or(|c| image.collection_id.as_ref() == Some(c))
+        && f.character_id
+            .as_ref()
+            .is_none_or(|c| image.character_id.as_ref() == Some(c))
+        && f.q.as_deref().is_none_or(|q| {
+            q.split_whitespace()
+                .all(|w| text.contains(&w.to_lowercase()))
+        })
+}
+
+/// What changed live since the first page was read: images made, changed or deleted
+/// elsewhere (another tab, a job, a script).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LiveChanges {
+    /// The newest state of each changed image, newest first.
+    changed: Vec<Image>,
+    /// Images deleted for good.
+    removed: Vec<String>,
+}
+
+impl LiveChanges {
+    /// Keeps the newest state of a changed image.
+    pub fn upsert(&mut self, image: Image) {
+        self.changed.retain(|c| c.id != image.id);
+        self.changed.insert(0, image);
+    }
+
+    pub fn remove(&mut self, id: String) {
+        self.removed.push(id);
+    }
+
+    /// What the gallery shows: images that changed and now match the filter but were not
+    /// read come first (newest first); the images read keep their order, in their newest
+    /// state, unless they no longer match or are gone.
+    pub fn merge(&self, filter: &ImageFilter, read: Vec<Image>) -> Vec<Image> {
+        let mut shown: Vec<Image> = self
+            .changed
+            .iter()
+            .filter(|c| shows(filter, c) && !read.iter().any(|a| a.id == c.id))
+            .cloned()
+            .collect();
+        for image in read {
+            if self.removed.contains(&image.id) {
+                continue;
+            }
+            match self.changed.iter().find(|c| c.id == image.id) {
+                Some(changed) if shows(filter, changed) => shown.push(changed.clone()),
+                Some(_) => {}
+                None => shown.push(image),
+            }
+        }
+        shown
+    }
+}
+
+/// What the page says after a bulk action: how many were done, and how many not.
+pub fn bulk_notice(action: BulkAction, done: usize, failed: usize) -> Notice {
+    let text = match action {
+        BulkAction::Delete => format!("{done} moved to the trash."),
+        BulkAction::Restore => format!("{done} restored."),
+        BulkAction::Move => format!("{done} moved."),
+    };
+    if failed == 0 {
+        Notice::done(text)
+    } else {
+        Notice {
+            ok: false,
+            text: format!("{text} {failed} could not be changed."),
+        }
+    }
+}
+
+/// The page's signals, one `Copy` value for the page and its parts.
+#[derive(Clone, Copy)]
+pub struct Gallery {
+    pub filter: Memo<ImageFilter>,
+    /// Whether the trash is shown.
+    pub trash: Memo<bool>,
+    /// Bumped after every change, to read the first page again.
+    pub version: RwSignal<u32>,
+    /// Pages after the first, loaded with "Show more".
+    pub extra: RwSignal<Vec<Image>>,
+    pub cursor: RwSignal<Option<String>>,
+    pub loading_more: RwSignal<bool>,
+    pub selected: RwSignal<Vec<String>>,
+    /// The index of the image open in the lightbox.
+    pub open: RwSignal<Option<usize>>,
+    pub message: RwSignal<Option<Notice>>,
+    pub show_upload: RwSignal<bool>,
+    pub live: RwSignal<LiveChanges>,
+}
+
+impl Gallery {
+    pub fn new(filter: Memo<ImageFilter>) -> Self {
+        Self {
+            filter,
+            trash: Memo::new(move |_| filter.read().trashed == Some(true)),
+            version: RwSignal::new(0),
+            extra: RwSignal::new(Vec::new()),
+            cursor: RwSignal::new(None),
+            loading_more: RwSignal::new(false),
+            selected: RwSignal::new(Vec::new()),
+            open: RwSignal::new(None),
+            message: RwSignal::new(None),
+            show_upload: RwSignal::new(false),
+            live: RwSignal::new(LiveChanges::default()),
+        }
+    }
+
+    /// Reads the first page again.
+    pub fn reread(self) {
+        self.version.update(|v| *v += 1);
+    }
+
+    /// A new first page was read: it starts the list over.
+    pub fn start_over(self, next_cursor: Option<String>) {
+        self.extra.set(Vec::new());
+        self.cursor.set(next_cursor);
+        self.live.set(LiveChanges::default());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use model::ImageKind;
+
+    fn image(id: &str, prompt: &str) -> Image {
+        serde_json::from_value(serde_json::json!({
+            "id": id,
+            "kind": "generated",
+            "status": "completed",
+            "prompt": prompt,
+            "url": format!("/media/{id}"),
+            "created_at": "2026-12-01T10:00:00Z",
+            "updated_at": "2026-12-01T10:00:00Z",
+            "favorite": false,
+        }))
+        .expect("a valid image")
+    }
+
+    fn ids(images: &[Image]) -> Vec<&str> {
+        images.iter().map(|i| i.id.as_str()).collect()
+    }
+
+    #[test]
+    fn the_address_becomes_the_filter() {
+        let query = |pairs: &'static [(&'static str, &'static str)]| {
+            move |k: &str| {
+                pairs
+                    .iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| (*v).to_owned())
+            }
+        };
+        let f = filter_from_query(query(&[
+            ("q", "red hair"),
+            ("kind", "uploaded"),
+            ("favorite", "on"),
+            ("collection", "c1"),
+            ("view", "trash"),
+        ]));
+        assert_eq!(f.q.as_deref(), Some("red hair"));
+        assert_eq!(f.kind, Some(ImageKind::Uploaded));
+        assert_eq!(f.favorite, Some(true));
+        assert_eq!(f.collection_id.as_deref(), Some("c1"));
+        assert_eq!(f.trashed, Some(true));
+        assert_eq!(f.limit, Some(PAGE_SIZE));
+
+        // Blank and unknown values filter nothing; the trash is shown only when asked.
+        let f = filter_from_query(query(&[
+            ("q", "  "),
+            ("kind", "painted"),
+            ("collection", ""),
+        ]));
+        assert_eq!((f.q, f.kind, f.collection_id), (None, None, None));
+        assert_eq!(f.trashed, Some(false));
+    }
+
+    #[test]
+    fn search_words_match_prompt_or_title_in_any_case_and_order() {
+        let f = ImageFilter {
+            q: Some("HAIR red".to_owned()),
+            trashed: Some(false),
+            ..ImageFilter::default()
+        };
+        assert!(shows(&f, &image("a", "A girl with red hair")));
+        assert!(!shows(&f, &image("b", "A girl with red eyes")));
+        let mut titled = image("c", "portrait");
+        titled.title = Some("Red hair study".to_owned());
+        assert!(shows(&f, &titled));
+        // A trashed image is only in the trash.
+        let mut trashed = image("d", "red hair");
+        trashed.deleted_at = Some(trashed.created_at);
+        assert!(!shows(&f, &trashed));
+    }
+
+    #[test]
+    fn live_changes_merge_into_what_was_read() {
+        let f = ImageFilter {
+            trashed: Some(false),
+            ..ImageFilter::default()
+        };
+        let read = vec![image("a", "one"), image("b", "two"), image("c", "three")];
+        let mut live = LiveChanges::default();
+        // Made elsewhere: shown first, newest first.
+        live.upsert(image("n1", "new"));
+        live.upsert(image("n2", "newer"));
+        // Renamed: in place, in its new state.
+        let mut renamed = image("b", "two");
+        renamed.title = Some("Renamed".to_owned());
+        live.upsert(renamed);
+        // Moved to the trash: gone from the gallery.
+        let mut trashed = image("c", "three");
+        trashed.deleted_at = Some(trashed.created_at);
+        live.upsert(trashed);
+        // Deleted for good.
+        live.remove("a".to_owned());
+
+        let shown = live.merge(&f, read);
+        assert_eq!(ids(&shown), ["n2", "n1", "b"]);
+        assert_eq!(shown[2].title.as_deref(), Some("Renamed"));
+
+        // The trash shows the trashed one, and nothing that is not in the trash.
+        let trash = ImageFilter {
+            trashed: Some(true),
+            ..ImageFilter::default()
+        };
+        assert_eq!(ids(&live.merge(&trash, Vec::new())), ["c"]);
+    }
+
+    #[test]
+    fn a_change_seen_twice_is_one_image() {
+        let mut live = LiveChanges::default();
+        live.upsert(image("x", "first"));
+        live.upsert(image("x", "second"));
+        let shown = live.merge(&ImageFilter::default(), Vec::new());
+        assert_eq!(ids(&shown), ["x"]);
+        assert_eq!(shown[0].prompt.as_deref(), Some("second"));
+    }
+
+    #[test]
+    fn bulk_results_in_words() {
+        assert_eq!(
+            bulk_notice(BulkAction::Delete, 3, 0),
+            Notice::done("3 moved to the trash.")
+        );
+        let partly = bulk_notice(BulkAction::Move, 2, 1);
+        assert!(!partly.ok);
+        assert_eq!(partly.text, "2 moved. 1 could not be changed.");
+        assert_eq!(bulk_notice(BulkAction::Restore, 1, 0).text, "1 restored.");
+    }
+}

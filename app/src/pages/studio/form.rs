@@ -1,0 +1,215 @@
+//! The Studio's form: the prompt and every setting the chosen model takes, from the
+//! catalogue (saying which providers have a key). Sending it uploads the reference images
+//! still waiting in the browser first, then starts the jobs, which the page follows live.
+
+use leptos::{ev::SubmitEvent, prelude::*, task::spawn_local};
+use leptos_router::components::A;
+
+use super::{
+    references::References,
+    state::{build_request, count_for, uploading, FormState},
+};
+use crate::{
+    api::generation::{list_providers, start_generation},
+    components::{find_model, CardChoices, ModelOptions},
+    drafts,
+    live::use_live,
+    AppError,
+};
+
+#[component]
+pub(super) fn GenerationForm(choices: CardChoices) -> impl IntoView {
+    let live = use_live();
+    // The form needs JavaScript anyway: the catalogue is read in the browser.
+    let providers = LocalResource::new(list_providers);
+    let form = FormState::new();
+    let FormState {
+        chosen,
+        prompt,
+        size,
+        quality,
+        count,
+        seed,
+        character,
+        collection,
+        references,
+        drafts,
+        busy,
+        error,
+    } = form;
+    let catalogue =
+        Signal::derive(move || providers.get().and_then(Result::ok).unwrap_or_default());
+    let current = Memo::new(move |_| find_model(&catalogue.get(), &chosen.get()));
+
+    // Files dropped before a reload are still waiting in the browser.
+    Effect::new(move |_| {
+        spawn_local(async move {
+            let kept = drafts::list().await;
+            if !kept.is_empty() {
+                drafts.set(kept);
+            }
+        });
+    });
+    // Another model: its own defaults.
+    Effect::new(move |previous: Option<String>| {
+        let now = chosen.get();
+        if previous.is_some_and(|p| p != now) {
+            size.set(String::new());
+            quality.set(String::new());
+            count.update(|n| {
+                *n = current.with_untracked(|m| count_for(*n, m.as_ref().map(|(_, m)| m)))
+            });
+        }
+        now
+    });
+
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        if busy.get_untracked().is_some() {
+            return;
+        }
+        error.set(None);
+        let mut request = match current.with_untracked(|c| build_request(form.values(), c.as_ref()))
+        {
+            Ok(request) => request,
+            Err(e) => {
+                error.set(Some(e));
+                return;
+            }
+        };
+        let waiting: Vec<String> = drafts.get_untracked().into_iter().map(|d| d.id).collect();
+        spawn_local(async move {
+            if !waiting.is_empty() {
+                busy.set(Some(uploading(waiting.len())));
+                match drafts::upload(waiting).await {
+                    Ok(images) => {
+                        let ids: Vec<String> = images.into_iter().map(|i| i.id).collect();
+                        // Uploaded: from now on they are library images, chosen as references.
+                        references.update(|r| r.extend(ids.iter().cloned()));
+                        request.reference_image_ids.extend(ids);
+                        drafts.set(Vec::new());
+                    }
+                    Err(message) => {
+                        busy.set(None);
+                        error.set(Some(AppError::Refused {
+                            code: "upload_failed".to_owned(),
+                            message,
+                        }));
+                        return;
+                    }
+                }
+            }
+            busy.set(Some("Starting…".to_owned()));
+            match start_generation(request).await {
+                Ok(jobs) => {
+                    live.merge(jobs, Vec::new());
+                    references.set(Vec::new());
+                }
+                Err(e) => error.set(Some(e)),
+            }
+            busy.set(None);
+        });
+    };
+
+    let field_error = move |field: &'static str| form.field_error(field);
+    let max_refs = Signal::derive(move || {
+        current.with(|m| m.as_ref().map_or(0, |(_, m)| m.max_reference_images))
+    });
+
+    view! {
+        <section class="card studio__form" aria-labelledby="new-generation">
+            <h2 id="new-generation">"New generation"</h2>
+            <form class="form" on:submit=submit novalidate>
+                {move || form.general_error().map(|m| view! { <p class="notice notice--error" role="alert">{m}</p> })}
+                <div class="field" class:field--invalid=move || field_error("prompt")().is_some()>
+                    <label for="studio-prompt">"Prompt"</label>
+                    <textarea
+                        id="studio-prompt"
+                        name="prompt"
+                        rows="4"
+                        required
+                        maxlength=move || current.with(|m| m.as_ref().map(|(_, m)| m.max_prompt_chars.to_string()))
+                        placeholder="A friendly astronaut with curly red hair, studio lighting"
+                        prop:value=move || prompt.get()
+                        on:input=move |ev| prompt.set(event_target_value(&ev))
+                        aria-describedby="studio-prompt-error"
+                    ></textarea>
+                    <p class="field__error" id="studio-prompt-error" role="alert">{field_error("prompt")}</p>
+                </div>
+                <div class="field">
+                    <label for="studio-model">"Provider and model"</label>
+                    <select id="studio-model" name="model" on:change=move |ev| chosen.set(event_target_value(&ev))>
+                        {move || view! { <ModelOptions catalogue=catalogue.get() selected=chosen.get_untracked() /> }}
+                    </select>
+                    {move || current.get().filter(|(p, _)| p.needs_key && !p.has_key).map(|(p, _)| view! {
+                        <p class="field__hint">
+                            {format!("{} needs an API key. ", p.label)}
+                            <A href="/settings#keys">"Add one in Settings"</A>
+                        </p>
+                    })}
+                    <p class="field__error" role="alert">{field_error("model")}</p>
+                </div>
+                {move || current.get().map(|(_, m)| {
+                    let ratio = m.sizes.iter().any(|s| s.contains(':'));
+                    let max_n = m.max_n;
+                    view! {
+                        <div class="form__row">
+                            <div class="field">
+                                <label for="studio-size">{if ratio { "Aspect ratio" } else { "Size" }}</label>
+                                <select id="studio-size" on:change=move |ev| size.set(event_target_value(&ev))>
+                                    <option value="" selected=move || size.get().is_empty()>{format!("Default ({})", m.default_size)}</option>
+                                    {m.sizes.iter().map(|s| { let v = s.clone(); view! { <option value=s.clone() selected=move || size.get() == v>{s.clone()}</option> } }).collect_view()}
+                                </select>
+                                <p class="field__error" role="alert">{field_error("size")}</p>
+                            </div>
+                            {(!m.qualities.is_empty()).then(|| view! {
+                                <div class="field">
+                                    <label for="studio-quality">"Quality"</label>
+                                    <select id="studio-quality" on:change=move |ev| quality.set(event_target_value(&ev))>
+                                        <option value="" selected=move || quality.get().is_empty()>{format!("Default ({})", m.default_quality.clone().unwrap_or_default())}</option>
+                                        {m.qualities.iter().map(|q| view! { <option value=q.clone()>{q.clone()}</option> }).collect_view()}
+                                    </select>
+                                </div>
+                            })}
+                            <div class="field">
+                                <label for="studio-n">"Images"</label>
+                                <input id="studio-n" type="number" min="1" max=max_n.to_string() prop:value=move || count.get().to_string()
+                                    on:input=move |ev| count.set(event_target_value(&ev).parse::<u8>().unwrap_or(1).clamp(1, max_n)) />
+                                <p class="field__error" role="alert">{field_error("n")}</p>
+                            </div>
+                            <div class="field">
+                                <label for="studio-seed">"Seed (optional)"</label>
+                                <input id="studio-seed" type="text" inputmode="numeric" placeholder="Random" prop:value=move || seed.get()
+                                    on:input=move |ev| seed.set(event_target_value(&ev)) />
+                                <p class="field__error" role="alert">{field_error("seed")}</p>
+                            </div>
+                        </div>
+                    }
+                })}
+                <div class="form__row">
+                    <div class="field">
+                        <label for="studio-character">"Character (optional)"</label>
+                        <select id="studio-character" on:change=move |ev| character.set(event_target_value(&ev))>
+                            <option value="">"None"</option>
+                            {move || choices.characters.get().into_iter().map(|c| view! { <option value=c.id.clone()>{c.name.clone()}</option> }).collect_view()}
+                        </select>
+                        <p class="field__error" role="alert">{field_error("character_id")}</p>
+                    </div>
+                    <div class="field">
+                        <label for="studio-collection">"Collection (optional)"</label>
+                        <select id="studio-collection" on:change=move |ev| collection.set(event_target_value(&ev))>
+                            <option value="">"None"</option>
+                            {move || choices.collections.get().into_iter().map(|c| view! { <option value=c.id.clone()>{c.name.clone()}</option> }).collect_view()}
+                        </select>
+                        <p class="field__error" role="alert">{field_error("collection_id")}</p>
+                    </div>
+                </div>
+                <References form=form max=max_refs />
+                <button type="submit" class="button button--primary" disabled=move || busy.get().is_some() aria-busy=move || busy.get().is_some().to_string()>
+                    {move || busy.get().unwrap_or_else(|| "Generate".to_owned())}
+                </button>
+            </form>
+        </section>
+    }
+    .into_any()
+}

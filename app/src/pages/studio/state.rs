@@ -1,0 +1,286 @@
+//! The Studio form's state and logic, as plain Rust beside the form (like
+//! [`JobBook`]): [`FormState`] holds the form's signals (one `Copy` value for the form and
+//! its parts), and what the form decides — the request it sends, which errors belong to a
+//! field, how many images a model allows — is in pure functions tested here.
+//!
+//! [`JobBook`]: crate::live::JobBook
+
+use leptos::prelude::*;
+use model::{GenerationRequest, ModelInfo, ProviderInfo};
+
+use crate::{drafts::Draft, AppError};
+
+/// The model chosen when the form opens.
+pub const DEFAULT_MODEL: &str = "builtin/portrait-1";
+
+/// The fields the form shows an error beside; an error about any other field (or none) is
+/// shown above the form.
+pub const FIELDS: [&str; 9] = [
+    "prompt",
+    "model",
+    "size",
+    "quality",
+    "n",
+    "seed",
+    "reference_image_ids",
+    "character_id",
+    "collection_id",
+];
+
+/// What the person entered, as text (an empty choice is "the default" or "none").
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FormValues {
+    pub prompt: String,
+    pub size: String,
+    pub quality: String,
+    pub count: u8,
+    pub seed: String,
+    pub character: String,
+    pub collection: String,
+    pub references: Vec<String>,
+}
+
+/// The request the form sends for the chosen model, or the error to show beside a field.
+/// The server checks everything again; this only catches what can be said at once.
+pub fn build_request(
+    values: FormValues,
+    chosen: Option<&(ProviderInfo, ModelInfo)>,
+) -> Result<GenerationRequest, AppError> {
+    let invalid = |field: &str, message: &str| AppError::Validation {
+        field: Some(field.to_owned()),
+        message: message.to_owned(),
+    };
+    let Some((provider, model)) = chosen else {
+        return Err(invalid("model", "Choose a model."));
+    };
+    let seed = match values.seed.trim() {
+        "" => None,
+        s => match s.parse::<i64>() {
+            Ok(v) if v >= 0 => Some(v),
+            _ => return Err(invalid("seed", "A seed is a whole number, 0 or more.")),
+        },
+    };
+    let blank = |v: String| Some(v).filter(|v| !v.trim().is_empty());
+    Ok(GenerationRequest {
+        prompt: values.prompt,
+        provider: Some(provider.id),
+        model: Some(model.id.clone()),
+        size: blank(values.size),
+        quality: blank(values.quality),
+        n: Some(values.count),
+        reference_image_ids: values.references,
+        character_id: blank(values.character),
+        collection_id: blank(values.collection),
+        seed,
+    })
+}
+
+/// The sentence for an error that no field of the form shows.
+pub fn general_error(error: &AppError) -> Option<String> {
+    match error {
+        AppError::Validation { field: Some(f), .. } if FIELDS.contains(&f.as_str()) => None,
+        other => Some(other.to_string()),
+    }
+}
+
+/// How many images to ask for once another model is chosen: no more than it allows.
+pub fn count_for(count: u8, model: Option<&ModelInfo>) -> u8 {
+    count.min(model.map_or(1, |m| m.max_n)).max(1)
+}
+
+/// What the Generate button says while reference images are uploaded first.
+pub fn uploading(n: usize) -> String {
+    format!(
+        "Uploading {n} reference image{}…",
+        if n == 1 { "" } else { "s" }
+    )
+}
+
+/// The form's signals.
+#[derive(Clone, Copy)]
+pub struct FormState {
+    /// `provider/model`.
+    pub chosen: RwSignal<String>,
+    pub prompt: RwSignal<String>,
+    pub size: RwSignal<String>,
+    pub quality: RwSignal<String>,
+    pub count: RwSignal<u8>,
+    pub seed: RwSignal<String>,
+    pub character: RwSignal<String>,
+    pub collection: RwSignal<String>,
+    /// Library images chosen as references.
+    pub references: RwSignal<Vec<String>>,
+    /// Files dropped in, kept in the browser until uploaded.
+    pub drafts: RwSignal<Vec<Draft>>,
+    /// What the form is doing, while it is busy.
+    pub busy: RwSignal<Option<String>>,
+    pub error: RwSignal<Option<AppError>>,
+}
+
+impl FormState {
+    pub fn new() -> Self {
+        Self {
+            chosen: RwSignal::new(DEFAULT_MODEL.to_owned()),
+            prompt: RwSignal::new(String::new()),
+            size: RwSignal::new(String::new()),
+            quality: RwSignal::new(String::new()),
+            count: RwSignal::new(1),
+            seed: RwSignal::new(String::new()),
+            character: RwSignal::new(String::new()),
+            collection: RwSignal::new(String::new()),
+            references: RwSignal::new(Vec::new()),
+            drafts: RwSignal::new(Vec::new()),
+            busy: RwSignal::new(None),
+            error: RwSignal::new(None),
+        }
+    }
+
+    /// What is entered now (not tracked: read when the form is sent).
+    pub fn values(self) -> FormValues {
+        FormValues {
+            prompt: self.prompt.get_untracked(),
+            size: self.size.get_untracked(),
+            quality: self.quality.get_untracked(),
+            count: self.count.get_untracked(),
+            seed: self.seed.get_untracked(),
+            character: self.character.get_untracked(),
+            collection: self.collection.get_untracked(),
+            references: self.references.get_untracked(),
+        }
+    }
+
+    /// The message for one field, from the last error.
+    pub fn field_error(self, field: &'static str) -> impl Fn() -> Option<String> + Copy {
+        move || {
+            self.error
+                .with(|e| e.as_ref().and_then(|e| e.for_field(field)))
+        }
+    }
+
+    /// The error no field shows, if any.
+    pub fn general_error(self) -> Option<String> {
+        self.error.with(|e| e.as_ref().and_then(general_error))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use model::ProviderId;
+
+    use super::*;
+
+    fn gpt_image() -> (ProviderInfo, ModelInfo) {
+        let model = ModelInfo {
+            id: "gpt-image-1".to_owned(),
+            label: "GPT Image".to_owned(),
+            sizes: vec!["1024x1024".to_owned()],
+            default_size: "1024x1024".to_owned(),
+            qualities: vec!["low".to_owned(), "high".to_owned()],
+            default_quality: Some("low".to_owned()),
+            max_n: 4,
+            max_reference_images: 4,
+            max_prompt_chars: 32_000,
+        };
+        let provider = ProviderInfo {
+            id: ProviderId::Openai,
+            label: "OpenAI".to_owned(),
+            needs_key: true,
+            has_key: true,
+            default_model: model.id.clone(),
+            models: vec![model.clone()],
+        };
+        (provider, model)
+    }
+
+    fn values() -> FormValues {
+        FormValues {
+            prompt: "A fox in a scarf".to_owned(),
+            count: 2,
+            references: vec!["img-1".to_owned()],
+            ..FormValues::default()
+        }
+    }
+
+    fn field_of(result: Result<GenerationRequest, AppError>) -> Option<String> {
+        match result {
+            Err(AppError::Validation { field, .. }) => field,
+            other => panic!("expected a validation error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_request_carries_what_was_entered_for_the_chosen_model() {
+        let chosen = gpt_image();
+        let request = build_request(
+            FormValues {
+                size: "1024x1024".to_owned(),
+                seed: " 42 ".to_owned(),
+                character: "char-1".to_owned(),
+                ..values()
+            },
+            Some(&chosen),
+        )
+        .expect("a valid form");
+        assert_eq!(request.prompt, "A fox in a scarf");
+        assert_eq!(request.provider, Some(ProviderId::Openai));
+        assert_eq!(request.model.as_deref(), Some("gpt-image-1"));
+        assert_eq!(request.size.as_deref(), Some("1024x1024"));
+        assert_eq!(request.n, Some(2));
+        assert_eq!(request.seed, Some(42));
+        assert_eq!(request.reference_image_ids, ["img-1"]);
+        assert_eq!(request.character_id.as_deref(), Some("char-1"));
+        // Empty choices are the model's defaults and "none", not empty strings.
+        assert_eq!((request.quality, request.collection_id), (None, None));
+    }
+
+    #[test]
+    fn what_can_be_said_at_once_is_said_beside_its_field() {
+        let chosen = gpt_image();
+        assert_eq!(
+            field_of(build_request(values(), None)).as_deref(),
+            Some("model")
+        );
+        for seed in ["-1", "1.5", "many", "99999999999999999999"] {
+            let result = build_request(
+                FormValues {
+                    seed: seed.to_owned(),
+                    ..values()
+                },
+                Some(&chosen),
+            );
+            assert_eq!(field_of(result).as_deref(), Some("seed"), "seed {seed:?}");
+        }
+    }
+
+    #[test]
+    fn errors_of_the_forms_fields_are_not_repeated_above_it() {
+        let beside = AppError::Validation {
+            field: Some("prompt".to_owned()),
+            message: "Describe what to draw.".to_owned(),
+        };
+        assert_eq!(general_error(&beside), None);
+        let elsewhere = AppError::Validation {
+            field: Some("api_key".to_owned()),
+            message: "No key.".to_owned(),
+        };
+        assert_eq!(general_error(&elsewhere).as_deref(), Some("No key."));
+        assert_eq!(
+            general_error(&AppError::RateLimited {
+                retry_after_secs: 5
+            })
+            .as_deref(),
+            Some("Too many attempts. Try again in 5 seconds.")
+        );
+    }
+
+    #[test]
+    fn another_model_keeps_the_count_within_what_it_allows() {
+        let (_, mut model) = gpt_image();
+        assert_eq!(count_for(3, Some(&model)), 3);
+        model.max_n = 1;
+        assert_eq!(count_for(3, Some(&model)), 1);
+        assert_eq!(count_for(3, None), 1);
+        assert_eq!(uploading(1), "Uploading 1 reference image…");
+        assert_eq!(uploading(3), "Uploading 3 reference images…");
+    }
+}
