@@ -1,6 +1,9 @@
 //! The fake Gemini API, under both `/v1beta/` and `/v1/`: `models/{model}:generateContent`
 //! (snake_case and lowerCamelCase field names alike), the Files API (resumable upload,
 //! `PROCESSING` then `ACTIVE`, get, list, delete) and `models` for key checks.
+//!
+//! Over 500 lines because it checks requests field by field as Gemini does; a fake that
+//! accepts less than the real API would hide bugs.
 
 use std::sync::{
     atomic::{AtomicU32, Ordering},
@@ -98,6 +101,8 @@ fn file_view(shared: &Shared, version: &str, f: &StoredFile) -> Value {
     })
 }
 
+// Long because it follows the Files API's resumable protocol step by step
+// (shared/reference), checking each header as Google does.
 async fn upload(
     State(shared): State<Arc<Shared>>,
     Path(version): Path<String>,
@@ -370,6 +375,8 @@ fn check_parts(shared: &Shared, body: &Value) -> Result<(), String> {
     Ok(())
 }
 
+// Long because it checks the request as Gemini does, field by field (shared/reference),
+// before answering like it.
 async fn generate(
     State(shared): State<Arc<Shared>>,
     Path((version, model)): Path<(String, String)>,

@@ -15,6 +15,8 @@
 //!
 //! The bookkeeping is plain Rust (tested here); only the connection itself lives in the
 //! browser build.
+//!
+//! Over 500 lines because the tests of the bookkeeping are beside it (about 130 lines).
 
 use std::collections::HashMap;
 

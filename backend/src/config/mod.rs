@@ -239,6 +239,10 @@ impl Config {
 
     /// Like [`Config::from_env`], with the variables looked up by `lookup`. An empty value
     /// counts as unset. Parses only: it touches no file.
+    // Long on purpose: one flat list of every variable with its default and bounds, in the
+    // order of DESIGN.md's table, so that the contract reads in one place. Groups with a
+    // struct of their own (jobs, realtime) and values with their own syntax parse
+    // themselves.
     pub fn load(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let get = |key: &str| {
             lookup(key)

@@ -1,6 +1,9 @@
 //! The `images` aggregate, with its cached variants (`image_variants`).
 //!
 //! Every query is scoped by `user_id`: another person's image is simply not found.
+//!
+//! Over 500 lines because it is the whole aggregate (images and their variants, read,
+//! filtered with a keyset cursor, changed, trashed, purged), each query short.
 
 use model::{ImageKind, ImageStatus};
 use sqlx::FromRow;

@@ -82,6 +82,8 @@ impl Gemini {
 
     /// Uploads a reference through the resumable protocol and waits until it is `ACTIVE`;
     /// answers its `uri`.
+    // Long because the Files API's resumable upload is two requests, each with its own
+    // errors to classify (shared/reference).
     async fn upload(
         &self,
         index: usize,

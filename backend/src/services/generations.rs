@@ -3,6 +3,9 @@
 //! the catalogue and the person's keys, then its images (`pending`) and jobs are inserted
 //! in one transaction and the workers are woken; waiting, when asked for, watches the same
 //! jobs finish.
+//!
+//! Over 500 lines because checking a request, starting it, waiting for it and regenerating
+//! share the checked request; each is split into named steps.
 
 use std::time::Duration;
 
@@ -88,7 +91,43 @@ async fn check(
 ) -> Result<Checked, ServiceError> {
     let user_id = principal.user_id();
     let provider = req.provider.unwrap_or(ProviderId::Builtin);
-    let model = providers::find_model(provider, req.model.as_deref()).ok_or_else(|| {
+    let model = check_model(provider, req.model.as_deref())?;
+    let prompt = parse_text("prompt", Some(&req.prompt), model.max_prompt_chars as usize)?
+        .ok_or_else(|| invalid("prompt", "Describe the image you want."))?;
+    let Settings {
+        size,
+        quality,
+        n,
+        seed,
+    } = check_settings(&model, req)?;
+    let reference_image_ids =
+        check_references(backend, user_id, &model, &req.reference_image_ids).await?;
+    let (character_id, collection_id) = check_owned(backend, principal, req).await?;
+    // A key must be there now; the worker checks again when it runs.
+    if let Err(e) = jobs::resolve_key(backend, user_id, provider).await {
+        return Err(ServiceError::Refused {
+            code: "missing_key",
+            message: e.message,
+        });
+    }
+    Ok(Checked {
+        provider,
+        model,
+        prompt,
+        size,
+        quality,
+        n,
+        seed,
+        reference_image_ids,
+        character_id,
+        collection_id,
+    })
+}
+
+/// The model asked for (the provider's default when none), or an error listing the
+/// provider's models.
+fn check_model(provider: ProviderId, asked: Option<&str>) -> Result<ModelInfo, ServiceError> {
+    providers::find_model(provider, asked).ok_or_else(|| {
         let known: Vec<String> = providers::models(provider)
             .into_iter()
             .map(|m| m.id)
@@ -101,9 +140,21 @@ async fn check(
                 known.join(", ")
             ),
         )
-    })?;
-    let prompt = parse_text("prompt", Some(&req.prompt), model.max_prompt_chars as usize)?
-        .ok_or_else(|| invalid("prompt", "Describe the image you want."))?;
+    })
+}
+
+/// The settings of one request, checked against what the model takes.
+struct Settings {
+    size: String,
+    quality: Option<String>,
+    n: u8,
+    seed: i64,
+}
+
+/// Size, quality, count and seed: the model's defaults when absent, an error naming the
+/// field and the allowed values otherwise. A request without a seed gets a random one,
+/// recorded so that the image can be made again.
+fn check_settings(model: &ModelInfo, req: &GenerationRequest) -> Result<Settings, ServiceError> {
     let size = match req.size.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         None => model.default_size.clone(),
         Some(s) if model.sizes.iter().any(|m| m == s) => s.to_owned(),
@@ -161,8 +212,24 @@ async fn check(
         Some(s) => s,
         None => i64::from(rand::random::<u32>()),
     };
+    Ok(Settings {
+        size,
+        quality,
+        n,
+        seed,
+    })
+}
+
+/// The reference images: valid ids, each once, no more than the model takes, and all the
+/// caller's own finished images outside the trash (one query for all).
+async fn check_references(
+    backend: &Backend,
+    user_id: &str,
+    model: &ModelInfo,
+    ids: &[String],
+) -> Result<Vec<String>, ServiceError> {
     let mut reference_image_ids = Vec::new();
-    for id in &req.reference_image_ids {
+    for id in ids {
         let id = crate::domain::Id::parse(id).ok_or_else(|| {
             invalid(
                 "reference_image_ids",
@@ -200,6 +267,15 @@ async fn check(
             "A reference image does not exist, is not finished, or is in the trash.",
         ));
     }
+    Ok(reference_image_ids)
+}
+
+/// The character and collection the request names, if any, which must be the caller's.
+async fn check_owned(
+    backend: &Backend,
+    principal: &Principal,
+    req: &GenerationRequest,
+) -> Result<(Option<String>, Option<String>), ServiceError> {
     // The library's ownership checks; here an unknown id is a mistake in this request's
     // field (400), not a missing resource.
     let named = |s: &Option<String>| {
@@ -236,25 +312,7 @@ async fn check(
         ),
         None => None,
     };
-    // A key must be there now; the worker checks again when it runs.
-    if let Err(e) = jobs::resolve_key(backend, user_id, provider).await {
-        return Err(ServiceError::Refused {
-            code: "missing_key",
-            message: e.message,
-        });
-    }
-    Ok(Checked {
-        provider,
-        model,
-        prompt,
-        size,
-        quality,
-        n,
-        seed,
-        reference_image_ids,
-        character_id,
-        collection_id,
-    })
+    Ok((character_id, collection_id))
 }
 
 /// The hash that ties an idempotency key to one request.

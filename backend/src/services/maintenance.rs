@@ -150,11 +150,42 @@ pub async fn cleanup(backend: &Backend, dry_run: bool) -> Result<Report, Service
         ..Report::default()
     };
     let started = now_ms();
+    // 1. The storage, then the rows: see the module's note on the order.
+    let present = sweep_storage(backend, &mut report).await?;
+    // 2. Rows whose object is gone (the variants read once: step 6 works on the same list).
+    let variants = find_missing(backend, &mut report, &present, started).await?;
+    // 3. Jobs nobody will finish.
+    let now = now_ms();
+    end_abandoned(backend, &mut report, now).await?;
+    // 4. Files the ended jobs left at their providers.
+    reap_provider_files(backend, dry_run, &mut report).await?;
+    // 5. The trash, past its retention: the images, their objects and variants.
+    purge_trash(backend, &mut report, now).await?;
+    // 6. The variant cache, under its size limit: the least recently used go first.
+    evict_variants(backend, &mut report, variants).await?;
+    // 7. Expired rows.
+    expire_rows(backend, &mut report, now).await?;
+    tracing::info!(
+        orphans = report.orphans.len(),
+        young_orphans = report.young_orphans,
+        missing = report.missing.len(),
+        missing_variants = report.missing_variants.len(),
+        abandoned_jobs = report.abandoned_jobs.len(),
+        "cleanup finished"
+    );
+    Ok(report)
+}
+
+/// Deletes the objects no row knows, once older than the grace period (younger ones may
+/// belong to an upload in flight); answers every key present.
+async fn sweep_storage(
+    backend: &Backend,
+    report: &mut Report,
+) -> Result<HashSet<String>, ServiceError> {
+    let dry_run = report.dry_run;
     let grace = chrono::Duration::from_std(backend.config.cleanup_orphan_grace)
         .unwrap_or(chrono::Duration::MAX);
     let cutoff = chrono::Utc::now() - grace;
-
-    // 1. The storage, then the rows: see the module's note on the order.
     let listed: Vec<object_store::ObjectMeta> =
         backend.storage.store().list(None).try_collect().await?;
     let known = maintenance::known_keys(&backend.db).await?;
@@ -176,8 +207,18 @@ pub async fn cleanup(backend: &Backend, dry_run: bool) -> Result<Report, Service
         }
         present.insert(key);
     }
+    Ok(present)
+}
 
-    // 2. Rows whose object is gone.
+/// Marks images whose object is gone, and forgets cached variants whose object is gone;
+/// answers the variants, least recently used first.
+async fn find_missing(
+    backend: &Backend,
+    report: &mut Report,
+    present: &HashSet<String>,
+    started: i64,
+) -> Result<Vec<maintenance::CachedVariant>, ServiceError> {
+    let dry_run = report.dry_run;
     let mut newly_missing = Vec::new();
     for image in maintenance::stored_images(&backend.db, started).await? {
         if present.contains(&image.storage_key) {
@@ -209,10 +250,16 @@ pub async fn cleanup(backend: &Backend, dry_run: bool) -> Result<Report, Service
             .missing_variants
             .push((v.image_id.clone(), v.spec.clone(), v.storage_key.clone()));
     }
+    Ok(variants)
+}
 
-    // 3. Jobs nobody will finish.
-    let now = now_ms();
-    let stuck = if dry_run {
+/// Ends the jobs whose worker is gone with no attempt left, and tells their owners.
+async fn end_abandoned(
+    backend: &Backend,
+    report: &mut Report,
+    now: i64,
+) -> Result<(), ServiceError> {
+    let stuck = if report.dry_run {
         queue_db::abandoned(&backend.db, now).await?
     } else {
         let reason = ImageFailure {
@@ -228,15 +275,15 @@ pub async fn cleanup(backend: &Backend, dry_run: bool) -> Result<Report, Service
         ended
     };
     report.abandoned_jobs = stuck.into_iter().map(|j| j.id).collect();
+    Ok(())
+}
 
-    // 4. Files the ended jobs left at their providers.
-    reap_provider_files(backend, dry_run, &mut report).await?;
-
-    // 5. The trash, past its retention: the images, their objects and variants.
+/// Purges what has been in the trash longer than `TRASH_RETENTION_DAYS`.
+async fn purge_trash(backend: &Backend, report: &mut Report, now: i64) -> Result<(), ServiceError> {
     let retention = i64::try_from(backend.config.trash_retention.as_millis()).unwrap_or(i64::MAX);
     let trashed = maintenance::trashed_before(&backend.db, now.saturating_sub(retention)).await?;
     let ids: Vec<String> = trashed.iter().map(|(_, id)| id.clone()).collect();
-    if !dry_run && !ids.is_empty() {
+    if !report.dry_run && !ids.is_empty() {
         super::images::drop_variants(backend, &ids).await?;
         let mut by_user: std::collections::BTreeMap<&str, Vec<String>> = Default::default();
         for (user, id) in &trashed {
@@ -257,10 +304,18 @@ pub async fn cleanup(backend: &Backend, dry_run: bool) -> Result<Report, Service
         }
     }
     report.purged = ids;
+    Ok(())
+}
 
-    // 6. The variant cache, under its size limit: the least recently used go first.
-    // The variants read above, less those forgotten as missing and those purged with
-    // their image (or, in a dry run, that would be).
+/// Evicts the least recently used variants until the cache is under
+/// `VARIANT_CACHE_MAX_BYTES`. `variants` are those read in step 2, less those forgotten
+/// as missing and those purged with their image (or, in a dry run, that would be).
+async fn evict_variants(
+    backend: &Backend,
+    report: &mut Report,
+    variants: Vec<maintenance::CachedVariant>,
+) -> Result<(), ServiceError> {
+    let dry_run = report.dry_run;
     let forgotten: HashSet<&str> = report
         .missing_variants
         .iter()
@@ -297,26 +352,21 @@ pub async fn cleanup(backend: &Backend, dry_run: bool) -> Result<Report, Service
         report.evicted_variants += 1;
         report.evicted_bytes += bytes;
     }
+    Ok(())
+}
 
-    // 7. Expired rows.
+/// Deletes expired rows (sessions, tokens, idempotency keys past their retention…).
+async fn expire_rows(backend: &Backend, report: &mut Report, now: i64) -> Result<(), ServiceError> {
     for (what, table, condition) in maintenance::EXPIRED {
         let cutoff = if table == "idempotency_keys" {
             now - i64::try_from(IDEMPOTENCY_RETENTION.as_millis()).unwrap_or(i64::MAX)
         } else {
             now
         };
-        let n = maintenance::expire(&backend.db, table, condition, cutoff, dry_run).await?;
+        let n = maintenance::expire(&backend.db, table, condition, cutoff, report.dry_run).await?;
         report.expired.push((what, n));
     }
-    tracing::info!(
-        orphans = report.orphans.len(),
-        young_orphans = report.young_orphans,
-        missing = report.missing.len(),
-        missing_variants = report.missing_variants.len(),
-        abandoned_jobs = report.abandoned_jobs.len(),
-        "cleanup finished"
-    );
-    Ok(report)
+    Ok(())
 }
 
 /// Deletes the files ended jobs left at their providers, each with its owner's key (read

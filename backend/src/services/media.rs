@@ -4,6 +4,9 @@
 //! A variant is rendered once, even when many requests ask for it at the same moment
 //! (single-flight per image and spec), stored under `variants/{image_id}/`, recorded in
 //! `image_variants`, and served from there afterwards.
+//!
+//! Over 500 lines because reading, authorising, rendering and caching a variant are one
+//! flow whose steps share the single-flight state; each step is a function of its own.
 
 use std::{
     collections::HashMap,

@@ -1,5 +1,8 @@
 //! `/api/v1` characters, collections, images, uploads, imports and stats (API.md). Each
 //! handler reads the request, calls one `backend` service and shapes the answer.
+//!
+//! Over 500 lines because it holds one thin handler per route of the library (API.md); the
+//! logic of each is in its service.
 
 use axum::{
     extract::{DefaultBodyLimit, FromRequestParts, Multipart, Path, Query, State},

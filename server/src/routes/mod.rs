@@ -47,6 +47,7 @@ pub const SESSION_DAYS: i64 = 30;
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The whole application router.
+// Long because it is the route table: every route and its layers, read in one place.
 pub fn router(state: AppState) -> Router {
     let leptos_options = state.leptos_options.clone();
     let request_timeout = state.backend.config.request_timeout;

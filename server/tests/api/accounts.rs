@@ -1,5 +1,7 @@
 //! Accounts, sessions, access tokens and provider keys, through the HTTP API and the
 //! pages, as a person and a script would use them — on SQLite and on Postgres.
+//!
+//! Over 500 lines because each behaviour of accounts is a test of its own.
 
 use std::time::Duration;
 

@@ -2,6 +2,8 @@
 //! stages, the synchronous mode, validation against the catalogue, idempotency,
 //! cancellation, fairness between people, character avatars, regeneration, and a crash
 //! in the middle of a job (the real binary, killed).
+//!
+//! Over 500 lines because each behaviour of the pipeline is a test of its own.
 
 use crate::common;
 use std::time::Duration;

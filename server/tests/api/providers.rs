@@ -3,6 +3,8 @@
 //! URLs, reference images (OpenAI edits, Gemini inline data and the Files API), every
 //! failure of shared/reference retried or not as it should be, provider hints honoured,
 //! files deleted; and the official Python SDKs against the same fakes.
+//!
+//! Over 500 lines because every failure of the reference is one test here.
 
 use crate::common;
 use std::time::Duration;

@@ -1,6 +1,8 @@
 //! `GET /ws` from a script's side: the messages of API.md ("Realtime") for a real job, who
 //! may connect, what another person sees (nothing), a client that stops reading while many
 //! events are published, and events that cross from one server process to another.
+//!
+//! Over 500 lines because each of these behaviours is a test of its own.
 
 use crate::common;
 use std::time::Duration;

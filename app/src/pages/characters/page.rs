@@ -20,6 +20,8 @@ use crate::{
     live::{use_live, Change},
 };
 
+// Long because of its view: the character is read once and each section shows what the
+// actions answer in place (see `latest`), which needs the sections together.
 #[component]
 pub fn CharacterPage() -> impl IntoView {
     let params = use_params_map();

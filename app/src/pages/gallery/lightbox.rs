@@ -14,6 +14,7 @@ use crate::{
     format::{file_size, when},
 };
 
+// Long because of its view: the image, its details, and every action on it.
 #[component]
 pub(super) fn Lightbox(
     images: Signal<Vec<Image>>,

@@ -27,6 +27,7 @@ use lightbox::Lightbox;
 use state::{bulk_notice, filter_from_query, Gallery};
 use tile::{BulkBar, Tile};
 
+// Long because of its view: the logic is in `state`, the parts in their own files.
 #[component]
 pub fn GalleryPage() -> impl IntoView {
     let query = use_query_map();

@@ -17,6 +17,7 @@ use crate::{
     AppError,
 };
 
+// Long because of its view (one field per setting); the logic is in `state`.
 #[component]
 pub(super) fn GenerationForm(choices: CardChoices) -> impl IntoView {
     let live = use_live();

@@ -1,4 +1,7 @@
 //! Drawing the portrait with tiny-skia: one step per part, in painting order.
+//!
+//! Over 500 lines because each part of the face is its own small drawing function, in one
+//! place so that their order and shared geometry stay visible.
 
 use tiny_skia::{
     Color, FillRule, GradientStop, LinearGradient, Paint, Path, PathBuilder, Pixmap, Point,
