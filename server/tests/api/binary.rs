@@ -224,7 +224,8 @@ fn a_dotenv_file_in_the_working_directory_is_read() {
         stderr.contains("LOG_FORMAT: 'xml' is not a log format"),
         "{stderr}"
     );
-    assert!(dir.path().join("data").is_dir(), "DATA_DIR came from .env");
+    // An invalid configuration touches nothing: DATA_DIR is made only once it is valid.
+    assert!(!dir.path().join("data").exists());
 
     // The environment wins over .env.
     let out = binary()
@@ -238,6 +239,7 @@ fn a_dotenv_file_in_the_working_directory_is_read() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    assert!(dir.path().join("data").is_dir(), "DATA_DIR came from .env");
 }
 
 #[tokio::test]
