@@ -87,5 +87,12 @@ if $want_test; then
         as_root apt-get update -qq
         as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
     fi
+    # nginx in front of the app, for the reverse-proxy tests (started by the tests on a
+    # loopback port; RUNLEVEL=1 keeps the package from starting its own server on :80).
+    if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then
+        log "installing nginx from Debian for the reverse-proxy tests"
+        as_root apt-get update -qq
+        as_root env DEBIAN_FRONTEND=noninteractive RUNLEVEL=1 apt-get install -y -qq nginx-light >/dev/null
+    fi
 fi
 log "setup complete"

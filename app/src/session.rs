@@ -7,17 +7,22 @@ use tower_sessions::Session;
 pub const USER_ID_KEY: &str = "user_id";
 /// The browser the session was opened in, shown in Settings → Sessions.
 pub const USER_AGENT_KEY: &str = "user_agent";
+/// The session data key for the address it signed in from.
+pub const IP_KEY: &str = "ip";
 
 /// Signs the browser in: a new session id (no fixation of an id chosen before sign-in),
 /// bound to the account. The session layer stores it and sets the cookie.
 pub async fn establish(
     session: &Session,
     user_id: &str,
-    user_agent: Option<&str>,
+    client: &backend::services::accounts::ClientInfo,
 ) -> Result<(), tower_sessions::session::Error> {
     session.cycle_id().await?;
     session.insert(USER_ID_KEY, user_id).await?;
-    if let Some(ua) = user_agent {
+    if let Some(ip) = client.ip {
+        session.insert(IP_KEY, ip.to_string()).await?;
+    }
+    if let Some(ua) = client.user_agent.as_deref() {
         let ua: String = ua.chars().take(300).collect();
         session.insert(USER_AGENT_KEY, ua).await?;
     }

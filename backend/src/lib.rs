@@ -62,7 +62,7 @@ pub struct Security {
     /// Signs shared media links.
     pub links: crypto::LinkSigner,
     pub passwords: passwords::Passwords,
-    pub auth_limiter: std::sync::Arc<ratelimit::AuthLimiter>,
+    pub auth_limiter: std::sync::Arc<ratelimit::Limiter>,
 }
 
 /// What reaches outside this process: mail, HTTP clients and the image generators.
@@ -132,8 +132,9 @@ impl Backend {
                 cipher: crypto::Cipher::new(&config.encryption_secret),
                 links: crypto::LinkSigner::new(&config.encryption_secret),
                 passwords: passwords::Passwords::default(),
-                auth_limiter: std::sync::Arc::new(ratelimit::AuthLimiter::new(
+                auth_limiter: std::sync::Arc::new(ratelimit::Limiter::for_database(
                     config.auth_rate_limit_per_minute,
+                    &db,
                 )),
             },
             external: External {

@@ -138,6 +138,9 @@ pub struct SessionInfo {
     pub created_at: DateTime<Utc>,
     pub last_seen_at: DateTime<Utc>,
     pub user_agent: Option<String>,
+    /// The address it signed in from (behind a trusted proxy, the client's).
+    #[serde(default)]
+    pub ip: Option<String>,
     /// The session that made this request.
     pub current: bool,
 }

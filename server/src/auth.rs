@@ -86,8 +86,6 @@ pub async fn authenticate(
     if let Some(p) = principal {
         request.extensions_mut().insert(p);
     }
-    let client = crate::routes::account::client_info(request.extensions(), request.headers());
-    request.extensions_mut().insert(client);
     next.run(request).await
 }
 

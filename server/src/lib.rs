@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod cli;
+pub mod client;
 pub mod error;
 pub mod routes;
 pub mod session_store;

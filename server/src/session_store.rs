@@ -16,7 +16,7 @@ use tower_sessions::{
 };
 
 /// The keys we keep in a session's data.
-pub use app::session::{USER_AGENT_KEY, USER_ID_KEY};
+pub use app::session::{IP_KEY, USER_AGENT_KEY, USER_ID_KEY};
 
 #[derive(Debug, Clone)]
 pub struct DbSessionStore {
@@ -50,6 +50,12 @@ impl SessionStore for DbSessionStore {
             .get(USER_AGENT_KEY)
             .and_then(|v| v.as_str())
             .map(|ua| ua.chars().take(300).collect::<String>());
+        let ip = record
+            .data
+            .get(IP_KEY)
+            .and_then(|v| v.as_str())
+            .and_then(|ip| ip.parse::<std::net::IpAddr>().ok())
+            .map(|ip| ip.to_string());
         let data = serde_json::to_string(&record.data).map_err(|e| Error::Encode(e.to_string()))?;
         // A 128-bit random id collides practically never; if it does, pick another.
         for _ in 0..5 {
@@ -59,6 +65,7 @@ impl SessionStore for DbSessionStore {
                 &user_id,
                 &data,
                 user_agent.as_deref(),
+                ip.as_deref(),
                 expiry_ms(record),
             )
             .await

@@ -37,7 +37,7 @@ pub async fn sign_up(
     )
     .await
     .map_err(service_error)?;
-    crate::session::establish(&session()?, &user.id, client.user_agent.as_deref())
+    crate::session::establish(&session()?, &user.id, &client)
         .await
         .map_err(crate::ssr::internal)?;
     leptos_axum::redirect(&safe_next(next.as_deref()));
@@ -55,7 +55,7 @@ pub async fn sign_in(
     let user = accounts::sign_in(&backend, &client, &email, &password)
         .await
         .map_err(service_error)?;
-    crate::session::establish(&session()?, &user.id, client.user_agent.as_deref())
+    crate::session::establish(&session()?, &user.id, &client)
         .await
         .map_err(crate::ssr::internal)?;
     leptos_axum::redirect(&safe_next(next.as_deref()));
@@ -106,7 +106,7 @@ pub async fn verify_email(token: String) -> Result<(), AppError> {
 pub async fn resend_verification() -> Result<(), AppError> {
     let backend = backend()?;
     let principal = require_principal()?;
-    accounts::send_verification(&backend, &principal.caller)
+    accounts::resend_verification(&backend, &client(), &principal.caller)
         .await
         .map_err(service_error)
 }

@@ -363,7 +363,7 @@ fn SessionRow(session: SessionInfo, revoke: ServerAction<RevokeSession>) -> impl
                 <strong class="session-row__agent">{agent}</strong>
                 {session.current.then(|| view! { " " <span class="badge badge--ok">"this browser"</span> })}
                 <p class="muted">
-                    {format!("Signed in {} · last active {}", when(session.created_at), when(session.last_seen_at))}
+                    {format!("Signed in {}{} · last active {}", when(session.created_at), session.ip.as_deref().map(|ip| format!(" from {ip}")).unwrap_or_default(), when(session.last_seen_at))}
                 </p>
             </div>
             {(!session.current).then(|| view! {

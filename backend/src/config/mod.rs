@@ -20,8 +20,8 @@ use data_dir::{absolute, load_or_generate_secret, prepare_data_dir};
 pub use data_dir::{generate_secret, write_secret_file};
 pub use database_url::{redact_url, DatabaseUrl};
 use parse::{
-    parse_api_version, parse_bool, parse_http_url, parse_log_format, parse_num, parse_smtp_url,
-    parse_storage_url, S3_VARIABLES,
+    parse_api_version, parse_bool, parse_cidrs, parse_http_url, parse_log_format, parse_num,
+    parse_smtp_url, parse_storage_url, S3_VARIABLES,
 };
 
 /// The file under `DATA_DIR` that holds the generated `ENCRYPTION_SECRET`.
@@ -94,6 +94,9 @@ pub struct Config {
     pub log_format: LogFormat,
     pub builtin_delay: Duration,
     pub auth_rate_limit_per_minute: u32,
+    /// The reverse proxies whose `Forwarded` / `X-Forwarded-*` headers are believed
+    /// (`TRUSTED_PROXIES`, CIDRs; empty: none, the TCP peer is the client).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     pub cleanup_orphan_grace: Duration,
     /// How long images stay in the trash before the cleanup purges them
     /// (`TRASH_RETENTION_DAYS`).
@@ -314,6 +317,20 @@ impl Config {
             })?,
         };
 
+        let trusted_proxies = get("TRUSTED_PROXIES")
+            .map(|v| parse_cidrs("TRUSTED_PROXIES", &v))
+            .transpose()?
+            .unwrap_or_default();
+        // Behind a proxy the listen address is not where people reach the app: links in
+        // mails must not follow it (nor the request's Host, which anyone can forge).
+        if !trusted_proxies.is_empty() && get("PUBLIC_URL").is_none() {
+            return Err(ConfigError::new(
+                "PUBLIC_URL",
+                "must be set when TRUSTED_PROXIES is: the address people use, e.g. \
+                 https://avatars.example.com",
+            ));
+        }
+
         let smtp_url = get("SMTP_URL").map(|v| parse_smtp_url(&v)).transpose()?;
 
         let mail_from = get("MAIL_FROM")
@@ -345,6 +362,7 @@ impl Config {
             encryption_secret,
             encryption_secret_source,
             public_url_explicit: get("PUBLIC_URL").is_some(),
+            trusted_proxies,
             public_url,
             smtp_url,
             mail_from,

@@ -152,3 +152,26 @@ pub(super) fn parse_api_version(v: String) -> Result<String, ConfigError> {
         ))
     }
 }
+
+/// A comma-separated list of networks (`10.0.0.0/8, 192.168.1.7, ::1`); a bare address is
+/// a network of one.
+pub(super) fn parse_cidrs(key: &'static str, raw: &str) -> Result<Vec<ipnet::IpNet>, ConfigError> {
+    raw.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|item| {
+            item.parse::<ipnet::IpNet>()
+                .map(|net| net.trunc())
+                .or_else(|_| item.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| {
+                    ConfigError::new(
+                        key,
+                        format!(
+                            "'{item}' is not an address or a network: use e.g. 127.0.0.1, \
+                             10.0.0.0/8 or fd00::/8"
+                        ),
+                    )
+                })
+        })
+        .collect()
+}

@@ -110,6 +110,16 @@ fn invalid_values_name_the_variable() {
         ("BUILTIN_DELAY_MS", "-5", "whole number"),
         ("AUTH_RATE_LIMIT_PER_MINUTE", "0", "whole number from 1"),
         ("OUTBOUND_ALLOW_PRIVATE", "maybe", "boolean"),
+        (
+            "TRUSTED_PROXIES",
+            "10.0.0.0/8, nginx",
+            "'nginx' is not an address",
+        ),
+        (
+            "TRUSTED_PROXIES",
+            "10.0.0.0/33",
+            "not an address or a network",
+        ),
     ];
     for (key, value, expected) in cases {
         let err = load(&[("DATA_DIR", data), (key, value)]).unwrap_err();
@@ -174,4 +184,32 @@ fn empty_values_count_as_unset() {
     .unwrap();
     assert!(config.database_url.expose().starts_with("sqlite://"));
     assert_eq!(config.log_format, LogFormat::Pretty);
+}
+
+#[test]
+fn trusted_proxies_are_networks_and_need_the_public_address() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let config = load(&[("DATA_DIR", data)]).unwrap();
+    assert!(
+        config.trusted_proxies.is_empty(),
+        "nobody is trusted by default"
+    );
+
+    let config = load(&[
+        ("DATA_DIR", data),
+        ("TRUSTED_PROXIES", "127.0.0.1, 10.1.2.3/8 ,fd00::/8"),
+        ("PUBLIC_URL", "https://avatars.example.com"),
+    ])
+    .unwrap();
+    let nets: Vec<String> = config
+        .trusted_proxies
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(nets, ["127.0.0.1/32", "10.0.0.0/8", "fd00::/8"]);
+
+    let err = load(&[("DATA_DIR", data), ("TRUSTED_PROXIES", "127.0.0.1")]).unwrap_err();
+    assert_eq!(err.variable, "PUBLIC_URL");
+    assert!(err.problem.contains("TRUSTED_PROXIES"), "{}", err.problem);
 }

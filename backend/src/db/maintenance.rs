@@ -59,7 +59,7 @@ pub async fn mark_missing(db: &Db, ids: &[String], now: i64) -> Result<u64, DbEr
 }
 
 /// Rows that have expired, by kind: the condition (`$1` is the cut-off time) per table.
-pub const EXPIRED: [(&str, &str, &str); 4] = [
+pub const EXPIRED: [(&str, &str, &str); 5] = [
     ("sessions", "sessions", "expires_at < $1"),
     (
         "access tokens",
@@ -68,6 +68,8 @@ pub const EXPIRED: [(&str, &str, &str); 4] = [
     ),
     ("mailed links", "email_tokens", "expires_at < $1"),
     ("idempotency keys", "idempotency_keys", "created_at < $1"),
+    // Fully recovered: the same as no row.
+    ("rate-limit entries", "rate_limits", "tat < $1"),
 ];
 
 /// How many rows of `table` match `condition` at `cutoff`, deleting them unless

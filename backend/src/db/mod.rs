@@ -19,6 +19,7 @@ pub mod maintenance;
 pub mod notify;
 pub mod provider_files;
 pub mod provider_keys;
+pub mod rate_limits;
 pub mod sessions;
 pub mod users;
 

@@ -18,19 +18,22 @@ pub struct SessionRecord {
     pub user_id: String,
     pub data: String,
     pub user_agent: Option<String>,
+    /// The client's address when it signed in.
+    pub ip: Option<String>,
     pub created_at: i64,
     pub last_seen_at: i64,
     pub expires_at: i64,
 }
 
 const COLUMNS: &str =
-    "id, token_hash, user_id, data, user_agent, created_at, last_seen_at, expires_at";
+    "id, token_hash, user_id, data, user_agent, ip, created_at, last_seen_at, expires_at";
 
 pub struct NewSession<'a> {
     pub token_hash: &'a str,
     pub user_id: &'a str,
     pub data: &'a str,
     pub user_agent: Option<&'a str>,
+    pub ip: Option<&'a str>,
     pub expires_at: i64,
 }
 
@@ -39,14 +42,15 @@ pub struct NewSession<'a> {
 pub async fn insert(db: &Db, new: NewSession<'_>) -> Result<bool, DbError> {
     let now = now_ms();
     let result = with_pool!(db, |pool| sqlx::query(
-        "INSERT INTO sessions (id, token_hash, user_id, data, user_agent, created_at, \
-         last_seen_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $6, $7)"
+        "INSERT INTO sessions (id, token_hash, user_id, data, user_agent, ip, created_at, \
+         last_seen_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8)"
     )
     .bind(new_id())
     .bind(new.token_hash)
     .bind(new.user_id)
     .bind(new.data)
     .bind(new.user_agent)
+    .bind(new.ip)
     .bind(now)
     .bind(new.expires_at)
     .execute(pool)

@@ -16,7 +16,7 @@ use crate::{
     domain::{parse_label, Email, FieldError, NewPassword},
     mail::Mail,
     now_ms,
-    ratelimit::Action,
+    ratelimit::{Action, LimitError, Taken},
     storage::Storage,
     Backend,
 };
@@ -28,10 +28,11 @@ pub const RESET_PASSWORD_TTL: Duration = Duration::from_secs(3600);
 /// The longest display name.
 pub const MAX_DISPLAY_NAME_CHARS: usize = 80;
 
-/// Where a request came from, for abuse limits.
+/// Where a request came from: its client's address (behind a trusted proxy, the one the
+/// proxy names) for the abuse limits and the sessions list, and its browser.
 #[derive(Debug, Clone, Default)]
 pub struct ClientInfo {
-    pub ip: Option<String>,
+    pub ip: Option<std::net::IpAddr>,
     pub user_agent: Option<String>,
 }
 
@@ -39,17 +40,27 @@ fn wrong_credentials() -> ServiceError {
     ServiceError::Unauthenticated("The email address or the password is not right.".to_owned())
 }
 
-fn limited(
+impl From<LimitError> for ServiceError {
+    fn from(e: LimitError) -> Self {
+        match e {
+            LimitError::Limited(retry_after) => Self::RateLimited { retry_after },
+            LimitError::Db(e) => e.into(),
+        }
+    }
+}
+
+/// Takes one attempt of `action` from the client's and the account's allowance.
+async fn limited(
     action: Action,
     client: &ClientInfo,
     account: &str,
     backend: &Backend,
-) -> Result<(), ServiceError> {
-    backend
+) -> Result<Taken, ServiceError> {
+    Ok(backend
         .security
         .auth_limiter
-        .check(action, client.ip.as_deref(), Some(account))
-        .map_err(|retry_after| ServiceError::RateLimited { retry_after })
+        .take(action, client.ip, Some(account))
+        .await?)
 }
 
 /// The key an account is limited under, even when the address does not parse.
@@ -77,7 +88,7 @@ pub async fn sign_up(
     password: &str,
     display_name: Option<&str>,
 ) -> Result<model::User, ServiceError> {
-    limited(Action::SignUp, client, &account_key(email), backend)?;
+    let _counted = limited(Action::SignUp, client, &account_key(email), backend).await?;
     let email = Email::parse(email).map_err(email_field)?;
     let password = NewPassword::parse(password)?;
     let display_name = parse_display_name(display_name)?;
@@ -118,8 +129,9 @@ pub(crate) async fn insert_account(
     })
 }
 
-/// Checks an email address and password. Every attempt counts against the limits, so
-/// guessing is slow whatever the answer.
+/// Checks an email address and password. Every attempt is taken from the limits before
+/// it is tried (so parallel guesses cannot slip past them); a successful one is given
+/// back, so that only failures count and a busy office is never locked out.
 #[tracing::instrument(skip_all)]
 pub async fn sign_in(
     backend: &Backend,
@@ -127,7 +139,18 @@ pub async fn sign_in(
     email: &str,
     password: &str,
 ) -> Result<model::User, ServiceError> {
-    limited(Action::SignIn, client, &account_key(email), backend)?;
+    let attempt = limited(Action::SignIn, client, &account_key(email), backend).await?;
+    let user = check_credentials(backend, email, password).await?;
+    backend.security.auth_limiter.give_back(attempt).await?;
+    tracing::info!(user_id = %user.id, "signed in");
+    Ok(user)
+}
+
+async fn check_credentials(
+    backend: &Backend,
+    email: &str,
+    password: &str,
+) -> Result<model::User, ServiceError> {
     let Ok(email) = Email::parse(email) else {
         // Same work and answer as for an unknown account.
         backend.security.passwords.verify(password, None).await?;
@@ -137,10 +160,7 @@ pub async fn sign_in(
     let hash = user.as_ref().and_then(|u| u.password_hash.as_deref());
     let ok = backend.security.passwords.verify(password, hash).await?;
     match user {
-        Some(user) if ok && user.disabled_at.is_none() => {
-            tracing::info!(user_id = %user.id, "signed in");
-            Ok(user.to_model())
-        }
+        Some(user) if ok && user.disabled_at.is_none() => Ok(user.to_model()),
         _ => Err(wrong_credentials()),
     }
 }
@@ -150,6 +170,17 @@ fn link(backend: &Backend, path: &str, token: &str) -> String {
     url.set_path(path);
     url.set_query(Some(&format!("token={token}")));
     url.to_string()
+}
+
+/// Sends a new verification link when the person asks for one, within the limits per
+/// account and per client (each mail goes to a real mailbox: no mail bombs).
+pub async fn resend_verification(
+    backend: &Backend,
+    client: &ClientInfo,
+    user: &Caller,
+) -> Result<(), ServiceError> {
+    let _counted = limited(Action::ResendVerification, client, &user.id, backend).await?;
+    send_verification(backend, user).await
 }
 
 /// Sends a new verification link (earlier ones stop working).
@@ -237,7 +268,7 @@ pub async fn forgot_password(
     client: &ClientInfo,
     email: &str,
 ) -> Result<(), ServiceError> {
-    limited(Action::ForgotPassword, client, &account_key(email), backend)?;
+    let _counted = limited(Action::ForgotPassword, client, &account_key(email), backend).await?;
     let email = Email::parse(email).map_err(email_field)?;
     let backend = backend.clone();
     tokio::spawn(async move {
@@ -324,11 +355,11 @@ async fn confirm_password(
     password: &str,
     field: &'static str,
 ) -> Result<(), ServiceError> {
-    backend
+    let _counted = backend
         .security
         .auth_limiter
-        .check(Action::ConfirmPassword, None, Some(&principal.caller.id))
-        .map_err(|retry_after| ServiceError::RateLimited { retry_after })?;
+        .take(Action::ConfirmPassword, None, Some(&principal.caller.id))
+        .await?;
     // The hash is read for this check only: the caller never carries it.
     let hash = users::find_by_id(&backend.db, &principal.caller.id)
         .await?
@@ -371,6 +402,7 @@ pub async fn list_sessions(
             created_at: to_time(s.created_at),
             last_seen_at: to_time(s.last_seen_at),
             user_agent: s.user_agent,
+            ip: s.ip,
         })
         .collect())
 }

@@ -28,6 +28,7 @@ pub async fn create(
     user_id: &str,
     data: &str,
     user_agent: Option<&str>,
+    ip: Option<&str>,
     expires_at: i64,
 ) -> Result<bool, DbError> {
     sessions::insert(
@@ -37,6 +38,7 @@ pub async fn create(
             user_id,
             data,
             user_agent,
+            ip,
             expires_at,
         },
     )

@@ -174,6 +174,7 @@ mod accounts {
             user_id: "",
             data: "{}",
             user_agent: Some("Firefox"),
+            ip: Some("192.0.2.1"),
             expires_at,
         };
         let future = now_ms() + 60_000;
@@ -370,3 +371,37 @@ mod accounts {
         }
     );
 }
+
+db_test!(
+    the_shared_rate_limit_is_one_allowance_for_every_process,
+    |db| {
+        use backend::ratelimit::{Action, LimitError, Limiter};
+        // Two limiters over one database: two server processes.
+        let one = Limiter::shared(3, db.clone());
+        let two = Limiter::shared(3, db.clone());
+        let client = Some("192.0.2.1".parse().unwrap());
+        let _a = one.take(Action::SignIn, client, Some("ann")).await.unwrap();
+        let _b = two.take(Action::SignIn, client, Some("ann")).await.unwrap();
+        let c = one.take(Action::SignIn, client, Some("ann")).await.unwrap();
+        for limiter in [&one, &two] {
+            match limiter.take(Action::SignIn, client, Some("ann")).await {
+                Err(LimitError::Limited(wait)) => {
+                    assert!(wait.as_secs() >= 1 && wait.as_secs() <= 60, "{wait:?}");
+                }
+                other => panic!("the fourth attempt must be refused, got {other:?}"),
+            }
+        }
+        // An attempt given back (a successful sign-in) is free again, for both.
+        one.give_back(c).await.unwrap();
+        let _d = two.take(Action::SignIn, client, Some("ann")).await.unwrap();
+        assert!(one.take(Action::SignIn, client, Some("ann")).await.is_err());
+        // The client's allowance is spent too: another account from it waits, another
+        // client does not.
+        assert!(two.take(Action::SignIn, client, Some("bob")).await.is_err());
+        let other_client = Some("192.0.2.2".parse().unwrap());
+        assert!(two
+            .take(Action::SignIn, other_client, Some("bob"))
+            .await
+            .is_ok());
+    }
+);

@@ -1,11 +1,9 @@
 //! `/api/v1` accounts, sessions, access tokens and provider keys (API.md). Each handler
 //! reads the request, calls one `backend` service and shapes the answer.
 
-use std::net::SocketAddr;
-
 use axum::{
-    extract::{ConnectInfo, FromRequest, FromRequestParts, Path, Request},
-    http::{header, request::Parts, StatusCode},
+    extract::{FromRequest, FromRequestParts, Path, Request},
+    http::{request::Parts, StatusCode},
     response::{IntoResponse, Response},
     routing::{delete, get, post, put},
     Json, Router,
@@ -73,24 +71,17 @@ impl<S: Send + Sync> FromRequestParts<S> for Client {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        Ok(Self(client_info(&parts.extensions, &parts.headers)))
+        Ok(Self(client_info(&parts.extensions)))
     }
 }
 
-pub fn client_info(extensions: &http::Extensions, headers: &http::HeaderMap) -> ClientInfo {
-    ClientInfo {
-        ip: extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|ConnectInfo(a)| a.ip().to_string()),
-        user_agent: headers
-            .get(header::USER_AGENT)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned),
-    }
+/// The request's client, as `crate::client::resolve` worked it out.
+pub fn client_info(extensions: &http::Extensions) -> ClientInfo {
+    extensions.get::<ClientInfo>().cloned().unwrap_or_default()
 }
 
 async fn establish(session: &Session, user_id: &str, client: &ClientInfo) -> ApiResult<()> {
-    app::session::establish(session, user_id, client.user_agent.as_deref())
+    app::session::establish(session, user_id, client)
         .await
         .map_err(|e| ApiErrorResponse::internal(&e))
 }
@@ -199,12 +190,14 @@ pub async fn verify_email(
 
 /// Send a new verification link to the signed-in account.
 #[utoipa::path(post, path = "/api/v1/auth/resend-verification", tag = "accounts",
-    responses((status = 202, description = "Sent (nothing is sent when already verified)"), (status = 401, body = model::ApiError)))]
+    responses((status = 202, description = "Sent (nothing is sent when already verified)"), (status = 401, body = model::ApiError),
+        (status = 429, body = model::ApiError, description = "Too many requests for this account or client")))]
 pub async fn resend_verification(
     axum::extract::State(backend): axum::extract::State<Backend>,
     Authenticated(principal): Authenticated,
+    Client(client): Client,
 ) -> ApiResult<StatusCode> {
-    accounts::send_verification(&backend, &principal.caller).await?;
+    accounts::resend_verification(&backend, &client, &principal.caller).await?;
     Ok(StatusCode::ACCEPTED)
 }
 

@@ -131,6 +131,8 @@ pub fn router(state: AppState) -> Router {
                                 request_id = %request_id,
                                 method = %request.method(),
                                 path = %request.uri().path(),
+                                // Filled in by `client::resolve`, below.
+                                client = tracing::field::Empty,
                             )
                         })
                         .on_request(())
@@ -147,6 +149,12 @@ pub fn router(state: AppState) -> Router {
                             },
                         ),
                 )
+                // The client's address and scheme (through TRUSTED_PROXIES), for everything
+                // below and the log span above.
+                .layer(middleware::from_fn_with_state(
+                    state.clone(),
+                    crate::client::resolve,
+                ))
                 .layer(PropagateRequestIdLayer::new(REQUEST_ID))
                 .layer(CatchPanicLayer::custom(panic_response))
                 // A request that takes longer than REQUEST_TIMEOUT_SECONDS is answered 503.

@@ -14,4 +14,5 @@ mod maintenance;
 mod operators;
 mod provider_keys;
 mod providers;
+mod proxies;
 mod realtime;
