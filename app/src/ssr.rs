@@ -57,6 +57,7 @@ pub fn service_error(e: ServiceError) -> AppError {
         ErrorClass::Unauthenticated => http::StatusCode::UNAUTHORIZED,
         ErrorClass::NotFound => http::StatusCode::NOT_FOUND,
         ErrorClass::Conflict => http::StatusCode::CONFLICT,
+        ErrorClass::Forbidden => http::StatusCode::FORBIDDEN,
         ErrorClass::TooLarge => http::StatusCode::PAYLOAD_TOO_LARGE,
         ErrorClass::Unsupported => http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
         ErrorClass::Refused => http::StatusCode::UNPROCESSABLE_ENTITY,
@@ -85,12 +86,17 @@ pub fn service_error(e: ServiceError) -> AppError {
             field: Some(field.to_owned()),
             message,
         },
-        ServiceError::Conflict { code, message, .. } | ServiceError::Refused { code, message } => {
-            AppError::Refused {
-                code: code.to_owned(),
-                message,
-            }
-        }
+        ServiceError::Conflict { code, message, .. }
+        | ServiceError::Refused { code, message }
+        | ServiceError::Forbidden { code, message }
+        | ServiceError::OverQuota { code, message } => AppError::Refused {
+            code: code.to_owned(),
+            message,
+        },
+        ServiceError::StorageFull(message) => AppError::Refused {
+            code: "storage_quota_exceeded".to_owned(),
+            message,
+        },
         ServiceError::Unauthenticated(message) => AppError::Unauthorized { message },
         ServiceError::NotFound => AppError::NotFound,
         ServiceError::RateLimited { retry_after } => {

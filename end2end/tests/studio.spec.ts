@@ -91,7 +91,7 @@ test("a page that goes offline mid-job shows the right final state once back", a
   await expect
     .poll(async () => {
       const jobs = await (await page.request.get("/api/v1/generations")).json();
-      return jobs[0]?.status;
+      return jobs.items[0]?.status;
     }, { timeout: 20_000 })
     .toBe("completed");
   await expect(cards(page).and(page.locator('[data-status="completed"]'))).toHaveCount(0);
@@ -126,7 +126,7 @@ test("a dropped reference image survives a reload and is used once uploaded", as
   const uploaded = await (await page.request.get("/api/v1/images?kind=uploaded")).json();
   expect(uploaded.items).toHaveLength(1);
   const jobs = await (await page.request.get("/api/v1/generations")).json();
-  const image = await (await page.request.get(`/api/v1/images/${jobs[0].image_id}`)).json();
+  const image = await (await page.request.get(`/api/v1/images/${jobs.items[0].image_id}`)).json();
   expect(image.params.reference_image_ids).toEqual([uploaded.items[0].id]);
 
   // Nothing is left waiting in the browser.
@@ -160,7 +160,7 @@ test("a job that finishes while the person is elsewhere is announced", async ({ 
   expect(upload.status()).toBe(201);
   await expect(grid.getByRole("listitem")).toHaveCount(2);
   await expect(grid.getByText("red", { exact: true })).toBeVisible();
-  expect((await page.request.delete(`/api/v1/images/${jobs[0].image_id}`, { headers })).status()).toBe(204);
+  expect((await page.request.delete(`/api/v1/images/${jobs.items[0].image_id}`, { headers })).status()).toBe(204);
   await expect(grid.getByRole("listitem")).toHaveCount(1);
 });
 

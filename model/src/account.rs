@@ -23,6 +23,10 @@ pub struct SignupRequest {
     pub password: String,
     #[serde(default)]
     pub display_name: Option<String>,
+    /// The token of an invitation link (`/signup?invite=…`), needed when the instance
+    /// takes new accounts by invitation only.
+    #[serde(default)]
+    pub invitation: Option<String>,
 }
 
 impl fmt::Debug for SignupRequest {
@@ -31,6 +35,7 @@ impl fmt::Debug for SignupRequest {
             .field("email", &self.email)
             .field("password", &Redacted)
             .field("display_name", &self.display_name)
+            .field("invitation", &self.invitation.as_ref().map(|_| Redacted))
             .finish()
     }
 }
@@ -293,8 +298,10 @@ mod tests {
             email: "ann@example.com".into(),
             password: "hunter2hunter2".into(),
             display_name: None,
+            invitation: Some("invite-token-secret".into()),
         };
         assert!(!format!("{req:?}").contains("hunter2"));
+        assert!(!format!("{req:?}").contains("invite-token-secret"));
         let key = PutProviderKeyRequest {
             api_key: "sk-secret-value".into(),
         };
@@ -310,4 +317,84 @@ mod tests {
             serde_json::json!("openai")
         );
     }
+}
+
+/// A sign-up invitation (administrators: `/api/v1/admin/invitations`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Invitation {
+    pub id: String,
+    /// What the administrator noted about whom it is for.
+    pub note: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    /// The link to hand out: only in the answer that created it (it is not stored).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link: Option<String>,
+}
+
+/// `POST /api/v1/admin/invitations`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CreateInvitationRequest {
+    /// Whom it is for (at most 200 characters), shown in the list.
+    #[serde(default)]
+    pub note: Option<String>,
+    /// Days until it expires: 1 to 90, default 7.
+    #[serde(default)]
+    pub days: Option<u32>,
+}
+
+/// What an account may use (`0`: no limit). The instance's defaults
+/// (`QUOTA_IMAGES_PER_DAY`, `QUOTA_ACTIVE_JOBS`, `QUOTA_STORAGE_BYTES`), or an
+/// administrator's settings for that account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Quota {
+    /// Images generated in any 24 hours.
+    pub images_per_day: u32,
+    /// Jobs queued or running at once.
+    pub active_jobs: u32,
+    /// Bytes of stored images (uploads, imports, generated images, the trash).
+    pub storage_bytes: u64,
+}
+
+/// An account's use of its quota (`GET /api/v1/me/usage`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Usage {
+    /// Images generated in the last 24 hours.
+    pub images_today: u64,
+    pub active_jobs: u64,
+    pub storage_bytes: u64,
+    /// The limits that apply.
+    pub quota: Quota,
+    /// Whether an administrator set this account's limits (else the instance's defaults).
+    pub custom: bool,
+}
+
+/// `PUT /api/v1/admin/accounts/{id}/quota`: an account's own limits; a field left out
+/// (or null) follows the instance's default. `0` is no limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct QuotaSettings {
+    #[serde(default)]
+    pub images_per_day: Option<u32>,
+    #[serde(default)]
+    pub active_jobs: Option<u32>,
+    #[serde(default)]
+    pub storage_bytes: Option<u64>,
+}
+
+/// One account as administrators see it: who, and how much it uses
+/// (`GET /api/v1/admin/accounts`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AccountUsage {
+    pub id: String,
+    pub email: String,
+    pub is_admin: bool,
+    pub usage: Usage,
+    /// The account's own limits, where set.
+    pub settings: QuotaSettings,
 }

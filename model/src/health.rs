@@ -24,12 +24,71 @@ pub struct HealthCheck {
     pub error: Option<String>,
 }
 
-/// What the home page says about this instance.
+/// Who may create an account (`SIGNUP`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum SignupMode {
+    /// Anyone.
+    #[default]
+    Open,
+    /// Whoever holds an invitation an administrator made.
+    Invite,
+    /// Nobody: accounts are made with `avatar-studio user create`.
+    Closed,
+}
+
+string_enum!(SignupMode, "a sign-up mode", {
+    Open => "open",
+    Invite => "invite",
+    Closed => "closed",
+});
+
+/// Whose generations may use the server-wide provider keys (`SERVER_KEYS_FOR`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum ServerKeysFor {
+    /// Administrators only.
+    #[default]
+    Admins,
+    /// Accounts whose email address is verified, and administrators.
+    Verified,
+    /// Every account.
+    All,
+    /// Nobody: everyone brings their own key.
+    None,
+}
+
+string_enum!(ServerKeysFor, "a group of accounts", {
+    Admins => "admins",
+    Verified => "verified",
+    All => "all",
+    None => "none",
+});
+
+impl ServerKeysFor {
+    /// Whether an account may use the server-wide keys.
+    pub fn allows(self, is_admin: bool, verified: bool) -> bool {
+        match self {
+            Self::Admins => is_admin,
+            Self::Verified => is_admin || verified,
+            Self::All => true,
+            Self::None => false,
+        }
+    }
+}
+
+/// What the home page and the sign-up page say about this instance.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct InstanceInfo {
     pub version: String,
-    /// Providers that can be used without a personal key (the built-in one always,
-    /// OpenAI and Gemini when the operator configured a server-wide key).
+    /// Providers that anyone who signs up can use without a personal key: the built-in
+    /// one always; OpenAI and Gemini when the operator configured a server-wide key and
+    /// lets every account use it (`SERVER_KEYS_FOR=all`).
     pub ready_providers: Vec<String>,
+    /// Who may sign up.
+    #[serde(default)]
+    pub signup: SignupMode,
 }

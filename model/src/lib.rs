@@ -72,7 +72,7 @@ pub mod user;
 pub use account::*;
 pub use error::{ApiError, ApiErrorBody};
 pub use generation::*;
-pub use health::{Health, HealthCheck, InstanceInfo};
+pub use health::{Health, HealthCheck, InstanceInfo, ServerKeysFor, SignupMode};
 pub use library::*;
 pub use operations::*;
 pub use user::User;

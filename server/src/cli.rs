@@ -53,6 +53,29 @@ pub enum Command {
         #[command(subcommand)]
         action: UserCommand,
     },
+    /// Manage sign-up invitations (SIGNUP=invite): create a single-use link, list the
+    /// ones that still work, withdraw one.
+    Invite {
+        #[command(subcommand)]
+        action: InviteCommand,
+    },
+}
+
+#[derive(Debug, Subcommand, PartialEq, Eq)]
+pub enum InviteCommand {
+    /// Make a single-use invitation and print its link (shown once).
+    Create {
+        /// Days until it expires (1 to 90).
+        #[arg(long, default_value_t = 7)]
+        days: u32,
+        /// Whom it is for, shown in the list.
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// List the invitations that still work.
+    List,
+    /// Withdraw an unused invitation by its id.
+    Revoke { id: String },
 }
 
 #[derive(Debug, Subcommand, PartialEq, Eq)]
@@ -80,6 +103,23 @@ pub enum UserCommand {
     Disable { email: String },
     /// Enable a disabled account again.
     Enable { email: String },
+    /// Show or set one account's limits. Without options, prints its usage and limits; a
+    /// limit given sets it (0: no limit); --default goes back to the instance's limits.
+    Quota {
+        email: String,
+        /// Images generated in any 24 hours.
+        #[arg(long)]
+        images_per_day: Option<u32>,
+        /// Jobs queued or running at once.
+        #[arg(long)]
+        active_jobs: Option<u32>,
+        /// Bytes of stored images.
+        #[arg(long)]
+        storage_bytes: Option<u64>,
+        /// Follow the instance's defaults again (QUOTA_*).
+        #[arg(long, conflicts_with_all = ["images_per_day", "active_jobs", "storage_bytes"])]
+        default: bool,
+    },
 }
 
 /// What `rotate-secret` did.

@@ -55,6 +55,7 @@ impl From<ServiceError> for ApiErrorResponse {
             ErrorClass::Unauthenticated => StatusCode::UNAUTHORIZED,
             ErrorClass::NotFound => StatusCode::NOT_FOUND,
             ErrorClass::Conflict => StatusCode::CONFLICT,
+            ErrorClass::Forbidden => StatusCode::FORBIDDEN,
             ErrorClass::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ErrorClass::Unsupported => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ErrorClass::Refused => StatusCode::UNPROCESSABLE_ENTITY,

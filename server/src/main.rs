@@ -50,6 +50,7 @@ fn main() -> ExitCode {
             Command::ImportUrls => import_urls(config).await,
             Command::Cleanup { dry_run } => cleanup(config, dry_run).await,
             Command::User { action } => user(config, action).await,
+            Command::Invite { action } => invite(config, action).await,
             Command::Check => check(config).await,
         }
     });
@@ -218,11 +219,108 @@ async fn user(config: Config, action: server::cli::UserCommand) -> anyhow::Resul
                     u.email, u.id
                 )
             }
+            UserCommand::Quota {
+                email,
+                images_per_day,
+                active_jobs,
+                storage_bytes,
+                default,
+            } => {
+                use backend::services::quotas;
+                let asked = model::QuotaSettings {
+                    images_per_day,
+                    active_jobs,
+                    storage_bytes,
+                };
+                let usage = if default || asked != model::QuotaSettings::default() {
+                    quotas::set_by_email(&backend, &email, asked)
+                        .await
+                        .map_err(explain)?
+                } else {
+                    quotas::usage_by_email(&backend, &email)
+                        .await
+                        .map_err(explain)?
+                };
+                let limit = |n: u64| {
+                    if n == 0 {
+                        "no limit".to_owned()
+                    } else {
+                        n.to_string()
+                    }
+                };
+                let q = usage.quota;
+                format!(
+                    "{email}{}\nimages in 24 hours  {} of {}\njobs at once        {} of {}\nstorage (bytes)     {} of {}\n",
+                    if usage.custom { " (its own limits)" } else { " (the instance's limits)" },
+                    usage.images_today,
+                    limit(u64::from(q.images_per_day)),
+                    usage.active_jobs,
+                    limit(u64::from(q.active_jobs)),
+                    usage.storage_bytes,
+                    limit(q.storage_bytes),
+                )
+            }
             UserCommand::Enable { email } => {
                 let u = operators::set_disabled(&backend, &email, false)
                     .await
                     .map_err(explain)?;
                 format!("enabled {} ({})\n", u.email, u.id)
+            }
+        })
+    }
+    .await;
+    backend.db.close().await;
+    std::io::Write::write_all(&mut std::io::stdout(), out?.as_bytes())?;
+    Ok(())
+}
+
+async fn invite(config: Config, action: server::cli::InviteCommand) -> anyhow::Result<()> {
+    use backend::services::invitations;
+    use server::cli::InviteCommand;
+    let backend = server::connect(config).await?;
+    let out = async {
+        Ok::<String, anyhow::Error>(match action {
+            InviteCommand::Create { days, note } => {
+                let request = model::CreateInvitationRequest {
+                    note,
+                    days: Some(days),
+                };
+                let made = invitations::create(&backend, None, &request)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                format!(
+                    "invitation {} (single use, until {}):\n{}\n",
+                    made.id,
+                    made.expires_at.to_rfc3339(),
+                    made.link.unwrap_or_default()
+                )
+            }
+            InviteCommand::List => {
+                let open = invitations::list_for_operator(&backend)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                let mut out = format!("{:<36}  {:<25}  note\n", "id", "expires");
+                for i in &open {
+                    out.push_str(&format!(
+                        "{:<36}  {:<25}  {}\n",
+                        i.id,
+                        i.expires_at.to_rfc3339(),
+                        i.note.as_deref().unwrap_or("")
+                    ));
+                }
+                out.push_str(&format!("{} open invitation(s)\n", open.len()));
+                out
+            }
+            InviteCommand::Revoke { id } => {
+                invitations::revoke_for_operator(&backend, &id)
+                    .await
+                    .map_err(|e| match e {
+                        backend::services::ServiceError::NotFound => {
+                            anyhow::anyhow!("there is no unused invitation with this id")
+                        }
+                        other => anyhow::anyhow!("{other}"),
+                    })?;
+                format!("withdrew invitation {id}: its link no longer works\n")
             }
         })
     }

@@ -24,6 +24,7 @@ pub async fn sign_up(
     email: String,
     password: String,
     display_name: Option<String>,
+    invitation: Option<String>,
     next: Option<String>,
 ) -> Result<(), AppError> {
     let backend = backend()?;
@@ -31,9 +32,12 @@ pub async fn sign_up(
     let user = accounts::sign_up(
         &backend,
         &client,
-        &email,
-        &password,
-        display_name.as_deref(),
+        accounts::SignUp {
+            email: &email,
+            password: &password,
+            display_name: display_name.as_deref(),
+            invitation: invitation.as_deref(),
+        },
     )
     .await
     .map_err(service_error)?;
@@ -295,4 +299,14 @@ pub async fn delete_account(password: String) -> Result<(), AppError> {
         .map_err(crate::ssr::internal)?;
     leptos_axum::redirect("/?deleted=1");
     Ok(())
+}
+
+/// The caller's use of their quota.
+#[server(endpoint = "my_usage")]
+pub async fn my_usage() -> Result<model::Usage, AppError> {
+    let backend = backend()?;
+    let principal = require_principal()?;
+    backend::services::quotas::usage(&backend, &principal)
+        .await
+        .map_err(service_error)
 }

@@ -86,7 +86,7 @@ pub struct LiveSnapshot {
 #[server(endpoint = "live_state")]
 pub async fn live_state() -> Result<LiveSnapshot, AppError> {
     let (backend, p) = (backend()?, require_principal()?);
-    let jobs = generations::list(&backend, &p)
+    let jobs = generations::recent(&backend, &p)
         .await
         .map_err(service_error)?;
     let ids: Vec<String> = jobs.iter().map(|j| j.image_id.clone()).collect();

@@ -7,6 +7,7 @@ mod model_select;
 mod notice;
 mod picture;
 mod upload;
+mod usage;
 
 pub use form::{field_error, form_error, succeeded, Field, FormError};
 pub use job_card::{CardChoices, JobCard};
@@ -17,3 +18,4 @@ pub use model_select::{find_model, ModelOptions};
 pub use notice::{Notice, NoticeLine};
 pub use picture::{Avatar, Picture};
 pub use upload::UploadPanel;
+pub use usage::{meters, Meter, UsageMeters};

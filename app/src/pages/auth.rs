@@ -5,9 +5,13 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::{components::A, hooks::use_query_map};
+use model::SignupMode;
 
 use crate::{
-    api::account::{ForgotPassword, ResetPassword, SignIn, SignUp, VerifyEmail},
+    api::{
+        account::{ForgotPassword, ResetPassword, SignIn, SignUp, VerifyEmail},
+        get_instance_info,
+    },
     components::{field_error, form_error, Field, FormError, Notice, NoticeLine},
 };
 
@@ -60,15 +64,40 @@ pub fn SignInPage() -> impl IntoView {
     }
 }
 
+/// What the sign-up page says about who may sign up, if anything.
+pub fn signup_notice(mode: SignupMode, invited: bool) -> Option<&'static str> {
+    match (mode, invited) {
+        (SignupMode::Open, _) => None,
+        (SignupMode::Invite, true) => Some("You were invited: choose your address and password."),
+        (SignupMode::Invite, false) => {
+            Some("New accounts here need an invitation: open the link an administrator gave you.")
+        }
+        (SignupMode::Closed, _) => Some(
+            "This instance does not take new accounts. Ask its administrator to make one for you.",
+        ),
+    }
+}
+
 #[component]
 pub fn SignUpPage() -> impl IntoView {
     let action = ServerAction::<SignUp>::new();
     let next = query("next");
+    let invite = query("invite");
+    let info = Resource::new(|| (), |()| get_instance_info());
     view! {
         <AuthCard title="Create an account">
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    let mode = info.await.map(|i| i.signup).unwrap_or_default();
+                    signup_notice(mode, invite.get().is_some()).map(|text| view! {
+                        <p class="notice" class:notice--error=mode == SignupMode::Closed data-testid="signup-mode">{text}</p>
+                    })
+                })}
+            </Suspense>
             <FormError error=form_error(action) />
             <ActionForm action=action attr:class="form">
                 <input type="hidden" name="next" value=move || next.get().unwrap_or_default() />
+                <input type="hidden" name="invitation" value=move || invite.get().unwrap_or_default() />
                 <Field label="Email address" name="email" kind="email" autocomplete="email" required=true error=field_error(action, "email") />
                 <Field label="Display name (optional)" name="display_name" autocomplete="nickname" maxlength=80 error=field_error(action, "display_name") />
                 <Field label="Password" name="password" kind="password" autocomplete="new-password" required=true minlength=10 hint="At least 10 characters." error=field_error(action, "password") />
@@ -162,4 +191,23 @@ fn urlencode(s: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_sign_up_page_says_who_may_sign_up() {
+        assert_eq!(signup_notice(SignupMode::Open, false), None);
+        assert!(signup_notice(SignupMode::Invite, false)
+            .unwrap()
+            .contains("need an invitation"));
+        assert!(signup_notice(SignupMode::Invite, true)
+            .unwrap()
+            .contains("You were invited"));
+        assert!(signup_notice(SignupMode::Closed, true)
+            .unwrap()
+            .contains("does not take new accounts"));
+    }
 }

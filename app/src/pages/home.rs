@@ -2,7 +2,11 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
 
-use crate::{api::get_instance_info, api::library::library_stats, format::file_size};
+use crate::{
+    api::{account::my_usage, get_instance_info, library::library_stats},
+    components::UsageMeters,
+    format::file_size,
+};
 
 /// The longest prompt the generators accept.
 pub const MAX_PROMPT_CHARS: usize = 4000;
@@ -207,9 +211,11 @@ mod tests {
 #[component]
 fn Dashboard() -> impl IntoView {
     let stats = Resource::new(|| (), |_| library_stats());
+    let usage = Resource::new(|| (), |()| my_usage());
     view! {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
+                let usage = usage.await.ok();
                 stats.await.ok().flatten().map(|s| {
                     let providers = s.by_provider.iter().map(|(p, n)| format!("{p}: {n}")).collect::<Vec<_>>().join(", ");
                     view! {
@@ -224,6 +230,7 @@ fn Dashboard() -> impl IntoView {
                                 <div><dt>"Characters with an avatar"</dt><dd>{format!("{} of {}", s.characters.with_avatar, s.characters.total)}</dd></div>
                             </dl>
                             {(!providers.is_empty()).then(|| view! { <p class="muted">"By provider: " {providers}</p> })}
+                            {usage.map(|u| view! { <h3>"Your limits"</h3> <UsageMeters usage=u /> })}
                             <p class="actions">
                                 <A href="/gallery" attr:class="button">"Open the gallery"</A>
                                 <A href="/characters" attr:class="button">"Characters"</A>

@@ -1,5 +1,5 @@
-//! Settings: profile and password, provider keys, access tokens, sessions, and deleting
-//! the account. Every form posts to a server function (it works before hydration); the
+//! Settings: profile and password, usage of the account's limits, provider keys, access
+//! tokens, sessions, and deleting the account. Every form posts to a server function (it works before hydration); the
 //! lists reload after each change.
 
 use leptos::prelude::*;
@@ -8,13 +8,14 @@ use model::{KeyProvider, ProviderKeyInfo, SessionInfo, TokenInfo};
 
 use crate::{
     api::account::{
-        current_user, list_provider_keys, list_sessions, list_tokens, take_new_token,
+        current_user, list_provider_keys, list_sessions, list_tokens, my_usage, take_new_token,
         ChangePassword, CreateToken, DeleteAccount, DeleteProviderKey, ResendVerification,
         RevokeOtherSessions, RevokeSession, RevokeToken, SaveProviderKey, TestProviderKey,
         UpdateProfile,
     },
     components::{
         field_error, form_error, succeeded, Field, FormError, Notice, NoticeLine, PageHeader,
+        UsageMeters,
     },
     format::when,
 };
@@ -26,16 +27,40 @@ pub fn SettingsPage() -> impl IntoView {
         <PageHeader title="Settings" lead="Your account, your provider keys, access for scripts and where you are signed in." />
         <nav class="settings-nav" aria-label="Settings sections">
             <a href="#profile">"Profile"</a>
+            <a href="#usage">"Usage"</a>
             <a href="#keys">"Provider keys"</a>
             <a href="#tokens">"Access tokens"</a>
             <a href="#sessions">"Sessions"</a>
             <a href="#danger">"Delete account"</a>
         </nav>
         <ProfileSection />
+        <UsageSection />
         <ProviderKeysSection />
         <TokensSection />
         <SessionsSection />
         <DeleteAccountSection />
+    }
+}
+
+/// What the account uses of its limits.
+#[component]
+fn UsageSection() -> impl IntoView {
+    let usage = Resource::new(|| (), |()| my_usage());
+    view! {
+        <section class="card settings-section" id="usage" aria-labelledby="usage-title">
+            <h2 id="usage-title">"Usage"</h2>
+            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match usage.await {
+                        Ok(u) => view! {
+                            <UsageMeters usage=u />
+                            <p class="muted">{if u.custom { "An administrator set these limits for your account." } else { "These are the limits of this instance." }}</p>
+                        }.into_any(),
+                        Err(e) => view! { <p class="notice notice--error">{e.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
     }
 }
 

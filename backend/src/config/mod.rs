@@ -20,8 +20,8 @@ use data_dir::{absolute, load_or_generate_secret, prepare_data_dir};
 pub use data_dir::{generate_secret, write_secret_file};
 pub use database_url::{redact_url, DatabaseUrl};
 use parse::{
-    parse_api_version, parse_bool, parse_cidrs, parse_http_url, parse_log_format, parse_num,
-    parse_smtp_url, parse_storage_url, S3_VARIABLES,
+    parse_api_version, parse_bool, parse_choice, parse_cidrs, parse_http_url, parse_log_format,
+    parse_num, parse_smtp_url, parse_storage_url, S3_VARIABLES,
 };
 
 /// The file under `DATA_DIR` that holds the generated `ENCRYPTION_SECRET`.
@@ -97,6 +97,13 @@ pub struct Config {
     /// The reverse proxies whose `Forwarded` / `X-Forwarded-*` headers are believed
     /// (`TRUSTED_PROXIES`, CIDRs; empty: none, the TCP peer is the client).
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Who may create an account (`SIGNUP`: `open`, `invite` or `closed`).
+    pub signup: model::SignupMode,
+    /// Whose generations may use `OPENAI_API_KEY` / `GEMINI_API_KEY` (`SERVER_KEYS_FOR`).
+    pub server_keys_for: model::ServerKeysFor,
+    /// Every account's limits unless an administrator set its own (`QUOTA_IMAGES_PER_DAY`,
+    /// `QUOTA_ACTIVE_JOBS`, `QUOTA_STORAGE_BYTES`; 0: no limit).
+    pub quota: model::Quota,
     pub cleanup_orphan_grace: Duration,
     /// How long images stay in the trash before the cleanup purges them
     /// (`TRASH_RETENTION_DAYS`).
@@ -363,6 +370,19 @@ impl Config {
             encryption_secret_source,
             public_url_explicit: get("PUBLIC_URL").is_some(),
             trusted_proxies,
+            signup: parse_choice(&get, "SIGNUP", model::SignupMode::Open)?,
+            server_keys_for: parse_choice(&get, "SERVER_KEYS_FOR", model::ServerKeysFor::Admins)?,
+            quota: model::Quota {
+                images_per_day: parse_num(&get, "QUOTA_IMAGES_PER_DAY", 500, 0, 10_000_000)?,
+                active_jobs: parse_num(&get, "QUOTA_ACTIVE_JOBS", 50, 0, 100_000)?,
+                storage_bytes: parse_num(
+                    &get,
+                    "QUOTA_STORAGE_BYTES",
+                    10 * 1024 * 1024 * 1024,
+                    0,
+                    u64::MAX / 2,
+                )?,
+            },
             public_url,
             smtp_url,
             mail_from,

@@ -175,3 +175,21 @@ pub(super) fn parse_cidrs(key: &'static str, raw: &str) -> Result<Vec<ipnet::IpN
         })
         .collect()
 }
+
+/// One of an enum's values (`open`, `invite`, …), or `default` when unset.
+pub(super) fn parse_choice<T>(
+    get: &impl Fn(&str) -> Option<String>,
+    key: &'static str,
+    default: T,
+) -> Result<T, ConfigError>
+where
+    T: std::str::FromStr<Err = String>,
+{
+    match get(key) {
+        None => Ok(default),
+        Some(raw) => raw
+            .to_ascii_lowercase()
+            .parse()
+            .map_err(|message: String| ConfigError::new(key, message)),
+    }
+}

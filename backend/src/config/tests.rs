@@ -57,6 +57,8 @@ fn zero_configuration_uses_the_data_dir_for_everything() {
     assert_eq!(config.cleanup_orphan_grace, Duration::from_secs(86_400));
     assert!(!config.outbound_allow_private);
     assert!(config.smtp_url.is_none());
+    assert_eq!(config.signup, model::SignupMode::Open);
+    assert_eq!(config.server_keys_for, model::ServerKeysFor::Admins);
     assert_eq!(config.openai_base_url.as_str(), "https://api.openai.com/v1");
 }
 

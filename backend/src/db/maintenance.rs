@@ -59,7 +59,7 @@ pub async fn mark_missing(db: &Db, ids: &[String], now: i64) -> Result<u64, DbEr
 }
 
 /// Rows that have expired, by kind: the condition (`$1` is the cut-off time) per table.
-pub const EXPIRED: [(&str, &str, &str); 5] = [
+pub const EXPIRED: [(&str, &str, &str); 6] = [
     ("sessions", "sessions", "expires_at < $1"),
     (
         "access tokens",
@@ -70,6 +70,11 @@ pub const EXPIRED: [(&str, &str, &str); 5] = [
     ("idempotency keys", "idempotency_keys", "created_at < $1"),
     // Fully recovered: the same as no row.
     ("rate-limit entries", "rate_limits", "tat < $1"),
+    (
+        "unused invitations",
+        "invitations",
+        "used_at IS NULL AND expires_at < $1",
+    ),
 ];
 
 /// How many rows of `table` match `condition` at `cutoff`, deleting them unless

@@ -276,25 +276,17 @@ pub async fn resolve_key(
     let Some(which) = providers::key_provider(provider) else {
         return Ok(None);
     };
-    match crate::services::provider_keys::personal_key(backend, user_id, which).await {
-        Ok(Some(key)) => return Ok(Some(key)),
-        Ok(None) => {}
-        Err(e) => return Err(ProviderError::new(Failure::InvalidKey, e.to_string())),
-    }
-    let server = match provider {
-        ProviderId::Openai => backend.config.openai_api_key.clone(),
-        ProviderId::Gemini => backend.config.gemini_api_key.clone(),
-        ProviderId::Builtin => None,
-    };
-    server.map(Some).ok_or_else(|| {
-        ProviderError::new(
+    match crate::services::provider_keys::key_for(backend, user_id, which).await {
+        Ok(Some(key)) => Ok(Some(key)),
+        Ok(None) => Err(ProviderError::new(
             Failure::InvalidKey,
             format!(
                 "{} needs an API key: add yours in Settings.",
                 provider.label()
             ),
-        )
-    })
+        )),
+        Err(e) => Err(ProviderError::new(Failure::InvalidKey, e.to_string())),
+    }
 }
 
 pub(super) async fn load_references(

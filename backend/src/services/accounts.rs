@@ -8,7 +8,7 @@ use secrecy::ExposeSecret;
 
 use super::{
     auth::{Caller, Principal},
-    ServiceError,
+    invitations, ServiceError,
 };
 use crate::{
     crypto,
@@ -79,23 +79,34 @@ fn email_field(e: crate::domain::EmailError) -> FieldError {
     FieldError::new("email", e.to_string())
 }
 
-/// Creates an account (and sends the verification mail). The caller signs the person in.
+/// What a person fills in to create an account.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SignUp<'a> {
+    pub email: &'a str,
+    pub password: &'a str,
+    pub display_name: Option<&'a str>,
+    /// The token of an invitation link (needed with `SIGNUP=invite`).
+    pub invitation: Option<&'a str>,
+}
+
+/// Creates an account (and sends the verification mail), when `SIGNUP` allows it. The
+/// caller signs the person in.
 #[tracing::instrument(skip_all)]
 pub async fn sign_up(
     backend: &Backend,
     client: &ClientInfo,
-    email: &str,
-    password: &str,
-    display_name: Option<&str>,
+    form: SignUp<'_>,
 ) -> Result<model::User, ServiceError> {
-    let _counted = limited(Action::SignUp, client, &account_key(email), backend).await?;
-    let email = Email::parse(email).map_err(email_field)?;
-    let password = NewPassword::parse(password)?;
-    let display_name = parse_display_name(display_name)?;
+    let _counted = limited(Action::SignUp, client, &account_key(form.email), backend).await?;
+    let email = Email::parse(form.email).map_err(email_field)?;
+    let password = NewPassword::parse(form.password)?;
+    let display_name = parse_display_name(form.display_name)?;
+    // Checked once the form is valid, so that a typo does not spend an invitation.
+    let admitted = invitations::admit(backend, form.invitation).await?;
     let password_hash = backend.security.passwords.hash(&password).await?;
     // The first account of an instance administers it.
     let first = users::count(&backend.db).await? == 0;
-    let user = insert_account(
+    let inserted = insert_account(
         backend,
         users::NewUser {
             email,
@@ -106,7 +117,15 @@ pub async fn sign_up(
         "An account with this email address already exists. Sign in, or reset the password \
          if you forgot it.",
     )
-    .await?;
+    .await;
+    let user = match inserted {
+        Ok(user) => user,
+        Err(e) => {
+            admitted.give_back(backend).await?;
+            return Err(e);
+        }
+    };
+    admitted.used_by(backend, &user.id).await?;
     tracing::info!(user_id = %user.id, "account created");
     let caller = Caller::from(user);
     send_verification(backend, &caller).await?;

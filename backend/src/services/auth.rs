@@ -69,6 +69,16 @@ impl Principal {
         &self.caller.id
     }
 
+    /// Administrators pass; anyone else is told the resource does not exist (404), like
+    /// another person's resource.
+    pub fn require_admin(&self) -> Result<(), super::ServiceError> {
+        if self.caller.is_admin {
+            Ok(())
+        } else {
+            Err(super::ServiceError::NotFound)
+        }
+    }
+
     /// The session hash, when the caller is a browser session.
     pub fn session_hash(&self) -> Option<&str> {
         match &self.credential {

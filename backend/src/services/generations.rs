@@ -14,7 +14,7 @@ use model::{
     ImageStatus, Job, KeyProvider, ModelInfo, ProviderId, ProviderInfo, ServerMessage,
 };
 
-use super::{auth::Principal, images, parse_id, ServiceError};
+use super::{auth::Principal, images, parse_id, provider_keys, ServiceError};
 use crate::{
     db::{self, images::NewImage, jobs::NewJob},
     domain::{parse_text, FieldError},
@@ -28,21 +28,19 @@ pub async fn catalogue(
     principal: &Principal,
 ) -> Result<Vec<ProviderInfo>, ServiceError> {
     let keys = db::provider_keys::list_for_user(&backend.db, principal.user_id()).await?;
-    let has_personal = |p: KeyProvider| keys.iter().any(|k| k.provider == p);
+    let caller = &principal.caller;
+    let has_key = |p: KeyProvider| {
+        keys.iter().any(|k| k.provider == p)
+            || provider_keys::server_key(backend, p, caller.is_admin, caller.verified).is_some()
+    };
     Ok(ProviderId::ALL
         .iter()
         .map(|&id| {
             let models = providers::models(id);
             let (needs_key, has_key) = match id {
                 ProviderId::Builtin => (false, true),
-                ProviderId::Openai => (
-                    true,
-                    has_personal(KeyProvider::Openai) || backend.config.openai_api_key.is_some(),
-                ),
-                ProviderId::Gemini => (
-                    true,
-                    has_personal(KeyProvider::Gemini) || backend.config.gemini_api_key.is_some(),
-                ),
+                ProviderId::Openai => (true, has_key(KeyProvider::Openai)),
+                ProviderId::Gemini => (true, has_key(KeyProvider::Gemini)),
             };
             ProviderInfo {
                 id,
@@ -341,6 +339,7 @@ pub async fn start(
         }
     }
     let checked = check(backend, principal, req).await?;
+    super::quotas::check_generation(backend, user_id, checked.n).await?;
     let params = serde_json::json!({
         "size": checked.size,
         "quality": checked.quality,
@@ -482,8 +481,33 @@ pub async fn get(backend: &Backend, principal: &Principal, id: &str) -> Result<J
         .ok_or(ServiceError::NotFound)
 }
 
-/// Unfinished jobs and the 50 most recent ones.
-pub async fn list(backend: &Backend, principal: &Principal) -> Result<Vec<Job>, ServiceError> {
+/// A page of the person's jobs, newest first (`limit` 1 to 200, default 50).
+pub async fn list(
+    backend: &Backend,
+    principal: &Principal,
+    limit: Option<u32>,
+    cursor: Option<&str>,
+) -> Result<model::Page<Job>, ServiceError> {
+    let limit = super::page_limit(limit)?;
+    let before = super::page_cursor(cursor)?;
+    let rows = db::jobs::list_page(
+        &backend.db,
+        principal.user_id(),
+        before.as_deref(),
+        limit + 1,
+    )
+    .await?;
+    Ok(super::into_page(
+        rows,
+        limit,
+        |r| r.id.clone(),
+        |r| r.to_model(),
+    ))
+}
+
+/// Unfinished jobs and the 50 most recent ones (what a page that follows jobs live starts
+/// from).
+pub async fn recent(backend: &Backend, principal: &Principal) -> Result<Vec<Job>, ServiceError> {
     Ok(db::jobs::list_recent(&backend.db, principal.user_id(), 50)
         .await?
         .iter()

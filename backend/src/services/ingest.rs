@@ -82,6 +82,7 @@ pub async fn store(
         .image_workers
         .run(move || imaging::prepare(data, &limits))
         .await?;
+    super::quotas::check_storage(backend, owner, prepared.bytes.len() as u64).await?;
     let user = Id::parse(owner).ok_or_else(|| ServiceError::internal("a user id is not a UUID"))?;
     let id = Id::new();
     let key = storage::key(&ObjectKey::Upload {

@@ -1,21 +1,24 @@
 //! Facts about this instance that anyone may see (the home page shows them).
 
-use model::InstanceInfo;
+use model::{InstanceInfo, ServerKeysFor};
 
 use crate::Config;
 
-/// The providers usable without a personal key: `builtin` always, OpenAI and Gemini when
-/// the operator configured a server-wide key. The keys themselves are never revealed.
+/// The providers anyone who signs up can use without a personal key: `builtin` always,
+/// OpenAI and Gemini when the operator configured a server-wide key for every account
+/// (`SERVER_KEYS_FOR=all`); and who may sign up. The keys themselves are never revealed.
 pub fn info(config: &Config) -> InstanceInfo {
     let mut ready_providers = vec!["builtin".to_owned()];
-    if config.openai_api_key.is_some() {
+    let for_everyone = config.server_keys_for == ServerKeysFor::All;
+    if for_everyone && config.openai_api_key.is_some() {
         ready_providers.push("openai".to_owned());
     }
-    if config.gemini_api_key.is_some() {
+    if for_everyone && config.gemini_api_key.is_some() {
         ready_providers.push("gemini".to_owned());
     }
     InstanceInfo {
         version: env!("CARGO_PKG_VERSION").to_owned(),
         ready_providers,
+        signup: config.signup,
     }
 }

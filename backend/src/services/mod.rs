@@ -11,11 +11,13 @@ pub mod generations;
 pub mod images;
 pub mod ingest;
 pub mod instance;
+pub mod invitations;
 pub mod maintenance;
 pub mod media;
 pub mod operations;
 pub mod operators;
 pub mod provider_keys;
+pub mod quotas;
 pub mod session_records;
 pub mod tokens;
 
@@ -46,6 +48,17 @@ pub enum ServiceError {
         field: Option<&'static str>,
         message: String,
     },
+    /// Not allowed for this caller, whoever they are (403): sign-up closed, a token
+    /// without the scope.
+    #[error("{message}")]
+    Forbidden { code: &'static str, message: String },
+    /// Over one of the account's quotas (429): nothing was done; `message` says which and
+    /// what to do.
+    #[error("{message}")]
+    OverQuota { code: &'static str, message: String },
+    /// The account's storage is full (413): nothing was stored or queued.
+    #[error("{0}")]
+    StorageFull(String),
     /// Well-formed but refused (422), e.g. a provider rejected a key.
     #[error("{message}")]
     Refused { code: &'static str, message: String },
@@ -75,6 +88,8 @@ pub enum ErrorClass {
     NotFound,
     /// Conflicts with what exists (409).
     Conflict,
+    /// Not allowed (403).
+    Forbidden,
     /// Too large (413).
     TooLarge,
     /// Not a type we take (415).
@@ -96,6 +111,9 @@ impl ServiceError {
             Self::NotFound => ErrorClass::NotFound,
             Self::Conflict { .. } => ErrorClass::Conflict,
             Self::Refused { .. } => ErrorClass::Refused,
+            Self::Forbidden { .. } => ErrorClass::Forbidden,
+            Self::OverQuota { .. } => ErrorClass::RateLimited,
+            Self::StorageFull(_) => ErrorClass::TooLarge,
             Self::RateLimited { .. } => ErrorClass::RateLimited,
             Self::Image(e) => match e {
                 ImageError::TooLarge { .. } | ImageError::TooManyPixels { .. } => {
@@ -126,8 +144,11 @@ impl ServiceError {
             Self::NotFound => "not_found",
             Self::Conflict { code, .. }
             | Self::Refused { code, .. }
+            | Self::Forbidden { code, .. }
+            | Self::OverQuota { code, .. }
             | Self::BadToken { code, .. } => code,
             Self::RateLimited { .. } => "rate_limited",
+            Self::StorageFull(_) => "storage_quota_exceeded",
             Self::Image(e) => e.code(),
             Self::Fetch(e) => e.code(),
             Self::Internal(_) => "internal",

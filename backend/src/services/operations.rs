@@ -16,9 +16,7 @@ const RUNS: i64 = 10;
 
 /// The overview, for an administrator only: anyone else is told it does not exist.
 pub async fn overview(backend: &Backend, caller: &Principal) -> Result<Operations, ServiceError> {
-    if !caller.caller.is_admin {
-        return Err(ServiceError::NotFound);
-    }
+    caller.require_admin()?;
     snapshot(backend).await
 }
 

@@ -135,6 +135,48 @@ pub async fn personal_key(
     })
 }
 
+/// The operator's key for a provider (`OPENAI_API_KEY`, `GEMINI_API_KEY`), if one is set
+/// and `SERVER_KEYS_FOR` lets this account use it.
+pub fn server_key(
+    backend: &Backend,
+    provider: KeyProvider,
+    is_admin: bool,
+    verified: bool,
+) -> Option<SecretString> {
+    if !backend.config.server_keys_for.allows(is_admin, verified) {
+        return None;
+    }
+    match provider {
+        KeyProvider::Openai => backend.config.openai_api_key.clone(),
+        KeyProvider::Gemini => backend.config.gemini_api_key.clone(),
+    }
+}
+
+/// The key a job of `user_id` runs with: the person's own, else the server-wide one when
+/// they may use it. `None` when there is neither.
+pub async fn key_for(
+    backend: &Backend,
+    user_id: &str,
+    provider: KeyProvider,
+) -> Result<Option<SecretString>, ServiceError> {
+    if let Some(key) = personal_key(backend, user_id, provider).await? {
+        return Ok(Some(key));
+    }
+    if server_key(backend, provider, true, true).is_none() {
+        // No server-wide key at all (or nobody may use it): no need to read the account.
+        return Ok(None);
+    }
+    let Some(user) = crate::db::users::find_by_id(&backend.db, user_id).await? else {
+        return Ok(None);
+    };
+    Ok(server_key(
+        backend,
+        provider,
+        user.is_admin,
+        user.email_verified_at.is_some(),
+    ))
+}
+
 pub fn decrypt(cipher: &Cipher, record: &ProviderKeyRecord) -> Result<SecretString, CryptoError> {
     cipher.decrypt(
         &record.ciphertext,

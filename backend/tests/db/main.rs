@@ -405,3 +405,38 @@ db_test!(
             .is_ok());
     }
 );
+
+db_test!(
+    an_invitation_is_claimed_once_and_never_after_it_expires,
+    |db| {
+        use backend::db::invitations;
+        let future = backend::now_ms() + 60_000;
+        invitations::insert(&db, "h-open", None, Some("for Ann"), future)
+            .await
+            .unwrap();
+        invitations::insert(&db, "h-expired", None, None, backend::now_ms() - 1)
+            .await
+            .unwrap();
+        assert!(invitations::claim(&db, "h-expired")
+            .await
+            .unwrap()
+            .is_none());
+        assert!(invitations::claim(&db, "h-unknown")
+            .await
+            .unwrap()
+            .is_none());
+        // Two sign-ups racing for one link: exactly one has it.
+        let (a, b) = tokio::join!(
+            invitations::claim(&db, "h-open"),
+            invitations::claim(&db, "h-open")
+        );
+        let winners: Vec<String> = [a.unwrap(), b.unwrap()].into_iter().flatten().collect();
+        assert_eq!(winners.len(), 1);
+        assert!(invitations::list_open(&db, 10).await.unwrap().is_empty());
+        // Given back (the sign-up failed): it works again, once.
+        invitations::release(&db, &winners[0]).await.unwrap();
+        assert_eq!(invitations::list_open(&db, 10).await.unwrap().len(), 1);
+        assert!(invitations::claim(&db, "h-open").await.unwrap().is_some());
+        assert!(invitations::claim(&db, "h-open").await.unwrap().is_none());
+    }
+);

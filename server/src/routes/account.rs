@@ -9,14 +9,14 @@ use axum::{
     Json, Router,
 };
 use backend::{
-    services::{accounts, accounts::ClientInfo, provider_keys, tokens},
+    services::{accounts, accounts::ClientInfo, provider_keys, quotas, tokens},
     Backend,
 };
 use model::{
     ChangePasswordRequest, CreateTokenRequest, CreatedToken, DeleteAccountRequest,
     ForgotPasswordRequest, KeyProvider, KeyTestResult, LoginRequest, Page, ProviderKeyInfo,
     PutProviderKeyRequest, ResetPasswordRequest, SessionInfo, SignupRequest, TokenInfo,
-    UpdateProfileRequest, User, VerifyEmailRequest,
+    UpdateProfileRequest, Usage, User, VerifyEmailRequest,
 };
 use serde::de::DeserializeOwned;
 use tower_sessions::Session;
@@ -35,6 +35,7 @@ pub fn router() -> Router<AppState> {
         .route("/auth/verify-email", post(verify_email))
         .route("/auth/resend-verification", post(resend_verification))
         .route("/me", get(me).patch(update_me).delete(delete_me))
+        .route("/me/usage", get(my_usage))
         .route("/me/password", post(change_password))
         .route("/sessions", get(list_sessions))
         .route("/sessions/revoke-others", post(revoke_other_sessions))
@@ -95,7 +96,9 @@ fn provider(raw: &str) -> ApiResult<KeyProvider> {
 /// Create an account and sign in.
 #[utoipa::path(post, path = "/api/v1/auth/signup", tag = "accounts", request_body = SignupRequest,
     responses((status = 201, body = User, description = "Signed up and signed in; sets the session cookie"),
-        (status = 400, body = model::ApiError), (status = 409, body = model::ApiError, description = "Email taken"),
+        (status = 400, body = model::ApiError),
+        (status = 403, body = model::ApiError, description = "Sign-up is closed, or needs a valid invitation (SIGNUP)"),
+        (status = 409, body = model::ApiError, description = "Email taken"),
         (status = 429, body = model::ApiError)))]
 pub async fn signup(
     axum::extract::State(backend): axum::extract::State<Backend>,
@@ -106,9 +109,12 @@ pub async fn signup(
     let user = accounts::sign_up(
         &backend,
         &client,
-        &body.email,
-        &body.password,
-        body.display_name.as_deref(),
+        accounts::SignUp {
+            email: &body.email,
+            password: &body.password,
+            display_name: body.display_name.as_deref(),
+            invitation: body.invitation.as_deref(),
+        },
     )
     .await?;
     establish(&session, &user.id, &client).await?;
@@ -206,6 +212,17 @@ pub async fn resend_verification(
     responses((status = 200, body = User), (status = 401, body = model::ApiError)))]
 pub async fn me(Authenticated(principal): Authenticated) -> Json<User> {
     Json(principal.caller.to_model())
+}
+
+/// What the account uses of its quota: images generated in the last 24 hours, jobs
+/// queued or running, bytes stored, and the limits that apply.
+#[utoipa::path(get, path = "/api/v1/me/usage", tag = "accounts",
+    responses((status = 200, body = Usage), (status = 401, body = model::ApiError)))]
+pub async fn my_usage(
+    axum::extract::State(backend): axum::extract::State<Backend>,
+    Authenticated(principal): Authenticated,
+) -> ApiResult<Json<Usage>> {
+    Ok(Json(quotas::usage(&backend, &principal).await?))
 }
 
 /// Change the display name.

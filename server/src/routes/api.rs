@@ -38,7 +38,9 @@ use crate::{
         library::restore_image, library::share_image, library::stats, media::serve,
         generations::list_providers, generations::create, generations::list_jobs,
         generations::get_job, generations::cancel, generations::character_avatar,
-        generations::regenerate, admin::get_operations,
+        generations::regenerate, admin::get_operations, admin::list_invitations,
+        admin::create_invitation, admin::revoke_invitation, admin::list_accounts,
+        admin::set_quota, account::my_usage,
     ),
     components(schemas(model::ApiError, model::ApiErrorBody, model::Health, model::HealthCheck)),
     tags(

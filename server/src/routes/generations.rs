@@ -9,13 +9,18 @@ use axum::{
     Json, Router,
 };
 use backend::{services::generations, Backend};
-use model::{AvatarGenerationRequest, GenerationRequest, GenerationResponse, Job, ProviderInfo};
+use model::{
+    AvatarGenerationRequest, GenerationRequest, GenerationResponse, Job, Page, ProviderInfo,
+};
 use serde::Deserialize;
 
 use crate::{
     auth::Authenticated,
     error::ApiErrorResponse,
-    routes::{account::ApiJson, library::ApiQuery},
+    routes::{
+        account::ApiJson,
+        library::{ApiQuery, PageQuery},
+    },
     state::AppState,
 };
 
@@ -112,14 +117,18 @@ pub async fn create(
     answer(&backend, &p, jobs, q.wait).await
 }
 
-/// Your unfinished jobs and the 50 most recent ones, newest first.
-#[utoipa::path(get, path = "/api/v1/generations", tag = "generations",
-    responses((status = 200, body = Vec<Job>), (status = 401, body = model::ApiError)))]
+/// Your jobs, newest first, a page at a time.
+#[utoipa::path(get, path = "/api/v1/generations", tag = "generations", params(PageQuery),
+    responses((status = 200, body = Page<Job>), (status = 400, body = model::ApiError),
+        (status = 401, body = model::ApiError)))]
 pub async fn list_jobs(
     State(backend): State<Backend>,
     Authenticated(p): Authenticated,
-) -> ApiResult<Json<Vec<Job>>> {
-    Ok(Json(generations::list(&backend, &p).await?))
+    ApiQuery(q): ApiQuery<PageQuery>,
+) -> ApiResult<Json<Page<Job>>> {
+    Ok(Json(
+        generations::list(&backend, &p, q.limit, q.cursor.as_deref()).await?,
+    ))
 }
 
 /// One job.

@@ -98,7 +98,8 @@ async fn builtin_jobs_go_through_their_stages_to_a_stored_image() {
 
         // The list shows both, newest first.
         let list = api.expect(Method::GET, "/api/v1/generations", None, StatusCode::OK).await;
-        assert_eq!(list.as_array().unwrap().len(), 2);
+        assert_eq!(list["items"].as_array().unwrap().len(), 2);
+        assert!(list["items"][0]["id"].as_str() > list["items"][1]["id"].as_str());
         server.stop().await;
     })
     .await;
@@ -328,7 +329,7 @@ async fn requests_are_checked_against_the_catalogue_before_anything_is_queued() 
     let list = api
         .expect(Method::GET, "/api/v1/generations", None, StatusCode::OK)
         .await;
-    assert_eq!(list, json!([]));
+    assert_eq!(list["items"], json!([]));
     let images = api
         .expect(Method::GET, "/api/v1/images", None, StatusCode::OK)
         .await;
@@ -388,7 +389,11 @@ async fn an_idempotency_key_makes_a_repeat_answer_the_first_jobs() {
         let list = api
             .expect(Method::GET, "/api/v1/generations", None, StatusCode::OK)
             .await;
-        assert_eq!(list.as_array().unwrap().len(), 2, "two requests, two jobs");
+        assert_eq!(
+            list["items"].as_array().unwrap().len(),
+            2,
+            "two requests, two jobs"
+        );
         server.stop().await;
     })
     .await;
@@ -845,4 +850,47 @@ fn jobs_cut_off_by_a_crash_are_finished_by_the_next_process() {
     assert!(line["span"]["image_id"].is_string(), "{line}");
     drop(second);
     rt.block_on(db.destroy());
+}
+
+#[tokio::test]
+async fn the_jobs_list_is_paged_like_every_list() {
+    let server = TestServer::start_with(Dialect::Sqlite, &[("BUILTIN_DELAY_MS", "0")]).await;
+    let api = Api::new_user(&server, "ann").await;
+    for i in 0..3 {
+        api.expect(
+            Method::POST,
+            "/api/v1/generations",
+            Some(json!({"prompt": format!("portrait {i}"), "n": 2})),
+            StatusCode::ACCEPTED,
+        )
+        .await;
+    }
+    let mut seen = Vec::new();
+    let mut path = "/api/v1/generations?limit=4".to_owned();
+    loop {
+        let page = api.expect(Method::GET, &path, None, StatusCode::OK).await;
+        let items = page["items"].as_array().unwrap();
+        assert!(items.len() <= 4);
+        seen.extend(items.iter().map(|j| j["id"].as_str().unwrap().to_owned()));
+        match page["next_cursor"].as_str() {
+            Some(c) => path = format!("/api/v1/generations?limit=4&cursor={c}"),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 6, "every job once: {seen:?}");
+    let mut sorted = seen.clone();
+    sorted.sort_unstable_by(|a, b| b.cmp(a));
+    assert_eq!(seen, sorted, "newest first");
+    for bad in ["limit=0", "limit=201", "cursor=nonsense"] {
+        let err = api
+            .expect(
+                Method::GET,
+                &format!("/api/v1/generations?{bad}"),
+                None,
+                StatusCode::BAD_REQUEST,
+            )
+            .await;
+        assert!(err["error"]["field"].is_string(), "{bad}: {err}");
+    }
+    server.stop().await;
 }

@@ -377,6 +377,35 @@ async fn every_response_carries_a_request_id_and_safe_headers() {
 async fn server_functions_answer() {
     let server =
         TestServer::start_with(Dialect::Sqlite, &[("OPENAI_API_KEY", "sk-server-wide")]).await;
+    let info = |server: &TestServer| {
+        let (client, url) = (server.client.clone(), server.url("/api/instance_info"));
+        async move {
+            let res = client
+                .post(url)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), StatusCode::OK);
+            res.text().await.unwrap()
+        }
+    };
+    // The key is for administrators (the default): a stranger who signs up cannot use it.
+    let body = info(&server).await;
+    let parsed: model::InstanceInfo = serde_json::from_str(&body).unwrap();
+    assert_eq!(parsed.ready_providers, ["builtin"]);
+    assert_eq!(parsed.signup, model::SignupMode::Open);
+    server.stop().await;
+
+    let server = TestServer::start_with(
+        Dialect::Sqlite,
+        &[
+            ("OPENAI_API_KEY", "sk-server-wide"),
+            ("SERVER_KEYS_FOR", "all"),
+            ("SIGNUP", "invite"),
+        ],
+    )
+    .await;
     let res = server
         .client
         .post(server.url("/api/instance_info"))
@@ -388,6 +417,7 @@ async fn server_functions_answer() {
     let body = res.text().await.unwrap();
     let info: model::InstanceInfo = serde_json::from_str(&body).unwrap();
     assert_eq!(info.ready_providers, ["builtin", "openai"]);
+    assert_eq!(info.signup, model::SignupMode::Invite);
     assert!(
         !body.contains("sk-server-wide"),
         "a server-wide key is never revealed"

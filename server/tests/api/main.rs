@@ -5,6 +5,7 @@
 mod common;
 
 mod accounts;
+mod admission;
 mod architecture;
 mod binary;
 mod generations;
@@ -15,4 +16,5 @@ mod operators;
 mod provider_keys;
 mod providers;
 mod proxies;
+mod quotas;
 mod realtime;

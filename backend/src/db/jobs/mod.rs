@@ -218,15 +218,40 @@ pub async fn get_many(db: &Db, user_id: &str, ids: &[String]) -> Result<Vec<JobR
     super::owned_in_order(db, "jobs", COLUMNS, user_id, ids, |r: &JobRecord| &r.id).await
 }
 
-/// The user's unfinished jobs and the most recent others, newest first.
+/// The most unfinished jobs [`list_recent`] answers (the active-jobs quota keeps a
+/// person far below it).
+const MAX_RECENT: i64 = 500;
+
+/// The user's unfinished jobs and the most recent others, newest first (at most
+/// [`MAX_RECENT`]).
 pub async fn list_recent(db: &Db, user_id: &str, limit: i64) -> Result<Vec<JobRecord>, DbError> {
     let sql = format!(
         "SELECT {COLUMNS} FROM jobs WHERE user_id = $1 AND (status NOT IN {FINAL} OR id IN \
          (SELECT id FROM jobs WHERE user_id = $1 ORDER BY created_at DESC LIMIT $2)) \
-         ORDER BY created_at DESC, id DESC"
+         ORDER BY created_at DESC, id DESC LIMIT {MAX_RECENT}"
     );
     Ok(with_pool!(db, |pool| sqlx::query_as::<_, JobRecord>(&sql)
         .bind(user_id)
+        .bind(limit)
+        .fetch_all(pool)
+        .await)?)
+}
+
+/// A page of the user's jobs, newest first (ids grow with time), from before the job
+/// `before`.
+pub async fn list_page(
+    db: &Db,
+    user_id: &str,
+    before: Option<&str>,
+    limit: i64,
+) -> Result<Vec<JobRecord>, DbError> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM jobs WHERE user_id = $1 AND ($2 IS NULL OR id < $2) \
+         ORDER BY id DESC LIMIT $3"
+    );
+    Ok(with_pool!(db, |pool| sqlx::query_as::<_, JobRecord>(&sql)
+        .bind(user_id)
+        .bind(before)
         .bind(limit)
         .fetch_all(pool)
         .await)?)

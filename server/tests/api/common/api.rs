@@ -30,7 +30,11 @@ impl Api {
             .await
             .unwrap();
         assert_eq!(resp.status(), StatusCode::CREATED);
-        let cookie = super::session_cookie(&resp);
+        Self::for_session(base, client, &super::session_cookie(&resp)).await
+    }
+
+    /// A token for the account signed in with the session `cookie`.
+    pub async fn for_session(base: &str, client: &reqwest::Client, cookie: &str) -> Self {
         let token: Value = client
             .post(format!("{base}/api/v1/tokens"))
             .header(header::ORIGIN, base)

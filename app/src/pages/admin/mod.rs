@@ -1,7 +1,11 @@
 //! The administrator's operations page: jobs by state and provider, the failures of the
 //! last day by reason, storage used and the last cleanup runs. Read when the page opens,
 //! again every 30 seconds while it is open, and on Refresh. Anyone who is not an
-//! administrator gets the 404 page.
+//! administrator gets the 404 page. The accounts with their limits are in `accounts`,
+//! the sign-up invitations in `invitations`.
+
+mod accounts;
+mod invitations;
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -67,6 +71,8 @@ fn Overview(ops: Operations, refresh: RwSignal<u32>) -> impl IntoView {
         <Failures ops=ops.clone() />
         <StorageUsed ops=ops.clone() />
         <CleanupRuns ops=ops />
+        <accounts::Accounts />
+        <invitations::Invitations />
     }
 }
 

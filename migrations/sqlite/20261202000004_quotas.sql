@@ -1,0 +1,9 @@
+-- An administrator's limits for one account; a NULL follows the instance's default
+-- (QUOTA_IMAGES_PER_DAY, QUOTA_ACTIVE_JOBS, QUOTA_STORAGE_BYTES). 0 is no limit.
+CREATE TABLE account_quotas (
+    user_id         TEXT PRIMARY KEY NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    images_per_day  INTEGER,
+    active_jobs     INTEGER,
+    storage_bytes   INTEGER,
+    updated_at      INTEGER NOT NULL
+);
