@@ -84,3 +84,38 @@ test("an administrator sees the queue, failures, storage and cleanup runs", asyn
   expect(scrollWidth).toBeLessThanOrEqual(clientWidth);
   expect(problems).toEqual([]);
 });
+
+test("an administrator makes an invitation link and sets one account's limits", async ({ page, browser }) => {
+  // A member with an image, so that their storage shows.
+  const member = await browser.newPage();
+  const email = await signUp(member, "limited");
+  await member.goto("/settings");
+  await expect(member.getByRole("heading", { name: "Usage" })).toBeVisible();
+  await expect(member.getByText("Jobs queued or running")).toBeVisible();
+  await expect(member.getByText("These are the limits of this instance.")).toBeVisible();
+
+  await signInAsAdmin(page);
+  await page.goto("/admin");
+  await hydrated(page);
+  await expect(page.getByRole("heading", { name: "Invitations" })).toBeVisible();
+  await expect(page.getByText(/Sign-up is open \(SIGNUP=open\)/)).toBeVisible();
+  await page.getByLabel("For whom (optional)").fill("for the e2e suite");
+  await page.getByRole("button", { name: "Make an invitation link" }).click();
+  const link = page.getByLabel(/Invitation link, single use/);
+  await expect(link).toHaveValue(/\/signup\?invite=[A-Za-z0-9_-]{20,}$/);
+  const waiting = page.getByRole("list", { name: "Invitations waiting to be used" });
+  await expect(waiting.getByText("for the e2e suite")).toBeVisible();
+
+  // The member's row: usage, and limits of their own.
+  const accounts = page.getByRole("list", { name: "Accounts" });
+  const row = accounts.getByRole("listitem").filter({ hasText: email });
+  await row.getByText("Set its own limits").click();
+  await row.getByLabel("Images per 24 h").fill("7");
+  await row.getByRole("button", { name: "Save limits" }).click();
+  await expect(accounts.getByRole("listitem").filter({ hasText: email }).getByText("0 of 7")).toBeVisible();
+
+  await member.reload();
+  await expect(member.getByText("An administrator set these limits for your account.")).toBeVisible();
+  await expect(member.getByText("0 of 7")).toBeVisible();
+  await member.close();
+});

@@ -13,12 +13,15 @@ export async function hydrated(page: Page) {
 }
 
 /// Signs a fresh account up through the form; the page ends signed in.
-export async function signUp(page: Page, tag: string) {
+/// Signs a new account up through the page; answers its email address.
+export async function signUp(page: Page, tag: string): Promise<string> {
+  const email = newEmail(tag);
   await page.goto("/signup");
-  await page.getByLabel("Email address").fill(newEmail(tag));
+  await page.getByLabel("Email address").fill(email);
   await page.getByLabel("Password").fill(PASSWORD);
   await page.getByRole("button", { name: "Create account" }).click();
   await expect(page.getByRole("button", { name: "Sign out" })).toBeVisible();
+  return email;
 }
 
 // Two small PNGs (64×48 red, 48×64 blue).
