@@ -151,6 +151,21 @@ impl Hub {
             .subscribe()
     }
 
+    /// Subscribes to `user_id`'s messages unless this process already holds `max`
+    /// subscriptions for them: counted and taken under one lock, so that upgrades racing
+    /// each other cannot pass the limit together.
+    pub fn subscribe_within(
+        &self,
+        user_id: &str,
+        max: usize,
+    ) -> Option<broadcast::Receiver<Frame>> {
+        let mut users = self.inner.users.lock().unwrap_or_else(|e| e.into_inner());
+        let sender = users
+            .entry(user_id.to_owned())
+            .or_insert_with(|| broadcast::channel(CAPACITY).0);
+        (sender.receiver_count() < max).then(|| sender.subscribe())
+    }
+
     /// How many subscriptions to `user_id`'s messages this process holds.
     pub fn connections(&self, user_id: &str) -> usize {
         let users = self.inner.users.lock().unwrap_or_else(|e| e.into_inner());

@@ -250,6 +250,8 @@ pub async fn principal(backend: &crate::Backend, email: &str) -> crate::services
         caller: user.into(),
         credential: crate::services::auth::Credential::Token {
             id: crate::new_id(),
+            scopes: model::TokenScope::DEFAULT.to_vec(),
+            expires_at: None,
         },
     }
 }

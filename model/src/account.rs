@@ -158,6 +158,9 @@ pub struct TokenInfo {
     pub name: String,
     /// The first characters of the token, to tell tokens apart.
     pub prefix: String,
+    /// What the token may do.
+    #[serde(default)]
+    pub scopes: Vec<TokenScope>,
     pub created_at: DateTime<Utc>,
     pub last_used_at: Option<DateTime<Utc>>,
     pub expires_at: Option<DateTime<Utc>>,
@@ -170,6 +173,35 @@ pub struct CreateTokenRequest {
     /// 1 to 3650; absent: the token does not expire.
     #[serde(default)]
     pub expires_in_days: Option<u32>,
+    /// What it may do; absent: `read`, `generate` and `write`.
+    #[serde(default)]
+    pub scopes: Option<Vec<TokenScope>>,
+}
+
+/// What a personal access token may do. Every endpoint needs one: reading needs `read`;
+/// starting, regenerating and canceling generations `generate`; any other change
+/// `write`; the administrators' endpoints `admin` (and an administrator's account).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum TokenScope {
+    Read,
+    Generate,
+    Write,
+    Admin,
+}
+
+string_enum!(TokenScope, "a token scope", {
+    Read => "read",
+    Generate => "generate",
+    Write => "write",
+    Admin => "admin",
+});
+
+impl TokenScope {
+    /// What a token may do when its maker does not say.
+    pub const DEFAULT: [TokenScope; 3] =
+        [TokenScope::Read, TokenScope::Generate, TokenScope::Write];
 }
 
 /// `POST /api/v1/tokens`: the only time the token itself is shown.

@@ -1,7 +1,9 @@
 //! Who is calling, and may they: one middleware in front of the API, the server functions
 //! and the pages.
 //!
-//! - `Authorization: Bearer <token>`: a personal access token (401 when it is not valid).
+//! - `Authorization: Bearer <token>`: a personal access token (401 when it is not valid;
+//!   403 `insufficient_scope` when the request needs a scope it lacks, see
+//!   [`required_scope`]).
 //! - otherwise the session cookie (tower-sessions): the signed-in account, if any.
 //! - Cross-site protection: a state-changing request that is not bearer-authenticated must
 //!   come from the site's own origin (`Origin`, else `Referer`); a foreign origin, or a
@@ -22,6 +24,7 @@ use backend::services::{
     auth::{self, Credential, Principal},
     ServiceError,
 };
+use model::TokenScope;
 use tower_sessions::Session;
 use url::Url;
 
@@ -47,7 +50,24 @@ pub async fn authenticate(
 
     let principal = if let Some(token) = bearer {
         match auth::authenticate_token(backend, token).await {
-            Ok(p) => Some(p),
+            Ok(p) => {
+                let needed = required_scope(request.method(), request.uri().path());
+                // (To anyone but an administrator the administrators' endpoints do not
+                // exist: their handlers answer 404, whatever the token.)
+                let applies = needed != TokenScope::Admin || p.caller.is_admin;
+                if applies && !p.may(needed) {
+                    return ApiErrorResponse::new(
+                        StatusCode::FORBIDDEN,
+                        "insufficient_scope",
+                        format!(
+                            "This access token does not have the {needed} scope this request \
+                             needs. Make a token with it in Settings → Access tokens."
+                        ),
+                    )
+                    .into_response();
+                }
+                Some(p)
+            }
             Err(e) => return ApiErrorResponse::from(e).into_response(),
         }
     } else {
@@ -127,6 +147,32 @@ fn bearer_token(headers: &HeaderMap) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
+/// The scope a token needs for a request: `admin` for the administrators' endpoints,
+/// `read` to read, `generate` to start, regenerate or cancel generations, `write` for any
+/// other change (server functions included).
+pub fn required_scope(method: &Method, path: &str) -> TokenScope {
+    if path == "/api/v1/admin" || path.starts_with("/api/v1/admin/") {
+        return TokenScope::Admin;
+    }
+    if is_safe(method) {
+        return TokenScope::Read;
+    }
+    let segments: Vec<&str> = path.trim_end_matches('/').split('/').collect();
+    let generates = *method == Method::POST
+        && matches!(
+            segments.as_slice(),
+            ["", "api", "v1", "generations"]
+                | ["", "api", "v1", "generations", _, "cancel"]
+                | ["", "api", "v1", "images", _, "regenerate"]
+                | ["", "api", "v1", "characters", _, "avatar"]
+        );
+    if generates {
+        TokenScope::Generate
+    } else {
+        TokenScope::Write
+    }
+}
+
 fn is_safe(method: &Method) -> bool {
     matches!(
         *method,
@@ -147,16 +193,18 @@ fn is_private_page(method: &Method, path: &str) -> bool {
 /// `Ok` when the request comes from this site: its `Origin` (or, without one, its
 /// `Referer`) is `PUBLIC_URL`'s origin or the host the request was sent to. A request
 /// with neither header is accepted only when it carries no session (a script signing in).
+/// `Origin: null` (a sandboxed frame, a data: page) is foreign, with or without a cookie:
+/// otherwise such a page could sign a visitor into an attacker's account.
 pub fn check_origin(
     headers: &HeaderMap,
     public_url: &Url,
     has_session: bool,
 ) -> Result<(), &'static str> {
-    let claimed = headers
-        .get(header::ORIGIN)
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| *v != "null")
-        .or_else(|| headers.get(header::REFERER).and_then(|v| v.to_str().ok()));
+    let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
+    if origin.is_some_and(|o| o.trim().eq_ignore_ascii_case("null")) {
+        return Err("an opaque (null) Origin");
+    }
+    let claimed = origin.or_else(|| headers.get(header::REFERER).and_then(|v| v.to_str().ok()));
     let Some(claimed) = claimed else {
         return if has_session {
             Err("a cookie-authenticated request without Origin or Referer")
@@ -256,6 +304,37 @@ mod tests {
         assert!(check_origin(&foreign_referer, &public, true).is_err());
         assert!(check_origin(&HeaderMap::new(), &public, true).is_err());
         assert!(check_origin(&HeaderMap::new(), &public, false).is_ok());
+        // A sandboxed frame or a data: page says `null`: foreign, even without a cookie,
+        // and even with a Referer of ours.
+        let opaque = headers(&[
+            (header::ORIGIN, "null"),
+            (header::REFERER, "http://127.0.0.1:3000/login"),
+        ]);
+        assert!(check_origin(&opaque, &public, false).is_err());
+        assert!(check_origin(&opaque, &public, true).is_err());
+    }
+
+    #[test]
+    fn every_kind_of_request_needs_its_scope() {
+        use TokenScope::{Admin, Generate, Read, Write};
+        let cases = [
+            (Method::GET, "/api/v1/images", Read),
+            (Method::GET, "/ws", Read),
+            (Method::GET, "/api/v1/admin/operations", Admin),
+            (Method::POST, "/api/v1/admin/invitations", Admin),
+            (Method::POST, "/api/v1/generations", Generate),
+            (Method::POST, "/api/v1/generations/abc/cancel", Generate),
+            (Method::POST, "/api/v1/images/abc/regenerate", Generate),
+            (Method::POST, "/api/v1/characters/abc/avatar", Generate),
+            (Method::PUT, "/api/v1/characters/abc/avatar", Write),
+            (Method::POST, "/api/v1/uploads", Write),
+            (Method::DELETE, "/api/v1/images/abc", Write),
+            (Method::POST, "/api/v1/tokens", Write),
+            (Method::POST, "/api/start_generation", Write),
+        ];
+        for (method, path, scope) in cases {
+            assert_eq!(required_scope(&method, path), scope, "{method} {path}");
+        }
     }
 
     #[test]

@@ -177,6 +177,12 @@ pub async fn list_tokens() -> Result<Vec<TokenInfo>, AppError> {
 pub async fn create_token(
     name: String,
     expires_in_days: Option<String>,
+    // One checkbox per scope (present when ticked), so that the form works without
+    // JavaScript.
+    scope_read: Option<String>,
+    scope_generate: Option<String>,
+    scope_write: Option<String>,
+    scope_admin: Option<String>,
 ) -> Result<String, AppError> {
     let backend = backend()?;
     let principal = require_principal()?;
@@ -187,7 +193,16 @@ pub async fn create_token(
             message: "Choose a number of days, or no expiry.".to_owned(),
         })?),
     };
-    let token = tokens::create(&backend, &principal, &name, days)
+    let scopes: Vec<model::TokenScope> = [
+        (scope_read, model::TokenScope::Read),
+        (scope_generate, model::TokenScope::Generate),
+        (scope_write, model::TokenScope::Write),
+        (scope_admin, model::TokenScope::Admin),
+    ]
+    .into_iter()
+    .filter_map(|(ticked, scope)| ticked.map(|_| scope))
+    .collect();
+    let token = tokens::create(&backend, &principal, &name, days, Some(&scopes))
         .await
         .map(|t| t.token)
         .map_err(service_error)?;

@@ -147,7 +147,7 @@ pub fn ResetPasswordPage() -> impl IntoView {
             <p class="notice notice--error" role="alert">{move || field_error(action, "token").get()}</p>
             <ActionForm action=action attr:class="form">
                 <input type="hidden" name="token" value=move || token.get().unwrap_or_default() />
-                <Field label="New password" name="password" kind="password" autocomplete="new-password" required=true minlength=10 hint="At least 10 characters. You will be signed out everywhere else." error=field_error(action, "password") />
+                <Field label="New password" name="password" kind="password" autocomplete="new-password" required=true minlength=10 hint="At least 10 characters. You will be signed out everywhere else, and your access tokens will stop working." error=field_error(action, "password") />
                 <button type="submit" class="button button--primary" disabled=move || action.pending().get()>"Save the new password"</button>
             </ActionForm>
             <p class="auth__links"><A href="/forgot-password">"Ask for a new link"</A></p>

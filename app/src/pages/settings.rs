@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use model::{KeyProvider, ProviderKeyInfo, SessionInfo, TokenInfo};
+use model::{KeyProvider, ProviderKeyInfo, SessionInfo, TokenInfo, TokenScope};
 
 use crate::{
     api::account::{
@@ -113,7 +113,7 @@ fn ProfileSection() -> impl IntoView {
                 <Field label="New password" name="new_password" kind="password" autocomplete="new-password" required=true minlength=10 hint="At least 10 characters. Your other sessions end." error=field_error(password, "new_password") />
                 <button type="submit" class="button" disabled=move || password.pending().get()>"Change password"</button>
             </ActionForm>
-            <NoticeLine notice=succeeded(password, "Password changed. You were signed out everywhere else.") />
+            <NoticeLine notice=succeeded(password, "Password changed. You were signed out everywhere else, and your access tokens no longer work.") />
         </section>
     }
 }
@@ -285,6 +285,16 @@ fn TokensSection() -> impl IntoView {
                         <option value="">"never"</option>
                     </select>
                 </div>
+                <fieldset class="scopes">
+                    <legend>"It may"</legend>
+                    {SCOPE_CHOICES.into_iter().map(|(name, label, ticked)| view! {
+                        <label class="scopes__choice">
+                            <input type="checkbox" name=format!("scope_{name}") value="on" checked=ticked />
+                            {label}
+                        </label>
+                    }).collect_view()}
+                    <p class="field__error" role="alert">{move || field_error(create, "scopes").get()}</p>
+                </fieldset>
                 <button type="submit" class="button button--primary" disabled=move || create.pending().get()>
                     "Create token"
                 </button>
@@ -315,12 +325,36 @@ fn TokensSection() -> impl IntoView {
     }
 }
 
+/// The scopes a new token may get: (form name, words, ticked by default).
+const SCOPE_CHOICES: [(&str, &str, bool); 4] = [
+    ("read", "read", true),
+    ("generate", "generate", true),
+    ("write", "change things", true),
+    ("admin", "administer (administrators only)", false),
+];
+
+/// A token's scopes in words.
+pub fn scope_words(scopes: &[TokenScope]) -> String {
+    if scopes.is_empty() {
+        return "(no scope)".to_owned();
+    }
+    format!(
+        "may {}",
+        scopes
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
+}
+
 #[component]
 fn TokenRow(token: TokenInfo, revoke: ServerAction<RevokeToken>) -> impl IntoView {
     view! {
         <li class="item-list__row token-row">
             <div>
                 <strong>{token.name.clone()}</strong> " " <code>{format!("{}…", token.prefix)}</code>
+                " " <span class="muted">{scope_words(&token.scopes)}</span>
                 <p class="muted">
                     {format!("Created {}", when(token.created_at))}
                     {match token.last_used_at {
@@ -414,5 +448,22 @@ fn DeleteAccountSection() -> impl IntoView {
                 <button type="submit" class="button button--danger" disabled=move || delete.pending().get()>"Delete my account"</button>
             </ActionForm>
         </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_tokens_scopes_read_as_words() {
+        assert_eq!(
+            scope_words(&TokenScope::DEFAULT),
+            "may read, generate, write"
+        );
+        assert_eq!(scope_words(&[]), "(no scope)");
+        assert!(SCOPE_CHOICES
+            .iter()
+            .all(|(name, _, _)| name.parse::<TokenScope>().is_ok()));
     }
 }

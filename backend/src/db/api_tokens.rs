@@ -18,9 +18,12 @@ pub struct ApiTokenRecord {
     pub created_at: i64,
     pub last_used_at: Option<i64>,
     pub expires_at: Option<i64>,
+    /// Space-separated scopes.
+    pub scopes: String,
 }
 
-const COLUMNS: &str = "id, user_id, name, prefix, token_hash, created_at, last_used_at, expires_at";
+const COLUMNS: &str =
+    "id, user_id, name, prefix, token_hash, created_at, last_used_at, expires_at, scopes";
 
 pub async fn insert(
     db: &Db,
@@ -29,10 +32,11 @@ pub async fn insert(
     prefix: &str,
     token_hash: &str,
     expires_at: Option<i64>,
+    scopes: &str,
 ) -> Result<ApiTokenRecord, DbError> {
     let sql = format!(
-        "INSERT INTO api_tokens (id, user_id, name, prefix, token_hash, created_at, expires_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {COLUMNS}"
+        "INSERT INTO api_tokens (id, user_id, name, prefix, token_hash, created_at, expires_at, \
+         scopes) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {COLUMNS}"
     );
     Ok(with_pool!(db, |pool| sqlx::query_as::<_, ApiTokenRecord>(
         &sql
@@ -44,6 +48,7 @@ pub async fn insert(
     .bind(token_hash)
     .bind(now_ms())
     .bind(expires_at)
+    .bind(scopes)
     .fetch_one(pool)
     .await)?)
 }
@@ -125,4 +130,15 @@ pub async fn delete_for_user(db: &Db, user_id: &str, id: &str) -> Result<bool, D
     .await
     .map(|r| r.rows_affected()))?;
     Ok(done > 0)
+}
+
+/// Revokes every token of a person (their password was reset or changed); how many.
+pub async fn delete_all_for_user(db: &Db, user_id: &str) -> Result<u64, DbError> {
+    Ok(with_pool!(db, |pool| sqlx::query(
+        "DELETE FROM api_tokens WHERE user_id = $1"
+    )
+    .bind(user_id)
+    .execute(pool)
+    .await
+    .map(|r| r.rows_affected()))?)
 }

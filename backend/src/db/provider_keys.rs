@@ -122,3 +122,14 @@ pub async fn reencrypt_all<E>(
         Ok(Ok(rows.len()))
     })
 }
+
+/// Removes every stored key of a person; how many.
+pub async fn delete_all_for_user(db: &Db, user_id: &str) -> Result<u64, DbError> {
+    Ok(with_pool!(db, |pool| sqlx::query(
+        "DELETE FROM provider_keys WHERE user_id = $1"
+    )
+    .bind(user_id)
+    .execute(pool)
+    .await
+    .map(|r| r.rows_affected()))?)
+}

@@ -12,7 +12,10 @@ use super::{
 };
 use crate::{
     crypto,
-    db::{email_tokens, email_tokens::Purpose, sessions, users, users::UserRecord},
+    db::{
+        api_tokens, email_tokens, email_tokens::Purpose, provider_keys, sessions, users,
+        users::UserRecord,
+    },
     domain::{parse_label, Email, FieldError, NewPassword},
     mail::Mail,
     now_ms,
@@ -341,16 +344,43 @@ pub async fn reset_password(
 ) -> Result<(), ServiceError> {
     let password = NewPassword::parse(password)?;
     let user_id = consume_token(backend, Purpose::ResetPassword, token).await?;
+    let was_verified = users::find_by_id(&backend.db, &user_id)
+        .await?
+        .is_some_and(|u| u.email_verified_at.is_some());
     let hash = backend.security.passwords.hash(&password).await?;
     users::set_password_hash(&backend.db, &user_id, &hash).await?;
     // Whoever opened the link controls the mailbox.
     users::mark_email_verified(&backend.db, &user_id).await?;
-    let ended = sessions::delete_all_for_user(&backend.db, &user_id, keep_session_hash).await?;
-    tracing::info!(%user_id, ended_sessions = ended, "password reset");
+    // Someone who signed up with another person's address before it was verified must
+    // keep nothing once its owner takes it over: their provider keys go too.
+    end_other_access(backend, &user_id, keep_session_hash, !was_verified).await?;
+    tracing::info!(%user_id, was_verified, "password reset");
     Ok(())
 }
 
-/// Changes the password of a signed-in person and ends their other sessions.
+/// After a password reset or change: every session but `keep_session_hash` and every
+/// access token end, open live connections close at once, and with `keys` the stored
+/// provider keys are removed too.
+async fn end_other_access(
+    backend: &Backend,
+    user_id: &str,
+    keep_session_hash: Option<&str>,
+    keys: bool,
+) -> Result<(), ServiceError> {
+    let sessions = sessions::delete_all_for_user(&backend.db, user_id, keep_session_hash).await?;
+    let tokens = api_tokens::delete_all_for_user(&backend.db, user_id).await?;
+    let keys = if keys {
+        provider_keys::delete_all_for_user(&backend.db, user_id).await?
+    } else {
+        0
+    };
+    backend.runtime.hub.recheck(user_id);
+    tracing::info!(%user_id, sessions, tokens, keys, "other access ended");
+    Ok(())
+}
+
+/// Changes the password of a signed-in person and ends their other sessions and every
+/// access token.
 #[tracing::instrument(skip_all, fields(user_id = %principal.caller.id))]
 pub async fn change_password(
     backend: &Backend,
@@ -362,10 +392,13 @@ pub async fn change_password(
     let new = NewPassword::parse(new).map_err(|e| FieldError::new("new_password", e.message))?;
     let hash = backend.security.passwords.hash(&new).await?;
     users::set_password_hash(&backend.db, &principal.caller.id, &hash).await?;
-    sessions::delete_all_for_user(&backend.db, &principal.caller.id, principal.session_hash())
-        .await?;
-    backend.runtime.hub.recheck(&principal.caller.id);
-    Ok(())
+    end_other_access(
+        backend,
+        &principal.caller.id,
+        principal.session_hash(),
+        false,
+    )
+    .await
 }
 
 async fn confirm_password(

@@ -1,6 +1,8 @@
 //! Who is calling: a signed-in browser (session) or a script (personal access token).
 //! The transports find the credential; this module checks it against the database.
 
+use model::TokenScope;
+
 use super::ServiceError;
 use crate::{
     crypto,
@@ -13,8 +15,24 @@ use crate::{
 pub enum Credential {
     /// The session cookie; `token_hash` identifies the session row.
     Session { token_hash: String },
-    /// A personal access token (`Authorization: Bearer`), by its id.
-    Token { id: String },
+    /// A personal access token (`Authorization: Bearer`), by its id, with what it may do
+    /// and when it expires.
+    Token {
+        id: String,
+        scopes: Vec<TokenScope>,
+        expires_at: Option<i64>,
+    },
+}
+
+/// The scopes a stored token holds (written by us: a word we do not know is dropped).
+pub fn parse_scopes(stored: &str) -> Vec<TokenScope> {
+    let mut scopes: Vec<TokenScope> = stored
+        .split_whitespace()
+        .filter_map(|s| s.parse().ok())
+        .collect();
+    scopes.sort_unstable();
+    scopes.dedup();
+    scopes
 }
 
 /// The signed-in account, as far as a request needs it: who, and what they may do. Never
@@ -67,6 +85,15 @@ pub struct Principal {
 impl Principal {
     pub fn user_id(&self) -> &str {
         &self.caller.id
+    }
+
+    /// Whether the credential may do what `scope` covers: a browser session may do
+    /// everything its account may; a token what its scopes say.
+    pub fn may(&self, scope: TokenScope) -> bool {
+        match &self.credential {
+            Credential::Session { .. } => true,
+            Credential::Token { scopes, .. } => scopes.contains(&scope),
+        }
     }
 
     /// Administrators pass; anyone else is told the resource does not exist (404), like
@@ -122,7 +149,11 @@ pub async fn authenticate_token(backend: &Backend, token: &str) -> Result<Princi
     api_tokens::touch(&backend.db, &record.id).await?;
     Ok(Principal {
         caller: user,
-        credential: Credential::Token { id: record.id },
+        credential: Credential::Token {
+            scopes: parse_scopes(&record.scopes),
+            expires_at: record.expires_at,
+            id: record.id,
+        },
     })
 }
 
@@ -133,7 +164,7 @@ pub async fn authenticate_token(backend: &Backend, token: &str) -> Result<Princi
 pub async fn still_valid(db: &Db, principal: &Principal) -> Result<bool, ServiceError> {
     let credential = match &principal.credential {
         Credential::Session { token_hash } => sessions::find_live(db, token_hash).await?.is_some(),
-        Credential::Token { id } => api_tokens::is_live(db, id).await?,
+        Credential::Token { id, .. } => api_tokens::is_live(db, id).await?,
     };
     Ok(credential
         && users::find_by_id(db, &principal.caller.id)

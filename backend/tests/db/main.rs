@@ -264,12 +264,28 @@ mod accounts {
     db_test!(access_tokens_expire_and_belong_to_their_owner, |db| {
         let ann = user(&db, "ann@example.com").await;
         let bob = user(&db, "bob@example.com").await;
-        let t = api_tokens::insert(&db, &ann, "ci", "avs_abcd1234", "hash-a", None)
-            .await
-            .unwrap();
-        api_tokens::insert(&db, &ann, "old", "avs_old", "hash-old", Some(now_ms() - 1))
-            .await
-            .unwrap();
+        let t = api_tokens::insert(
+            &db,
+            &ann,
+            "ci",
+            "avs_abcd1234",
+            "hash-a",
+            None,
+            "read write",
+        )
+        .await
+        .unwrap();
+        api_tokens::insert(
+            &db,
+            &ann,
+            "old",
+            "avs_old",
+            "hash-old",
+            Some(now_ms() - 1),
+            "read",
+        )
+        .await
+        .unwrap();
         assert!(api_tokens::find_live(&db, "hash-a")
             .await
             .unwrap()

@@ -332,7 +332,14 @@ pub async fn create_token(
     Authenticated(principal): Authenticated,
     ApiJson(body): ApiJson<CreateTokenRequest>,
 ) -> ApiResult<(StatusCode, Json<CreatedToken>)> {
-    let created = tokens::create(&backend, &principal, &body.name, body.expires_in_days).await?;
+    let created = tokens::create(
+        &backend,
+        &principal,
+        &body.name,
+        body.expires_in_days,
+        body.scopes.as_deref(),
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
 

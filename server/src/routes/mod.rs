@@ -117,6 +117,9 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn(record_metrics))
         .layer(
             ServiceBuilder::new()
+                // A client's own request id is kept only when it is short and plain;
+                // otherwise the server makes one (it ends up in every log line).
+                .layer(middleware::from_fn(drop_odd_request_id))
                 .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
                 .layer(
                     TraceLayer::new_for_http()
@@ -208,6 +211,26 @@ fn route_label(path: &str) -> &'static str {
 }
 
 /// Counts requests and times them.
+/// Whether a client-supplied `X-Request-Id` may be used: 1 to 64 of `A-Z a-z 0-9 . _ -`.
+pub fn acceptable_request_id(value: &[u8]) -> bool {
+    (1..=64).contains(&value.len())
+        && value
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+}
+
+async fn drop_odd_request_id(mut request: Request, next: Next) -> Response {
+    let odd = request.headers().get_all(REQUEST_ID).iter().count() > 1
+        || request
+            .headers()
+            .get(REQUEST_ID)
+            .is_some_and(|v| !acceptable_request_id(v.as_bytes()));
+    if odd {
+        request.headers_mut().remove(REQUEST_ID);
+    }
+    next.run(request).await
+}
+
 async fn record_metrics(request: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = match request.method().as_str() {

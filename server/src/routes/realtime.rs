@@ -90,7 +90,12 @@ pub async fn connect(
     };
     let user_id = principal.user_id().to_owned();
     let settings = &backend.config.realtime;
-    if backend.runtime.hub.connections(&user_id) >= settings.max_per_user {
+    // Subscribed before the upgrade answers: nothing published from here on is missed.
+    let Some(events) = backend
+        .runtime
+        .hub
+        .subscribe_within(&user_id, settings.max_per_user)
+    else {
         return ApiErrorResponse::new(
             StatusCode::TOO_MANY_REQUESTS,
             "too_many_connections",
@@ -100,9 +105,7 @@ pub async fn connect(
             ),
         )
         .into_response();
-    }
-    // Subscribed before the upgrade answers: nothing published from here on is missed.
-    let events = backend.runtime.hub.subscribe(&user_id);
+    };
     let connection = Connection {
         db: backend.db.clone(),
         principal,

@@ -424,6 +424,118 @@ async fn cross_site_requests_with_a_cookie_are_refused() {
 }
 
 #[tokio::test]
+async fn an_address_taken_before_verification_comes_back_clean_to_its_owner() {
+    // Mallory signs up with Ann's address (never verified), keeps a session, a token and a
+    // provider key; Ann resets the password through her mailbox.
+    let server = TestServer::start(Dialect::Sqlite).await;
+    let mut mallory = Browser::new(&server);
+    mallory.signup("ann@example.com").await;
+    let token: Value = mallory
+        .post("/api/v1/tokens", json!({"name": "backdoor"}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let token = token["token"].as_str().unwrap().to_owned();
+    let resp = mallory
+        .send(
+            Method::PUT,
+            "/api/v1/provider-keys/openai",
+            Some(json!({"api_key": "sk-mallorys-own-key-0123456789"})),
+        )
+        .await;
+    assert!(resp.status().is_success(), "{}", resp.status());
+
+    let mut ann = Browser::new(&server);
+    let resp = ann
+        .post(
+            "/api/v1/auth/forgot-password",
+            json!({"email": "ann@example.com"}),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::ACCEPTED);
+    let reset = token_from_outbox(&server, "/reset-password", 0).await;
+    let resp = ann
+        .post(
+            "/api/v1/auth/reset-password",
+            json!({"token": reset, "password": "anns own passphrase"}),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+
+    // Mallory's session and token are gone…
+    assert_eq!(
+        mallory.get("/api/v1/me").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let as_token = server
+        .client
+        .get(server.url("/api/v1/me"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(as_token.status(), StatusCode::UNAUTHORIZED);
+    // …and so is the key Mallory left (Ann's generations must not spend Mallory's
+    // account, nor Mallory read Ann's prompts through it).
+    assert_eq!(
+        ann.login("ann@example.com", "anns own passphrase")
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    let keys: Value = ann.get("/api/v1/provider-keys").await.json().await.unwrap();
+    assert_eq!(keys, json!([]), "{keys}");
+    let me: Value = ann.get("/api/v1/me").await.json().await.unwrap();
+    assert_eq!(me["email_verified"], true);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_null_origin_cannot_sign_anyone_in_or_up() {
+    // Login CSRF: a sandboxed frame on an attacker's page posts the attacker's
+    // credentials; the browser sends `Origin: null` and no cookie of ours.
+    let server = TestServer::start(Dialect::Sqlite).await;
+    let mut mallory = Browser::new(&server);
+    mallory.signup("mallory@example.com").await;
+    let mut victim = Browser::new(&server);
+    victim.origin = Some("null".to_owned());
+    let (status, err) = error_code(
+        victim
+            .post(
+                "/api/v1/auth/login",
+                json!({"email": "mallory@example.com", "password": PASSWORD}),
+            )
+            .await,
+    )
+    .await;
+    assert_eq!(
+        (status, err["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("cross_site_request"))
+    );
+    assert!(victim.cookie.is_none(), "no session was given");
+    // The server functions the sign-in form posts to, too.
+    let resp = server
+        .client
+        .post(server.url("/api/sign_in"))
+        .header(header::ORIGIN, "null")
+        .form(&[("email", "mallory@example.com"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+    assert!(resp.headers().get(header::SET_COOKIE).is_none());
+    let resp = victim
+        .post(
+            "/api/v1/auth/signup",
+            json!({"email": "planted@example.com", "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn the_eleventh_wrong_password_in_a_minute_gets_429() {
     let server =
         TestServer::start_with(Dialect::Sqlite, &[("AUTH_RATE_LIMIT_PER_MINUTE", "10")]).await;
@@ -831,6 +943,21 @@ async fn changing_the_password_ends_the_other_sessions_and_profile_edits_are_che
     )
     .await;
     assert_eq!(err["field"], "new_password");
+    let script_token: Value = laptop
+        .post("/api/v1/tokens", json!({"name": "a script"}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let script_token = script_token["token"].as_str().unwrap().to_owned();
+    let as_script = || {
+        server
+            .client
+            .get(server.url("/api/v1/me"))
+            .bearer_auth(&script_token)
+            .send()
+    };
+    assert_eq!(as_script().await.unwrap().status(), StatusCode::OK);
     let resp = laptop
         .post(
             "/api/v1/me/password",
@@ -838,6 +965,11 @@ async fn changing_the_password_ends_the_other_sessions_and_profile_edits_are_che
         )
         .await;
     assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        as_script().await.unwrap().status(),
+        StatusCode::UNAUTHORIZED,
+        "access tokens end with the old password"
+    );
     assert_eq!(
         laptop.get("/api/v1/me").await.status(),
         StatusCode::OK,

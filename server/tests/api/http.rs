@@ -242,7 +242,8 @@ async fn the_openapi_document_describes_the_api() {
         .post(server.url("/api/v1/tokens"))
         .header("cookie", cookie)
         .header("origin", &server.base)
-        .json(&serde_json::json!({"name": "docs"}))
+        // The first account administers: its token may read everything.
+        .json(&serde_json::json!({"name": "docs", "scopes": ["read", "admin"]}))
         .send()
         .await
         .unwrap()
@@ -370,6 +371,31 @@ async fn every_response_carries_a_request_id_and_safe_headers() {
         .await
         .unwrap();
     assert_eq!(res.headers()["x-request-id"], "trace-me-123");
+    // …but only a short, plain one: anything else (log forging, megabyte ids) is replaced.
+    let long = "a".repeat(65);
+    for odd in [
+        "two words",
+        "line\tbreak",
+        "ünïcode",
+        long.as_str(),
+        "x;y=z",
+    ] {
+        let Ok(value) = reqwest::header::HeaderValue::from_bytes(odd.as_bytes()) else {
+            continue;
+        };
+        let res = server
+            .client
+            .get(server.url("/healthz"))
+            .header("x-request-id", value)
+            .send()
+            .await
+            .unwrap();
+        let id = res.headers()["x-request-id"].to_str().unwrap();
+        assert!(
+            uuid::Uuid::parse_str(id).is_ok(),
+            "{odd:?} was kept as {id:?}"
+        );
+    }
     server.stop().await;
 }
 

@@ -18,3 +18,4 @@ mod providers;
 mod proxies;
 mod quotas;
 mod realtime;
+mod scopes;

@@ -83,6 +83,40 @@ impl Client {
     }
 }
 
+/// Clients connecting straight to the app, each claiming another address in
+/// `X-Forwarded-For`: all of them are the one peer, so `allowance` wrong guesses spend it.
+async fn forgers_share_one_allowance(server: &TestServer, allowance: usize) {
+    for i in 0..allowance {
+        let mut forger = Client::new(server, Some(&format!("192.0.2.{i}")));
+        assert_eq!(
+            forger.login(&format!("f{i}@example.com"), "guess").await,
+            StatusCode::UNAUTHORIZED,
+            "guess {i}"
+        );
+    }
+    // A fresh made-up address: still the same client.
+    let mut forger = Client::new(server, Some("192.0.2.200"));
+    assert_eq!(
+        forger.login("f-last@example.com", "guess").await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+}
+
+/// A server allowing `per_minute` attempts, and Ann, signed up on it.
+async fn with_ann(per_minute: &str) -> (TestServer, Client) {
+    let server = TestServer::start_with(
+        Dialect::Sqlite,
+        &[("AUTH_RATE_LIMIT_PER_MINUTE", per_minute)],
+    )
+    .await;
+    let mut ann = Client::new(&server, None);
+    assert_eq!(
+        ann.signup("ann@example.com").await.status(),
+        StatusCode::CREATED
+    );
+    (server, ann)
+}
+
 async fn behind_proxy(dialect: Dialect, per_minute: &str) -> TestServer {
     TestServer::start_with(
         dialect,
@@ -141,31 +175,13 @@ async fn behind_a_trusted_proxy_one_guesser_does_not_lock_everybody_out() {
 async fn a_forged_forwarded_header_is_not_believed_without_a_trusted_proxy() {
     let server =
         TestServer::start_with(Dialect::Sqlite, &[("AUTH_RATE_LIMIT_PER_MINUTE", "3")]).await;
-    for i in 0..3 {
-        let mut c = Client::new(&server, Some(&format!("203.0.113.{i}")));
-        assert_eq!(
-            c.login(&format!("x{i}@example.com"), "guess").await,
-            StatusCode::UNAUTHORIZED
-        );
-    }
-    // A fresh made-up address, a fresh `Forwarded`: still the same client (the peer).
-    let mut c = Client::new(&server, Some("192.0.2.77"));
-    assert_eq!(
-        c.login("y@example.com", "guess").await,
-        StatusCode::TOO_MANY_REQUESTS
-    );
+    forgers_share_one_allowance(&server, 3).await;
     server.stop().await;
 }
 
 #[tokio::test]
 async fn successful_sign_ins_never_lock_a_busy_office_out_but_failures_do() {
-    let server =
-        TestServer::start_with(Dialect::Sqlite, &[("AUTH_RATE_LIMIT_PER_MINUTE", "3")]).await;
-    let mut ann = Client::new(&server, None);
-    assert_eq!(
-        ann.signup("ann@example.com").await.status(),
-        StatusCode::CREATED
-    );
+    let (server, _ann) = with_ann("3").await;
     for i in 0..10 {
         let mut colleague = Client::new(&server, None);
         assert_eq!(
@@ -191,13 +207,7 @@ async fn successful_sign_ins_never_lock_a_busy_office_out_but_failures_do() {
 
 #[tokio::test]
 async fn verification_mails_are_limited_per_account() {
-    let server =
-        TestServer::start_with(Dialect::Sqlite, &[("AUTH_RATE_LIMIT_PER_MINUTE", "3")]).await;
-    let mut ann = Client::new(&server, None);
-    assert_eq!(
-        ann.signup("ann@example.com").await.status(),
-        StatusCode::CREATED
-    );
+    let (server, mut ann) = with_ann("3").await;
     for i in 0..3 {
         let status = ann
             .send(
@@ -452,18 +462,7 @@ async fn through_a_real_nginx_each_client_has_its_own_limit_and_forgers_are_not_
 
     // Straight to the app from 127.0.0.1 (not the proxy): the header is not believed, so
     // every forged address is the same client.
-    for i in 0..3 {
-        let mut forger = Client::new(&server, Some(&format!("192.0.2.{i}")));
-        assert_eq!(
-            forger.login(&format!("f{i}@example.com"), "guess").await,
-            StatusCode::UNAUTHORIZED
-        );
-    }
-    let mut forger = Client::new(&server, Some("192.0.2.200"));
-    assert_eq!(
-        forger.login("f9@example.com", "guess").await,
-        StatusCode::TOO_MANY_REQUESTS
-    );
+    forgers_share_one_allowance(&server, 3).await;
     drop(nginx);
     server.stop().await;
 }

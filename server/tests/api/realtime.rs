@@ -572,3 +572,51 @@ async fn disabling_an_account_from_the_command_line_closes_its_connections_at_on
     b.stop().await;
     a.stop().await;
 }
+
+#[tokio::test]
+async fn the_connection_limit_holds_when_many_upgrades_arrive_at_once() {
+    let server = TestServer::start_with(
+        Dialect::Sqlite,
+        &[("REALTIME_MAX_CONNECTIONS_PER_USER", "3")],
+    )
+    .await;
+    let api = Api::new_user(&server, "ann").await;
+    let token = api.token.clone().unwrap();
+    // Thirty upgrades at the same moment, each on its own task.
+    let attempts: Vec<_> = (0..30)
+        .map(|_| {
+            let request = ws_request(&server, &Auth::Bearer(&token), None);
+            tokio::spawn(async move { tokio_tungstenite::connect_async(request).await })
+        })
+        .collect();
+    let mut open = Vec::new();
+    let mut refused = 0;
+    for attempt in attempts {
+        match attempt.await.unwrap() {
+            Ok((socket, _)) => open.push(socket),
+            Err(tungstenite::Error::Http(resp)) => {
+                assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
+                refused += 1;
+            }
+            Err(e) => panic!("unexpected error: {e}"),
+        }
+    }
+    assert_eq!(
+        open.len(),
+        3,
+        "exactly the limit is open ({refused} refused)"
+    );
+    // Closing one lets one more in (once the server has seen it go).
+    drop(open.pop());
+    let mut again = None;
+    for _ in 0..50 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let request = ws_request(&server, &Auth::Bearer(&token), None);
+        if let Ok((socket, _)) = tokio_tungstenite::connect_async(request).await {
+            again = Some(socket);
+            break;
+        }
+    }
+    assert!(again.is_some(), "a freed place is taken again");
+    server.stop().await;
+}

@@ -33,13 +33,27 @@ impl Api {
         Self::for_session(base, client, &super::session_cookie(&resp)).await
     }
 
-    /// A token for the account signed in with the session `cookie`.
+    /// A token for the account signed in with the session `cookie`, with every scope the
+    /// account may have (`admin` too for an administrator).
     pub async fn for_session(base: &str, client: &reqwest::Client, cookie: &str) -> Self {
+        let me: Value = client
+            .get(format!("{base}/api/v1/me"))
+            .header(header::COOKIE, cookie)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let mut scopes = vec!["read", "generate", "write"];
+        if me["is_admin"] == true {
+            scopes.push("admin");
+        }
         let token: Value = client
             .post(format!("{base}/api/v1/tokens"))
             .header(header::ORIGIN, base)
             .header(header::COOKIE, cookie)
-            .json(&json!({"name": "tests"}))
+            .json(&json!({"name": "tests", "scopes": scopes}))
             .send()
             .await
             .unwrap()
