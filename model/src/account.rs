@@ -351,6 +351,14 @@ mod tests {
     }
 }
 
+/// `POST /api/v1/auth/signup` with `REQUIRE_EMAIL_VERIFICATION=true`: the same answer
+/// whether the address was new or taken (202); the mailbox's owner gets the next step.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SignupAccepted {
+    pub message: String,
+}
+
 /// A sign-up invitation (administrators: `/api/v1/admin/invitations`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

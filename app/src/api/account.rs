@@ -29,7 +29,7 @@ pub async fn sign_up(
 ) -> Result<(), AppError> {
     let backend = backend()?;
     let client = client();
-    let user = accounts::sign_up(
+    let signed_up = accounts::sign_up(
         &backend,
         &client,
         accounts::SignUp {
@@ -41,6 +41,11 @@ pub async fn sign_up(
     )
     .await
     .map_err(service_error)?;
+    let accounts::SignedUp::Active(user) = signed_up else {
+        // The address must be confirmed first: the page says to look in the inbox.
+        leptos_axum::redirect("/signup?check=1");
+        return Ok(());
+    };
     crate::session::establish(&session()?, &user.id, &client)
         .await
         .map_err(crate::ssr::internal)?;

@@ -83,9 +83,15 @@ pub fn SignUpPage() -> impl IntoView {
     let action = ServerAction::<SignUp>::new();
     let next = query("next");
     let invite = query("invite");
+    let check = query("check");
     let info = Resource::new(|| (), |()| get_instance_info());
     view! {
         <AuthCard title="Create an account">
+            <Show when=move || check.get().is_some()>
+                <p class="notice notice--ok" role="status">
+                    "Check your inbox: we sent a message to that address with what to do next. Confirm the address before you sign in."
+                </p>
+            </Show>
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
                     let mode = info.await.map(|i| i.signup).unwrap_or_default();

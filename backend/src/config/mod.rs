@@ -101,6 +101,10 @@ pub struct Config {
     pub signup: model::SignupMode,
     /// Whose generations may use `OPENAI_API_KEY` / `GEMINI_API_KEY` (`SERVER_KEYS_FOR`).
     pub server_keys_for: model::ServerKeysFor,
+    /// Whether an account must verify its address before it signs in or uses the API
+    /// (`REQUIRE_EMAIL_VERIFICATION`); sign-up then answers the same for new and taken
+    /// addresses.
+    pub require_email_verification: bool,
     /// Every account's limits unless an administrator set its own (`QUOTA_IMAGES_PER_DAY`,
     /// `QUOTA_ACTIVE_JOBS`, `QUOTA_STORAGE_BYTES`; 0: no limit).
     pub quota: model::Quota,
@@ -372,6 +376,7 @@ impl Config {
             trusted_proxies,
             signup: parse_choice(&get, "SIGNUP", model::SignupMode::Open)?,
             server_keys_for: parse_choice(&get, "SERVER_KEYS_FOR", model::ServerKeysFor::Admins)?,
+            require_email_verification: parse_bool(&get, "REQUIRE_EMAIL_VERIFICATION", false)?,
             quota: model::Quota {
                 images_per_day: parse_num(&get, "QUOTA_IMAGES_PER_DAY", 500, 0, 10_000_000)?,
                 active_jobs: parse_num(&get, "QUOTA_ACTIVE_JOBS", 50, 0, 100_000)?,

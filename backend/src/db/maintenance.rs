@@ -136,6 +136,26 @@ pub async fn variants_by_use(db: &Db) -> Result<Vec<CachedVariant>, DbError> {
     .await)?)
 }
 
+/// The bytes all cached variants take.
+pub async fn variant_bytes(db: &Db) -> Result<i64, DbError> {
+    Ok(with_pool!(db, |pool| sqlx::query_scalar::<_, i64>(
+        "SELECT CAST(COALESCE(SUM(bytes), 0) AS BIGINT) FROM image_variants"
+    )
+    .fetch_one(pool)
+    .await)?)
+}
+
+/// The `limit` least recently used cached variants.
+pub async fn least_used_variants(db: &Db, limit: i64) -> Result<Vec<CachedVariant>, DbError> {
+    Ok(with_pool!(db, |pool| sqlx::query_as::<_, CachedVariant>(
+        "SELECT image_id, spec, storage_key, bytes, created_at FROM image_variants \
+         ORDER BY last_used_at, image_id, spec LIMIT $1"
+    )
+    .bind(limit)
+    .fetch_all(pool)
+    .await)?)
+}
+
 /// Takes the lease on task `name` for `owner` until `until`, unless another holder's lease
 /// is still live at `now`. One statement, so two processes cannot both take it.
 pub async fn take_lease(

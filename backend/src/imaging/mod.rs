@@ -19,7 +19,7 @@ use sha2::{Digest, Sha256};
 pub use format::ImageFormat;
 pub use validate::{check_complete, header_dimensions};
 pub use variant::{render, Fit, Rendered, VariantSpec};
-pub use workers::ImageWorkers;
+pub use workers::{ImageWorkers, WorkerPermit};
 
 use sanitize::{encode_original, strip_metadata};
 use validate::{check_dimensions, corrupt, decode_limits};
@@ -393,6 +393,24 @@ mod tests {
             s(Some(2048), None, Fit::Cover).output_size(100, 50),
             (100, 50),
             "never enlarged"
+        );
+        // A box larger than the source: never larger than the source in either side.
+        assert_eq!(
+            s(Some(2048), Some(2048), Fit::Cover).output_size(64, 64),
+            (64, 64)
+        );
+        assert_eq!(
+            s(Some(512), Some(256), Fit::Cover).output_size(100, 200),
+            (100, 50),
+            "the box's proportions, as large as the source allows"
+        );
+        assert_eq!(
+            s(Some(256), Some(512), Fit::Cover).output_size(300, 300),
+            (150, 300)
+        );
+        assert_eq!(
+            s(Some(2048), Some(16), Fit::Fill).output_size(64, 64),
+            (64, 16)
         );
         assert_eq!(
             s(Some(256), Some(256), Fit::Cover).key(),

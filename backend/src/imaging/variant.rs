@@ -64,8 +64,9 @@ impl VariantSpec {
     }
 
     /// The size of the output for a source of `width`×`height`. A side given alone keeps
-    /// the proportions; nothing is enlarged beyond the source unless the box demands it
-    /// (`cover` and `fill` give exactly the box).
+    /// the proportions; nothing is ever larger than the source in either side: `cover`
+    /// gives the box, scaled down as a whole until the source fills it, `fill` the box with
+    /// each side at most the source's.
     pub fn output_size(&self, width: u32, height: u32) -> (u32, u32) {
         let scale = |num: u32, a: u32, b: u32| -> u32 {
             let v = (u64::from(num) * u64::from(a) + u64::from(b) / 2) / u64::from(b.max(1));
@@ -82,7 +83,17 @@ impl VariantSpec {
                 (scale(width, h, height), h)
             }
             (Some(w), Some(h)) => match self.fit {
-                Fit::Cover | Fit::Fill => (w, h),
+                Fit::Fill => (w.min(width), h.min(height)),
+                Fit::Cover => {
+                    // Shrink the box by the side that would need the most enlarging.
+                    if u64::from(w) <= u64::from(width) && u64::from(h) <= u64::from(height) {
+                        (w, h)
+                    } else if u64::from(w) * u64::from(height) >= u64::from(h) * u64::from(width) {
+                        (width, scale(h, width, w))
+                    } else {
+                        (scale(w, height, h), height)
+                    }
+                }
                 Fit::Contain => {
                     // The largest size with the source's proportions inside the box.
                     let (w, h) = (w.min(width), h.min(height));

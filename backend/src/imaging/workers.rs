@@ -25,13 +25,37 @@ impl ImageWorkers {
         F: FnOnce() -> Result<T, ImageError> + Send + 'static,
         T: Send + 'static,
     {
-        let _permit = self
-            .permits
-            .acquire()
+        self.permit().await?.run(work).await
+    }
+
+    /// Waits for a free worker and holds it: take it before reading what the work needs
+    /// into memory, so that no more than `IMAGE_WORKERS` sources are held at once.
+    pub async fn permit(&self) -> Result<WorkerPermit, ImageError> {
+        let permit = Arc::clone(&self.permits)
+            .acquire_owned()
             .await
             .map_err(|e| ImageError::Internal(e.to_string()))?;
-        tokio::task::spawn_blocking(work)
+        Ok(WorkerPermit { _permit: permit })
+    }
+}
+
+/// A worker, held: the work it runs needs no further wait.
+#[derive(Debug)]
+pub struct WorkerPermit {
+    _permit: tokio::sync::OwnedSemaphorePermit,
+}
+
+impl WorkerPermit {
+    /// Runs `work` on a blocking thread, then frees the worker.
+    pub async fn run<T, F>(self, work: F) -> Result<T, ImageError>
+    where
+        F: FnOnce() -> Result<T, ImageError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let result = tokio::task::spawn_blocking(work)
             .await
-            .map_err(|e| ImageError::Internal(format!("an image task failed: {e}")))?
+            .map_err(|e| ImageError::Internal(format!("an image task failed: {e}")))?;
+        drop(self);
+        result
     }
 }

@@ -92,14 +92,28 @@ pub struct SignUp<'a> {
     pub invitation: Option<&'a str>,
 }
 
-/// Creates an account (and sends the verification mail), when `SIGNUP` allows it. The
-/// caller signs the person in.
+/// What a sign-up did.
+#[derive(Debug)]
+pub enum SignedUp {
+    /// The account is made and may be used at once: the caller signs the person in.
+    Active(model::User),
+    /// `REQUIRE_EMAIL_VERIFICATION`: the mailbox's owner got the next step (a link to
+    /// confirm a new account, or word that the address already has one). The answer is
+    /// the same either way, so that nobody learns who has an account.
+    CheckMail,
+}
+
+/// What the answer says when the mailbox decides.
+pub const CHECK_MAIL: &str = "Check your inbox: we sent a message to that address with what \
+                              to do next. Confirm the address before you sign in.";
+
+/// Creates an account (and sends the verification mail), when `SIGNUP` allows it.
 #[tracing::instrument(skip_all)]
 pub async fn sign_up(
     backend: &Backend,
     client: &ClientInfo,
     form: SignUp<'_>,
-) -> Result<model::User, ServiceError> {
+) -> Result<SignedUp, ServiceError> {
     let _counted = limited(Action::SignUp, client, &account_key(form.email), backend).await?;
     let email = Email::parse(form.email).map_err(email_field)?;
     let password = NewPassword::parse(form.password)?;
@@ -107,6 +121,14 @@ pub async fn sign_up(
     // Checked once the form is valid, so that a typo does not spend an invitation.
     let admitted = invitations::admit(backend, form.invitation).await?;
     let password_hash = backend.security.passwords.hash(&password).await?;
+    let must_verify = backend.config.require_email_verification;
+    if must_verify {
+        if let Some(owner) = users::find_by_email(&backend.db, &email).await? {
+            admitted.give_back(backend).await?;
+            tell_owner_of_attempt(backend, &owner);
+            return Ok(SignedUp::CheckMail);
+        }
+    }
     // The first account of an instance administers it.
     let first = users::count(&backend.db).await? == 0;
     let inserted = insert_account(
@@ -125,6 +147,10 @@ pub async fn sign_up(
         Ok(user) => user,
         Err(e) => {
             admitted.give_back(backend).await?;
+            // Taken by a sign-up racing this one: the same answer as for any taken address.
+            if must_verify && e.code() == "email_taken" {
+                return Ok(SignedUp::CheckMail);
+            }
             return Err(e);
         }
     };
@@ -132,7 +158,30 @@ pub async fn sign_up(
     tracing::info!(user_id = %user.id, "account created");
     let caller = Caller::from(user);
     send_verification(backend, &caller).await?;
-    Ok(caller.to_model())
+    if must_verify {
+        Ok(SignedUp::CheckMail)
+    } else {
+        Ok(SignedUp::Active(caller.to_model()))
+    }
+}
+
+/// Someone tried to sign up with an address that has an account: its owner is told, in
+/// the background (the answer must not take longer than for a new address).
+fn tell_owner_of_attempt(backend: &Backend, owner: &UserRecord) {
+    let mut url = backend.config.public_url.clone();
+    url.set_path("/login");
+    let mut reset = backend.config.public_url.clone();
+    reset.set_path("/forgot-password");
+    backend.external.mailer.send_in_background(Mail {
+        to: owner.email.clone(),
+        subject: "Someone tried to sign up to Avatar Studio with your address".to_owned(),
+        text: format!(
+            "Someone (perhaps you) tried to create an Avatar Studio account with this address, \
+             which already has one.\r\n\r\nIf it was you, sign in at {url}\r\nForgot your \
+             password? Choose a new one at {reset}\r\n\r\nIf it was not you, there is nothing \
+             to do: no account was made.\r\n"
+        ),
+    });
 }
 
 /// Inserts an account; an address in use is a conflict saying `taken`.
@@ -164,6 +213,14 @@ pub async fn sign_in(
     let attempt = limited(Action::SignIn, client, &account_key(email), backend).await?;
     let user = check_credentials(backend, email, password).await?;
     backend.security.auth_limiter.give_back(attempt).await?;
+    if backend.config.require_email_verification && !user.email_verified {
+        return Err(ServiceError::Forbidden {
+            code: "email_not_verified",
+            message: "Confirm your email address first: open the link we sent you. Lost it? \
+                      \"Forgot your password?\" sends a new link that confirms it too."
+                .to_owned(),
+        });
+    }
     tracing::info!(user_id = %user.id, "signed in");
     Ok(user)
 }

@@ -124,9 +124,11 @@ pub async fn session_user(
     backend: &Backend,
     user_id: &str,
 ) -> Result<Option<Caller>, ServiceError> {
+    let must_verify = backend.config.require_email_verification;
     Ok(users::find_by_id(&backend.db, user_id)
         .await?
         .filter(|u| u.disabled_at.is_none())
+        .filter(|u| !must_verify || u.email_verified_at.is_some())
         .map(Caller::from))
 }
 

@@ -54,6 +54,18 @@ impl MediaQuery {
     }
 }
 
+/// The qualities variants are made at: any `q` is rounded to the nearest (the higher on a
+/// tie), so that one image has at most four encodings per size and format.
+pub const QUALITY_LADDER: [u8; 4] = [50, 65, 80, 90];
+
+/// `q` rounded to [`QUALITY_LADDER`].
+pub fn quality_step(q: u8) -> u8 {
+    QUALITY_LADDER
+        .into_iter()
+        .min_by_key(|step| (step.abs_diff(q), std::cmp::Reverse(*step)))
+        .unwrap_or(80)
+}
+
 fn ladder_text() -> String {
     VARIANT_LADDER
         .iter()
@@ -129,7 +141,7 @@ pub fn parse_spec(
     let quality = match query.q.as_deref() {
         None => 80,
         Some(raw) => match raw.parse::<u8>() {
-            Ok(q @ 1..=100) => q,
+            Ok(q @ 1..=100) => quality_step(q),
             _ => {
                 return Err(
                     FieldError::new("q", "The quality (q) is a number from 1 to 100.").into(),
@@ -417,6 +429,9 @@ async fn render_and_store(
     spec_key: &str,
 ) -> Result<Media, ServiceError> {
     let source_key = Path::from(image.storage_key.as_deref().unwrap_or_default());
+    // The worker first: at most IMAGE_WORKERS sources are in memory at once, however many
+    // variants are asked for.
+    let worker = backend.runtime.image_workers.permit().await?;
     let source = backend
         .storage
         .read(&source_key)
@@ -424,9 +439,7 @@ async fn render_and_store(
         .ok_or_else(|| missing(image))?;
     let limits = backend.config.image_limits;
     let spec_copy = *spec;
-    let rendered = backend
-        .runtime
-        .image_workers
+    let rendered = worker
         .run(move || imaging::render(&source, &spec_copy, &limits))
         .await?;
     backend
@@ -459,11 +472,49 @@ async fn render_and_store(
         },
     )
     .await?;
+    keep_cache_within_limit(backend, key.as_ref()).await?;
     Ok(Media {
         mime: rendered.format.mime().to_owned(),
         length: rendered.bytes.len() as u64,
         body: Body::Bytes(rendered.bytes),
     })
+}
+
+/// At most this many variants are evicted after one write (the cleanup catches up with
+/// anything left, which only a limit lowered between runs can cause).
+const EVICT_PER_WRITE: i64 = 64;
+
+/// Keeps the variant cache under `VARIANT_CACHE_MAX_BYTES` as it is written to: the least
+/// recently used variants (never `just_written`) go until it fits.
+async fn keep_cache_within_limit(
+    backend: &Backend,
+    just_written: &str,
+) -> Result<(), ServiceError> {
+    let limit = i64::try_from(backend.config.variant_cache_max_bytes).unwrap_or(i64::MAX);
+    let mut total = crate::db::maintenance::variant_bytes(&backend.db).await?;
+    if total <= limit {
+        return Ok(());
+    }
+    for old in crate::db::maintenance::least_used_variants(&backend.db, EVICT_PER_WRITE).await? {
+        if total <= limit {
+            break;
+        }
+        if old.storage_key == just_written {
+            continue;
+        }
+        images::delete_variants_by_spec(&backend.db, &old.image_id, &old.spec).await?;
+        if let Err(e) = backend
+            .storage
+            .delete(&Path::from(old.storage_key.as_str()))
+            .await
+        {
+            // The row is gone: what is left is an orphan for the cleanup.
+            tracing::warn!(error = %e, key = %old.storage_key, "could not delete an evicted variant");
+        }
+        total -= old.bytes;
+        metrics::counter!("image_variants_evicted_total").increment(1);
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -506,6 +557,36 @@ mod tests {
         assert!(parse_spec(&query(&[("w", "64"), ("fit", "stretch")]), None).is_err());
         assert!(parse_spec(&query(&[("w", "64"), ("q", "0")]), None).is_err());
         assert!(parse_spec(&query(&[("w", "64"), ("format", "gif")]), None).is_err());
+    }
+
+    #[test]
+    fn any_quality_is_rounded_to_the_ladder() {
+        let q = |raw: &str| {
+            parse_spec(&query(&[("w", "64"), ("format", "webp"), ("q", raw)]), None)
+                .unwrap()
+                .unwrap()
+                .quality
+        };
+        assert_eq!(q("1"), 50);
+        assert_eq!(q("57"), 50);
+        assert_eq!(q("58"), 65, "a tie goes up");
+        assert_eq!(q("72"), 65);
+        assert_eq!(q("73"), 80);
+        assert_eq!(q("85"), 90, "a tie goes up");
+        assert_eq!(q("100"), 90);
+        // So the space of variants of one image is small and fixed.
+        let keys: std::collections::HashSet<String> = (1..=100u8)
+            .map(|n| {
+                parse_spec(
+                    &query(&[("w", "64"), ("format", "webp"), ("q", &n.to_string())]),
+                    None,
+                )
+                .unwrap()
+                .unwrap()
+                .key()
+            })
+            .collect();
+        assert_eq!(keys.len(), QUALITY_LADDER.len());
     }
 
     #[test]

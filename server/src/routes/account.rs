@@ -15,8 +15,8 @@ use backend::{
 use model::{
     ChangePasswordRequest, CreateTokenRequest, CreatedToken, DeleteAccountRequest,
     ForgotPasswordRequest, KeyProvider, KeyTestResult, LoginRequest, Page, ProviderKeyInfo,
-    PutProviderKeyRequest, ResetPasswordRequest, SessionInfo, SignupRequest, TokenInfo,
-    UpdateProfileRequest, Usage, User, VerifyEmailRequest,
+    PutProviderKeyRequest, ResetPasswordRequest, SessionInfo, SignupAccepted, SignupRequest,
+    TokenInfo, UpdateProfileRequest, Usage, User, VerifyEmailRequest,
 };
 use serde::de::DeserializeOwned;
 use tower_sessions::Session;
@@ -96,6 +96,7 @@ fn provider(raw: &str) -> ApiResult<KeyProvider> {
 /// Create an account and sign in.
 #[utoipa::path(post, path = "/api/v1/auth/signup", tag = "accounts", request_body = SignupRequest,
     responses((status = 201, body = User, description = "Signed up and signed in; sets the session cookie"),
+        (status = 202, body = SignupAccepted, description = "REQUIRE_EMAIL_VERIFICATION: the same answer for a new and a taken address; the mail says what to do"),
         (status = 400, body = model::ApiError),
         (status = 403, body = model::ApiError, description = "Sign-up is closed, or needs a valid invitation (SIGNUP)"),
         (status = 409, body = model::ApiError, description = "Email taken"),
@@ -105,8 +106,8 @@ pub async fn signup(
     Client(client): Client,
     session: Session,
     ApiJson(body): ApiJson<SignupRequest>,
-) -> ApiResult<(StatusCode, Json<User>)> {
-    let user = accounts::sign_up(
+) -> ApiResult<Response> {
+    let signed_up = accounts::sign_up(
         &backend,
         &client,
         accounts::SignUp {
@@ -117,8 +118,19 @@ pub async fn signup(
         },
     )
     .await?;
-    establish(&session, &user.id, &client).await?;
-    Ok((StatusCode::CREATED, Json(user)))
+    match signed_up {
+        accounts::SignedUp::Active(user) => {
+            establish(&session, &user.id, &client).await?;
+            Ok((StatusCode::CREATED, Json(user)).into_response())
+        }
+        accounts::SignedUp::CheckMail => Ok((
+            StatusCode::ACCEPTED,
+            Json(SignupAccepted {
+                message: accounts::CHECK_MAIL.to_owned(),
+            }),
+        )
+            .into_response()),
+    }
 }
 
 /// Sign in with email and password.

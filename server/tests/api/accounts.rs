@@ -568,7 +568,7 @@ async fn the_eleventh_wrong_password_in_a_minute_gets_429() {
 }
 
 /// The newest message in the outbox that mentions `path`, waited for; returns its token.
-async fn token_from_outbox(server: &TestServer, path: &str, after: usize) -> String {
+pub(crate) async fn token_from_outbox(server: &TestServer, path: &str, after: usize) -> String {
     let outbox = server.data_dir.path().join("outbox");
     for _ in 0..100 {
         let mut files: Vec<_> = std::fs::read_dir(&outbox)
@@ -599,7 +599,7 @@ async fn token_from_outbox(server: &TestServer, path: &str, after: usize) -> Str
     panic!("no message with {path} in {}", outbox.display());
 }
 
-fn outbox_count(server: &TestServer) -> usize {
+pub(crate) fn outbox_count(server: &TestServer) -> usize {
     std::fs::read_dir(server.data_dir.path().join("outbox"))
         .map(|d| d.count())
         .unwrap_or(0)

@@ -323,3 +323,72 @@ async fn the_server_wide_key_is_only_for_the_accounts_allowed_to_use_it() {
     assert_eq!(openai_generation(&stranger).await.0, StatusCode::ACCEPTED);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn with_verification_required_nobody_learns_who_has_an_account() {
+    let server =
+        TestServer::start_with(Dialect::Sqlite, &[("REQUIRE_EMAIL_VERIFICATION", "true")]).await;
+    let outbox = || {
+        std::fs::read_dir(server.data_dir.path().join("outbox"))
+            .map(|d| {
+                d.filter_map(Result::ok)
+                    .map(|e| std::fs::read_to_string(e.path()).unwrap_or_default())
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default()
+    };
+    let new = signup(&server, "ann@example.com", None).await;
+    assert_eq!(new.status(), StatusCode::ACCEPTED);
+    assert!(
+        new.headers().get(header::SET_COOKIE).is_none(),
+        "not signed in"
+    );
+    let new_body: Value = new.json().await.unwrap();
+    let taken = signup(&server, "ann@example.com", None).await;
+    assert_eq!(taken.status(), StatusCode::ACCEPTED);
+    assert!(taken.headers().get(header::SET_COOKIE).is_none());
+    assert_eq!(
+        taken.json::<Value>().await.unwrap(),
+        new_body,
+        "the same answer"
+    );
+    // The mailbox's owner hears of both (the mails go out in the background).
+    for _ in 0..100 {
+        if outbox().len() >= 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let mails = outbox();
+    assert!(
+        mails.iter().any(|m| m.contains("Someone tried to sign up")),
+        "{mails:?}"
+    );
+
+    // No sign-in before the address is confirmed; afterwards, yes.
+    let login = || {
+        server
+            .client
+            .post(server.url("/api/v1/auth/login"))
+            .header(header::ORIGIN, &server.base)
+            .json(&json!({"email": "ann@example.com", "password": PASSWORD}))
+            .send()
+    };
+    let (status, code_) = code(login().await.unwrap()).await;
+    assert_eq!(
+        (status, code_.as_str()),
+        (StatusCode::FORBIDDEN, "email_not_verified")
+    );
+    let token = crate::accounts::token_from_outbox(&server, "/verify-email", 0).await;
+    let resp = server
+        .client
+        .post(server.url("/api/v1/auth/verify-email"))
+        .header(header::ORIGIN, &server.base)
+        .json(&json!({"token": token}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    assert_eq!(login().await.unwrap().status(), StatusCode::OK);
+    server.stop().await;
+}

@@ -148,3 +148,85 @@ async fn variants_are_exact_cached_once_and_revalidated() {
     assert_eq!(variant_files(), 0);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn no_rendition_is_larger_than_the_original_and_quality_is_rounded() {
+    let server = TestServer::start(Dialect::Sqlite).await;
+    let api = Api::new_user(&server, "small").await;
+    let image = api.upload_one("small.png", png(64, 48)).await;
+    let id = image["id"].as_str().unwrap().to_owned();
+    let get = |query: &str| {
+        api.request(Method::GET, &format!("/media/{id}?{query}"))
+            .send()
+    };
+    for (query, size) in [
+        ("w=2048&format=png", (64, 48)),
+        ("w=2048&h=2048&format=png", (48, 48)),
+        ("w=512&h=256&fit=cover&format=png", (64, 32)),
+        ("w=2048&h=16&fit=fill&format=png", (64, 16)),
+    ] {
+        let resp = get(query).await.unwrap();
+        assert_eq!(resp.status(), StatusCode::OK, "{query}");
+        let decoded = image::load_from_memory(&resp.bytes().await.unwrap()).unwrap();
+        assert_eq!((decoded.width(), decoded.height()), size, "{query}");
+    }
+    // Qualities 81 to 85 are one rendition (q=90): rendered once.
+    let before: i64 = backend::with_pool!(server.db(), |pool| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM image_variants"
+    )
+    .fetch_one(pool)
+    .await)
+    .unwrap();
+    for q in 85..=89 {
+        let resp = get(&format!("w=32&format=webp&q={q}")).await.unwrap();
+        assert_eq!(resp.status(), StatusCode::OK);
+    }
+    let after: i64 = backend::with_pool!(server.db(), |pool| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM image_variants"
+    )
+    .fetch_one(pool)
+    .await)
+    .unwrap();
+    assert_eq!(after, before + 1);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_variant_cache_stays_within_its_limit_as_it_is_written() {
+    // A limit smaller than any rendition: each new one evicts every other (it alone stays,
+    // as it was just asked for).
+    let server = TestServer::start_with(Dialect::Sqlite, &[("VARIANT_CACHE_MAX_BYTES", "1")]).await;
+    let api = Api::new_user(&server, "cache").await;
+    let image = api.upload_one("big.png", png(512, 512)).await;
+    let id = image["id"].as_str().unwrap().to_owned();
+    for w in [64, 96, 128] {
+        let resp = api
+            .request(Method::GET, &format!("/media/{id}?w={w}&format=png"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::OK);
+        let cached: Vec<(String, String)> = backend::with_pool!(server.db(), |pool| {
+            sqlx::query_as("SELECT spec, storage_key FROM image_variants")
+                .fetch_all(pool)
+                .await
+        })
+        .unwrap();
+        assert_eq!(cached.len(), 1, "after w={w}: {cached:?}");
+        assert!(cached[0].0.starts_with(&format!("w{w}-")), "{cached:?}");
+        let variant_objects: Vec<String> = stored_objects(&server)
+            .into_iter()
+            .filter(|path| path.contains("/variants/"))
+            .collect();
+        assert_eq!(
+            variant_objects.len(),
+            1,
+            "the evicted objects went too: {variant_objects:?}"
+        );
+        assert!(
+            variant_objects[0].ends_with(&cached[0].1),
+            "{variant_objects:?}"
+        );
+    }
+    server.stop().await;
+}
