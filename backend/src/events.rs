@@ -165,14 +165,6 @@ impl Hub {
             .or_insert_with(|| broadcast::channel(CAPACITY).0);
         (sender.receiver_count() < max).then(|| sender.subscribe())
     }
-
-    /// How many subscriptions to `user_id`'s messages this process holds.
-    pub fn connections(&self, user_id: &str) -> usize {
-        let users = self.inner.users.lock().unwrap_or_else(|e| e.into_inner());
-        users
-            .get(user_id)
-            .map_or(0, broadcast::Sender::receiver_count)
-    }
 }
 
 /// Carries events between server processes that share a PostgreSQL database: sends this

@@ -90,16 +90,24 @@ pub async fn list_users(backend: &Backend) -> Result<Vec<Account>, ServiceError>
     Ok(all)
 }
 
+/// The account with this email address, for the operator's commands.
+pub(crate) async fn account_by_email(
+    backend: &Backend,
+    email: &str,
+) -> Result<UserRecord, ServiceError> {
+    let email = Email::parse(email).map_err(|e| FieldError::new("email", e.to_string()))?;
+    users::find_by_email(&backend.db, &email)
+        .await?
+        .ok_or(ServiceError::NotFound)
+}
+
 /// Disables an account (its sessions end at once; its tokens stop working) or enables it.
 pub async fn set_disabled(
     backend: &Backend,
     email: &str,
     disabled: bool,
 ) -> Result<model::User, ServiceError> {
-    let email = Email::parse(email).map_err(|e| FieldError::new("email", e.to_string()))?;
-    let user = users::find_by_email(&backend.db, &email)
-        .await?
-        .ok_or(ServiceError::NotFound)?;
+    let user = account_by_email(backend, email).await?;
     users::set_disabled(&backend.db, &user.id, disabled.then(now_ms)).await?;
     if disabled {
         sessions::delete_all_for_user(&backend.db, &user.id, None).await?;

@@ -180,23 +180,14 @@ pub async fn set_by_email(
     email: &str,
     new: QuotaSettings,
 ) -> Result<Usage, ServiceError> {
-    let user = find_by_email(backend, email).await?;
-    set_for(backend, &user, new).await
+    let user = super::operators::account_by_email(backend, email).await?;
+    set_for(backend, &user.id, new).await
 }
 
 /// An account's usage, for the operator's command line (by email address).
 pub async fn usage_by_email(backend: &Backend, email: &str) -> Result<Usage, ServiceError> {
-    let user = find_by_email(backend, email).await?;
-    usage_of(backend, &user).await
-}
-
-async fn find_by_email(backend: &Backend, email: &str) -> Result<String, ServiceError> {
-    let email = crate::domain::Email::parse(email)
-        .map_err(|e| crate::domain::FieldError::new("email", e.to_string()))?;
-    Ok(users::find_by_email(&backend.db, &email)
-        .await?
-        .ok_or(ServiceError::NotFound)?
-        .id)
+    let user = super::operators::account_by_email(backend, email).await?;
+    usage_of(backend, &user.id).await
 }
 
 async fn set_for(
