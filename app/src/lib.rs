@@ -8,6 +8,7 @@
 
 pub mod api;
 pub mod components;
+pub mod csp;
 pub mod drafts;
 pub mod error;
 pub mod format;
@@ -89,6 +90,8 @@ use crate::{
 
 /// The HTML document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    ssr::content_security_policy();
     view! {
         <!DOCTYPE html>
         <html lang="en">

@@ -18,6 +18,29 @@ fn parts() -> Option<http::request::Parts> {
     use_context::<http::request::Parts>()
 }
 
+/// Gives the page being rendered its Content-Security-Policy ([`crate::csp`]), with the
+/// nonce leptos puts on its hydration and streaming scripts for this response.
+pub fn content_security_policy() {
+    let Some(nonce) = leptos::nonce::use_nonce() else {
+        return;
+    };
+    // HTTP/1 names the host in `Host`, HTTP/2 in the URI's authority.
+    let host = parts().and_then(|p| {
+        p.headers
+            .get(http::header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .map(str::to_owned)
+            .or_else(|| p.uri.authority().map(ToString::to_string))
+    });
+    let policy = crate::csp::policy(&nonce, host.as_deref());
+    if let (Some(options), Ok(value)) = (
+        use_context::<leptos_axum::ResponseOptions>(),
+        http::HeaderValue::from_str(&policy),
+    ) {
+        options.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
+    }
+}
+
 /// The signed-in caller, if any.
 pub fn principal() -> Option<Principal> {
     parts()?.extensions.get::<Principal>().cloned()

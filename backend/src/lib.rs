@@ -88,6 +88,8 @@ pub struct Runtime {
     pub hub: events::Hub,
     /// Bounds the CPU work on images.
     pub image_workers: imaging::ImageWorkers,
+    /// Bounds the memory received files take while they are read and stored.
+    pub intake: imaging::Intake,
     /// Renders each variant once.
     pub variants: std::sync::Arc<services::media::VariantCache>,
 }
@@ -147,6 +149,7 @@ impl Backend {
                 hub: events::Hub::new(db.dialect() == db::Dialect::Postgres),
                 queue: jobs::Queue::default(),
                 image_workers,
+                intake: imaging::Intake::new(config.upload_memory_bytes),
                 variants: std::sync::Arc::default(),
             },
             config: std::sync::Arc::new(config),

@@ -1,4 +1,5 @@
-import { test, expect, type Page, type BrowserContext } from "@playwright/test";
+import { type Page, type BrowserContext } from "@playwright/test";
+import { test, expect } from "./fixtures";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { PASSWORD, hydrated, newEmail } from "./helpers";

@@ -2,7 +2,8 @@
 // it shows the queue, failures, storage and cleanup runs, fits a phone and works by
 // keyboard; a cleanup run from the command line appears on it.
 import { spawnSync } from "node:child_process";
-import { expect, test, type Page } from "@playwright/test";
+import { type Page } from "@playwright/test";
+import { expect, test } from "./fixtures";
 import { hydrated, signUp } from "./helpers";
 
 async function signInAsAdmin(page: Page) {

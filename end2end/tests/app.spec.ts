@@ -1,4 +1,5 @@
-import { test, expect, type Page } from "@playwright/test";
+import { type Page } from "@playwright/test";
+import { guardCsp, test, expect } from "./fixtures";
 
 import { PASSWORD, hydrated, newEmail } from "./helpers";
 
@@ -148,10 +149,13 @@ test("every page fits the screen without sideways scrolling", async ({ page, bas
 test("the theme follows the system setting", async ({ browser, baseURL }) => {
   const background = async (colorScheme: "light" | "dark") => {
     const context = await browser.newContext({ baseURL, colorScheme });
+    const violations = await guardCsp(context);
     const page = await context.newPage();
     await page.goto("/");
+    await hydrated(page);
     const color = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
     await context.close();
+    expect(violations, "Content-Security-Policy violations").toEqual([]);
     return color;
   };
   const light = await background("light");

@@ -1,4 +1,4 @@
-import { test, expect } from "@playwright/test";
+import { test, expect } from "./fixtures";
 import { hydrated, signUp } from "./helpers";
 
 test("a character gets an avatar made with its prompt and settings", async ({ page }) => {

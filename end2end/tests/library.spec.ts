@@ -1,4 +1,4 @@
-import { test, expect } from "@playwright/test";
+import { test, expect } from "./fixtures";
 import { BLUE, dropFiles, hydrated, RED, signUp } from "./helpers";
 
 test("upload by drag and drop, browse, organise, trash, restore and pick an avatar", async ({ page }) => {
@@ -105,11 +105,21 @@ test("upload by drag and drop, browse, organise, trash, restore and pick an avat
   await dialog.getByRole("button", { name: "Rename" }).click();
   await expect(page.getByText("Renamed.")).toBeVisible();
   await expect(dialog.getByRole("heading", { name: "Sky at noon" })).toBeVisible();
-  await dialog.getByRole("button", { name: "Share link" }).click();
-  const shared = await dialog.getByLabel("Share link").inputValue();
+  const links = dialog.getByRole("region", { name: "Share links" });
+  await expect(links.getByText("No share links.")).toBeVisible();
+  await links.getByLabel("Link works for").selectOption({ label: "7 days" });
+  await links.getByRole("button", { name: "Make a share link" }).click();
+  const link = links.getByLabel("Share link");
+  await expect(link).toHaveCount(1);
+  const shared = await link.inputValue();
   const anonymous = await fetch(shared);
   expect(anonymous.status).toBe(200);
   expect(anonymous.headers.get("content-type")).toBe("image/png");
+  // Revoked from the lightbox: the link no longer opens the image.
+  await links.getByRole("button", { name: "Revoke" }).click();
+  await expect(links.getByText(/^Revoked /)).toBeVisible();
+  await expect(link).toHaveCount(0);
+  expect((await fetch(shared)).status).toBe(404);
   await page.keyboard.press("Escape");
 
   // Imports refuse private addresses, and say so.

@@ -2,7 +2,8 @@
 // finished images; the state survives a reload and a lost connection; a dropped reference
 // image waits in the browser until it is uploaded. The server runs the built-in generator
 // with BUILTIN_DELAY_MS=4000 (global-setup.ts), so each job is visibly under way.
-import { test, expect, type Page } from "@playwright/test";
+import { type Page } from "@playwright/test";
+import { test, expect } from "./fixtures";
 import { dropFiles, hydrated, RED, signUp } from "./helpers";
 
 function cards(page: Page) {

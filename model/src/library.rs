@@ -364,12 +364,27 @@ pub struct ShareRequest {
     pub expires_in_hours: u32,
 }
 
+/// A link to one image that needs no sign-in until it expires or its owner revokes it
+/// (`POST /api/v1/images/{id}/share`, `GET /api/v1/images/{id}/shares`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ShareLink {
-    /// An absolute link that needs no sign-in until it expires.
+    /// Revoke with `DELETE /api/v1/shares/{id}`.
+    pub id: String,
+    pub image_id: String,
+    /// An absolute link that needs no sign-in while the link is active.
     pub url: String,
+    pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
+    /// When its owner revoked it; it no longer opens the image.
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+impl ShareLink {
+    /// Whether the link still opens the image at `now` (it may be in the trash, though).
+    pub fn is_active(&self, now: DateTime<Utc>) -> bool {
+        self.revoked_at.is_none() && self.expires_at > now
+    }
 }
 
 /// `POST /api/v1/uploads` answers with every stored image.

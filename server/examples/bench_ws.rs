@@ -14,8 +14,6 @@
 mod common;
 
 use std::{
-    io::{BufRead, BufReader},
-    process::{Command, Stdio},
     sync::Arc,
     time::{Duration, Instant},
 };
@@ -32,82 +30,12 @@ const ROUNDS: usize = 20;
 const WARM_CONNECTIONS: usize = 16;
 const OPEN_AT_ONCE: usize = 64;
 
-fn rss_kib(pid: u32) -> anyhow::Result<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .context("no VmRSS in /proc/PID/status")
-}
-
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
     }
     let rank = ((p / 100.0) * (sorted.len() - 1) as f64).round() as usize;
     sorted[rank.min(sorted.len() - 1)]
-}
-
-struct Server {
-    child: std::process::Child,
-    base: String,
-    _data: tempfile::TempDir,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_server(bin: &str) -> anyhow::Result<Server> {
-    let data = tempfile::tempdir()?;
-    let mut command = Command::new(bin);
-    command.env_clear();
-    // Allocator settings to compare with (MALLOC_ARENA_MAX=…), when given.
-    for (k, v) in std::env::vars().filter(|(k, _)| k.starts_with("MALLOC_")) {
-        command.env(k, v);
-    }
-    let mut child = command
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("DATA_DIR", data.path())
-        .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
-        .env("LOG_FORMAT", "json")
-        .env("RUST_LOG", "warn,server=info")
-        .env(
-            "ENCRYPTION_SECRET",
-            "bench-secret-bench-secret-bench-secret-0123",
-        )
-        .env("AUTH_RATE_LIMIT_PER_MINUTE", "100000")
-        .env("REALTIME_MAX_CONNECTIONS_PER_USER", "1000000")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .with_context(|| format!("cannot start {bin}"))?;
-    let stdout = child.stdout.take().context("no stdout")?;
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if let Ok(v) = serde_json::from_str::<Value>(&line) {
-                if v["message"]
-                    .as_str()
-                    .is_some_and(|m| m.starts_with("listening on"))
-                {
-                    let _ = tx.send(v["addr"].as_str().unwrap_or_default().to_owned());
-                }
-            }
-        }
-    });
-    let addr = rx
-        .recv_timeout(Duration::from_secs(60))
-        .context("the server did not start")?;
-    Ok(Server {
-        child,
-        base: format!("http://{addr}"),
-        _data: data,
-    })
 }
 
 /// Opens one connection and reads it on its own task: each `image` event's title and the
@@ -153,7 +81,8 @@ async fn measure(bin: &str, n: usize) -> anyhow::Result<()> {
     let (_server, base, pid) = match std::env::var("BENCH_WS_URL") {
         Ok(url) => (None, url, std::env::var("BENCH_WS_PID")?.parse()?),
         Err(_) => {
-            let server = start_server(bin)?;
+            let server =
+                common::start_server(bin, &[("REALTIME_MAX_CONNECTIONS_PER_USER", "1000000")])?;
             let (base, pid) = (server.base.clone(), server.child.id());
             (Some(server), base, pid)
         }
@@ -192,7 +121,7 @@ async fn measure(bin: &str, n: usize) -> anyhow::Result<()> {
         open(&url, &token, arrivals_tx.clone()).await?;
     }
     tokio::time::sleep(Duration::from_secs(1)).await;
-    let baseline = rss_kib(pid)?;
+    let baseline = common::rss_kib(pid)?;
     let started = Instant::now();
     let rest = n.saturating_sub(WARM_CONNECTIONS);
     futures::stream::iter(0..rest)
@@ -207,7 +136,7 @@ async fn measure(bin: &str, n: usize) -> anyhow::Result<()> {
         .collect::<anyhow::Result<Vec<()>>>()?;
     let opened_in = started.elapsed();
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let loaded = rss_kib(pid)?;
+    let loaded = common::rss_kib(pid)?;
     let per_connection = (loaded.saturating_sub(baseline)) as f64 * 1024.0 / rest.max(1) as f64;
 
     let mut latencies = Vec::with_capacity(n * ROUNDS);

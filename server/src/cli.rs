@@ -140,7 +140,7 @@ pub async fn rotate_secret(
     use backend::{
         config::{SecretSource, MIN_SECRET_LEN, SECRET_FILE},
         crypto::Cipher,
-        services::provider_keys,
+        services::{presence::Rotation, provider_keys},
     };
     use secrecy::{ExposeSecret, SecretString};
 
@@ -164,24 +164,31 @@ pub async fn rotate_secret(
         bail!("NEW_ENCRYPTION_SECRET is the current secret: nothing to rotate");
     }
 
+    // No server may run beside a rotation: it would keep saving keys under the old
+    // secret. The rotation holds its lease until the keys and the secret file are done.
+    let db = backend::Db::connect_and_migrate(&config.database_url, 1)
+        .await
+        .context("DATABASE_URL")?;
+    let rotation = match Rotation::begin(&db).await {
+        Ok(r) => r,
+        Err(e) => {
+            db.close().await;
+            bail!("{e}; nothing was changed");
+        }
+    };
+
     // The new secret reaches the disk before any key is encrypted with it, so a crash
     // after the database commit cannot lose it.
     let secret_path = config.data_dir.join(SECRET_FILE);
     let pending_path = config.data_dir.join(format!("{SECRET_FILE}.new"));
-    if file_based {
-        backend::config::write_secret_file(&pending_path, &new_secret)
-            .with_context(|| format!("cannot write {}", pending_path.display()))?;
-    }
-
     let result = async {
-        let db = backend::Db::connect_and_migrate(&config.database_url, 1)
-            .await
-            .context("DATABASE_URL")?;
+        if file_based {
+            backend::config::write_secret_file(&pending_path, &new_secret)
+                .with_context(|| format!("cannot write {}", pending_path.display()))?;
+        }
         let old = Cipher::new(&config.encryption_secret);
         let new = Cipher::new(&new_secret);
-        let result = provider_keys::reencrypt_all(&db, &old, &new).await;
-        db.close().await;
-        Ok::<_, anyhow::Error>(result?)
+        Ok::<_, anyhow::Error>(provider_keys::reencrypt_all(&db, &old, &new).await?)
     }
     .await;
     let keys = match result {
@@ -190,21 +197,27 @@ pub async fn rotate_secret(
             if file_based {
                 let _ = std::fs::remove_file(&pending_path);
             }
+            rotation.finish().await;
+            db.close().await;
             return Err(e);
         }
     };
-    let secret_file = if file_based {
-        std::fs::rename(&pending_path, &secret_path).with_context(|| {
-            format!(
-                "the keys are re-encrypted, but {} could not replace {}: move it there by hand",
-                pending_path.display(),
-                secret_path.display()
-            )
-        })?;
-        Some(secret_path)
+    let moved = if file_based {
+        std::fs::rename(&pending_path, &secret_path)
+            .with_context(|| {
+                format!(
+                    "the keys are re-encrypted, but {} could not replace {}: move it there by hand",
+                    pending_path.display(),
+                    secret_path.display()
+                )
+            })
+            .map(|()| Some(secret_path))
     } else {
-        None
+        Ok(None)
     };
+    rotation.finish().await;
+    db.close().await;
+    let secret_file = moved?;
     tracing::info!(keys, "provider keys re-encrypted under the new secret");
     Ok(Rotated { keys, secret_file })
 }

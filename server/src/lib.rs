@@ -98,6 +98,8 @@ pub fn leptos_options(site_addr: SocketAddr) -> LeptosOptions {
 pub struct Server {
     pub state: AppState,
     pub listener: TcpListener,
+    /// This process's lease in the database while it runs (`services::presence`).
+    presence: backend::services::presence::Presence,
 }
 
 impl Server {
@@ -117,6 +119,10 @@ impl Server {
             config.public_url = url::Url::parse(&format!("http://{local}"))
                 .context("the listen address gives no valid public URL")?;
         }
+        // Announced before anything is served: a secret rotation running now must end first.
+        let presence = backend::services::presence::Presence::announce(&db)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
         let backend = build(config, db, storage)?;
         let state = AppState {
             backend,
@@ -125,7 +131,11 @@ impl Server {
             shutdown: CancellationToken::new(),
             started: Arc::new(std::time::Instant::now()),
         };
-        Ok(Self { state, listener })
+        Ok(Self {
+            state,
+            listener,
+            presence,
+        })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -138,8 +148,14 @@ impl Server {
     /// in-flight requests finish (for at most `SHUTDOWN_TIMEOUT_SECONDS`) and closes the
     /// database.
     pub async fn run(self) -> anyhow::Result<()> {
-        let Self { state, listener } = self;
+        let Self {
+            state,
+            listener,
+            presence,
+        } = self;
         let shutdown = state.shutdown.clone();
+        // Renewed while the server runs, given up when it stops.
+        let presence = tokio::spawn(presence.keep(shutdown.clone()));
         let timeout = state.backend.config.shutdown_timeout;
         let db = state.backend.db.clone();
         // The generation workers run beside the HTTP server, under the same shutdown.
@@ -215,6 +231,9 @@ impl Server {
         // The workers have their own grace period for the jobs they run.
         if let Err(e) = workers.await {
             tracing::error!(error = %e, "the generation workers failed while stopping");
+        }
+        if let Err(e) = presence.await {
+            tracing::error!(error = %e, "the presence lease task failed while stopping");
         }
         db.close().await;
         tracing::info!("stopped");

@@ -13,7 +13,7 @@ use crate::AppError;
 #[cfg(feature = "ssr")]
 use {
     crate::ssr::{backend, require_principal, service_error},
-    backend::services::{characters, collections, images, ingest, media},
+    backend::services::{characters, collections, images, ingest, shares},
     model::{BulkRequest, CreateCharacterRequest, CreateCollectionRequest},
 };
 
@@ -57,12 +57,32 @@ pub async fn bulk_images(
         .map_err(service_error)
 }
 
-/// A signed link to an image that needs no sign-in until it expires.
+/// A signed link to an image that needs no sign-in until it expires or is revoked.
 #[server(endpoint = "share_image")]
 pub async fn share_image(id: String, expires_in_hours: u32) -> Result<ShareLink, AppError> {
     let (backend, p) = (backend()?, require_principal()?);
-    media::share(&backend, &p, &id, expires_in_hours)
+    shares::create(&backend, &p, &id, expires_in_hours)
         .await
+        .map_err(service_error)
+}
+
+/// The image's share links, newest first (the first page: at most 50 are active at once).
+#[server(endpoint = "image_shares")]
+pub async fn image_shares(id: String) -> Result<Vec<ShareLink>, AppError> {
+    let (backend, p) = (backend()?, require_principal()?);
+    shares::list(&backend, &p, &id, None, None)
+        .await
+        .map(|page| page.items)
+        .map_err(service_error)
+}
+
+/// Revokes a share link.
+#[server(endpoint = "revoke_share")]
+pub async fn revoke_share(id: String) -> Result<(), AppError> {
+    let (backend, p) = (backend()?, require_principal()?);
+    shares::revoke(&backend, &p, &id)
+        .await
+        .map(|_| ())
         .map_err(service_error)
 }
 

@@ -86,7 +86,7 @@ pub fn Avatar(
             .into_any()
         }
         None => view! {
-            <span class="avatar avatar--empty" style=format!("--size: {size}px") aria-hidden="true">
+            <span class=format!("avatar avatar--empty avatar--{size}") aria-hidden="true">
                 {initial}
             </span>
         }

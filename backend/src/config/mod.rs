@@ -122,6 +122,10 @@ pub struct Config {
     /// The image limits of uploads and imports (`MAX_UPLOAD_BYTES`, `MAX_IMAGE_SIDE`,
     /// `MAX_IMAGE_PIXELS`).
     pub image_limits: crate::imaging::Limits,
+    /// How many bytes of received files (uploads and imports) are held in memory at once,
+    /// across all requests (`UPLOAD_MEMORY_BYTES`, at least `MAX_UPLOAD_BYTES`; default 8
+    /// files' worth). A file waits for room before it is read.
+    pub upload_memory_bytes: u64,
     /// How many files one upload request may carry (`MAX_UPLOAD_FILES`).
     pub max_upload_files: usize,
     /// How many images are decoded, resized or encoded at once (`IMAGE_WORKERS`).
@@ -342,6 +346,25 @@ impl Config {
             ));
         }
 
+        let image_limits = crate::imaging::Limits {
+            max_bytes: parse_num(
+                &get,
+                "MAX_UPLOAD_BYTES",
+                5 * 1024 * 1024,
+                1024,
+                1024 * 1024 * 1024,
+            )?,
+            max_side: parse_num(&get, "MAX_IMAGE_SIDE", 8192, 16, 65_535)?,
+            max_pixels: parse_num(&get, "MAX_IMAGE_PIXELS", 40_000_000, 256, 1_000_000_000)?,
+        };
+        let upload_memory_bytes = parse_num(
+            &get,
+            "UPLOAD_MEMORY_BYTES",
+            8 * image_limits.max_bytes,
+            image_limits.max_bytes,
+            64 * 1024 * 1024 * 1024,
+        )?;
+
         let smtp_url = get("SMTP_URL").map(|v| parse_smtp_url(&v)).transpose()?;
 
         let mail_from = get("MAIL_FROM")
@@ -456,17 +479,8 @@ impl Config {
                 1,
                 3600,
             )?),
-            image_limits: crate::imaging::Limits {
-                max_bytes: parse_num(
-                    &get,
-                    "MAX_UPLOAD_BYTES",
-                    5 * 1024 * 1024,
-                    1024,
-                    1024 * 1024 * 1024,
-                )?,
-                max_side: parse_num(&get, "MAX_IMAGE_SIDE", 8192, 16, 65_535)?,
-                max_pixels: parse_num(&get, "MAX_IMAGE_PIXELS", 40_000_000, 256, 1_000_000_000)?,
-            },
+            image_limits,
+            upload_memory_bytes,
             max_upload_files: parse_num(&get, "MAX_UPLOAD_FILES", 20, 1, 1000)?,
             image_workers: parse_num(
                 &get,

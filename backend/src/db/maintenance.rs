@@ -59,7 +59,7 @@ pub async fn mark_missing(db: &Db, ids: &[String], now: i64) -> Result<u64, DbEr
 }
 
 /// Rows that have expired, by kind: the condition (`$1` is the cut-off time) per table.
-pub const EXPIRED: [(&str, &str, &str); 6] = [
+pub const EXPIRED: [(&str, &str, &str); 8] = [
     ("sessions", "sessions", "expires_at < $1"),
     (
         "access tokens",
@@ -74,6 +74,14 @@ pub const EXPIRED: [(&str, &str, &str); 6] = [
         "unused invitations",
         "invitations",
         "used_at IS NULL AND expires_at < $1",
+    ),
+    // Revoked ones stay listed (as revoked) until they would have expired.
+    ("share links", "share_links", "expires_at < $1"),
+    // Servers that stopped without saying so (services::presence).
+    (
+        "stale server leases",
+        "maintenance_leases",
+        "name LIKE 'server:%' AND expires_at < $1",
     ),
 ];
 
@@ -177,6 +185,27 @@ pub async fn take_lease(
     .fetch_optional(pool)
     .await)?;
     Ok(holder.as_deref() == Some(owner))
+}
+
+/// A live lease: its name, holder and end.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct LeaseRecord {
+    pub name: String,
+    pub owner: String,
+    pub expires_at: i64,
+}
+
+/// The leases whose name starts with `prefix` and that are live at `now`.
+pub async fn live_leases(db: &Db, prefix: &str, now: i64) -> Result<Vec<LeaseRecord>, DbError> {
+    // `prefix` is ours (a constant), never a caller's: no LIKE wildcards to escape.
+    Ok(with_pool!(db, |pool| sqlx::query_as::<_, LeaseRecord>(
+        "SELECT name, owner, expires_at FROM maintenance_leases \
+         WHERE name LIKE $1 AND expires_at >= $2 ORDER BY name"
+    )
+    .bind(format!("{prefix}%"))
+    .bind(now)
+    .fetch_all(pool)
+    .await)?)
 }
 
 /// Gives the lease back (only the holder's own).

@@ -23,6 +23,7 @@ pub mod provider_keys;
 pub mod quotas;
 pub mod rate_limits;
 pub mod sessions;
+pub mod share_links;
 pub mod users;
 
 pub use enums::{Enumerated, StatusSet, FINAL, RUNNING};

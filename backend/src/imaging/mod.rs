@@ -19,7 +19,7 @@ use sha2::{Digest, Sha256};
 pub use format::ImageFormat;
 pub use validate::{check_complete, header_dimensions};
 pub use variant::{render, Fit, Rendered, VariantSpec};
-pub use workers::{ImageWorkers, WorkerPermit};
+pub use workers::{ImageWorkers, Intake, IntakePermit, WorkerPermit};
 
 use sanitize::{encode_original, strip_metadata};
 use validate::{check_dimensions, corrupt, decode_limits};
@@ -448,5 +448,34 @@ mod tests {
             .await
             .unwrap_err();
         assert_eq!(err, ImageError::Unsupported);
+    }
+
+    #[tokio::test]
+    async fn the_intake_holds_no_more_files_than_its_budget() {
+        let intake = Intake::new(10 * 1024 * 1024);
+        let a = intake.reserve(4 * 1024 * 1024).await.unwrap();
+        let _b = intake.reserve(4 * 1024 * 1024).await.unwrap();
+        assert_eq!(intake.available_bytes(), 2 * 1024 * 1024);
+        // A third file waits until one of the first two is stored.
+        let third = tokio::time::timeout(
+            std::time::Duration::from_millis(50),
+            intake.reserve(4 * 1024 * 1024),
+        )
+        .await;
+        assert!(third.is_err(), "no room yet");
+        drop(a);
+        let _c = tokio::time::timeout(
+            std::time::Duration::from_secs(5),
+            intake.reserve(4 * 1024 * 1024),
+        )
+        .await
+        .expect("room once a file is stored")
+        .unwrap();
+        // A request for more than the whole budget takes the whole budget, not forever.
+        let small = Intake::new(1024 * 1024);
+        let all = small.reserve(u64::MAX).await.unwrap();
+        assert_eq!(small.available_bytes(), 0);
+        drop(all);
+        assert_eq!(small.available_bytes(), 1024 * 1024);
     }
 }

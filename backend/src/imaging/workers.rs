@@ -59,3 +59,49 @@ impl WorkerPermit {
         result
     }
 }
+
+/// Bounds the memory that received files take: each file reserves its largest allowed
+/// size (`MAX_UPLOAD_BYTES`) out of `UPLOAD_MEMORY_BYTES` before its first byte is read
+/// and gives it back once it is stored. A file reserves all it may need at once, so
+/// requests waiting for room never hold part of it (no two can starve each other).
+#[derive(Debug, Clone)]
+pub struct Intake {
+    /// In KiB: a semaphore counts in `u32`.
+    kib: Arc<tokio::sync::Semaphore>,
+    total_kib: u32,
+}
+
+/// Room for one file, held until it is dropped.
+#[derive(Debug)]
+pub struct IntakePermit {
+    _permit: tokio::sync::OwnedSemaphorePermit,
+}
+
+impl Intake {
+    pub fn new(total_bytes: u64) -> Self {
+        let total_kib = u32::try_from(total_bytes.div_ceil(1024))
+            .unwrap_or(u32::MAX >> 4)
+            .max(1);
+        Self {
+            kib: Arc::new(tokio::sync::Semaphore::new(total_kib as usize)),
+            total_kib,
+        }
+    }
+
+    /// Waits until `bytes` (at most the whole budget) are free and holds them.
+    pub async fn reserve(&self, bytes: u64) -> Result<IntakePermit, ImageError> {
+        let kib = u32::try_from(bytes.div_ceil(1024))
+            .unwrap_or(u32::MAX)
+            .clamp(1, self.total_kib);
+        let permit = Arc::clone(&self.kib)
+            .acquire_many_owned(kib)
+            .await
+            .map_err(|e| ImageError::Internal(e.to_string()))?;
+        Ok(IntakePermit { _permit: permit })
+    }
+
+    /// Bytes free now (for the metrics and tests).
+    pub fn available_bytes(&self) -> u64 {
+        self.kib.available_permits() as u64 * 1024
+    }
+}

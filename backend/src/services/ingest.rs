@@ -151,6 +151,17 @@ impl<'a> Upload<'a> {
         self.stored.is_empty()
     }
 
+    /// Room for the next file in memory (`UPLOAD_MEMORY_BYTES`): take it before reading
+    /// the file's first byte, hold it until [`Upload::add`] has stored it.
+    pub async fn room(&self) -> Result<crate::imaging::IntakePermit, ServiceError> {
+        Ok(self
+            .backend
+            .runtime
+            .intake
+            .reserve(self.backend.config.image_limits.max_bytes)
+            .await?)
+    }
+
     /// Checks and stores one file. The destination (the caller's collection and/or
     /// character) is resolved with the first file and holds for the rest.
     pub async fn add(
@@ -230,11 +241,10 @@ async fn fetch_and_store(
     url: &str,
     destination: &Destination,
 ) -> Result<images::ImageRecord, ServiceError> {
-    let fetched = backend
-        .external
-        .outbound
-        .fetch(url, backend.config.image_limits.max_bytes)
-        .await?;
+    let max_bytes = backend.config.image_limits.max_bytes;
+    // Held until the image is stored: the fetched bytes count against UPLOAD_MEMORY_BYTES.
+    let _room = backend.runtime.intake.reserve(max_bytes).await?;
+    let fetched = backend.external.outbound.fetch(url, max_bytes).await?;
     let title = title_from_filename(
         fetched
             .final_url

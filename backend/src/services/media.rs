@@ -21,7 +21,7 @@ use futures::{stream::BoxStream, StreamExt, TryStreamExt};
 use model::VARIANT_LADDER;
 use object_store::path::Path;
 
-use super::{auth::Principal, parse_id, ServiceError};
+use super::{auth::Principal, ServiceError};
 use crate::{
     db::images::{self, ImageRecord, VariantRecord},
     domain::{FieldError, Id},
@@ -39,7 +39,9 @@ pub struct MediaQuery {
     pub fit: Option<String>,
     pub format: Option<String>,
     pub q: Option<String>,
-    /// Signed links: expiry (Unix seconds) and signature.
+    /// Shared links (`services::shares`): the link's id, its expiry (Unix seconds) and
+    /// signature.
+    pub share: Option<String>,
     pub exp: Option<String>,
     pub sig: Option<String>,
 }
@@ -158,48 +160,6 @@ pub fn parse_spec(
     }))
 }
 
-/// The signed message of a share link.
-fn link_message(image_id: &str, expires: i64) -> String {
-    format!("media:{image_id}:{expires}")
-}
-
-/// `POST /api/v1/images/{id}/share`: an absolute link to the image that needs no sign-in
-/// until it expires (1 hour to 30 days).
-pub async fn share(
-    backend: &Backend,
-    principal: &Principal,
-    id: &str,
-    expires_in_hours: u32,
-) -> Result<model::ShareLink, ServiceError> {
-    if !(1..=720).contains(&expires_in_hours) {
-        return Err(
-            FieldError::new("expires_in_hours", "Choose from 1 to 720 hours (30 days).").into(),
-        );
-    }
-    let image = super::images::record(backend, principal, id).await?;
-    if image.deleted_at.is_some() || image.status != model::ImageStatus::Completed {
-        return Err(ServiceError::Conflict {
-            code: "not_shareable",
-            field: None,
-            message: "Only finished images outside the trash can be shared.".to_owned(),
-        });
-    }
-    let expires = chrono::Utc::now().timestamp() + i64::from(expires_in_hours) * 3600;
-    let sig = backend
-        .security
-        .links
-        .sign(&link_message(&image.id, expires));
-    let mut url = backend.config.public_url.clone();
-    url.set_path(&format!("/media/{}", image.id));
-    url.query_pairs_mut()
-        .append_pair("exp", &expires.to_string())
-        .append_pair("sig", &sig);
-    Ok(model::ShareLink {
-        url: url.to_string(),
-        expires_at: chrono::DateTime::from_timestamp(expires, 0).unwrap_or_default(),
-    })
-}
-
 /// Who asks for a media file.
 pub enum Viewer<'a> {
     Principal(&'a Principal),
@@ -231,26 +191,17 @@ async fn find_readable(
     id: &str,
     query: &MediaQuery,
 ) -> Result<ImageRecord, ServiceError> {
-    if let (Some(exp), Some(sig)) = (query.exp.as_deref(), query.sig.as_deref()) {
-        let id = parse_id(id)?;
-        let expires: i64 = exp.parse().map_err(|_| ServiceError::NotFound)?;
-        if !backend
-            .security
-            .links
-            .verify(&link_message(id.as_str(), expires), sig)
-        {
-            return Err(ServiceError::NotFound);
-        }
-        if expires < chrono::Utc::now().timestamp() {
-            return Err(ServiceError::Refused {
-                code: "link_expired",
-                message: "This link has expired. Ask for a new one.".to_owned(),
-            });
-        }
-        return images::get_any(&backend.db, id.as_str())
-            .await?
-            .filter(|i| i.deleted_at.is_none())
-            .ok_or(ServiceError::NotFound);
+    if let (Some(share), Some(exp), Some(sig)) = (
+        query.share.as_deref(),
+        query.exp.as_deref(),
+        query.sig.as_deref(),
+    ) {
+        return super::shares::open(backend, id, super::shares::SignedLink { share, exp, sig })
+            .await;
+    }
+    if query.sig.is_some() || query.exp.is_some() || query.share.is_some() {
+        // An incomplete link, or one from before links were recorded.
+        return Err(ServiceError::NotFound);
     }
     match viewer {
         Viewer::Principal(p) => super::images::record(backend, p, id).await,

@@ -16,9 +16,11 @@ pub mod maintenance;
 pub mod media;
 pub mod operations;
 pub mod operators;
+pub mod presence;
 pub mod provider_keys;
 pub mod quotas;
 pub mod session_records;
+pub mod shares;
 pub mod tokens;
 
 use std::time::Duration;

@@ -10,7 +10,7 @@ use utoipa::OpenApi;
 
 use crate::{
     error::ApiErrorResponse,
-    routes::{account, admin, generations, health, library, media},
+    routes::{account, admin, generations, health, library, media, shares},
     state::AppState,
 };
 
@@ -35,7 +35,8 @@ use crate::{
         library::upload, library::list_images, library::import_image, library::bulk,
         library::export,
         library::get_image, library::update_image, library::delete_image,
-        library::restore_image, library::share_image, library::stats, media::serve,
+        library::restore_image, shares::create, shares::list, shares::revoke,
+        library::stats, media::serve,
         generations::list_providers, generations::create, generations::list_jobs,
         generations::get_job, generations::cancel, generations::character_avatar,
         generations::regenerate, admin::get_operations, admin::list_invitations,
@@ -74,6 +75,7 @@ pub fn router() -> Router<AppState> {
         .route("/openapi.json", get(openapi_json))
         .merge(account::router())
         .merge(library::router())
+        .merge(shares::router())
         .merge(generations::router())
         .merge(admin::router())
         .fallback(not_found)

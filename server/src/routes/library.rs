@@ -11,14 +11,14 @@ use axum::{
     Json, Router,
 };
 use backend::{
-    services::{characters, collections, images, ingest, media},
+    services::{characters, collections, images, ingest},
     Backend,
 };
 use model::{
     BulkRequest, BulkResult, Character, Collection, CreateCharacterRequest,
     CreateCollectionRequest, Image, ImageFilter, ImportRequest, ImportUrlRequest, Page,
-    SetAvatarRequest, ShareLink, ShareRequest, Stats, UpdateCharacterRequest,
-    UpdateCollectionRequest, UpdateImageRequest, UploadResult,
+    SetAvatarRequest, Stats, UpdateCharacterRequest, UpdateCollectionRequest, UpdateImageRequest,
+    UploadResult,
 };
 use serde::{de::DeserializeOwned, Deserialize};
 
@@ -66,7 +66,6 @@ pub fn router() -> Router<AppState> {
             get(get_image).patch(update_image).delete(delete_image),
         )
         .route("/images/{id}/restore", post(restore_image))
-        .route("/images/{id}/share", post(share_image))
         .route("/stats", get(stats))
 }
 
@@ -298,11 +297,14 @@ pub async fn upload(
                         ));
                     }
                     let filename = field.file_name().map(str::to_owned);
+                    // Memory for the file is taken before its first byte is read.
+                    let room = upload.room().await?;
                     let data = read_limited(&mut field, max_bytes).await.map_err(|e| named(e, filename.as_deref()))?;
                     upload
                         .add(collection_id.as_deref(), character_id.as_deref(), data, filename.as_deref())
                         .await
                         .map_err(|e| named(e.into(), filename.as_deref()))?;
+                    drop(room);
                 }
                 other => {
                     return Err(ApiErrorResponse::bad_body(format!(
@@ -496,21 +498,6 @@ pub async fn restore_image(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Image>> {
     Ok(Json(images::restore(&backend, &p, &id).await?))
-}
-
-/// A signed link to the image that needs no sign-in until it expires.
-#[utoipa::path(post, path = "/api/v1/images/{id}/share", tag = "images", request_body = ShareRequest,
-    responses((status = 200, body = ShareLink), (status = 400, body = model::ApiError), (status = 404, body = model::ApiError),
-        (status = 409, body = model::ApiError, description = "Not finished, or in the trash")))]
-pub async fn share_image(
-    State(backend): State<Backend>,
-    Authenticated(p): Authenticated,
-    Path(id): Path<String>,
-    ApiJson(body): ApiJson<ShareRequest>,
-) -> ApiResult<Json<ShareLink>> {
-    Ok(Json(
-        media::share(&backend, &p, &id, body.expires_in_hours).await?,
-    ))
 }
 
 /// Counts by kind, status and provider, bytes used, characters with an avatar.

@@ -23,8 +23,9 @@ use crate::{auth::Authenticated, error::ApiErrorResponse, routes::library::ApiQu
         ("fit" = Option<String>, Query, description = "cover (default), contain or fill"),
         ("format" = Option<String>, Query, description = "webp, jpeg, png or auto (by Accept; the default)"),
         ("q" = Option<u8>, Query, description = "Quality 1–100 for webp and jpeg (default 80)"),
-        ("exp" = Option<i64>, Query, description = "Signed links: expiry"),
-        ("sig" = Option<String>, Query, description = "Signed links: signature"),
+        ("share" = Option<String>, Query, description = "Shared links: the link's id"),
+        ("exp" = Option<i64>, Query, description = "Shared links: expiry"),
+        ("sig" = Option<String>, Query, description = "Shared links: signature"),
     ),
     responses((status = 200, description = "The image", content_type = "image/*"),
         (status = 304, description = "Not modified"),
@@ -49,12 +50,12 @@ pub async fn serve(
     let varies_by_accept = spec.is_some() && matches!(query.format.as_deref(), None | Some("auto"));
 
     let mut common = HeaderMap::new();
-    // The bytes behind an id never change; a signed link is cacheable by anyone only
-    // until it expires, so it stays private too.
+    // The bytes behind an id never change; a shared link can be revoked at any time, so
+    // a browser asks again each time (a 304 when the link still holds).
     common.insert(
         header::CACHE_CONTROL,
         HeaderValue::from_static(if signed {
-            "private, max-age=3600"
+            "private, no-cache"
         } else {
             "private, max-age=31536000, immutable"
         }),

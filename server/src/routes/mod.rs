@@ -8,6 +8,7 @@ pub mod health;
 pub mod library;
 pub mod media;
 pub mod realtime;
+pub mod shares;
 
 use std::time::{Duration, Instant};
 
@@ -51,6 +52,9 @@ pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub fn router(state: AppState) -> Router {
     let leptos_options = state.leptos_options.clone();
     let request_timeout = state.backend.config.request_timeout;
+    // Behind TLS (PUBLIC_URL https), browsers are told to use nothing else for two years.
+    let hsts = (state.backend.config.public_url.scheme() == "https")
+        .then(|| HeaderValue::from_static("max-age=63072000"));
     let routes = route_list();
     let pkg_dir = format!(
         "{}/{}",
@@ -172,6 +176,10 @@ pub fn router(state: AppState) -> Router {
                 .layer(SetResponseHeaderLayer::if_not_present(
                     header::X_FRAME_OPTIONS,
                     HeaderValue::from_static("DENY"),
+                ))
+                .layer(SetResponseHeaderLayer::if_not_present(
+                    header::STRICT_TRANSPORT_SECURITY,
+                    hsts,
                 ))
                 .layer(SetResponseHeaderLayer::if_not_present(
                     header::REFERRER_POLICY,

@@ -6,8 +6,7 @@ use std::{
     time::Duration,
 };
 
-use crate::common::{binary, RunningBinary};
-use nix::{sys::signal, unistd::Pid};
+use crate::common::{binary, sigterm, wait_exit, RunningBinary};
 
 /// How many migrations the repository holds for a backend: all are applied on a new
 /// database.
@@ -25,28 +24,6 @@ fn migrations_in(backend: &str) -> usize {
                 .is_some_and(|x| x == "sql")
         })
         .count()
-}
-
-fn sigterm(child: &std::process::Child) {
-    signal::kill(
-        Pid::from_raw(i32::try_from(child.id()).unwrap()),
-        signal::Signal::SIGTERM,
-    )
-    .unwrap();
-}
-
-fn wait_exit(child: &mut std::process::Child, timeout: Duration) -> std::process::ExitStatus {
-    let deadline = std::time::Instant::now() + timeout;
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the process did not exit within {timeout:?}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 #[test]

@@ -450,3 +450,74 @@ async fn server_functions_answer() {
     );
     server.stop().await;
 }
+
+/// The `nonce` of the page's module script (the hydration script).
+fn script_nonce(html: &str) -> Option<String> {
+    let at =
+        html.find("<script type=\"module\" nonce=\"")? + "<script type=\"module\" nonce=\"".len();
+    Some(html[at..].split('"').next()?.to_owned())
+}
+
+#[tokio::test]
+async fn pages_carry_a_content_security_policy_with_a_fresh_nonce_and_hsts_follows_public_url() {
+    let server = TestServer::start(Dialect::Sqlite).await;
+    let mut nonces = Vec::new();
+    for path in ["/login", "/login", "/signup", "/no-such-page"] {
+        let res = server.get(path).await;
+        let policy = res.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(
+            res.headers().get("strict-transport-security").is_none(),
+            "http PUBLIC_URL"
+        );
+        let html = res.text().await.unwrap();
+        let nonce = script_nonce(&html).unwrap_or_else(|| panic!("no module script in {path}"));
+        assert!(nonce.len() >= 16, "{nonce}");
+        assert!(
+            policy.contains(&format!(
+                "script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval';"
+            )),
+            "{path}: {policy}"
+        );
+        for directive in [
+            "frame-ancestors 'none'",
+            "base-uri 'none'",
+            "form-action 'self'",
+            "style-src 'self';",
+        ] {
+            assert!(
+                policy.contains(directive),
+                "{path}: {directive} in {policy}"
+            );
+        }
+        assert!(!policy.contains("unsafe-inline"), "{policy}");
+        // Every inline script on the page carries the response's nonce.
+        assert_eq!(
+            html.matches("<script").count(),
+            html.matches(&format!("nonce=\"{nonce}\"")).count(),
+            "{path}: a script without the nonce"
+        );
+        nonces.push(nonce);
+    }
+    nonces.sort();
+    nonces.dedup();
+    assert_eq!(nonces.len(), 4, "a nonce is used once");
+    server.stop().await;
+
+    let server = TestServer::start_with(
+        Dialect::Sqlite,
+        &[("PUBLIC_URL", "https://avatars.example.com")],
+    )
+    .await;
+    for path in ["/login", "/healthz", "/api/v1/openapi.json"] {
+        let res = server.get(path).await;
+        assert_eq!(
+            res.headers()["strict-transport-security"],
+            "max-age=63072000",
+            "{path}"
+        );
+    }
+    server.stop().await;
+}

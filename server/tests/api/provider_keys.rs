@@ -5,7 +5,7 @@
 use crate::common;
 use std::{sync::Arc, time::Duration};
 
-use crate::common::{base_vars, binary, RunningBinary};
+use crate::common::{base_vars, binary, sigterm, wait_exit, RunningBinary};
 use axum::{
     http::{HeaderMap, StatusCode},
     response::IntoResponse,
@@ -371,10 +371,34 @@ async fn rotate_secret_leaves_every_key_readable_under_the_new_secret_only() {
             .await;
         assert_eq!(status, 200);
     }
-    drop(running);
-
     let secret_file = data_dir.path().join("encryption.secret");
     let old_secret = SecretString::from(std::fs::read_to_string(&secret_file).unwrap());
+    let rows_before = stored_ciphertexts(data_dir.path()).await;
+
+    // Not while the server runs: it would go on saving keys under the old secret.
+    let mut cmd = binary();
+    for (k, v) in &vars {
+        cmd.env(k, v);
+    }
+    let out = cmd.arg("rotate-secret").output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("1 server process(es) use this database")
+            && stderr.contains("nothing was changed"),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&secret_file).unwrap(),
+        old_secret.expose_secret()
+    );
+    assert_eq!(stored_ciphertexts(data_dir.path()).await, rows_before);
+    assert!(!data_dir.path().join("encryption.secret.new").exists());
+    // Stopped as an init system stops it, the server gives its lease up at once.
+    let mut running = running;
+    sigterm(&running.child);
+    assert!(wait_exit(&mut running.child, Duration::from_secs(30)).success());
+    drop(running);
     let mut cmd = binary();
     for (k, v) in &vars {
         cmd.env(k, v);
@@ -451,4 +475,30 @@ async fn rotate_secret_leaves_every_key_readable_under_the_new_secret_only() {
         "{stderr}"
     );
     assert_eq!(stored_ciphertexts(data_dir.path()).await, rows);
+
+    // And no server starts while a rotation holds the database (here: one that began a
+    // moment ago in another process).
+    {
+        use sqlx::Connection;
+        let mut conn = sqlx::SqliteConnection::connect(&sqlite_url(data_dir.path()))
+            .await
+            .unwrap();
+        let until = chrono::Utc::now().timestamp_millis() + 60_000;
+        sqlx::query("INSERT INTO maintenance_leases (name, owner, expires_at) VALUES ('rotate-secret', 'process 4242', $1)")
+            .bind(until)
+            .execute(&mut conn)
+            .await
+            .unwrap();
+    }
+    let mut cmd = binary();
+    for (k, v) in &vars {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("a secret rotation (process 4242) is running on this database"),
+        "{stderr}"
+    );
 }

@@ -7,12 +7,12 @@ use model::{
 };
 
 use crate::{
-    api::library::{
-        bulk_images, set_character_avatar, share_image, update_collection, update_image,
-    },
+    api::library::{bulk_images, set_character_avatar, update_collection, update_image},
     components::{Notice, Picture},
     format::{file_size, when},
 };
+
+use super::shares::SharePanel;
 
 // Long because of its view: the image, its details, and every action on it.
 #[component]
@@ -76,10 +76,6 @@ pub(super) fn Lightbox(
     });
     on_cleanup(move || handle.remove());
 
-    // The last share link made, kept here rather than in the dialog: the dialog is drawn
-    // again whenever the list is read again (after a change, or an event from another
-    // tab), and the link must not vanish with it.
-    let shared = RwSignal::new(None::<(String, String)>);
     let change = move |id: String, request: UpdateImageRequest, done: &'static str| {
         spawn_local(async move {
             match update_image(id, request).await {
@@ -114,6 +110,7 @@ pub(super) fn Lightbox(
             let label = image.label();
             let (id_fav, id_move, id_del) = (id.clone(), id.clone(), id.clone());
             let favorite = image.favorite;
+            let shareable = image.has_media() && !trash.get_untracked();
             view! {
                 <div class="lightbox" role="dialog" aria-modal="true" aria-label=label.clone()>
                     <div class="lightbox__backdrop" on:click=move |_| open.set(None)></div>
@@ -188,11 +185,11 @@ pub(super) fn Lightbox(
                                             }
                                         })}
                                         <a class="button" href=format!("/media/{}", id_move) download="">"Download"</a>
-                                        {image.has_media().then(|| view! { <ShareButton id=id_move.clone() shared=shared message=message /> })}
                                         <button type="button" class="button button--danger" on:click=move |_| remove(did.clone(), BulkAction::Delete)>"Delete"</button>
                                     }.into_any()
                                 }}
                             </div>
+                            {shareable.then(|| view! { <SharePanel image_id=id.clone() /> })}
                         </aside>
                         <div class="lightbox__nav">
                             <button type="button" class="button" on:click=move |_| step(-1) aria-label="Previous image">"←"</button>
@@ -236,46 +233,5 @@ fn RenameForm(
             </label>
             <button type="submit" class="button">"Rename"</button>
         </form>
-    }
-}
-
-/// A link that opens the image without signing in, for a day. `shared` holds the last one
-/// made, as `(image, url)`.
-#[component]
-fn ShareButton(
-    id: String,
-    shared: RwSignal<Option<(String, String)>>,
-    message: RwSignal<Option<Notice>>,
-) -> impl IntoView {
-    let share = {
-        let id = id.clone();
-        move |_| {
-            let id = id.clone();
-            spawn_local(async move {
-                match share_image(id.clone(), 24).await {
-                    Ok(l) => shared.set(Some((id, l.url))),
-                    Err(e) => message.set(Some(Notice::failed(&e))),
-                }
-            });
-        }
-    };
-    let link = move || {
-        shared.with(|s| {
-            s.as_ref()
-                .filter(|(image, _)| *image == id)
-                .map(|(_, url)| url.clone())
-        })
-    };
-    view! {
-        <button type="button" class="button" on:click=share>"Share link"</button>
-        {move || link().map(|url| view! {
-            <label class="share-link">
-                <span class="filters__label">"Anyone with this link can see the image for 24 hours"</span>
-                <input type="text" readonly=true value=url aria-label="Share link" on:focus=move |ev| {
-                    let input: web_sys::HtmlInputElement = event_target(&ev);
-                    input.select();
-                } />
-            </label>
-        })}
     }
 }

@@ -7,6 +7,7 @@
 mod filters;
 mod import;
 mod lightbox;
+mod shares;
 mod state;
 mod tile;
 

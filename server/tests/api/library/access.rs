@@ -37,6 +37,15 @@ async fn other_users_get_404_and_anonymous_requests_401() {
             collection["id"].as_str().unwrap().to_owned(),
             image["id"].as_str().unwrap().to_owned(),
         );
+        let link = owner
+            .expect(
+                Method::POST,
+                &format!("/api/v1/images/{i}/share"),
+                Some(json!({"expires_in_hours": 1})),
+                StatusCode::OK,
+            )
+            .await;
+        let share = link["id"].as_str().unwrap().to_owned();
 
         let table: Vec<(Method, String, Option<Value>)> = vec![
             (Method::GET, format!("/api/v1/characters/{c}"), None),
@@ -76,6 +85,8 @@ async fn other_users_get_404_and_anonymous_requests_401() {
                 format!("/api/v1/images/{i}/share"),
                 Some(json!({"expires_in_hours": 1})),
             ),
+            (Method::GET, format!("/api/v1/images/{i}/shares"), None),
+            (Method::DELETE, format!("/api/v1/shares/{share}"), None),
             (
                 Method::POST,
                 "/api/v1/images/import".to_owned(),
@@ -155,7 +166,14 @@ async fn other_users_get_404_and_anonymous_requests_401() {
             )
             .await;
 
-        // The owner's things are untouched.
+        // The owner's things are untouched (the link another user tried to revoke opens).
+        let shared = server
+            .client
+            .get(link["url"].as_str().unwrap())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(shared.status(), StatusCode::OK);
         let got = owner
             .expect(
                 Method::GET,
