@@ -78,7 +78,7 @@ if $want_test; then
                 python3 -m venv "$TEST_VENV"
             }
         fi
-        log "installing the Python test tools (moto, openai, google-genai)"
+        log "installing the Python test tools (moto, openai, google-genai, schemathesis)"
         "$TEST_VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$requirements"
         cp "$requirements" "$TEST_VENV/.installed-requirements"
     fi

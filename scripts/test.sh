@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up and runs every check and test: formatting, lints (server and wasm), the backend
-# tests on SQLite and PostgreSQL, the server tests, a release build, the wasm bundle size
-# and the Playwright suite in Chromium. Prints how long each stage took.
+# tests on SQLite and PostgreSQL, the server tests, a release build, the wasm bundle size,
+# Schemathesis against the API and the Playwright suite in Chromium. Prints how long each
+# stage took.
 #
 # PostgreSQL must be reachable at TEST_POSTGRES_URL (default
 # postgres://postgres@127.0.0.1:5432); the suite fails without it.
@@ -67,5 +68,7 @@ fi
 stage test           cargo test --locked --workspace --exclude frontend --tests
 stage build          cargo leptos build --release --precompress
 stage bundle-size    "$ROOT/scripts/bundle-size.sh"
+# Every operation of the OpenAPI document, fuzzed against the release server.
+stage fuzz-api       "$ROOT/scripts/fuzz-api.sh"
 stage end2end        env E2E_SERVER_BIN="$CARGO_TARGET_DIR/release/avatar-studio" \
                          bash -c 'cd end2end && npx playwright test'

@@ -82,7 +82,7 @@ pub struct Image {
     pub provider: Option<String>,
     pub model: Option<String>,
     /// The generation parameters.
-    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub params: Option<serde_json::Value>,
     pub seed: Option<i64>,
     /// How a generated image was made: usage, duration, attempts, references.
@@ -143,7 +143,7 @@ pub struct Character {
     /// `/media/{avatar_image_id}`, or an external address not yet imported.
     pub avatar_url: Option<String>,
     pub avatar_prompt: Option<String>,
-    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub avatar_generation_config: Option<serde_json::Value>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -181,7 +181,7 @@ pub struct CreateCharacterRequest {
     #[serde(default)]
     pub avatar_prompt: Option<String>,
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub avatar_generation_config: Option<serde_json::Value>,
 }
 

@@ -44,6 +44,7 @@ use crate::{
         admin::set_quota, account::my_usage,
     ),
     components(schemas(model::ApiError, model::ApiErrorBody, model::Health, model::HealthCheck)),
+    modifiers(&CommonResponses),
     tags(
         (name = "accounts", description = "Sign-up, sign-in, email verification, password reset, the account"),
         (name = "sessions", description = "Signed-in browsers"),
@@ -58,6 +59,81 @@ use crate::{
     )
 )]
 pub struct ApiDoc;
+
+/// The answers every operation of a kind can give, whatever its handler does, added to
+/// each operation once here rather than repeated on every handler:
+/// - 400 when it takes a body or query parameters (a body that is not JSON, a query
+///   string that does not parse: `invalid_body`, `invalid_query`);
+/// - 413 when it takes a body (more than the body limit);
+/// - 401 and 403 when it needs a credential (none given; a token without the scope):
+///   everything under `/api/v1/` but the sign-in flows (`/auth/…`) and this document;
+/// - 403 when it changes something (a foreign `Origin`).
+struct CommonResponses;
+
+impl utoipa::Modify for CommonResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{
+            path::Operation, ContentBuilder, Ref, RefOr, Response, ResponseBuilder,
+        };
+        let error = |description: &str| -> RefOr<Response> {
+            ResponseBuilder::new()
+                .description(description)
+                .content(
+                    "application/json",
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("ApiError")))
+                        .build(),
+                )
+                .build()
+                .into()
+        };
+        let add = |op: &mut Operation, authenticated: bool, changes: bool| {
+            let responses = &mut op.responses.responses;
+            let has_query = op.parameters.as_ref().is_some_and(|ps| {
+                ps.iter()
+                    .any(|p| matches!(p.parameter_in, utoipa::openapi::path::ParameterIn::Query))
+            });
+            let has_body = op.request_body.is_some();
+            if has_body || has_query {
+                responses.entry("400".to_owned()).or_insert_with(|| {
+                    error("The body or the query string is not what this operation takes")
+                });
+            }
+            if has_body {
+                responses
+                    .entry("413".to_owned())
+                    .or_insert_with(|| error("The body is larger than this operation accepts"));
+            }
+            if authenticated {
+                responses
+                    .entry("401".to_owned())
+                    .or_insert_with(|| error("No valid session or token"));
+            }
+            if authenticated || changes {
+                responses.entry("403".to_owned()).or_insert_with(|| {
+                    error("A token without the scope this operation needs, or a request from another site")
+                });
+            }
+        };
+        for (path, item) in &mut openapi.paths.paths {
+            let authenticated = path.starts_with("/api/v1/")
+                && !path.starts_with("/api/v1/auth/")
+                && path != "/api/v1/openapi.json";
+            for (op, changes) in [
+                (&mut item.get, false),
+                (&mut item.head, false),
+                (&mut item.post, true),
+                (&mut item.put, true),
+                (&mut item.patch, true),
+                (&mut item.delete, true),
+            ] {
+                if let Some(op) = op.as_mut() {
+                    add(op, authenticated, changes);
+                }
+            }
+        }
+    }
+}
 
 /// The OpenAPI 3.1 description of this API, generated from the code.
 #[utoipa::path(

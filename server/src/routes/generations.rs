@@ -100,7 +100,10 @@ pub async fn list_providers(
         (status = 202, body = GenerationResponse, description = "Queued (or still running after the wait)"),
         (status = 200, body = GenerationResponse, description = "`?wait=true`: every job finished"),
         (status = 400, body = model::ApiError), (status = 401, body = model::ApiError),
+        (status = 404, body = model::ApiError, description = "The character or collection is not yours"),
         (status = 409, body = model::ApiError, description = "Idempotency-Key reused for another request"),
+        (status = 413, body = model::ApiError, description = "The account's storage is full (storage_quota_exceeded)"),
+        (status = 429, body = model::ApiError, description = "Too many queued jobs or images today (quota_exceeded)"),
         (status = 422, body = model::ApiError, description = "No API key for this provider")))]
 pub async fn create(
     State(backend): State<Backend>,
@@ -158,7 +161,10 @@ pub async fn cancel(
 #[utoipa::path(post, path = "/api/v1/characters/{id}/avatar", tag = "characters", request_body = AvatarGenerationRequest,
     params(WaitQuery),
     responses((status = 202, body = GenerationResponse), (status = 200, body = GenerationResponse),
-        (status = 400, body = model::ApiError), (status = 404, body = model::ApiError), (status = 422, body = model::ApiError)))]
+        (status = 400, body = model::ApiError), (status = 404, body = model::ApiError), (status = 422, body = model::ApiError),
+        (status = 409, body = model::ApiError, description = "Idempotency-Key reused for another request"),
+        (status = 413, body = model::ApiError, description = "The account's storage is full (storage_quota_exceeded)"),
+        (status = 429, body = model::ApiError, description = "Too many queued jobs or images today (quota_exceeded)")))]
 pub async fn character_avatar(
     State(backend): State<Backend>,
     Authenticated(p): Authenticated,
@@ -186,7 +192,10 @@ pub async fn character_avatar(
 #[utoipa::path(post, path = "/api/v1/images/{id}/regenerate", tag = "images",
     params(WaitQuery),
     responses((status = 202, body = GenerationResponse), (status = 200, body = GenerationResponse),
-        (status = 404, body = model::ApiError), (status = 422, body = model::ApiError)))]
+        (status = 404, body = model::ApiError), (status = 422, body = model::ApiError),
+        (status = 409, body = model::ApiError, description = "Idempotency-Key reused, or the image was not generated"),
+        (status = 413, body = model::ApiError, description = "The account's storage is full (storage_quota_exceeded)"),
+        (status = 429, body = model::ApiError, description = "Too many queued jobs or images today (quota_exceeded)")))]
 pub async fn regenerate(
     State(backend): State<Backend>,
     Authenticated(p): Authenticated,

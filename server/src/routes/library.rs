@@ -5,7 +5,7 @@
 //! logic of each is in its service.
 
 use axum::{
-    extract::{DefaultBodyLimit, FromRequestParts, Multipart, Path, Query, State},
+    extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Multipart, Path, Query, State},
     http::{request::Parts, StatusCode},
     routing::{get, post, put},
     Json, Router,
@@ -87,6 +87,25 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
                 ),
             )),
         }
+    }
+}
+
+/// A multipart body; a request that is not one is a 400 in the API's error format.
+pub struct ApiMultipart(pub Multipart);
+
+impl<S: Send + Sync> FromRequest<S> for ApiMultipart {
+    type Rejection = ApiErrorResponse;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
+        Multipart::from_request(req, state)
+            .await
+            .map(Self)
+            .map_err(|rejection| {
+                ApiErrorResponse::bad_body(format!(
+                    "Send the files as multipart/form-data: {}",
+                    rejection.body_text()
+                ))
+            })
     }
 }
 
@@ -263,7 +282,7 @@ pub async fn delete_collection(
 pub async fn upload(
     State(backend): State<Backend>,
     Authenticated(p): Authenticated,
-    mut multipart: Multipart,
+    ApiMultipart(mut multipart): ApiMultipart,
 ) -> ApiResult<(StatusCode, Json<UploadResult>)> {
     let max_files = backend.config.max_upload_files;
     let max_bytes = backend.config.image_limits.max_bytes;
@@ -390,6 +409,7 @@ pub async fn list_images(
 /// Import an image from a URL (http or https; private addresses are refused).
 #[utoipa::path(post, path = "/api/v1/images/import", tag = "images", request_body = ImportRequest,
     responses((status = 201, body = Image), (status = 400, body = model::ApiError), (status = 401, body = model::ApiError),
+        (status = 404, body = model::ApiError, description = "The destination collection or character is not yours"),
         (status = 413, body = model::ApiError), (status = 415, body = model::ApiError), (status = 422, body = model::ApiError)))]
 pub async fn import_image(
     State(backend): State<Backend>,
@@ -446,7 +466,8 @@ pub async fn export(
 
 /// Delete (to the trash), restore or move many images at once.
 #[utoipa::path(post, path = "/api/v1/images/bulk", tag = "images", request_body = BulkRequest,
-    responses((status = 200, body = BulkResult), (status = 400, body = model::ApiError), (status = 401, body = model::ApiError)))]
+    responses((status = 200, body = BulkResult), (status = 400, body = model::ApiError), (status = 401, body = model::ApiError),
+        (status = 404, body = model::ApiError, description = "The destination collection is not yours")))]
 pub async fn bulk(
     State(backend): State<Backend>,
     Authenticated(p): Authenticated,
