@@ -18,10 +18,13 @@ impl fmt::Debug for Redacted {
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SignupRequest {
+    #[cfg_attr(feature = "openapi", schema(format = Email, max_length = 254))]
     pub email: String,
     /// At least 10 characters.
+    #[cfg_attr(feature = "openapi", schema(min_length = 10, max_length = 1024))]
     pub password: String,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 80))]
     pub display_name: Option<String>,
     /// The token of an invitation link (`/signup?invite=…`), needed when the instance
     /// takes new accounts by invitation only.
@@ -59,6 +62,7 @@ impl fmt::Debug for LoginRequest {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ForgotPasswordRequest {
+    #[cfg_attr(feature = "openapi", schema(format = Email, max_length = 254))]
     pub email: String,
 }
 
@@ -67,6 +71,7 @@ pub struct ForgotPasswordRequest {
 pub struct ResetPasswordRequest {
     /// The token from the link in the reset email.
     pub token: String,
+    #[cfg_attr(feature = "openapi", schema(min_length = 10, max_length = 1024))]
     pub password: String,
 }
 
@@ -123,6 +128,7 @@ pub struct UpdateProfileRequest {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChangePasswordRequest {
     pub current_password: String,
+    #[cfg_attr(feature = "openapi", schema(min_length = 10, max_length = 1024))]
     pub new_password: String,
 }
 
@@ -172,6 +178,7 @@ pub struct CreateTokenRequest {
     pub name: String,
     /// 1 to 3650; absent: the token does not expire.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 3650))]
     pub expires_in_days: Option<u32>,
     /// What it may do; absent: `read`, `generate` and `write`.
     #[serde(default)]
@@ -294,6 +301,7 @@ pub struct ProviderKeyInfo {
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PutProviderKeyRequest {
+    #[cfg_attr(feature = "openapi", schema(min_length = 8, max_length = 512))]
     pub api_key: String,
 }
 

@@ -53,8 +53,11 @@ pub fn start_server(bin: &str, env: &[(&str, &str)]) -> anyhow::Result<Server> {
     let data = tempfile::tempdir()?;
     let mut command = Command::new(bin);
     command.env_clear();
-    // Allocator settings to compare with (MALLOC_ARENA_MAX=…), when given.
-    for (k, v) in std::env::vars().filter(|(k, _)| k.starts_with("MALLOC_")) {
+    // Allocator settings and memory bounds to compare with (MALLOC_ARENA_MAX=…,
+    // UPLOAD_MEMORY_BYTES=…, IMAGE_WORKERS=…), when given.
+    let compared =
+        |k: &str| k.starts_with("MALLOC_") || k == "UPLOAD_MEMORY_BYTES" || k == "IMAGE_WORKERS";
+    for (k, v) in std::env::vars().filter(|(k, _)| compared(k)) {
         command.env(k, v);
     }
     command
