@@ -164,8 +164,9 @@ pub async fn least_used_variants(db: &Db, limit: i64) -> Result<Vec<CachedVarian
     .await)?)
 }
 
-/// Takes the lease on task `name` for `owner` until `until`, unless another holder's lease
-/// is still live at `now`. One statement, so two processes cannot both take it.
+/// Takes (or, for its own holder, extends) the lease on task `name` for `owner` until
+/// `until`, unless another holder's lease is still live at `now`. One statement, so two
+/// processes cannot both take it.
 pub async fn take_lease(
     db: &Db,
     name: &str,
@@ -176,7 +177,8 @@ pub async fn take_lease(
     let holder: Option<String> = with_pool!(db, |pool| sqlx::query_scalar(
         "INSERT INTO maintenance_leases (name, owner, expires_at) VALUES ($1, $2, $3) \
          ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at \
-         WHERE maintenance_leases.expires_at < $4 RETURNING owner"
+         WHERE maintenance_leases.expires_at < $4 OR maintenance_leases.owner = excluded.owner \
+         RETURNING owner"
     )
     .bind(name)
     .bind(owner)

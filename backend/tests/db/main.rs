@@ -456,3 +456,51 @@ db_test!(
         assert!(invitations::claim(&db, "h-open").await.unwrap().is_none());
     }
 );
+
+db_test!(
+    a_lease_is_held_by_one_owner_renewed_by_it_and_taken_over_once_it_lapses,
+    |db| {
+        use backend::db::maintenance::{give_up_lease, live_leases, take_lease};
+        let now = backend::now_ms();
+        assert!(take_lease(&db, "server:a", "process 1", now, now + 45_000)
+            .await
+            .unwrap());
+        // Another owner cannot take a live lease…
+        assert!(!take_lease(&db, "server:a", "process 2", now, now + 45_000)
+            .await
+            .unwrap());
+        // …its holder renews it, and it stays live past its first end.
+        assert!(
+            take_lease(&db, "server:a", "process 1", now + 30_000, now + 75_000)
+                .await
+                .unwrap()
+        );
+        let live = live_leases(&db, "server:", now + 60_000).await.unwrap();
+        assert_eq!(live.len(), 1);
+        assert_eq!(
+            (live[0].owner.as_str(), live[0].expires_at),
+            ("process 1", now + 75_000)
+        );
+        assert!(live_leases(&db, "rotate-secret", now)
+            .await
+            .unwrap()
+            .is_empty());
+        // Lapsed, anyone may take it; given up, it is gone.
+        assert!(
+            take_lease(&db, "server:a", "process 2", now + 80_000, now + 120_000)
+                .await
+                .unwrap()
+        );
+        give_up_lease(&db, "server:a", "process 1").await.unwrap();
+        assert_eq!(
+            live_leases(&db, "server:", now + 90_000)
+                .await
+                .unwrap()
+                .len(),
+            1,
+            "not the holder's to give up"
+        );
+        give_up_lease(&db, "server:a", "process 2").await.unwrap();
+        assert!(live_leases(&db, "server:", now).await.unwrap().is_empty());
+    }
+);
