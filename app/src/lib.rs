@@ -8,6 +8,8 @@
 
 pub mod api;
 pub mod components;
+// The page header a server sends; nothing the browser runs.
+#[cfg(any(feature = "ssr", test))]
 pub mod csp;
 pub mod drafts;
 pub mod error;

@@ -100,7 +100,7 @@ impl Intake {
         Ok(IntakePermit { _permit: permit })
     }
 
-    /// Bytes free now (for the metrics and tests).
+    /// Bytes free now.
     pub fn available_bytes(&self) -> u64 {
         self.kib.available_permits() as u64 * 1024
     }

@@ -91,6 +91,18 @@ async fn share_links_are_listed_and_revoked_and_a_revoked_link_stays_dead() {
                 .await
             }
         };
+        let list_shares = |query: &'static str| {
+            let api = &api;
+            async move {
+                api.expect(
+                    Method::GET,
+                    &format!("/api/v1/images/{id}/shares{query}"),
+                    None,
+                    StatusCode::OK,
+                )
+                .await
+            }
+        };
         let (first, second) = (share(2).await, share(24).await);
         let (first_url, second_url) = (
             first["url"].as_str().unwrap().to_owned(),
@@ -100,27 +112,13 @@ async fn share_links_are_listed_and_revoked_and_a_revoked_link_stays_dead() {
         assert!(first["revoked_at"].is_null());
 
         // Listed newest first, with the same URLs as when they were made.
-        let list = api
-            .expect(
-                Method::GET,
-                &format!("/api/v1/images/{id}/shares"),
-                None,
-                StatusCode::OK,
-            )
-            .await;
+        let list = list_shares("").await;
         let listed: Vec<_> = list["items"].as_array().unwrap().iter().collect();
         assert_eq!(listed.len(), 2);
         assert_eq!(listed[0]["id"], second["id"]);
         assert_eq!(listed[0]["url"], second["url"]);
         assert_eq!(listed[1]["url"], first["url"]);
-        let paged = api
-            .expect(
-                Method::GET,
-                &format!("/api/v1/images/{id}/shares?limit=1"),
-                None,
-                StatusCode::OK,
-            )
-            .await;
+        let paged = list_shares("?limit=1").await;
         assert_eq!(paged["items"].as_array().unwrap().len(), 1);
         assert!(paged["next_cursor"].is_string());
 
@@ -136,14 +134,7 @@ async fn share_links_are_listed_and_revoked_and_a_revoked_link_stays_dead() {
             StatusCode::NOT_FOUND
         );
         assert_eq!(opens(&server, &second_url).await, StatusCode::OK);
-        let list = api
-            .expect(
-                Method::GET,
-                &format!("/api/v1/images/{id}/shares"),
-                None,
-                StatusCode::OK,
-            )
-            .await;
+        let list = list_shares("").await;
         assert!(list["items"][1]["revoked_at"].is_string(), "{list}");
 
         // The trash closes every link; restoring opens the unrevoked one only.
