@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Fuzzes every operation of the public API with Schemathesis (PyPI, pinned in
-# scripts/requirements-test.txt): starts the release server on SQLite in a temporary
+# scripts/requirements-test.txt): starts the server on SQLite in a temporary
 # directory, signs up its first account (an administrator), makes a personal access token
 # with every scope, and runs `st run` against /api/v1/openapi.json with that token.
 # Fails on any 5xx, any status code or body the document does not declare, any response
 # with the wrong content type, and any response slower than 5 s.
 #
 #   scripts/fuzz-api.sh [EXTRA st run OPTIONS]     (after `cargo leptos build --release`;
-#                                                   AVATAR_STUDIO_BIN picks another binary)
+#                                                   AVATAR_STUDIO_BIN picks another binary,
+#                                                   as scripts/test.sh does: the debug one)
 #
 # FUZZ_EXAMPLES (default 20) bounds the generated cases per operation and phase.
 set -euo pipefail

@@ -32,21 +32,6 @@ install_tool() {
         cargo install "$@"
 }
 
-if ! cargo leptos --version 2>/dev/null | grep -q "$CARGO_LEPTOS_VERSION"; then
-    log "installing cargo-leptos $CARGO_LEPTOS_VERSION (several minutes, once)"
-    install_tool cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked
-fi
-
-# Cargo.lock may not exist yet in a brand-new checkout: resolve it first.
-[ -f "$ROOT/Cargo.lock" ] || (cd "$ROOT" && cargo generate-lockfile)
-wb_version="$(wasm_bindgen_version)"
-[ -n "$wb_version" ] || die "cannot find the wasm-bindgen version in Cargo.lock"
-if ! wasm-bindgen --version 2>/dev/null | grep -q " $wb_version\$"; then
-    log "installing wasm-bindgen-cli $wb_version (matches Cargo.lock)"
-    # Without --locked: the CLI's own lock file names a crate version the registry lacks.
-    install_tool wasm-bindgen-cli --version "$wb_version" --force
-fi
-
 command -v npm >/dev/null || {
     log "installing Node.js and npm from Debian"
     as_root apt-get update -qq
@@ -61,10 +46,10 @@ npm_install() {
     (cd "$dir" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
     cp "$dir/package-lock.json" "$stamp"
 }
-npm_install "$ROOT/tools"
-command -v wasm-opt >/dev/null || die "wasm-opt is missing after installing tools/ (binaryen)"
-
-if $want_test; then
+# The test tools download and install while the build tools compile: the one waits on
+# the network and the disk, the other on the processors, so together they take little
+# longer than the compilation alone. Their output is shown once they are done.
+install_test_tools() {
     npm_install "$ROOT/end2end"
     # Python tools, pinned: pip runs only when the requirements changed since the last install.
     requirements="$ROOT/scripts/requirements-test.txt"
@@ -94,5 +79,39 @@ if $want_test; then
         as_root apt-get update -qq
         as_root env DEBIAN_FRONTEND=noninteractive RUNLEVEL=1 apt-get install -y -qq nginx-light >/dev/null
     fi
+}
+if $want_test; then
+    test_tools_log="$(mktemp)"
+    install_test_tools >"$test_tools_log" 2>&1 &
+    test_tools=$!
+    # Should the compilation fail, the installs stop with it.
+    trap 'kill "$test_tools" 2>/dev/null || true; rm -f "$test_tools_log"' EXIT
+fi
+
+if ! cargo leptos --version 2>/dev/null | grep -q "$CARGO_LEPTOS_VERSION"; then
+    log "installing cargo-leptos $CARGO_LEPTOS_VERSION (several minutes, once)"
+    install_tool cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked
+fi
+
+# Cargo.lock may not exist yet in a brand-new checkout: resolve it first.
+[ -f "$ROOT/Cargo.lock" ] || (cd "$ROOT" && cargo generate-lockfile)
+wb_version="$(wasm_bindgen_version)"
+[ -n "$wb_version" ] || die "cannot find the wasm-bindgen version in Cargo.lock"
+if ! wasm-bindgen --version 2>/dev/null | grep -q " $wb_version\$"; then
+    log "installing wasm-bindgen-cli $wb_version (matches Cargo.lock)"
+    # Without --locked: the CLI's own lock file names a crate version the registry lacks.
+    install_tool wasm-bindgen-cli --version "$wb_version" --force
+fi
+
+npm_install "$ROOT/tools"
+command -v wasm-opt >/dev/null || die "wasm-opt is missing after installing tools/ (binaryen)"
+
+if $want_test; then
+    rc=0
+    wait "$test_tools" || rc=$?
+    cat "$test_tools_log"
+    rm -f "$test_tools_log"
+    trap - EXIT
+    [ "$rc" -eq 0 ] || die "installing the test tools failed (exit $rc)"
 fi
 log "setup complete"

@@ -458,6 +458,20 @@ fn script_nonce(html: &str) -> Option<String> {
     Some(html[at..].split('"').next()?.to_owned())
 }
 
+/// The page names the wasm and JS files `cargo leptos build` makes (`[workspace.metadata.leptos]
+/// name`), whichever build of the server renders it: the browser tests serve pages from
+/// the binary `cargo test` builds.
+#[tokio::test]
+async fn pages_load_the_files_the_front_end_build_makes() {
+    let server = TestServer::start(Dialect::Sqlite).await;
+    let html = server.get("/login").await.text().await.unwrap();
+    for file in ["/pkg/avatar-studio.js\"", "/pkg/avatar-studio.wasm\""] {
+        assert!(html.contains(file), "{file} not named in {html}");
+    }
+    assert!(!html.contains("_bg.wasm"), "{html}");
+    server.stop().await;
+}
+
 #[tokio::test]
 async fn pages_carry_a_content_security_policy_with_a_fresh_nonce_and_hsts_follows_public_url() {
     let server = TestServer::start(Dialect::Sqlite).await;
