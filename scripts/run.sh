@@ -13,6 +13,6 @@ fi
 "$ROOT/scripts/setup.sh"
 cd "$ROOT"
 log "building the release app (the first build takes several minutes)"
-cargo leptos build --release --precompress
+cargo leptos build --release --precompress --split
 log "starting Avatar Studio: open http://$addr"
 LEPTOS_ENV=PROD exec "$CARGO_TARGET_DIR/release/avatar-studio" "$@"

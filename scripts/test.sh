@@ -71,7 +71,7 @@ stage test           cargo test --locked --workspace --exclude frontend --tests
 # is the one the test stage has just built (debug: the same code with overflow checks and
 # debug assertions on); a second, optimised build of the server and its several hundred
 # dependencies would add 10 minutes on a fresh two-core machine and test nothing more.
-stage build          cargo leptos build --release --precompress --frontend-only
+stage build          cargo leptos build --release --precompress --split --frontend-only
 stage bundle-size    "$ROOT/scripts/bundle-size.sh"
 server_bin="$CARGO_TARGET_DIR/debug/avatar-studio"
 # Every operation of the OpenAPI document, fuzzed against the server.

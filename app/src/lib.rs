@@ -16,6 +16,7 @@ pub mod error;
 pub mod format;
 pub mod live;
 pub mod pages;
+pub mod routes;
 #[cfg(feature = "ssr")]
 pub mod session;
 #[cfg(feature = "ssr")]
@@ -25,7 +26,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
-    ParamSegment, SsrMode, StaticSegment,
+    Lazy, ParamSegment, SsrMode, StaticSegment,
 };
 
 pub use error::AppError;
@@ -83,10 +84,11 @@ mod tests {
 use crate::{
     components::{Footer, Header, Toasts},
     live::Live,
-    pages::{
-        AdminPage, CharacterPage, CharactersPage, CollectionsPage, ForgotPasswordPage, GalleryPage,
-        HomePage, NotFound, ResetPasswordPage, SettingsPage, SignInPage, SignUpPage, StudioPage,
-        VerifyEmailPage,
+    pages::NotFound,
+    routes::{
+        AdminRoute, CharacterRoute, CharactersRoute, CollectionsRoute, ForgotPasswordRoute,
+        GalleryRoute, HomeRoute, ResetPasswordRoute, SettingsRoute, SignInRoute, SignUpRoute,
+        StudioRoute, VerifyEmailRoute,
     },
 };
 
@@ -112,18 +114,22 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
+/// Marks the page as interactive (`<html data-hydrated="true">`), so that people, the
+/// end-to-end tests and the time-to-interactive benchmark tell a hydrated page from a
+/// server-rendered one. Called by the browser's entry point once the whole page,
+/// including its lazily loaded route, is hydrated: an effect of `App` would run while
+/// the route's chunk is still on its way, and a click then would be lost.
+pub fn mark_hydrated() {
+    if let Some(root) = document().document_element() {
+        let _ = root.set_attribute("data-hydrated", "true");
+    }
+}
+
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
 
-    // Runs in the browser only, once the page is interactive: lets people (and the
-    // end-to-end tests) tell a hydrated page from a server-rendered one.
-    Effect::new(move |_| {
-        if let Some(root) = document().document_element() {
-            let _ = root.set_attribute("data-hydrated", "true");
-        }
-    });
-
+    let (routing, set_routing) = signal(false);
     view! {
         <Stylesheet id="leptos" href="/pkg/avatar-studio.css" />
         <Link rel="icon" type_="image/svg+xml" href="/favicon.svg" />
@@ -132,10 +138,16 @@ pub fn App() -> impl IntoView {
             content="Self-hosted AI avatar studio: create characters, generate avatars with OpenAI, Gemini or the built-in generator, and manage every image you make."
         />
         <Meta name="theme-color" content="#5b4bdb" />
-        <Router>
+        // While a page (its chunk, its data) loads after a click, the page stays and a bar
+        // at the top of the window says that something is on its way.
+        <Router set_is_routing=set_routing>
+            <div class="route-progress" role="progressbar" aria-label="Loading the page" hidden=move || !routing.get()></div>
             <Layout />
         </Router>
     }
+    // Type-erased: the browser's entry point awaits the whole app (`hydrate_lazy`), and
+    // the layout of that future with the full view type passes the compiler's depth limit.
+    .into_any()
 }
 
 /// Everything inside the router: the live connection (while someone is signed in), the
@@ -162,7 +174,12 @@ fn Layout() -> impl IntoView {
             } else {
                 format!("{title} · {}", model::PRODUCT_NAME)
             };
-            match live.running() {
+            // Counted in the browser only. The server formats the title after the page's
+            // body, when the job book may be held by the Studio's resources or already
+            // cleaned up: reading it then panicked ("already disposed") and the page was
+            // a 500, now and then, on a busy server.
+            let running = if cfg!(feature = "ssr") { 0 } else { live.running() };
+            match running {
                 0 => title,
                 n => format!("({n} running) {title}"),
             }
@@ -172,22 +189,22 @@ fn Layout() -> impl IntoView {
         <main id="main" class="main" tabindex="-1">
             <Routes fallback=|| view! { <NotFound /> }>
                 // In-order streaming: the page is complete without JavaScript.
-                <Route path=StaticSegment("") view=HomePage ssr=SsrMode::InOrder />
+                <Route path=StaticSegment("") view={Lazy::<HomeRoute>::new()} ssr=SsrMode::InOrder />
                 // In order: the jobs are in the HTML before the page hydrates.
-                <Route path=StaticSegment("studio") view=StudioPage ssr=SsrMode::InOrder />
-                <Route path=StaticSegment("characters") view=CharactersPage />
-                <Route path=(StaticSegment("characters"), ParamSegment("id")) view=CharacterPage />
-                <Route path=StaticSegment("gallery") view=GalleryPage />
-                <Route path=StaticSegment("collections") view=CollectionsPage />
+                <Route path=StaticSegment("studio") view={Lazy::<StudioRoute>::new()} ssr=SsrMode::InOrder />
+                <Route path=StaticSegment("characters") view={Lazy::<CharactersRoute>::new()} />
+                <Route path=(StaticSegment("characters"), ParamSegment("id")) view={Lazy::<CharacterRoute>::new()} />
+                <Route path=StaticSegment("gallery") view={Lazy::<GalleryRoute>::new()} />
+                <Route path=StaticSegment("collections") view={Lazy::<CollectionsRoute>::new()} />
                 // In order: the lists are in the HTML, so the page works without JavaScript.
-                <Route path=StaticSegment("settings") view=SettingsPage ssr=SsrMode::InOrder />
+                <Route path=StaticSegment("settings") view={Lazy::<SettingsRoute>::new()} ssr=SsrMode::InOrder />
                 // Whole before it is sent: a caller who is not an administrator gets a 404.
-                <Route path=StaticSegment("admin") view=AdminPage ssr=SsrMode::Async />
-                <Route path=StaticSegment("login") view=SignInPage />
-                <Route path=StaticSegment("signup") view=SignUpPage />
-                <Route path=StaticSegment("forgot-password") view=ForgotPasswordPage />
-                <Route path=StaticSegment("reset-password") view=ResetPasswordPage />
-                <Route path=StaticSegment("verify-email") view=VerifyEmailPage />
+                <Route path=StaticSegment("admin") view={Lazy::<AdminRoute>::new()} ssr=SsrMode::Async />
+                <Route path=StaticSegment("login") view={Lazy::<SignInRoute>::new()} />
+                <Route path=StaticSegment("signup") view={Lazy::<SignUpRoute>::new()} />
+                <Route path=StaticSegment("forgot-password") view={Lazy::<ForgotPasswordRoute>::new()} />
+                <Route path=StaticSegment("reset-password") view={Lazy::<ResetPasswordRoute>::new()} />
+                <Route path=StaticSegment("verify-email") view={Lazy::<VerifyEmailRoute>::new()} />
             </Routes>
         </main>
         <Footer />

@@ -177,6 +177,8 @@ test("verify the email address and reset a forgotten password through the mailed
   await page.getByRole("button", { name: "Sign out", exact: true }).click();
   await page.goto("/login");
   await page.getByRole("link", { name: "Forgot your password?" }).click();
+  // The sign-in page, with a field of the same name, stays until the next one is in.
+  await expect(page.getByRole("heading", { name: "Forgot your password?" })).toBeVisible();
   await page.getByLabel("Email address").fill(email);
   await page.getByRole("button", { name: "Send the link" }).click();
   await expect(page.getByText("If an account exists for that address")).toBeVisible();

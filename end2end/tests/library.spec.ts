@@ -2,6 +2,9 @@ import { test, expect } from "./fixtures";
 import { BLUE, dropFiles, hydrated, RED, signUp } from "./helpers";
 
 test("upload by drag and drop, browse, organise, trash, restore and pick an avatar", async ({ page }) => {
+  // The longest flow of the suite (six pages, three of them twice): 25 to 30 s on a
+  // two-core machine running two browsers, beside the default 30 s limit.
+  test.slow();
   // Hydration problems show up as console errors: there must be none.
   const errors: string[] = [];
   page.on("console", (m) => {

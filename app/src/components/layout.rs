@@ -5,6 +5,7 @@ use model::{ImageStatus, User};
 use crate::{
     api::account::{current_user, SignOut},
     live::{remedy, use_live, Change, Connection, Live},
+    routes,
 };
 
 /// The signed-in account, as the pages know it.
@@ -60,14 +61,26 @@ pub fn Header() -> impl IntoView {
                             .map(|(href, label)| {
                                 view! {
                                     <li>
-                                        <A href=href>{label}</A>
+                                        <A
+                                            href=href
+                                            on:pointerenter=move |_| routes::preload(href)
+                                            on:focus=move |_| routes::preload(href)
+                                        >
+                                            {label}
+                                        </A>
                                     </li>
                                 }
                             })
                             .collect_view()}
                         <Show when=admin>
                             <li>
-                                <A href="/admin">"Operations"</A>
+                                <A
+                                    href="/admin"
+                                    on:pointerenter=|_| routes::preload("/admin")
+                                    on:focus=|_| routes::preload("/admin")
+                                >
+                                    "Operations"
+                                </A>
                             </li>
                         </Show>
                     </ul>
