@@ -91,6 +91,38 @@ test("the navigation reaches every section without a full reload", async ({ page
   void isMobile;
 });
 
+test("on a slow network, a page whose code is still on its way never leaves the window blank", async ({ page, context, baseURL }) => {
+  await signUp(page, baseURL);
+  await page.goto("/studio");
+  await hydrated(page);
+  // Lighthouse's mobile network: the next page's chunks take a while to come.
+  const cdp = await context.newCDPSession(page);
+  await cdp.send("Network.enable");
+  await cdp.send("Network.emulateNetworkConditions", {
+    offline: false,
+    latency: 150,
+    downloadThroughput: (1.6 * 1024 * 1024) / 8,
+    uploadThroughput: (750 * 1024) / 8,
+  });
+  // Whether the page's main area was ever without a page heading.
+  await page.evaluate(() => {
+    const w = window as unknown as { blank: boolean };
+    w.blank = false;
+    const main = document.querySelector("main")!;
+    new MutationObserver(() => {
+      if (!main.querySelector("h1")) w.blank = true;
+    }).observe(main, { childList: true, subtree: true });
+  });
+  const progress = page.getByRole("progressbar", { name: "Loading the page" });
+  await expect(progress).toBeHidden();
+  for (const section of ["Collections", "Gallery", "Settings"]) {
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: section, exact: true }).click();
+    await expect(page.getByRole("heading", { level: 1 })).toHaveText(section, { timeout: 20_000 });
+    await expect(progress).toBeHidden();
+  }
+  expect(await page.evaluate(() => (window as unknown as { blank: boolean }).blank)).toBe(false);
+});
+
 test("an unknown address shows the 404 page", async ({ page }) => {
   const res = await page.goto("/this/does-not-exist");
   expect(res?.status()).toBe(404);
