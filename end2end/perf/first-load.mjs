@@ -62,13 +62,15 @@ try {
           window.__hydratedAt = performance.timeOrigin + performance.now();
           observer.disconnect();
         }
-      }).observe(document.documentElement, { attributes: true, attributeFilter: ["data-hydrated"] });
+        // The document itself: <html> does not exist yet when this runs.
+      }).observe(document, { subtree: true, attributes: true, attributeFilter: ["data-hydrated"] });
     });
     const started = Date.now();
     const response = await page.goto(base + (r.path ?? r.route));
     if (!response || response.status() !== 200) throw new Error(`${r.route}: status ${response?.status()}`);
     await page.waitForSelector("html[data-hydrated]", { timeout: 60_000 });
     const hydratedAt = await page.evaluate(() => window.__hydratedAt);
+    if (typeof hydratedAt !== "number") throw new Error(`${r.route}: the moment of hydration was not seen`);
     // Let the responses of the requests made before that moment finish being counted.
     await page.waitForLoadState("networkidle");
     let bytes = 0;
