@@ -37,30 +37,13 @@ bin="${AVATAR_STUDIO_BIN:-$CARGO_TARGET_DIR/release/avatar-studio}"
 declare -A target=([/]=150 [/login]=150)
 declare -A enforced=([/]=435 [/login]=410 [/studio]=610 [/gallery]=645 ["/characters/{id}"]=645 [/settings]=575 [/admin]=560)
 
-work="$(mktemp -d)"
-server_pid=""
-cleanup() {
-    [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
-    rm -rf "$work"
-}
-trap cleanup EXIT
-
+start_scratch_server "$bin" RUST_LOG=warn
 email="bundle@example.com"
 password="measuring the first load"
 printf '%s\n' "$password" | env -i PATH="$PATH" DATA_DIR="$work/data" \
-    "$bin" user create "$email" --admin --password-stdin >/dev/null
-port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-env -i PATH="$PATH" HOME="$HOME" DATA_DIR="$work/data" LEPTOS_SITE_ADDR="127.0.0.1:$port" \
-    LEPTOS_ENV=PROD LEPTOS_SITE_ROOT="$LEPTOS_SITE_ROOT" RUST_LOG=warn \
-    "$bin" >"$work/server.log" 2>&1 &
-server_pid=$!
-for _ in $(seq 100); do
-    address_in_use "127.0.0.1:$port" && break
-    kill -0 "$server_pid" 2>/dev/null || { cat "$work/server.log"; die "the server did not start"; }
-    sleep 0.2
-done
+    "$bin" user create "$email" --admin --password-stdin >/dev/null 2>&1
 
-node "$ROOT/end2end/perf/first-load.mjs" "http://127.0.0.1:$port" "$email" "$password" >"$work/routes.jsonl"
+node "$ROOT/end2end/perf/first-load.mjs" "$base" "$email" "$password" >"$work/routes.jsonl"
 
 kib() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1024 }'; }
 size() { if [ -f "$1" ]; then stat -c %s "$1"; else echo 0; fi; }

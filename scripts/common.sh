@@ -51,3 +51,31 @@ as_root() {
     else die "need root to run: $*"
     fi
 }
+
+# Starts the server binary $1 on a free loopback port with its data in a new temporary
+# folder, the given VAR=value settings added to a clean environment, and waits until it
+# listens. Sets `work` (the folder: the data in data/, the log in server.log), `port`,
+# `base` and `server_pid`; stops the server and removes the folder when the script exits.
+start_scratch_server() {
+    local bin="$1"; shift
+    work="$(mktemp -d)"
+    server_pid=""
+    trap 'stop_scratch_server' EXIT
+    port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+    base="http://127.0.0.1:$port"
+    env -i PATH="$PATH" HOME="$HOME" \
+        DATA_DIR="$work/data" LEPTOS_SITE_ADDR="127.0.0.1:$port" LEPTOS_ENV=PROD \
+        LEPTOS_SITE_ROOT="$LEPTOS_SITE_ROOT" "$@" \
+        "$bin" >"$work/server.log" 2>&1 &
+    server_pid=$!
+    for _ in $(seq 100); do
+        address_in_use "127.0.0.1:$port" && return
+        kill -0 "$server_pid" 2>/dev/null || { cat "$work/server.log"; die "the server did not start"; }
+        sleep 0.2
+    done
+    die "the server does not listen on $port"
+}
+stop_scratch_server() {
+    [ -n "${server_pid:-}" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+    rm -rf "${work:?}"
+}

@@ -19,30 +19,10 @@ bin="${AVATAR_STUDIO_BIN:-$CARGO_TARGET_DIR/release/avatar-studio}"
 [ -x "$bin" ] || die "no release binary at $bin: run 'cargo leptos build --release' first"
 command -v st >/dev/null || die "schemathesis is not installed: run scripts/setup.sh --test"
 
-work="$(mktemp -d)"
-server_pid=""
-cleanup() {
-    [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
-    rm -rf "$work"
-}
-trap cleanup EXIT
-
-port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-base="http://127.0.0.1:$port"
 # Limits that would only slow the fuzzer down are raised; everything else is the default.
-env -i PATH="$PATH" HOME="$HOME" \
-    DATA_DIR="$work/data" LEPTOS_SITE_ADDR="127.0.0.1:$port" LEPTOS_ENV=PROD \
-    LEPTOS_SITE_ROOT="$LEPTOS_SITE_ROOT" LOG_FORMAT=json RUST_LOG=warn,server=info \
+start_scratch_server "$bin" LOG_FORMAT=json RUST_LOG=warn,server=info \
     AUTH_RATE_LIMIT_PER_MINUTE=100000 BUILTIN_DELAY_MS=10 QUOTA_ACTIVE_JOBS=0 \
-    QUOTA_IMAGES_PER_DAY=0 \
-    "$bin" >"$work/server.log" 2>&1 &
-server_pid=$!
-for _ in $(seq 100); do
-    address_in_use "127.0.0.1:$port" && break
-    kill -0 "$server_pid" 2>/dev/null || { cat "$work/server.log"; die "the server did not start"; }
-    sleep 0.2
-done
-address_in_use "127.0.0.1:$port" || die "the server does not listen on $port"
+    QUOTA_IMAGES_PER_DAY=0
 
 # The first account is the instance's administrator: its token may have every scope.
 jar="$work/cookies"
