@@ -321,12 +321,16 @@ pub async fn delete_account(password: String) -> Result<(), AppError> {
     Ok(())
 }
 
-/// The caller's use of their quota.
+/// The caller's use of their quota; nothing for a visitor who is not signed in (the home
+/// page asks either way, and a signed-out visit is not an error).
 #[server(endpoint = "my_usage")]
-pub async fn my_usage() -> Result<model::Usage, AppError> {
+pub async fn my_usage() -> Result<Option<model::Usage>, AppError> {
     let backend = backend()?;
-    let principal = require_principal()?;
+    let Some(principal) = crate::ssr::principal() else {
+        return Ok(None);
+    };
     backend::services::quotas::usage(&backend, &principal)
         .await
+        .map(Some)
         .map_err(service_error)
 }

@@ -215,7 +215,7 @@ fn Dashboard() -> impl IntoView {
     view! {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
-                let usage = usage.await.ok();
+                let usage = usage.await.ok().flatten();
                 stats.await.ok().flatten().map(|s| {
                     let providers = s.by_provider.iter().map(|(p, n)| format!("{p}: {n}")).collect::<Vec<_>>().join(", ");
                     view! {

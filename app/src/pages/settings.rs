@@ -52,7 +52,8 @@ fn UsageSection() -> impl IntoView {
             <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match usage.await {
-                        Ok(u) => view! {
+                        Ok(None) => ().into_any(),
+                        Ok(Some(u)) => view! {
                             <UsageMeters usage=u />
                             <p class="muted">{if u.custom { "An administrator set these limits for your account." } else { "These are the limits of this instance." }}</p>
                         }.into_any(),

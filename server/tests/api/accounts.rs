@@ -1042,3 +1042,26 @@ async fn changing_the_password_ends_the_other_sessions_and_profile_edits_are_che
     assert_eq!(resp.status(), StatusCode::NO_CONTENT);
     server.stop().await;
 }
+
+/// The home page asks for the visitor's usage whether or not anyone is signed in: for a
+/// visitor it is nothing (before, a 500 was logged on every signed-out visit).
+#[tokio::test]
+async fn the_usage_of_an_anonymous_visitor_is_nothing_not_an_error() {
+    let server = TestServer::start(Dialect::Sqlite).await;
+    let mut visitor = Browser::new(&server);
+    let resp = visitor.post("/api/my_usage", json!({})).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(resp.json::<Value>().await.unwrap(), Value::Null);
+    assert_eq!(visitor.get("/").await.status(), StatusCode::OK);
+
+    visitor.signup("una@example.com").await;
+    let resp = visitor.post("/api/my_usage", json!({})).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let usage: Value = resp.json().await.unwrap();
+    assert_eq!(usage["images_today"], 0, "{usage}");
+    assert_eq!(
+        usage["quota"]["active_jobs"], 50,
+        "the default limit: {usage}"
+    );
+    server.stop().await;
+}
