@@ -13,10 +13,12 @@ use crate::components::Notice;
 
 /// Images read per page.
 pub const PAGE_SIZE: u32 = 48;
+/// The most images one page may ask for with `?limit=`.
+pub const MAX_PAGE_SIZE: u32 = 100;
 
-/// The filter in the address (`?q=&kind=&favorite=&collection=&view=trash`), so that a
-/// filtered gallery can be bookmarked and works before hydration. Unknown or empty values
-/// are no filter.
+/// The filter in the address (`?q=&kind=&favorite=&collection=&view=trash&limit=`), so
+/// that a filtered gallery can be bookmarked and works before hydration. Unknown or empty
+/// values are no filter; a page size outside 1 to [`MAX_PAGE_SIZE`] is brought inside.
 pub fn filter_from_query(get: impl Fn(&str) -> Option<String>) -> ImageFilter {
     ImageFilter {
         q: get("q").filter(|s| !s.trim().is_empty()),
@@ -24,7 +26,11 @@ pub fn filter_from_query(get: impl Fn(&str) -> Option<String>) -> ImageFilter {
         favorite: get("favorite").map(|f| f == "true" || f == "on"),
         collection_id: get("collection").filter(|s| !s.is_empty()),
         trashed: Some(get("view").as_deref() == Some("trash")),
-        limit: Some(PAGE_SIZE),
+        limit: Some(
+            get("limit")
+                .and_then(|l| l.trim().parse::<u32>().ok())
+                .map_or(PAGE_SIZE, |l| l.clamp(1, MAX_PAGE_SIZE)),
+        ),
         ..ImageFilter::default()
     }
 }
@@ -220,6 +226,15 @@ mod tests {
         ]));
         assert_eq!((f.q, f.kind, f.collection_id), (None, None, None));
         assert_eq!(f.trashed, Some(false));
+
+        // The page size: asked for within bounds, else the nearest bound, else the default.
+        let limit = |v: &'static [(&'static str, &'static str)]| filter_from_query(query(v)).limit;
+        assert_eq!(limit(&[("limit", "100")]), Some(100));
+        assert_eq!(limit(&[("limit", "7")]), Some(7));
+        assert_eq!(limit(&[("limit", "100000")]), Some(MAX_PAGE_SIZE));
+        assert_eq!(limit(&[("limit", "0")]), Some(1));
+        assert_eq!(limit(&[("limit", "-3")]), Some(PAGE_SIZE));
+        assert_eq!(limit(&[("limit", "many")]), Some(PAGE_SIZE));
     }
 
     #[test]
