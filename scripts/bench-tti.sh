@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Time to interactive of a first visit with Lighthouse's mobile throttling (issue 17 §4),
+# measured in Chromium by end2end/perf/tti.mjs against the real server: `/`, `/login`,
+# `/studio` and `/gallery` (100 images). Prints a Markdown table (median of RUNS visits).
+#
+#   scripts/bench-tti.sh [RUNS] [--update-readme]
+#
+# Needs the release front end (`cargo leptos build --release --precompress --split`); the
+# server is AVATAR_STUDIO_BIN (default: the release binary, built here when missing).
+set -euo pipefail
+source "$(dirname "$0")/common.sh"
+cd "$ROOT"
+
+runs=3
+update_readme=false
+for arg in "$@"; do
+    case "$arg" in
+        --update-readme) update_readme=true ;;
+        [0-9]*) runs="$arg" ;;
+        *) die "unknown option $arg" ;;
+    esac
+done
+
+[ -f "$LEPTOS_SITE_ROOT/pkg/avatar-studio.wasm.br" ] || die "no release front end: run 'cargo leptos build --release --precompress --split' first"
+bin="${AVATAR_STUDIO_BIN:-$CARGO_TARGET_DIR/release/avatar-studio}"
+if [ -z "${AVATAR_STUDIO_BIN:-}" ]; then
+    cargo build --release --locked -p server --bin avatar-studio
+fi
+[ -x "$bin" ] || die "no server binary at $bin"
+
+start_scratch_server "$bin" RUST_LOG=warn BUILTIN_DELAY_MS=0 QUOTA_IMAGES_PER_DAY=0 QUOTA_ACTIVE_JOBS=0
+email="tti@example.com"
+password="measuring the time to interactive"
+printf '%s\n' "$password" | env -i PATH="$PATH" DATA_DIR="$work/data" \
+    "$bin" user create "$email" --admin --password-stdin >/dev/null 2>&1
+
+node "$ROOT/end2end/perf/tti.mjs" "$base" "$email" "$password" "$runs" >"$work/tti.jsonl" || { tail -20 "$work/server.log" >&2; die "the measurement failed"; }
+
+table="$(python3 - "$runs" "$work/tti.jsonl" <<'PY'
+import json, sys
+goals = {"/": 1500, "/login": 1500}
+print(f"| route | time to interactive (median of {sys.argv[1]}) | runs (s) | goal |")
+print("|---|---|---|---|")
+for line in open(sys.argv[2]):
+    r = json.loads(line)
+    goal = goals.get(r["route"], 2500)
+    mark = "met" if r["median"] <= goal else "not met"
+    runs = ", ".join(f"{ms / 1000:.2f}" for ms in r["runs"])
+    print(f"| `{r['route']}` | {r['median'] / 1000:.2f} s | {runs} | ≤ {goal / 1000:.1f} s ({mark}) |")
+PY
+)"
+printf '%s\n' "$table"
+
+if $update_readme; then
+    python3 - "$ROOT/README.md" "$table" <<'PY'
+import sys, re
+path, table = sys.argv[1], sys.argv[2]
+text = open(path).read()
+new = re.sub(r"(<!-- tti:start -->\n).*?(\n<!-- tti:end -->)",
+             lambda m: m.group(1) + table + m.group(2), text, flags=re.S)
+if new == text and table not in text:
+    sys.exit("README.md has no <!-- tti:start/end --> markers")
+open(path, "w").write(new)
+PY
+    log "README.md updated"
+fi
