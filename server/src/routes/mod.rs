@@ -79,21 +79,7 @@ pub fn router(state: AppState) -> Router {
     // Everything a person or a script reaches through an account: the API, the server
     // functions and the pages. Sessions and authentication apply here and nowhere else
     // (operations endpoints and static files never touch the session table).
-    let secure_cookie = state.backend.config.public_url.scheme() == "https";
-    let sessions = SessionManagerLayer::new(DbSessionStore::new(state.backend.db.clone()))
-        .with_name(if secure_cookie {
-            SESSION_COOKIE_SECURE
-        } else {
-            SESSION_COOKIE
-        })
-        .with_secure(secure_cookie)
-        .with_http_only(true)
-        .with_same_site(SameSite::Lax)
-        .with_path("/")
-        .with_expiry(Expiry::OnInactivity(time::Duration::days(SESSION_DAYS)))
-        // Sliding expiry: every authenticated response renews the cookie; the store
-        // writes the row at most once a minute.
-        .with_always_save(true);
+    let sessions = session_layer(&state);
 
     let app_routes = Router::new()
         .nest("/api/v1", api::router())
@@ -188,6 +174,27 @@ pub fn router(state: AppState) -> Router {
                 .layer(CompressionLayer::new()),
         )
         .with_state(state)
+}
+
+/// The browser sessions (tower-sessions over the database): the cookie's name and flags
+/// and the sliding expiry. Public for the SSR benchmark, whose hand-written page sits
+/// behind the same session and authentication layers as the real ones.
+pub fn session_layer(state: &AppState) -> SessionManagerLayer<DbSessionStore> {
+    let secure_cookie = state.backend.config.public_url.scheme() == "https";
+    SessionManagerLayer::new(DbSessionStore::new(state.backend.db.clone()))
+        .with_name(if secure_cookie {
+            SESSION_COOKIE_SECURE
+        } else {
+            SESSION_COOKIE
+        })
+        .with_secure(secure_cookie)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_path("/")
+        .with_expiry(Expiry::OnInactivity(time::Duration::days(SESSION_DAYS)))
+        // Sliding expiry: every authenticated response renews the cookie; the store
+        // writes the row at most once a minute.
+        .with_always_save(true)
 }
 
 /// The app's routes, generated once per process. Generating them renders the app with
