@@ -12,10 +12,10 @@ source "$(dirname "$0")/common.sh"
 cd "$ROOT"
 
 runs=3
-update_readme=false
+write_readme=false
 for arg in "$@"; do
     case "$arg" in
-        --update-readme) update_readme=true ;;
+        --update-readme) write_readme=true ;;
         [0-9]*) runs="$arg" ;;
         *) die "unknown option $arg" ;;
     esac
@@ -51,16 +51,6 @@ PY
 )"
 printf '%s\n' "$table"
 
-if $update_readme; then
-    python3 - "$ROOT/README.md" "$table" <<'PY'
-import sys, re
-path, table = sys.argv[1], sys.argv[2]
-text = open(path).read()
-new = re.sub(r"(<!-- tti:start -->\n).*?(\n<!-- tti:end -->)",
-             lambda m: m.group(1) + table + m.group(2), text, flags=re.S)
-if new == text and table not in text:
-    sys.exit("README.md has no <!-- tti:start/end --> markers")
-open(path, "w").write(new)
-PY
-    log "README.md updated"
+if $write_readme; then
+    update_readme tti "$table"
 fi

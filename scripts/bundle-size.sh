@@ -15,11 +15,11 @@ source "$(dirname "$0")/common.sh"
 cd "$ROOT"
 
 mode=enforced
-update_readme=false
+write_readme=false
 for arg in "$@"; do
     case "$arg" in
         --targets) mode=targets ;;
-        --update-readme) update_readme=true ;;
+        --update-readme) write_readme=true ;;
         *) die "unknown option $arg" ;;
     esac
 done
@@ -79,20 +79,10 @@ files+="
 
 printf '%s\n\n%s\n' "$routes" "$files"
 
-if $update_readme; then
-    python3 - "$ROOT/README.md" "$routes
+if $write_readme; then
+    update_readme bundle-size "$routes
 
-$files" <<'PY'
-import sys, re
-path, table = sys.argv[1], sys.argv[2]
-text = open(path).read()
-new = re.sub(r"(<!-- bundle-size:start -->\n).*?(\n<!-- bundle-size:end -->)",
-             lambda m: m.group(1) + table + m.group(2), text, flags=re.S)
-if new == text and table not in text:
-    sys.exit("README.md has no <!-- bundle-size:start/end --> markers")
-open(path, "w").write(new)
-PY
-    log "README.md updated"
+$files"
 fi
 
 if [ ${#over[@]} -gt 0 ]; then

@@ -79,3 +79,18 @@ stop_scratch_server() {
     [ -n "${server_pid:-}" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
     rm -rf "${work:?}"
 }
+
+# Replaces the text between `<!-- NAME:start -->` and `<!-- NAME:end -->` in README.md
+# with TEXT (the benchmark scripts' --update-readme).
+update_readme() {
+    python3 - "$ROOT/README.md" "$1" "$2" <<'PY' || die "README.md was not updated"
+import re, sys
+path, name, table = sys.argv[1:4]
+text = open(path).read()
+pattern = re.compile(rf"(<!-- {name}:start -->\n).*?(\n<!-- {name}:end -->)", re.S)
+if not pattern.search(text):
+    sys.exit(f"README.md has no <!-- {name}:start/end --> markers")
+open(path, "w").write(pattern.sub(lambda m: m.group(1) + table + m.group(2), text))
+PY
+    log "README.md updated"
+}

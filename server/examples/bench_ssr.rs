@@ -15,9 +15,10 @@
 // A benchmark reports its figures on standard output.
 #![allow(clippy::print_stdout)]
 
+mod common;
+
 use std::{
     fmt::Write as _,
-    io::{BufRead, BufReader},
     path::Path,
     process::{Child, Command, Stdio},
     time::{Duration, Instant},
@@ -126,27 +127,8 @@ fn start_pinned(name: &str, program: &Path, args: &[&str], data: &Path) -> anyho
         .stderr(Stdio::inherit())
         .spawn()
         .with_context(|| format!("cannot start {} under taskset", program.display()))?;
-    let stdout = child.stdout.take().context("no stdout")?;
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if let Ok(v) = serde_json::from_str::<Value>(&line) {
-                if v["message"]
-                    .as_str()
-                    .is_some_and(|m| m.starts_with("listening on"))
-                {
-                    let _ = tx.send(v["addr"].as_str().unwrap_or_default().to_owned());
-                }
-            }
-        }
-    });
-    let addr = rx
-        .recv_timeout(Duration::from_secs(60))
-        .context("the server did not start")?;
-    Ok(Pinned {
-        child,
-        base: format!("http://{addr}"),
-    })
+    let base = common::wait_listening(&mut child)?;
+    Ok(Pinned { child, base })
 }
 
 /// Signs a person up, makes their 100 images with the built-in generator and answers the

@@ -79,6 +79,17 @@ pub fn start_server(bin: &str, env: &[(&str, &str)]) -> anyhow::Result<Server> {
         .stderr(Stdio::inherit())
         .spawn()
         .with_context(|| format!("cannot start {bin}"))?;
+    let base = wait_listening(&mut child)?;
+    Ok(Server {
+        child,
+        base,
+        _data: data,
+    })
+}
+
+/// Waits (a minute at most) for a server started with its standard output piped and
+/// `LOG_FORMAT=json` to log "listening on", and answers its base URL.
+pub fn wait_listening(child: &mut std::process::Child) -> anyhow::Result<String> {
     let stdout = child.stdout.take().context("no stdout")?;
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
@@ -96,11 +107,7 @@ pub fn start_server(bin: &str, env: &[(&str, &str)]) -> anyhow::Result<Server> {
     let addr = rx
         .recv_timeout(Duration::from_secs(60))
         .context("the server did not start")?;
-    Ok(Server {
-        child,
-        base: format!("http://{addr}"),
-        _data: data,
-    })
+    Ok(format!("http://{addr}"))
 }
 
 /// Signs `bench@example.com` up on the server at `base` and answers a new access token.
