@@ -134,20 +134,7 @@ fn start_pinned(name: &str, program: &Path, args: &[&str], data: &Path) -> anyho
 /// Signs a person up, makes their 100 images with the built-in generator and answers the
 /// session cookie.
 async fn seed(http: &reqwest::Client, base: &str) -> anyhow::Result<String> {
-    let signup = http
-        .post(format!("{base}/api/v1/auth/signup"))
-        .header("origin", base)
-        .json(&json!({"email": "gallery@example.com", "password": "correct horse battery"}))
-        .send()
-        .await?
-        .error_for_status()?;
-    let cookie = signup
-        .headers()
-        .get("set-cookie")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .context("no session cookie")?
-        .to_owned();
+    let cookie = common::sign_up(http, base, "gallery@example.com").await?;
     let subjects = [
         "a lighthouse keeper at dusk",
         "a knight with a copper helmet",

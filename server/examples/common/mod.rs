@@ -110,12 +110,13 @@ pub fn wait_listening(child: &mut std::process::Child) -> anyhow::Result<String>
     Ok(format!("http://{addr}"))
 }
 
-/// Signs `bench@example.com` up on the server at `base` and answers a new access token.
-pub async fn bench_token(http: &reqwest::Client, base: &str) -> anyhow::Result<String> {
+/// Signs `email` up on the server at `base` and answers the session cookie
+/// (`name=value`).
+pub async fn sign_up(http: &reqwest::Client, base: &str, email: &str) -> anyhow::Result<String> {
     let signup = http
         .post(format!("{base}/api/v1/auth/signup"))
         .header("origin", base)
-        .json(&json!({"email": "bench@example.com", "password": "correct horse battery"}))
+        .json(&json!({"email": email, "password": "correct horse battery"}))
         .send()
         .await?
         .error_for_status()?;
@@ -124,8 +125,13 @@ pub async fn bench_token(http: &reqwest::Client, base: &str) -> anyhow::Result<S
         .get("set-cookie")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(';').next())
-        .unwrap_or_default()
-        .to_owned();
+        .context("no session cookie")?;
+    Ok(cookie.to_owned())
+}
+
+/// Signs `bench@example.com` up on the server at `base` and answers a new access token.
+pub async fn bench_token(http: &reqwest::Client, base: &str) -> anyhow::Result<String> {
+    let cookie = sign_up(http, base, "bench@example.com").await?;
     let token: Value = http
         .post(format!("{base}/api/v1/tokens"))
         .header("origin", base)
