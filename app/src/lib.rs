@@ -193,7 +193,8 @@ fn Layout() -> impl IntoView {
                 // In order: the jobs are in the HTML before the page hydrates.
                 <Route path=StaticSegment("studio") view={Lazy::<StudioRoute>::new()} ssr=SsrMode::InOrder />
                 <Route path=StaticSegment("characters") view={Lazy::<CharactersRoute>::new()} />
-                <Route path=(StaticSegment("characters"), ParamSegment("id")) view={Lazy::<CharacterRoute>::new()} />
+                // Whole before it is sent: the head's title names the character.
+                <Route path=(StaticSegment("characters"), ParamSegment("id")) view={Lazy::<CharacterRoute>::new()} ssr=SsrMode::Async />
                 <Route path=StaticSegment("gallery") view={Lazy::<GalleryRoute>::new()} />
                 <Route path=StaticSegment("collections") view={Lazy::<CollectionsRoute>::new()} />
                 // In order: the lists are in the HTML, so the page works without JavaScript.

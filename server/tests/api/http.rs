@@ -127,6 +127,71 @@ async fn every_section_page_renders_with_its_title() {
     server.stop().await;
 }
 
+// On a runtime with several threads, as in production. The character page used to stream
+// its details after the head (which then had no title), and leptos_meta formatted the title
+// from another thread while the details rendered: a value they owned was read there
+// mid-recompute or after it was gone, which panicked the render (seen in the browser as a
+// page that never showed its heading).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_character_page_is_whole_every_time() {
+    let server = TestServer::start(Dialect::Sqlite).await;
+    let signup = server
+        .client
+        .post(server.url("/api/v1/auth/signup"))
+        .header("origin", &server.base)
+        .json(&serde_json::json!({"email": "merlin@example.com", "password": "correct horse battery"}))
+        .send()
+        .await
+        .unwrap();
+    let cookie = common::session_cookie(&signup);
+    let created: serde_json::Value = server
+        .client
+        .post(server.url("/api/v1/characters"))
+        .header("origin", &server.base)
+        .header("cookie", &cookie)
+        .json(&serde_json::json!({"name": "Merlin the Grey", "description": "A wizard"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let path = format!("/characters/{}", created["id"].as_str().expect("an id"));
+    for round in 0..10 {
+        let loads = (0..4).map(|_| async {
+            let res = server
+                .client
+                .get(server.url(&path))
+                .header("cookie", &cookie)
+                .timeout(std::time::Duration::from_secs(10))
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("round {round}: headers: {e}"));
+            assert_eq!(res.status(), StatusCode::OK, "round {round}");
+            res.text()
+                .await
+                .unwrap_or_else(|e| panic!("round {round}: body: {e}"))
+                .replace("<!>", "")
+        });
+        for html in futures::future::join_all(loads).await {
+            assert!(
+                html.contains(">Merlin the Grey</h1>"),
+                "round {round}: {html}"
+            );
+            assert!(
+                html.contains("Delete Merlin the Grey"),
+                "round {round}: {html}"
+            );
+            // Rendered whole before it is sent, so the head names the character too.
+            assert!(
+                html.contains("<title>Merlin the Grey · Avatar Studio</title>"),
+                "round {round}: {html}"
+            );
+        }
+    }
+    server.stop().await;
+}
+
 #[tokio::test]
 async fn unknown_pages_get_the_html_404_page() {
     let server = TestServer::start(Dialect::Sqlite).await;

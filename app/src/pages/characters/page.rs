@@ -53,8 +53,11 @@ pub fn CharacterPage() -> impl IntoView {
     // click on the old page while the new one is being made would reach parts already
     // gone).
     let character = Resource::new(move || id.get(), get_character);
-    let latest = RwSignal::new(None::<Character>);
+    // Reference-counted, not in the arena: the title reads it, and on the server
+    // leptos_meta formats the title outside the arena, where reading an arena signal panics.
+    let latest = ArcRwSignal::new(None::<Character>);
     for value in [save.value(), avatar.value(), settings.value()] {
+        let latest = latest.clone();
         Effect::new(move |_| {
             if let Some(Ok(c)) = value.get() {
                 latest.set(Some(c));
@@ -86,114 +89,134 @@ pub fn CharacterPage() -> impl IntoView {
     );
     view! {
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                let catalogue = providers.await.unwrap_or_default();
-                let c = match character.await {
-                    Ok(c) => c,
-                    Err(e) => return view! {
-                        <Title text="Character" />
-                        <PageHeader title="Character" lead="" />
-                        <p class="notice notice--error" role="alert">{e.to_string()}</p>
-                        <p><A href="/characters">"All characters"</A></p>
-                    }.into_any(),
-                };
-                let (id_save, id_upload, id_delete) = (c.id.clone(), c.id.clone(), c.id.clone());
-                let (name_field, description_field, prompt_field) = (
-                    c.name.clone(),
-                    c.description.clone().unwrap_or_default(),
-                    c.avatar_prompt.clone().unwrap_or_default(),
-                );
-                let shown = {
-                    let c = c.clone();
-                    Memo::new(move |_| latest.get().filter(|l| l.id == c.id).unwrap_or_else(|| c.clone()))
-                };
-                let name = move || shown.with(|c| c.name.clone());
-                let cid = c.id.clone();
-                let current = Signal::derive(move || {
-                    new_avatar.get().or_else(|| shown.with(|c| c.avatar_image_id.clone()))
-                });
-                let has_prompt = Signal::derive(move || shown.with(|c| c.avatar_prompt.is_some()));
-                view! {
-                    <Title text=name />
-                    <p><A href="/characters">"← All characters"</A></p>
-                    <div class="character-head">
-                        {move || view! { <Avatar image_id=current.get() name=name() size=128 /> }}
-                        {move || view! { <PageHeader title=name() lead=shown.with(|c| c.description.clone().unwrap_or_default()) /> }}
-                    </div>
-                    <section class="card" aria-labelledby="edit-character">
-                        <h2 id="edit-character">"Details"</h2>
-                        <FormError error=form_error(save) />
-                        <ActionForm action=save attr:class="form">
-                            <input type="hidden" name="id" value=id_save />
-                            <Field label="Name" name="name" required=true maxlength=100 value=name_field error=field_error(save, "name") />
-                            <Field label="Description" name="description" maxlength=2000 value=description_field error=field_error(save, "description") />
-                            <Field label="Avatar prompt" name="avatar_prompt" maxlength=4000 value=prompt_field error=field_error(save, "avatar_prompt") />
-                            <button type="submit" class="button" disabled=move || save.pending().get()>"Save"</button>
-                        </ActionForm>
-                        <NoticeLine notice=succeeded(save, "Saved.") />
-                    </section>
-                    <AvatarMaker character=c.clone() has_prompt=has_prompt catalogue=catalogue generate=generate settings=settings made=avatar_made />
-                    <section class="card" aria-labelledby="add-images">
-                        <h2 id="add-images">"Add images"</h2>
-                        <UploadPanel on_uploaded=Callback::new(move |()| uploads.update(|n| *n += 1)) character_id=Signal::stored(Some(id_upload)) />
-                    </section>
-                    <section aria-labelledby="history">
-                        <h2 id="history">{move || format!("Every image of {}", name())}</h2>
-                        <FormError error=form_error(avatar) />
-                        <NoticeLine notice=succeeded(avatar, "Avatar changed.") />
-                        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || {
+                let latest = latest.clone();
+                Suspend::new(async move {
+                    let catalogue = providers.await.unwrap_or_default();
+                    let c = match character.await {
+                        Ok(c) => c,
+                        Err(e) => return view! {
+                            <Title text="Character" />
+                            <PageHeader title="Character" lead="" />
+                            <p class="notice notice--error" role="alert">{e.to_string()}</p>
+                            <p><A href="/characters">"All characters"</A></p>
+                        }.into_any(),
+                    };
+                    let (id_save, id_upload, id_delete) = (c.id.clone(), c.id.clone(), c.id.clone());
+                    let (name_field, description_field, prompt_field) = (
+                        c.name.clone(),
+                        c.description.clone().unwrap_or_default(),
+                        c.avatar_prompt.clone().unwrap_or_default(),
+                    );
+                    // The character as shown: what the last action answered, else what was read.
+                    // A plain closure over `latest`, not a memo: the title reads it, outside
+                    // the arena on the server (see `latest`).
+                    let shown = {
+                        let c = c.clone();
+                        move || latest.with(|l| l.clone().filter(|l| l.id == c.id)).unwrap_or_else(|| c.clone())
+                    };
+                    let name = {
+                        let shown = shown.clone();
+                        move || shown().name
+                    };
+                    let cid = c.id.clone();
+                    let current = {
+                        let shown = shown.clone();
+                        move || new_avatar.get().or_else(|| shown().avatar_image_id)
+                    };
+                    let has_prompt = Signal::derive({
+                        let shown = shown.clone();
+                        move || shown().avatar_prompt.is_some()
+                    });
+                    let name_title = name.clone();
+                    let name_h2 = name.clone();
+                    let name_delete = name.clone();
+                    let current_history = current.clone();
+                    view! {
+                        <Title text=name_title />
+                        <p><A href="/characters">"← All characters"</A></p>
+                        <div class="character-head">
                             {
-                                move || {
-                                    let (cid, current) = (cid.clone(), current.get());
-                                    Suspend::new(async move {
-                                        match history.await {
-                                            Err(e) => view! { <p class="notice notice--error">{e.to_string()}</p> }.into_any(),
-                                            Ok(page) if page.items.is_empty() => view! { <p class="muted">"No images of this character yet."</p> }.into_any(),
-                                            Ok(page) => view! {
-                                                <ul class="grid">
-                                                    {page.items.into_iter().map(|image| {
-                                                        let cid = cid.clone();
-                                                        let is_avatar = current.as_deref() == Some(image.id.as_str());
-                                                        let label = image.label();
-                                                        view! {
-                                                            <li class="tile">
-                                                                {image.has_media().then(|| view! { <Picture image_id=image.id.clone() alt=label.clone() square=true /> })}
-                                                                <span class="tile__caption">{label.clone()}</span>
-                                                                {if is_avatar {
-                                                                    view! { <p class="tile__badge">"Current avatar"</p> }.into_any()
-                                                                } else if image.has_media() {
-                                                                    view! {
-                                                                        <ActionForm action=avatar attr:class="tile__action">
-                                                                            <input type="hidden" name="id" value=cid />
-                                                                            <input type="hidden" name="image_id" value=image.id.clone() />
-                                                                            <button type="submit" class="button button--small">"Use as avatar"</button>
-                                                                        </ActionForm>
-                                                                    }.into_any()
-                                                                } else {
-                                                                    ().into_any()
-                                                                }}
-                                                            </li>
-                                                        }
-                                                    }).collect_view()}
-                                                </ul>
-                                            }.into_any(),
-                                        }
-                                    })
-                                }
+                                let name = name.clone();
+                                move || view! { <Avatar image_id=current() name=name() size=128 /> }
                             }
-                        </Transition>
-                    </section>
-                    <section class="card settings-section--danger" aria-labelledby="delete-character">
-                        <h2 id="delete-character">"Delete this character"</h2>
-                        <p>"The images made for it stay in your gallery."</p>
-                        <FormError error=form_error(delete) />
-                        <ActionForm action=delete>
-                            <input type="hidden" name="id" value=id_delete />
-                            <button type="submit" class="button button--danger">{move || format!("Delete {}", name())}</button>
-                        </ActionForm>
-                    </section>
-                }.into_any()
-            })}
+                            {move || view! { <PageHeader title=name() lead=shown().description.unwrap_or_default() /> }}
+                        </div>
+                        <section class="card" aria-labelledby="edit-character">
+                            <h2 id="edit-character">"Details"</h2>
+                            <FormError error=form_error(save) />
+                            <ActionForm action=save attr:class="form">
+                                <input type="hidden" name="id" value=id_save />
+                                <Field label="Name" name="name" required=true maxlength=100 value=name_field error=field_error(save, "name") />
+                                <Field label="Description" name="description" maxlength=2000 value=description_field error=field_error(save, "description") />
+                                <Field label="Avatar prompt" name="avatar_prompt" maxlength=4000 value=prompt_field error=field_error(save, "avatar_prompt") />
+                                <button type="submit" class="button" disabled=move || save.pending().get()>"Save"</button>
+                            </ActionForm>
+                            <NoticeLine notice=succeeded(save, "Saved.") />
+                        </section>
+                        <AvatarMaker character=c.clone() has_prompt=has_prompt catalogue=catalogue generate=generate settings=settings made=avatar_made />
+                        <section class="card" aria-labelledby="add-images">
+                            <h2 id="add-images">"Add images"</h2>
+                            <UploadPanel on_uploaded=Callback::new(move |()| uploads.update(|n| *n += 1)) character_id=Signal::stored(Some(id_upload)) />
+                        </section>
+                        <section aria-labelledby="history">
+                            <h2 id="history">{move || format!("Every image of {}", name_h2())}</h2>
+                            <FormError error=form_error(avatar) />
+                            <NoticeLine notice=succeeded(avatar, "Avatar changed.") />
+                            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                                {
+                                    move || {
+                                        let (cid, current) = (cid.clone(), current_history());
+                                        Suspend::new(async move {
+                                            match history.await {
+                                                Err(e) => view! { <p class="notice notice--error">{e.to_string()}</p> }.into_any(),
+                                                Ok(page) if page.items.is_empty() => view! { <p class="muted">"No images of this character yet."</p> }.into_any(),
+                                                Ok(page) => view! {
+                                                    <ul class="grid">
+                                                        {page.items.into_iter().map(|image| {
+                                                            let cid = cid.clone();
+                                                            let is_avatar = current.as_deref() == Some(image.id.as_str());
+                                                            let label = image.label();
+                                                            view! {
+                                                                <li class="tile">
+                                                                    {image.has_media().then(|| view! { <Picture image_id=image.id.clone() alt=label.clone() square=true /> })}
+                                                                    <span class="tile__caption">{label.clone()}</span>
+                                                                    {if is_avatar {
+                                                                        view! { <p class="tile__badge">"Current avatar"</p> }.into_any()
+                                                                    } else if image.has_media() {
+                                                                        view! {
+                                                                            <ActionForm action=avatar attr:class="tile__action">
+                                                                                <input type="hidden" name="id" value=cid />
+                                                                                <input type="hidden" name="image_id" value=image.id.clone() />
+                                                                                <button type="submit" class="button button--small">"Use as avatar"</button>
+                                                                            </ActionForm>
+                                                                        }.into_any()
+                                                                    } else {
+                                                                        ().into_any()
+                                                                    }}
+                                                                </li>
+                                                            }
+                                                        }).collect_view()}
+                                                    </ul>
+                                                }.into_any(),
+                                            }
+                                        })
+                                    }
+                                }
+                            </Transition>
+                        </section>
+                        <section class="card settings-section--danger" aria-labelledby="delete-character">
+                            <h2 id="delete-character">"Delete this character"</h2>
+                            <p>"The images made for it stay in your gallery."</p>
+                            <FormError error=form_error(delete) />
+                            <ActionForm action=delete>
+                                <input type="hidden" name="id" value=id_delete />
+                                <button type="submit" class="button button--danger">{move || format!("Delete {}", name_delete())}</button>
+                            </ActionForm>
+                        </section>
+                    }.into_any()
+                })
+            }}
         </Transition>
     }
 }
