@@ -118,11 +118,13 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 /// end-to-end tests and the time-to-interactive benchmark tell a hydrated page from a
 /// server-rendered one. Called by the browser's entry point once the whole page,
 /// including its lazily loaded route, is hydrated: an effect of `App` would run while
-/// the route's chunk is still on its way, and a click then would be lost.
+/// the route's chunk is still on its way, and a click then would be lost. The live
+/// connection (a chunk of its own) opens then.
 pub fn mark_hydrated() {
     if let Some(root) = document().document_element() {
         let _ = root.set_attribute("data-hydrated", "true");
     }
+    live::hydrated();
 }
 
 #[component]

@@ -7,7 +7,7 @@ use std::{
 };
 
 use futures::{
-    channel::mpsc::{unbounded, UnboundedReceiver},
+    channel::mpsc::{unbounded, UnboundedReceiver, UnboundedSender},
     future::{select, Either},
     StreamExt,
 };
@@ -26,8 +26,36 @@ const POLLS_BETWEEN_TRIES: u32 = 10;
 const BACKOFF_BASE_MS: f64 = 500.0;
 const BACKOFF_MAX_MS: f64 = 30_000.0;
 
+/// Something to run once, later.
+type Task = Box<dyn FnOnce()>;
+
 thread_local! {
     static TICKING: Cell<bool> = const { Cell::new(false) };
+    /// What waits for the page to be hydrated; `None` once it is.
+    static AFTER_HYDRATION: RefCell<Option<Vec<Task>>> = RefCell::new(Some(Vec::new()));
+}
+
+/// Runs `f` once the page is hydrated, or at once if it is.
+fn after_hydration(f: impl FnOnce() + 'static) {
+    let f: Task = Box::new(f);
+    let now = AFTER_HYDRATION.with(|waiting| match waiting.borrow_mut().as_mut() {
+        Some(waiting) => {
+            waiting.push(f);
+            None
+        }
+        None => Some(f),
+    });
+    if let Some(f) = now {
+        f();
+    }
+}
+
+/// The page is hydrated: runs what waited for it.
+pub fn hydrated() {
+    let waiting = AFTER_HYDRATION.with(|waiting| waiting.borrow_mut().take());
+    for f in waiting.unwrap_or_default() {
+        f();
+    }
 }
 
 pub fn now() -> chrono::DateTime<chrono::Utc> {
@@ -56,6 +84,15 @@ pub fn start(live: Live) {
     }
     let (tx, rx) = unbounded();
     live.control.set_value(Some(tx.clone()));
+    // Not before the page is interactive: the chunk would compete with the page's own.
+    after_hydration(move || spawn_local(connect(live, tx, rx)));
+}
+
+/// The connection's code (the socket, its messages' decoding, the reconnection) is a
+/// chunk of its own, loaded once the page is interactive: no page needs it to hydrate,
+/// and the first load is smaller without it (issue 17).
+#[lazy]
+async fn connect(live: Live, tx: UnboundedSender<Control>, rx: UnboundedReceiver<Control>) {
     if !TICKING.with(Cell::get) {
         TICKING.with(|t| t.set(true));
         spawn_local(async move {
@@ -73,7 +110,7 @@ pub fn start(live: Live) {
     let _ = window_event_listener(leptos::ev::offline, move |_| {
         let _ = tx.unbounded_send(Control::Offline);
     });
-    spawn_local(run(live, rx));
+    run(live, rx).await;
 }
 
 fn is_online() -> bool {

@@ -337,6 +337,11 @@ pub fn use_live() -> Live {
     expect_context::<Live>()
 }
 
+/// Called once the page is hydrated: the live connection, asked for earlier, opens now.
+pub fn hydrated() {
+    browser::hydrated();
+}
+
 /// The time now (the browser's clock in the browser).
 pub fn now() -> DateTime<Utc> {
     browser::now()
@@ -398,6 +403,8 @@ mod browser {
     use super::Live;
 
     pub fn start(_live: Live) {}
+
+    pub fn hydrated() {}
 
     pub fn later(_ms: u32, _f: impl FnOnce() + 'static) {}
 
