@@ -1,7 +1,6 @@
 //! The HTTP surface of a real server on port 0, on SQLite and on Postgres.
 
-use crate::common;
-use crate::common::{on_both, TestServer};
+use crate::common::{api::Api, on_both, TestServer};
 use backend::db::Dialect;
 use reqwest::StatusCode;
 
@@ -80,16 +79,7 @@ async fn the_home_page_is_rendered_on_the_server() {
 #[tokio::test]
 async fn every_section_page_renders_with_its_title() {
     let server = TestServer::start(Dialect::Sqlite).await;
-    let signup = server
-        .client
-        .post(server.url("/api/v1/auth/signup"))
-        .json(
-            &serde_json::json!({"email": "pages@example.com", "password": "correct horse battery"}),
-        )
-        .send()
-        .await
-        .unwrap();
-    let cookie = common::session_cookie(&signup);
+    let cookie = server.sign_up("pages@example.com").await;
     for (path, title) in [
         ("/studio", "Studio"),
         ("/characters", "Characters"),
@@ -137,27 +127,16 @@ async fn every_section_page_renders_with_its_title() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_character_page_is_whole_every_time() {
     let server = TestServer::start(Dialect::Sqlite).await;
-    let signup = server
-        .client
-        .post(server.url("/api/v1/auth/signup"))
-        .header("origin", &server.base)
-        .json(&serde_json::json!({"email": "merlin@example.com", "password": "correct horse battery"}))
-        .send()
+    let cookie = server.sign_up("merlin@example.com").await;
+    let created = Api::for_session(&server.base, &server.client, &cookie)
         .await
-        .unwrap();
-    let cookie = common::session_cookie(&signup);
-    let created: serde_json::Value = server
-        .client
-        .post(server.url("/api/v1/characters"))
-        .header("origin", &server.base)
-        .header("cookie", &cookie)
-        .json(&serde_json::json!({"name": "Merlin the Grey", "description": "A wizard"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .expect(
+            reqwest::Method::POST,
+            "/api/v1/characters",
+            Some(serde_json::json!({"name": "Merlin the Grey", "description": "A wizard"})),
+            StatusCode::CREATED,
+        )
+        .await;
     let path = format!("/characters/{}", created["id"].as_str().expect("an id"));
     for round in 0..10 {
         let loads = (0..4).map(|_| async {
@@ -296,14 +275,7 @@ async fn the_openapi_document_describes_the_api() {
     }
     // Every documented GET path answers a signed-in script (no stale entries), and the
     // private ones refuse an anonymous caller with 401.
-    let signup = server
-        .client
-        .post(server.url("/api/v1/auth/signup"))
-        .json(&serde_json::json!({"email": "doc@example.com", "password": "correct horse battery"}))
-        .send()
-        .await
-        .unwrap();
-    let cookie = common::session_cookie(&signup);
+    let cookie = server.sign_up("doc@example.com").await;
     let token: serde_json::Value = server
         .client
         .post(server.url("/api/v1/tokens"))

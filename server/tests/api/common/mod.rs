@@ -114,6 +114,21 @@ impl TestServer {
         self.client.get(self.url(path)).send().await.unwrap()
     }
 
+    /// Signs a new account up (as a browser would, with its `Origin`) and answers its
+    /// session cookie, as `name=value` for a `Cookie` header.
+    pub async fn sign_up(&self, email: &str) -> String {
+        let resp = self
+            .client
+            .post(self.url("/api/v1/auth/signup"))
+            .header(reqwest::header::ORIGIN, &self.base)
+            .json(&serde_json::json!({"email": email, "password": "correct horse battery"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), reqwest::StatusCode::CREATED, "{email}");
+        session_cookie(&resp)
+    }
+
     /// Stops the server (gracefully) and drops its database.
     pub async fn stop(mut self) {
         self.shutdown.cancel();
