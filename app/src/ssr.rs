@@ -47,8 +47,20 @@ pub fn principal() -> Option<Principal> {
 }
 
 /// The signed-in caller, or the error that asks to sign in.
+/// A server function called by the browser answers 401 (it was a 500); a page that asks
+/// while it renders keeps its own status, and a form posted without JavaScript its redirect.
 pub fn require_principal() -> Result<Principal, AppError> {
-    principal().ok_or_else(AppError::sign_in_required)
+    principal().ok_or_else(|| {
+        if is_server_function_call() && !is_plain_form_post() {
+            set_status(http::StatusCode::UNAUTHORIZED);
+        }
+        AppError::sign_in_required()
+    })
+}
+
+/// The request is a server function's own (`/api/…`), not a page being rendered.
+fn is_server_function_call() -> bool {
+    parts().is_some_and(|p| p.uri.path().starts_with("/api/"))
 }
 
 /// Where the request came from (for abuse limits and the sessions list).

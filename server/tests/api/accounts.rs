@@ -1065,3 +1065,30 @@ async fn the_usage_of_an_anonymous_visitor_is_nothing_not_an_error() {
     );
     server.stop().await;
 }
+
+/// A server function called without a session asks to sign in with a 401, not a 500 (which
+/// was logged as a server failure each time a signed-out tab asked); the pages are as
+/// they were (the home page for a visitor, the others a redirect to the sign-in page).
+#[tokio::test]
+async fn a_server_function_without_a_session_answers_401() {
+    let server = TestServer::start(Dialect::Sqlite).await;
+    let mut visitor = Browser::new(&server);
+    for function in [
+        "/api/list_providers",
+        "/api/list_provider_keys",
+        "/api/live_state",
+    ] {
+        let resp = visitor.post(function, json!({})).await;
+        assert_eq!(resp.status(), StatusCode::UNAUTHORIZED, "{function}");
+        let body = resp.text().await.unwrap();
+        assert!(
+            body.contains("Please sign in to continue."),
+            "{function}: {body}"
+        );
+    }
+    assert_eq!(visitor.get("/").await.status(), StatusCode::OK);
+    let studio = visitor.get("/studio").await;
+    assert!(studio.status().is_redirection(), "{}", studio.status());
+    assert_eq!(studio.headers()["location"], "/login?next=%2Fstudio");
+    server.stop().await;
+}
