@@ -72,8 +72,13 @@ test("an administrator sees the queue, failures, storage and cleanup runs", asyn
   await expect(runs.getByRole("listitem").first()).toContainText("cleanup: deleted");
   await expect(page.getByText("The server runs the cleanup every 1 hour(s).")).toBeVisible();
 
-  // Keyboard: Refresh, then the scrollable table region, are reachable with Tab.
-  await page.getByRole("button", { name: "Refresh" }).focus();
+  // Keyboard: Refresh works from the keyboard and keeps the focus once the numbers are
+  // read again (they update in place); then the scrollable table region is next with Tab.
+  const refresh = page.getByRole("button", { name: "Refresh" });
+  await refresh.focus();
+  await page.keyboard.press("Enter");
+  await expect(refresh).toHaveAttribute("aria-busy", "false");
+  await expect(refresh).toBeFocused();
   await page.keyboard.press("Tab");
   await expect(page.getByRole("region", { name: "Jobs by provider and state" })).toBeFocused();
 

@@ -3,11 +3,15 @@
 //! again every 30 seconds while it is open, and on Refresh. Anyone who is not an
 //! administrator gets the 404 page. The accounts with their limits are in `accounts`,
 //! the sign-up invitations in `invitations`.
+//!
+//! A re-read updates the numbers in place: the page is built once, so the focus, an open
+//! form and what is typed in it stay where they are (rebuilding it every 30 seconds lost
+//! them).
 
 mod accounts;
 mod invitations;
 
-use leptos::prelude::*;
+use leptos::{prelude::*, task::spawn_local};
 use leptos_meta::Title;
 use model::{ImageStatus, Operations, ProviderId};
 
@@ -23,31 +27,71 @@ use crate::{
 /// The page reads the numbers again this often while open.
 const REFRESH_SECONDS: i64 = 30;
 
+/// A read of the numbers after the first: whether one is in flight, and what the last
+/// one answered.
+#[derive(Clone, Copy)]
+struct Reread {
+    pending: RwSignal<bool>,
+    answer: RwSignal<Option<Result<Operations, AppError>>>,
+}
+
+impl Reread {
+    fn new() -> Self {
+        Self {
+            pending: RwSignal::new(false),
+            answer: RwSignal::new(None),
+        }
+    }
+
+    /// Reads again, unless a read is already on its way.
+    fn start(self) {
+        if self.pending.get_untracked() {
+            return;
+        }
+        self.pending.set(true);
+        spawn_local(async move {
+            let answer = get_operations().await;
+            self.answer.set(Some(answer));
+            self.pending.set(false);
+        });
+    }
+}
+
 #[component]
 pub fn AdminPage() -> impl IntoView {
     let live = use_live();
-    let refresh = RwSignal::new(0u32);
-    let ops = Resource::new(move || refresh.get(), |_| get_operations());
+    // The first read decides the page (the numbers, or a 404 for a member); later reads
+    // only update the numbers.
+    let first = Resource::new(|| (), |()| get_operations());
+    let reread = Reread::new();
     // Browser only (the clock ticks there): read again every REFRESH_SECONDS.
     let last = StoredValue::new(live.now.get_untracked());
     Effect::new(move |_| {
         let now = live.now.get();
         if (now - last.get_value()).num_seconds() >= REFRESH_SECONDS {
             last.set_value(now);
-            refresh.update(|n| *n += 1);
+            reread.start();
         }
     });
     view! {
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
-                match ops.await {
+                match first.await {
                     Err(AppError::NotFound) => view! { <NotFound /> }.into_any(),
                     Err(e) => view! {
                         <Title text="Operations" />
                         <PageHeader title="Operations" />
                         <p class="notice notice--error" role="alert">{e.to_string()}</p>
                     }.into_any(),
-                    Ok(o) => view! { <Overview ops=o refresh=refresh /> }.into_any(),
+                    Ok(o) => {
+                        let latest = RwSignal::new(o);
+                        Effect::new(move |_| {
+                            if let Some(Ok(o)) = reread.answer.get() {
+                                latest.set(o);
+                            }
+                        });
+                        view! { <Overview ops=latest.read_only() reread=reread /> }.into_any()
+                    }
                 }
             })}
         </Transition>
@@ -55,21 +99,36 @@ pub fn AdminPage() -> impl IntoView {
 }
 
 #[component]
-fn Overview(ops: Operations, refresh: RwSignal<u32>) -> impl IntoView {
-    let updated = when(ops.generated_at);
+fn Overview(ops: ReadSignal<Operations>, reread: Reread) -> impl IntoView {
+    let generated_at = move || ops.with(|o| o.generated_at);
+    let failed = move || match reread.answer.get() {
+        Some(Err(e)) => Some(view! {
+            <p class="notice notice--error" role="alert">{format!("Could not read the numbers again: {e}")}</p>
+        }),
+        _ => None,
+    };
     view! {
         <Title text="Operations" />
         <PageHeader title="Operations" lead="The state of this instance: its queue, what failed lately, the storage it uses and its cleanup." />
         <div class="toolbar ops-toolbar">
-            <button type="button" class="button" on:click=move |_| refresh.update(|n| *n += 1)>"Refresh"</button>
+            // Never disabled while reading: a focused button that is disabled loses the focus.
+            <button
+                type="button"
+                class="button"
+                aria-busy=move || reread.pending.get().to_string()
+                on:click=move |_| reread.start()
+            >
+                "Refresh"
+            </button>
             <p class="muted" aria-live="polite">
-                "Read " <time datetime=ops.generated_at.to_rfc3339()>{updated}</time>
+                "Read " <time datetime=move || generated_at().to_rfc3339()>{move || when(generated_at())}</time>
                 {format!("; read again every {REFRESH_SECONDS} seconds while this page is open.")}
             </p>
         </div>
-        <Queue ops=ops.clone() />
-        <Failures ops=ops.clone() />
-        <StorageUsed ops=ops.clone() />
+        {failed}
+        <Queue ops=ops />
+        <Failures ops=ops />
+        <StorageUsed ops=ops />
         <CleanupRuns ops=ops />
         <accounts::Accounts />
         <invitations::Invitations />
@@ -88,46 +147,55 @@ const STATES: [(ImageStatus, &str); 7] = [
 ];
 
 #[component]
-fn Queue(ops: Operations) -> impl IntoView {
-    let count = |provider: ProviderId, status: ImageStatus| {
-        ops.jobs
+fn Queue(ops: ReadSignal<Operations>) -> impl IntoView {
+    // Each part is rebuilt only when its numbers change.
+    let jobs = Memo::new(move |_| ops.with(|o| o.jobs.clone()));
+    let count = move |provider: ProviderId, status: ImageStatus| {
+        jobs.with(|jobs| {
+            jobs.iter()
+                .filter(|j| j.provider == provider && j.status == status)
+                .map(|j| j.count)
+                .sum::<u64>()
+        })
+    };
+    let waiting = move || {
+        ProviderId::ALL
             .iter()
-            .filter(|j| j.provider == provider && j.status == status)
-            .map(|j| j.count)
+            .map(|p| count(*p, ImageStatus::Pending))
             .sum::<u64>()
     };
-    let waiting: u64 = ProviderId::ALL
-        .iter()
-        .map(|p| count(*p, ImageStatus::Pending))
-        .sum();
-    let running: u64 = ProviderId::ALL
-        .iter()
-        .flat_map(|p| {
-            [
-                ImageStatus::Generating,
-                ImageStatus::Downloading,
-                ImageStatus::Uploading,
-            ]
-            .map(|s| count(*p, s))
-        })
-        .sum();
+    let running = move || {
+        ProviderId::ALL
+            .iter()
+            .flat_map(|p| {
+                [
+                    ImageStatus::Generating,
+                    ImageStatus::Downloading,
+                    ImageStatus::Uploading,
+                ]
+                .map(|s| count(*p, s))
+            })
+            .sum::<u64>()
+    };
     let rows = ProviderId::ALL
         .iter()
         .map(|p| {
             let cells = STATES
                 .iter()
-                .map(|(s, _)| view! { <td>{count(*p, *s)}</td> })
+                .map(|(s, _)| view! { <td>{move || count(*p, *s)}</td> })
                 .collect_view();
             view! { <tr><th scope="row">{p.label()}</th>{cells}</tr> }
         })
         .collect_view();
+    let accounts = move || ops.with(|o| o.accounts);
+    let disabled = move || ops.with(|o| o.disabled_accounts);
     view! {
         <section class="card ops-section" aria-labelledby="ops-queue">
             <h2 id="ops-queue">"Queue"</h2>
             <dl class="dashboard__numbers">
                 <div><dt>"Waiting"</dt><dd data-testid="queue-waiting">{waiting}</dd></div>
                 <div><dt>"Running"</dt><dd data-testid="queue-running">{running}</dd></div>
-                <div><dt>"Accounts"</dt><dd>{ops.accounts}</dd></div>
+                <div><dt>"Accounts"</dt><dd>{accounts}</dd></div>
             </dl>
             <OpsTable
                 label="Jobs by provider and state"
@@ -135,8 +203,8 @@ fn Queue(ops: Operations) -> impl IntoView {
             >
                 {rows}
             </OpsTable>
-            {(ops.disabled_accounts > 0).then(|| view! {
-                <p class="muted">{format!("{} of the accounts are disabled.", ops.disabled_accounts)}</p>
+            {move || (disabled() > 0).then(|| view! {
+                <p class="muted">{format!("{} of the accounts are disabled.", disabled())}</p>
             })}
         </section>
     }
@@ -162,23 +230,31 @@ fn OpsTable(label: &'static str, headers: Vec<&'static str>, children: Children)
 }
 
 #[component]
-fn Failures(ops: Operations) -> impl IntoView {
-    let heading = format!("Failures in the last {} hours", ops.failure_window_hours);
-    let body = if ops.failures.is_empty() {
-        view! { <p class="muted">"No job failed for good in this time."</p> }.into_any()
-    } else {
-        let rows = ops
-            .failures
-            .iter()
+fn Failures(ops: ReadSignal<Operations>) -> impl IntoView {
+    let heading = move || {
+        format!(
+            "Failures in the last {} hours",
+            ops.with(|o| o.failure_window_hours)
+        )
+    };
+    let failures = Memo::new(move |_| ops.with(|o| o.failures.clone()));
+    let body = move || {
+        let failures = failures.get();
+        if failures.is_empty() {
+            return view! { <p class="muted">"No job failed for good in this time."</p> }
+                .into_any();
+        }
+        let rows = failures
+            .into_iter()
             .map(|f| {
                 let provider = f.provider.label();
                 view! {
                     <tr>
-                        <th scope="row"><code>{f.reason.clone()}</code></th>
+                        <th scope="row"><code>{f.reason}</code></th>
                         <td>{provider}</td>
                         <td>{f.count}</td>
                         <td><time datetime=f.last_at.to_rfc3339()>{when(f.last_at)}</time></td>
-                        <td class="ops-table__message">{f.last_message.clone()}</td>
+                        <td class="ops-table__message">{f.last_message}</td>
                     </tr>
                 }
             })
@@ -202,8 +278,18 @@ fn Failures(ops: Operations) -> impl IntoView {
 }
 
 #[component]
-fn StorageUsed(ops: Operations) -> impl IntoView {
-    let s = ops.storage;
+fn StorageUsed(ops: ReadSignal<Operations>) -> impl IntoView {
+    let storage = Memo::new(move |_| ops.with(|o| o.storage.clone()));
+    view! {
+        <section class="card ops-section" aria-labelledby="ops-storage">
+            <h2 id="ops-storage">"Storage"</h2>
+            {move || storage_numbers(&storage.get())}
+            <p class="muted">"As the database records it; the cleanup reconciles it with the storage."</p>
+        </section>
+    }
+}
+
+fn storage_numbers(s: &model::StorageUsage) -> impl IntoView {
     let images = |n: u64| match n {
         1 => "1 image".to_owned(),
         n => format!("{n} images"),
@@ -215,42 +301,50 @@ fn StorageUsed(ops: Operations) -> impl IntoView {
         .unwrap_or(0)
         .min(100);
     view! {
-        <section class="card ops-section" aria-labelledby="ops-storage">
-            <h2 id="ops-storage">"Storage"</h2>
-            <dl class="dashboard__numbers">
-                <div>
-                    <dt>"Libraries"</dt>
-                    <dd data-testid="storage-images">{file_size(s.image_bytes)}</dd>
-                    <dd class="ops-sub">{images(s.images)}</dd>
-                </div>
-                <div>
-                    <dt>"Trash"</dt>
-                    <dd>{file_size(s.trash_bytes)}</dd>
-                    <dd class="ops-sub">{images(s.trash)}</dd>
-                </div>
-                <div>
-                    <dt>"Resized copies"</dt>
-                    <dd>{file_size(s.variant_bytes)}</dd>
-                    <dd class="ops-sub">{format!("{} of {} ({percent}%)", s.variants, file_size(s.variant_limit_bytes))}</dd>
-                </div>
-                <div>
-                    <dt>"Missing objects"</dt>
-                    <dd data-testid="storage-missing">{s.missing}</dd>
-                </div>
-            </dl>
-            {(s.missing > 0).then(|| view! {
-                <p class="notice notice--error">
-                    {format!("{} image(s) have lost their file in storage. Restore it from a backup, or delete the images from their owners' galleries.", s.missing)}
-                </p>
-            })}
-            <p class="muted">"As the database records it; the cleanup reconciles it with the storage."</p>
-        </section>
+        <dl class="dashboard__numbers">
+            <div>
+                <dt>"Libraries"</dt>
+                <dd data-testid="storage-images">{file_size(s.image_bytes)}</dd>
+                <dd class="ops-sub">{images(s.images)}</dd>
+            </div>
+            <div>
+                <dt>"Trash"</dt>
+                <dd>{file_size(s.trash_bytes)}</dd>
+                <dd class="ops-sub">{images(s.trash)}</dd>
+            </div>
+            <div>
+                <dt>"Resized copies"</dt>
+                <dd>{file_size(s.variant_bytes)}</dd>
+                <dd class="ops-sub">{format!("{} of {} ({percent}%)", s.variants, file_size(s.variant_limit_bytes))}</dd>
+            </div>
+            <div>
+                <dt>"Missing objects"</dt>
+                <dd data-testid="storage-missing">{s.missing}</dd>
+            </div>
+        </dl>
+        {(s.missing > 0).then(|| view! {
+            <p class="notice notice--error">
+                {format!("{} image(s) have lost their file in storage. Restore it from a backup, or delete the images from their owners' galleries.", s.missing)}
+            </p>
+        })}
     }
 }
 
 #[component]
-fn CleanupRuns(ops: Operations) -> impl IntoView {
-    let schedule = match ops.cleanup_interval_seconds {
+fn CleanupRuns(ops: ReadSignal<Operations>) -> impl IntoView {
+    let schedule = move || schedule(ops.with(|o| o.cleanup_interval_seconds));
+    let runs = Memo::new(move |_| ops.with(|o| o.cleanup_runs.clone()));
+    view! {
+        <section class="card ops-section" aria-labelledby="ops-cleanup">
+            <h2 id="ops-cleanup">"Cleanup runs"</h2>
+            <p class="muted">{schedule}</p>
+            {move || cleanup_runs(runs.get())}
+        </section>
+    }
+}
+
+fn schedule(interval_seconds: Option<u64>) -> String {
+    match interval_seconds {
         Some(s) if s % 3600 == 0 => {
             format!("The server runs the cleanup every {} hour(s).", s / 3600)
         }
@@ -259,13 +353,15 @@ fn CleanupRuns(ops: Operations) -> impl IntoView {
         }
         Some(s) => format!("The server runs the cleanup every {s} seconds."),
         None => "The server's cleanup schedule is off (CLEANUP_INTERVAL_SECONDS=0).".to_owned(),
-    };
-    let body = if ops.cleanup_runs.is_empty() {
-        view! { <p class="muted">"No cleanup has run yet. Run one now with " <code>"avatar-studio cleanup"</code> "."</p> }.into_any()
-    } else {
-        let runs = ops
-            .cleanup_runs
-            .into_iter()
+    }
+}
+
+fn cleanup_runs(runs: Vec<model::CleanupRun>) -> AnyView {
+    if runs.is_empty() {
+        return view! { <p class="muted">"No cleanup has run yet. Run one now with " <code>"avatar-studio cleanup"</code> "."</p> }.into_any();
+    }
+    let runs = runs
+        .into_iter()
             .map(|r| {
                 let seconds = (r.finished_at - r.started_at).num_milliseconds() as f64 / 1000.0;
                 let who = match (r.trigger.as_str(), r.dry_run) {
@@ -288,14 +384,5 @@ fn CleanupRuns(ops: Operations) -> impl IntoView {
                 }
             })
             .collect_view();
-        view! { <ul class="item-list" aria-label="Cleanup runs, newest first">{runs}</ul> }
-            .into_any()
-    };
-    view! {
-        <section class="card ops-section" aria-labelledby="ops-cleanup">
-            <h2 id="ops-cleanup">"Cleanup runs"</h2>
-            <p class="muted">{schedule}</p>
-            {body}
-        </section>
-    }
+    view! { <ul class="item-list" aria-label="Cleanup runs, newest first">{runs}</ul> }.into_any()
 }
