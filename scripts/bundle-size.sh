@@ -33,9 +33,11 @@ bin="${AVATAR_STUDIO_BIN:-$CARGO_TARGET_DIR/release/avatar-studio}"
 # Budgets in KiB of brotli, wasm + JS + CSS. The goals (issue 17): 150 for the public
 # pages, 250 for the others. Enforced: the figures measured when the split landed, plus a
 # little, so that the first load cannot quietly grow while the goals are worked towards;
-# lowered as the bundle shrinks.
+# lowered as the bundle shrinks. Raised once, on 2026-12-03, by 8-30 KiB: the build had
+# been measured in a lucky state of wasm-split (see `.cargo/config.toml` and the README's
+# "Bundle"); the figures are now the same whatever the change.
 declare -A target=([/]=150 [/login]=150)
-declare -A enforced=([/]=375 [/login]=330 [/studio]=565 [/gallery]=605 ["/characters/{id}"]=600 [/settings]=530 [/admin]=525)
+declare -A enforced=([/]=385 [/login]=335 [/studio]=575 [/gallery]=615 ["/characters/{id}"]=610 [/settings]=540 [/admin]=545)
 
 start_scratch_server "$bin" RUST_LOG=warn
 email="bundle@example.com"
