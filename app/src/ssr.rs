@@ -46,9 +46,9 @@ pub fn principal() -> Option<Principal> {
     parts()?.extensions.get::<Principal>().cloned()
 }
 
-/// The signed-in caller, or the error that asks to sign in.
-/// A server function called by the browser answers 401 (it was a 500); a page that asks
-/// while it renders keeps its own status, and a form posted without JavaScript its redirect.
+/// The signed-in caller, or the error that asks to sign in. A server function called by
+/// the browser then answers 401 (it was a 500); a page that asks while it renders keeps its
+/// own status, and a form posted without JavaScript its redirect.
 pub fn require_principal() -> Result<Principal, AppError> {
     principal().ok_or_else(|| {
         if is_server_function_call() && !is_plain_form_post() {

@@ -27,19 +27,21 @@ use crate::{
 /// The page reads the numbers again this often while open.
 const REFRESH_SECONDS: i64 = 30;
 
-/// A read of the numbers after the first: whether one is in flight, and what the last
-/// one answered.
+/// The reads of the numbers after the first: whether one is in flight, the numbers of the
+/// last one that succeeded, and the error of the last one if it failed.
 #[derive(Clone, Copy)]
 struct Reread {
     pending: RwSignal<bool>,
-    answer: RwSignal<Option<Result<Operations, AppError>>>,
+    fresh: RwSignal<Option<Operations>>,
+    error: RwSignal<Option<AppError>>,
 }
 
 impl Reread {
     fn new() -> Self {
         Self {
             pending: RwSignal::new(false),
-            answer: RwSignal::new(None),
+            fresh: RwSignal::new(None),
+            error: RwSignal::new(None),
         }
     }
 
@@ -50,8 +52,13 @@ impl Reread {
         }
         self.pending.set(true);
         spawn_local(async move {
-            let answer = get_operations().await;
-            self.answer.set(Some(answer));
+            match get_operations().await {
+                Ok(o) => {
+                    self.fresh.set(Some(o));
+                    self.error.set(None);
+                }
+                Err(e) => self.error.set(Some(e)),
+            }
             self.pending.set(false);
         });
     }
@@ -83,14 +90,10 @@ pub fn AdminPage() -> impl IntoView {
                         <PageHeader title="Operations" />
                         <p class="notice notice--error" role="alert">{e.to_string()}</p>
                     }.into_any(),
-                    Ok(o) => {
-                        let latest = RwSignal::new(o);
-                        Effect::new(move |_| {
-                            if let Some(Ok(o)) = reread.answer.get() {
-                                latest.set(o);
-                            }
-                        });
-                        view! { <Overview ops=latest.read_only() reread=reread /> }.into_any()
+                    Ok(first) => {
+                        // The last numbers read; a failed re-read keeps them.
+                        let ops = Memo::new(move |_| reread.fresh.get().unwrap_or_else(|| first.clone()));
+                        view! { <Overview ops=ops reread=reread /> }.into_any()
                     }
                 }
             })}
@@ -99,13 +102,12 @@ pub fn AdminPage() -> impl IntoView {
 }
 
 #[component]
-fn Overview(ops: ReadSignal<Operations>, reread: Reread) -> impl IntoView {
+fn Overview(ops: Memo<Operations>, reread: Reread) -> impl IntoView {
     let generated_at = move || ops.with(|o| o.generated_at);
-    let failed = move || match reread.answer.get() {
-        Some(Err(e)) => Some(view! {
+    let failed = move || {
+        reread.error.get().map(|e| view! {
             <p class="notice notice--error" role="alert">{format!("Could not read the numbers again: {e}")}</p>
-        }),
-        _ => None,
+        })
     };
     view! {
         <Title text="Operations" />
@@ -147,7 +149,7 @@ const STATES: [(ImageStatus, &str); 7] = [
 ];
 
 #[component]
-fn Queue(ops: ReadSignal<Operations>) -> impl IntoView {
+fn Queue(ops: Memo<Operations>) -> impl IntoView {
     // Each part is rebuilt only when its numbers change.
     let jobs = Memo::new(move |_| ops.with(|o| o.jobs.clone()));
     let count = move |provider: ProviderId, status: ImageStatus| {
@@ -230,7 +232,7 @@ fn OpsTable(label: &'static str, headers: Vec<&'static str>, children: Children)
 }
 
 #[component]
-fn Failures(ops: ReadSignal<Operations>) -> impl IntoView {
+fn Failures(ops: Memo<Operations>) -> impl IntoView {
     let heading = move || {
         format!(
             "Failures in the last {} hours",
@@ -278,7 +280,7 @@ fn Failures(ops: ReadSignal<Operations>) -> impl IntoView {
 }
 
 #[component]
-fn StorageUsed(ops: ReadSignal<Operations>) -> impl IntoView {
+fn StorageUsed(ops: Memo<Operations>) -> impl IntoView {
     let storage = Memo::new(move |_| ops.with(|o| o.storage.clone()));
     view! {
         <section class="card ops-section" aria-labelledby="ops-storage">
@@ -331,7 +333,7 @@ fn storage_numbers(s: &model::StorageUsage) -> impl IntoView {
 }
 
 #[component]
-fn CleanupRuns(ops: ReadSignal<Operations>) -> impl IntoView {
+fn CleanupRuns(ops: Memo<Operations>) -> impl IntoView {
     let schedule = move || schedule(ops.with(|o| o.cleanup_interval_seconds));
     let runs = Memo::new(move |_| ops.with(|o| o.cleanup_runs.clone()));
     view! {
