@@ -31,6 +31,18 @@ use leptos_router::{
 
 pub use error::AppError;
 
+/// Percent-encodes a path and query for use as one query value (`/` stays readable).
+pub(crate) fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 /// A path on this site to go to after signing in. Only local paths are accepted
 /// (`/settings`, not `//evil.example` or `https://…`), so a crafted link cannot send
 /// people elsewhere; anything else goes to the Studio.

@@ -42,3 +42,22 @@ pub async fn end(
     }
     Ok(())
 }
+
+/// The cookie that binds a sign-in through an identity provider to the browser that
+/// started it (a random token; the server keeps only its hash). Over https it carries the
+/// `__Host-` prefix, like the session cookie.
+pub const SIGNIN_COOKIE: &str = "avatar_signin";
+pub const SIGNIN_COOKIE_SECURE: &str = "__Host-avatar_signin";
+
+/// The browser's sign-in cookie, if it sent one (under either name).
+pub fn signin_browser(headers: &http::HeaderMap) -> Option<String> {
+    headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(tower_sessions::cookie::Cookie::split_parse)
+        .filter_map(Result::ok)
+        .find(|c| c.name() == SIGNIN_COOKIE || c.name() == SIGNIN_COOKIE_SECURE)
+        .map(|c| c.value().to_owned())
+        .filter(|v| !v.is_empty() && v.len() <= 128)
+}

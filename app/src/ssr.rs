@@ -70,6 +70,11 @@ pub fn client() -> ClientInfo {
         .unwrap_or_default()
 }
 
+/// The browser's sign-in cookie (a sign-in through an identity provider), if any.
+pub fn signin_browser() -> Option<String> {
+    parts().and_then(|p| crate::session::signin_browser(&p.headers))
+}
+
 /// The browser's session (the session layer saves it after the response).
 pub fn session() -> Result<tower_sessions::Session, AppError> {
     parts()

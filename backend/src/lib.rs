@@ -7,6 +7,7 @@ pub mod db;
 pub mod domain;
 pub mod events;
 pub mod health;
+pub mod identity;
 pub mod imaging;
 pub mod jobs;
 pub mod mail;
@@ -77,6 +78,8 @@ pub struct External {
     pub outbound: outbound::Outbound,
     /// The image generators.
     pub providers: providers::Providers,
+    /// The identity providers people sign in with (OIDC, GitHub).
+    pub identities: identity::IdentityProviders,
 }
 
 /// This process's moving parts: the job queue, live events and bounded image work.
@@ -140,6 +143,11 @@ impl Backend {
                 )),
             },
             external: External {
+                identities: identity::IdentityProviders::new(
+                    config.identity.clone(),
+                    config.outbound_timeout,
+                )
+                .map_err(|e| BackendError::Http(e.to_string()))?,
                 providers: providers::Providers::new(&config, provider_http, image_workers.clone()),
                 mailer,
                 http,

@@ -1,10 +1,11 @@
-//! Fake OpenAI and Gemini servers for the tests. They are real HTTP servers on a loopback
+//! Fake OpenAI and Gemini servers for the tests (and a fake GitHub for sign-in, `github`). They are real HTTP servers on a loopback
 //! port, speak the providers' wire formats (shared/reference/providers.md, copied
 //! OpenAPI schema in `reference/`), accept the official Python SDKs, and answer each
 //! generation request with the next scripted [`Reply`] (success when none is queued).
 //! Every request is recorded, so a test can check what a client sent.
 
 pub mod gemini;
+pub mod github;
 pub mod openai;
 
 use std::{

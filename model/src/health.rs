@@ -91,4 +91,7 @@ pub struct InstanceInfo {
     /// Who may sign up.
     #[serde(default)]
     pub signup: SignupMode,
+    /// The identity providers people may sign in with (`/auth/{name}/start`), in order.
+    #[serde(default)]
+    pub identity_providers: Vec<crate::IdentityProvider>,
 }

@@ -178,6 +178,18 @@ impl Server {
                 joined = relay => ("the event relay", joined),
             }
         });
+        // The identity providers' discovery: one that is down now is tried again until it
+        // answers (a task that ends once all have, or at shutdown).
+        tokio::spawn({
+            let identities = state.backend.external.identities.clone();
+            let shutdown = shutdown.clone();
+            async move {
+                tokio::select! {
+                    () = identities.warm_up() => {}
+                    () = shutdown.cancelled() => {}
+                }
+            }
+        });
         let app = routes::router(state);
         tracing::info!(addr = %listener.local_addr()?, "listening on http://{}", listener.local_addr()?);
 

@@ -388,6 +388,21 @@ async fn check(config: Config) -> anyhow::Result<()> {
         "ok",
         "offline, always available".to_owned(),
     ));
+    // Each identity provider's discovery document and signing keys (JWKS).
+    match backend::identity::IdentityProviders::new(
+        config.identity.clone(),
+        config.outbound_timeout,
+    ) {
+        Ok(identities) => {
+            for (name, result) in identities.check().await {
+                lines.push(match result {
+                    Ok(found) => (format!("identity {name}"), "ok", found),
+                    Err(e) => (format!("identity {name}"), "FAIL", e.to_string()),
+                });
+            }
+        }
+        Err(e) => lines.push(("identity".to_owned(), "FAIL", e.to_string())),
+    }
     let mut out = String::new();
     for (what, state, detail) in &lines {
         out.push_str(&format!("{what:<18} {state:<5} {detail}\n"));

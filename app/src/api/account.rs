@@ -3,7 +3,9 @@
 //! (progressive enhancement); on success they redirect where a person expects to go.
 
 use leptos::prelude::*;
-use model::{KeyProvider, ProviderKeyInfo, SessionInfo, TokenInfo, User};
+use model::{
+    KeyProvider, PendingLink, ProviderKeyInfo, SessionInfo, SignInMethods, TokenInfo, User,
+};
 
 use crate::AppError;
 
@@ -67,8 +69,51 @@ pub async fn sign_in(
     crate::session::establish(&session()?, &user.id, &client)
         .await
         .map_err(crate::ssr::internal)?;
+    // An identity provider's sign-in that waited for this account's password is linked.
+    if let Some(browser) = crate::ssr::signin_browser() {
+        backend::services::identities::claim_offer(&backend, &browser, &user.id)
+            .await
+            .map_err(service_error)?;
+    }
     leptos_axum::redirect(&safe_next(next.as_deref()));
     Ok(())
+}
+
+/// The identity waiting for this browser to sign in with its password (after a sign-in
+/// through a provider found an account with its address), if any.
+#[server(endpoint = "identity_offer")]
+pub async fn identity_offer() -> Result<Option<PendingLink>, AppError> {
+    let backend = backend()?;
+    let Some(browser) = crate::ssr::signin_browser() else {
+        return Ok(None);
+    };
+    let offer = backend::services::identities::offer(&backend, &browser)
+        .await
+        .map_err(service_error)?;
+    Ok(offer.map(|o| PendingLink {
+        provider: o.provider,
+        display_name: o.display_name,
+        email: o.email,
+    }))
+}
+
+/// The account's password state and linked identities (Settings → Sign-in methods).
+#[server(endpoint = "list_sign_in_methods")]
+pub async fn list_sign_in_methods() -> Result<SignInMethods, AppError> {
+    let backend = backend()?;
+    let principal = require_principal()?;
+    backend::services::identities::methods(&backend, &principal.caller)
+        .await
+        .map_err(service_error)
+}
+
+#[server(endpoint = "unlink_identity")]
+pub async fn unlink_identity(id: String) -> Result<(), AppError> {
+    let backend = backend()?;
+    let principal = require_principal()?;
+    backend::services::identities::unlink(&backend, &principal.caller, &id)
+        .await
+        .map_err(service_error)
 }
 
 #[server(endpoint = "sign_out")]

@@ -1,6 +1,7 @@
 //! Pieces of the layout and forms shared by every page.
 
 mod form;
+mod identity;
 mod job_card;
 mod layout;
 mod model_select;
@@ -10,6 +11,7 @@ mod upload;
 mod usage;
 
 pub use form::{field_error, form_error, succeeded, Field, FormError};
+pub use identity::{problem_notice, start_href, ProviderButtons};
 pub use job_card::{CardChoices, JobCard};
 pub use layout::{
     notify_finished_jobs, provide_current_user, CurrentUser, Footer, Header, PageHeader, Toasts,

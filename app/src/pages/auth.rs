@@ -9,10 +9,14 @@ use model::SignupMode;
 
 use crate::{
     api::{
-        account::{ForgotPassword, ResetPassword, SignIn, SignUp, VerifyEmail},
+        account::{identity_offer, ForgotPassword, ResetPassword, SignIn, SignUp, VerifyEmail},
         get_instance_info,
     },
-    components::{field_error, form_error, Field, FormError, Notice, NoticeLine},
+    components::{
+        field_error, form_error, problem_notice, Field, FormError, Notice, NoticeLine,
+        ProviderButtons,
+    },
+    urlencode,
 };
 
 fn query(name: &'static str) -> Memo<Option<String>> {
@@ -36,11 +40,19 @@ pub fn SignInPage() -> impl IntoView {
     let action = ServerAction::<SignIn>::new();
     let next = query("next");
     let reset = query("reset");
+    let problem = query("error");
+    let link = query("link");
     view! {
         <AuthCard title="Sign in">
             <NoticeLine notice=Signal::derive(move || {
-                reset.get().map(|_| Notice::done("Your password was changed. Sign in with the new one."))
+                problem_notice(problem.get().as_deref()).or_else(|| {
+                    reset.get().map(|_| Notice::done("Your password was changed. Sign in with the new one."))
+                })
             }) />
+            <Show when=move || link.get().is_some()>
+                <PendingLinkNotice />
+            </Show>
+            <ProviderButtons verb="Sign in" next=next />
             <FormError error=form_error(action) />
             <ActionForm action=action attr:class="form">
                 <input type="hidden" name="next" value=move || next.get().unwrap_or_default() />
@@ -61,6 +73,34 @@ pub fn SignInPage() -> impl IntoView {
                 }>"Create an account"</A>
             </p>
         </AuthCard>
+    }
+}
+
+/// After a sign-in through a provider found an account with the identity's verified
+/// address: signing in here with the password links the identity (never without it).
+#[component]
+fn PendingLinkNotice() -> impl IntoView {
+    let offer = Resource::new(|| (), |()| identity_offer());
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                match offer.await {
+                    Ok(Some(o)) => view! {
+                        <p class="notice" data-testid="pending-link">
+                            {format!(
+                                "An account with the address {} already exists. Sign in to it with your password to link your {} identity; from then on you can sign in with either.",
+                                o.email.unwrap_or_default(),
+                                o.display_name
+                            )}
+                        </p>
+                    }.into_any(),
+                    Ok(None) => view! {
+                        <p class="notice notice--error">"That sign-in has expired. Start again with the provider's button below."</p>
+                    }.into_any(),
+                    Err(e) => view! { <p class="notice notice--error">{e.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
     }
 }
 
@@ -100,6 +140,7 @@ pub fn SignUpPage() -> impl IntoView {
                     })
                 })}
             </Suspense>
+            <ProviderButtons verb="Sign up" next=next />
             <FormError error=form_error(action) />
             <ActionForm action=action attr:class="form">
                 <input type="hidden" name="next" value=move || next.get().unwrap_or_default() />
@@ -186,17 +227,6 @@ pub fn VerifyEmailPage() -> impl IntoView {
             </Show>
         </AuthCard>
     }
-}
-
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 #[cfg(test)]

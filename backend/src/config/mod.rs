@@ -9,6 +9,7 @@
 
 mod data_dir;
 mod database_url;
+mod identity;
 mod parse;
 
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
@@ -19,6 +20,7 @@ use url::Url;
 use data_dir::{absolute, load_or_generate_secret, prepare_data_dir};
 pub use data_dir::{generate_secret, write_secret_file};
 pub use database_url::{redact_url, DatabaseUrl};
+pub use identity::{GithubSettings, IdentitySettings, OidcSettings, GITHUB};
 use parse::{
     parse_api_version, parse_bool, parse_choice, parse_cidrs, parse_http_url, parse_log_format,
     parse_num, parse_smtp_url, parse_storage_url, S3_VARIABLES,
@@ -32,14 +34,18 @@ pub const MIN_SECRET_LEN: usize = 32;
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error("{variable}: {problem}")]
 pub struct ConfigError {
-    pub variable: &'static str,
+    /// The variable's name (some are made from a provider's name, e.g. `OIDC_CORP_ISSUER`).
+    pub variable: std::borrow::Cow<'static, str>,
     pub problem: String,
 }
 
 impl ConfigError {
-    pub fn new(variable: &'static str, problem: impl Into<String>) -> Self {
+    pub fn new(
+        variable: impl Into<std::borrow::Cow<'static, str>>,
+        problem: impl Into<String>,
+    ) -> Self {
         Self {
-            variable,
+            variable: variable.into(),
             problem: problem.into(),
         }
     }
@@ -140,6 +146,8 @@ pub struct Config {
     /// The job queue and its workers.
     pub jobs: JobSettings,
     pub realtime: RealtimeSettings,
+    /// The identity providers people may sign in with (`OIDC_*`, `GITHUB_*`).
+    pub identity: IdentitySettings,
 }
 
 /// The realtime channel (`GET /ws`).
@@ -508,6 +516,7 @@ impl Config {
             )?,
             jobs: JobSettings::load(&get)?,
             realtime: RealtimeSettings::load(&get)?,
+            identity: IdentitySettings::load(&get)?,
             data_dir,
         })
     }

@@ -9,7 +9,7 @@ use super::*;
 
 pub(super) fn parse_num<T>(
     get: &impl Fn(&str) -> Option<String>,
-    key: &'static str,
+    key: &str,
     default: T,
     min: T,
     max: T,
@@ -23,7 +23,7 @@ where
     match raw.parse::<T>() {
         Ok(v) if v >= min && v <= max => Ok(v),
         _ => Err(ConfigError::new(
-            key,
+            key.to_owned(),
             format!("'{raw}' is not a whole number from {min} to {max}"),
         )),
     }
@@ -31,7 +31,7 @@ where
 
 pub(super) fn parse_bool(
     get: &impl Fn(&str) -> Option<String>,
-    key: &'static str,
+    key: &str,
     default: bool,
 ) -> Result<bool, ConfigError> {
     match get(key).map(|v| v.to_ascii_lowercase()).as_deref() {
@@ -39,18 +39,19 @@ pub(super) fn parse_bool(
         Some("1" | "true" | "yes" | "on") => Ok(true),
         Some("0" | "false" | "no" | "off") => Ok(false),
         Some(other) => Err(ConfigError::new(
-            key,
+            key.to_owned(),
             format!("'{other}' is not a boolean: use true or false"),
         )),
     }
 }
 
-pub(super) fn parse_http_url(key: &'static str, raw: &str) -> Result<Url, ConfigError> {
-    let url = Url::parse(raw)
-        .map_err(|e| ConfigError::new(key, format!("'{raw}' is not a valid URL ({e})")))?;
+pub(super) fn parse_http_url(key: &str, raw: &str) -> Result<Url, ConfigError> {
+    let url = Url::parse(raw).map_err(|e| {
+        ConfigError::new(key.to_owned(), format!("'{raw}' is not a valid URL ({e})"))
+    })?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
         return Err(ConfigError::new(
-            key,
+            key.to_owned(),
             format!("'{raw}' must be an http:// or https:// URL with a host"),
         ));
     }
@@ -155,7 +156,7 @@ pub(super) fn parse_api_version(v: String) -> Result<String, ConfigError> {
 
 /// A comma-separated list of networks (`10.0.0.0/8, 192.168.1.7, ::1`); a bare address is
 /// a network of one.
-pub(super) fn parse_cidrs(key: &'static str, raw: &str) -> Result<Vec<ipnet::IpNet>, ConfigError> {
+pub(super) fn parse_cidrs(key: &str, raw: &str) -> Result<Vec<ipnet::IpNet>, ConfigError> {
     raw.split(',')
         .map(str::trim)
         .filter(|s| !s.is_empty())
@@ -165,7 +166,7 @@ pub(super) fn parse_cidrs(key: &'static str, raw: &str) -> Result<Vec<ipnet::IpN
                 .or_else(|_| item.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
                 .map_err(|_| {
                     ConfigError::new(
-                        key,
+                        key.to_owned(),
                         format!(
                             "'{item}' is not an address or a network: use e.g. 127.0.0.1, \
                              10.0.0.0/8 or fd00::/8"
@@ -179,7 +180,7 @@ pub(super) fn parse_cidrs(key: &'static str, raw: &str) -> Result<Vec<ipnet::IpN
 /// One of an enum's values (`open`, `invite`, …), or `default` when unset.
 pub(super) fn parse_choice<T>(
     get: &impl Fn(&str) -> Option<String>,
-    key: &'static str,
+    key: &str,
     default: T,
 ) -> Result<T, ConfigError>
 where
@@ -190,6 +191,6 @@ where
         Some(raw) => raw
             .to_ascii_lowercase()
             .parse()
-            .map_err(|message: String| ConfigError::new(key, message)),
+            .map_err(|message: String| ConfigError::new(key.to_owned(), message)),
     }
 }

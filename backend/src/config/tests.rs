@@ -215,3 +215,117 @@ fn trusted_proxies_are_networks_and_need_the_public_address() {
     assert_eq!(err.variable, "PUBLIC_URL");
     assert!(err.problem.contains("TRUSTED_PROXIES"), "{}", err.problem);
 }
+
+#[test]
+fn identity_providers_are_read_and_their_mistakes_named() {
+    let corp = [
+        ("OIDC_PROVIDERS", "corp, google"),
+        ("OIDC_CORP_ISSUER", "https://sso.example.com/realms/staff"),
+        ("OIDC_CORP_CLIENT_ID", "avatar-studio"),
+        ("OIDC_CORP_CLIENT_SECRET", "s3cret"),
+        ("OIDC_CORP_DISPLAY_NAME", "Staff SSO"),
+        ("OIDC_CORP_SCOPES", "email groups"),
+        ("OIDC_GOOGLE_ISSUER", "https://accounts.google.com"),
+        ("OIDC_GOOGLE_CLIENT_ID", "id.apps.googleusercontent.com"),
+        ("OIDC_GOOGLE_CLIENT_SECRET", "g-secret"),
+        ("OIDC_GOOGLE_ALLOW_SIGNUP", "true"),
+        ("GITHUB_CLIENT_ID", "Iv1.abc"),
+        ("GITHUB_CLIENT_SECRET", "gh-secret"),
+    ];
+    let config = load(&corp).unwrap();
+    let names: Vec<(&str, &str)> = config.identity.names().collect();
+    assert_eq!(
+        names,
+        [
+            ("corp", "Staff SSO"),
+            ("google", "Google"),
+            ("github", "GitHub")
+        ]
+    );
+    let staff = &config.identity.oidc[0];
+    // As written: the discovery document must name exactly this issuer.
+    assert_eq!(staff.issuer, "https://sso.example.com/realms/staff");
+    assert_eq!(staff.scopes, ["openid", "email", "groups"]);
+    assert!(!staff.allow_signup);
+    assert_eq!(
+        config.identity.oidc[1].scopes,
+        ["openid", "email", "profile"]
+    );
+    assert!(config.identity.oidc[1].allow_signup);
+    let github = config.identity.github.as_ref().unwrap();
+    assert_eq!(github.api_url.as_str(), "https://api.github.com/");
+    // Secrets stay secret in Debug output.
+    let printed = format!("{config:?}");
+    assert!(!printed.contains("s3cret") && !printed.contains("gh-secret"));
+    // None configured: none offered.
+    assert!(load(&[]).unwrap().identity.is_empty());
+
+    // (variables, the variable named, what the problem says)
+    type Case<'a> = (&'a [(&'a str, &'a str)], &'a str, &'a str);
+    let cases: &[Case<'_>] = &[
+        (
+            &[("OIDC_PROVIDERS", "corp")],
+            "OIDC_CORP_ISSUER",
+            "must be set",
+        ),
+        (
+            &[
+                ("OIDC_PROVIDERS", "corp"),
+                ("OIDC_CORP_ISSUER", "https://sso.example.com"),
+            ],
+            "OIDC_CORP_CLIENT_ID",
+            "must be set",
+        ),
+        (
+            &[
+                ("OIDC_PROVIDERS", "corp"),
+                ("OIDC_CORP_ISSUER", "http://sso.example.com"),
+            ],
+            "OIDC_CORP_ISSUER",
+            "must be an https:// URL",
+        ),
+        (
+            &[("OIDC_PROVIDERS", "corp sso")],
+            "OIDC_PROVIDERS",
+            "not a provider name",
+        ),
+        (
+            &[("OIDC_PROVIDERS", "github")],
+            "OIDC_PROVIDERS",
+            "GitHub's OAuth app",
+        ),
+        (
+            &[("OIDC_PROVIDERS", "a,A")],
+            "OIDC_PROVIDERS",
+            "named twice",
+        ),
+        (
+            &[("GITHUB_CLIENT_ID", "x")],
+            "GITHUB_CLIENT_SECRET",
+            "must be set",
+        ),
+        (
+            &[
+                ("GITHUB_CLIENT_ID", "x"),
+                ("GITHUB_CLIENT_SECRET", "y"),
+                ("GITHUB_ALLOW_SIGNUP", "perhaps"),
+            ],
+            "GITHUB_ALLOW_SIGNUP",
+            "boolean",
+        ),
+    ];
+    for (vars, variable, expected) in cases {
+        let err = load(vars).unwrap_err();
+        assert_eq!(err.variable, *variable, "{vars:?}");
+        assert!(err.problem.contains(expected), "{vars:?}: {}", err.problem);
+    }
+    // On this machine an http:// issuer is fine (a provider run beside the app).
+    let local = load(&[
+        ("OIDC_PROVIDERS", "dev"),
+        ("OIDC_DEV_ISSUER", "http://127.0.0.1:9000"),
+        ("OIDC_DEV_CLIENT_ID", "x"),
+        ("OIDC_DEV_CLIENT_SECRET", "y"),
+    ])
+    .unwrap();
+    assert_eq!(local.identity.oidc[0].issuer, "http://127.0.0.1:9000");
+}

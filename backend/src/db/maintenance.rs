@@ -59,7 +59,7 @@ pub async fn mark_missing(db: &Db, ids: &[String], now: i64) -> Result<u64, DbEr
 }
 
 /// Rows that have expired, by kind: the condition (`$1` is the cut-off time) per table.
-pub const EXPIRED: [(&str, &str, &str); 8] = [
+pub const EXPIRED: [(&str, &str, &str); 10] = [
     ("sessions", "sessions", "expires_at < $1"),
     (
         "access tokens",
@@ -82,6 +82,17 @@ pub const EXPIRED: [(&str, &str, &str); 8] = [
         "stale server leases",
         "maintenance_leases",
         "name LIKE 'server:%' AND expires_at < $1",
+    ),
+    // Sign-ins through a provider that were never finished, and identities never linked.
+    (
+        "unfinished provider sign-ins",
+        "identity_flows",
+        "expires_at < $1",
+    ),
+    (
+        "unclaimed identity links",
+        "identity_offers",
+        "expires_at < $1",
     ),
 ];
 

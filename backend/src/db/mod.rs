@@ -13,6 +13,8 @@ pub mod characters;
 pub mod collections;
 pub mod email_tokens;
 mod enums;
+pub mod identities;
+pub mod identity_flows;
 pub mod images;
 pub mod invitations;
 pub mod jobs;

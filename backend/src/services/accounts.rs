@@ -445,7 +445,13 @@ pub async fn change_password(
     current: &str,
     new: &str,
 ) -> Result<(), ServiceError> {
-    confirm_password(backend, principal, current, "current_password").await?;
+    // An account made through an identity provider has no password: it sets its first.
+    let has_password = users::find_by_id(&backend.db, &principal.caller.id)
+        .await?
+        .is_some_and(|u| u.password_hash.is_some());
+    if has_password {
+        confirm_password(backend, principal, current, "current_password").await?;
+    }
     let new = NewPassword::parse(new).map_err(|e| FieldError::new("new_password", e.message))?;
     let hash = backend.security.passwords.hash(&new).await?;
     users::set_password_hash(&backend.db, &principal.caller.id, &hash).await?;

@@ -6,7 +6,7 @@ use crate::Config;
 
 /// The providers anyone who signs up can use without a personal key: `builtin` always,
 /// OpenAI and Gemini when the operator configured a server-wide key for every account
-/// (`SERVER_KEYS_FOR=all`); and who may sign up. The keys themselves are never revealed.
+/// (`SERVER_KEYS_FOR=all`); who may sign up, and with which identity providers. The keys themselves are never revealed.
 pub fn info(config: &Config) -> InstanceInfo {
     let mut ready_providers = vec!["builtin".to_owned()];
     let for_everyone = config.server_keys_for == ServerKeysFor::All;
@@ -20,5 +20,6 @@ pub fn info(config: &Config) -> InstanceInfo {
         version: env!("CARGO_PKG_VERSION").to_owned(),
         ready_providers,
         signup: config.signup,
+        identity_providers: config.identity.providers(),
     }
 }

@@ -8,6 +8,7 @@ pub mod characters;
 pub mod collections;
 pub mod export;
 pub mod generations;
+pub mod identities;
 pub mod images;
 pub mod ingest;
 pub mod instance;

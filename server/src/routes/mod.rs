@@ -5,6 +5,7 @@ pub mod admin;
 pub mod api;
 pub mod generations;
 pub mod health;
+pub mod identity;
 pub mod library;
 pub mod media;
 pub mod realtime;
@@ -85,6 +86,7 @@ pub fn router(state: AppState) -> Router {
         .nest("/api/v1", api::router())
         .route("/media/{id}", get(media::serve))
         .route("/ws", get(realtime::connect))
+        .merge(identity::router())
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = leptos_options.clone();
             move || app::shell(options.clone())

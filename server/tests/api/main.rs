@@ -10,6 +10,7 @@ mod architecture;
 mod binary;
 mod generations;
 mod http;
+mod identities;
 mod library;
 mod maintenance;
 mod operators;

@@ -1,6 +1,8 @@
-//! Settings: profile and password, usage of the account's limits, provider keys, access
+//! Settings: profile, sign-in methods (password and identity providers), usage of the account's limits, provider keys, access
 //! tokens, sessions, and deleting the account. Every form posts to a server function (it works before hydration); the
 //! lists reload after each change.
+
+mod sign_in_methods;
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -9,9 +11,8 @@ use model::{KeyProvider, ProviderKeyInfo, SessionInfo, TokenInfo, TokenScope};
 use crate::{
     api::account::{
         current_user, list_provider_keys, list_sessions, list_tokens, my_usage, take_new_token,
-        ChangePassword, CreateToken, DeleteAccount, DeleteProviderKey, ResendVerification,
-        RevokeOtherSessions, RevokeSession, RevokeToken, SaveProviderKey, TestProviderKey,
-        UpdateProfile,
+        CreateToken, DeleteAccount, DeleteProviderKey, ResendVerification, RevokeOtherSessions,
+        RevokeSession, RevokeToken, SaveProviderKey, TestProviderKey, UpdateProfile,
     },
     components::{
         field_error, form_error, succeeded, Field, FormError, Notice, NoticeLine, PageHeader,
@@ -27,6 +28,7 @@ pub fn SettingsPage() -> impl IntoView {
         <PageHeader title="Settings" lead="Your account, your provider keys, access for scripts and where you are signed in." />
         <nav class="settings-nav" aria-label="Settings sections">
             <a href="#profile">"Profile"</a>
+            <a href="#sign-in-methods">"Sign-in methods"</a>
             <a href="#usage">"Usage"</a>
             <a href="#keys">"Provider keys"</a>
             <a href="#tokens">"Access tokens"</a>
@@ -34,6 +36,7 @@ pub fn SettingsPage() -> impl IntoView {
             <a href="#danger">"Delete account"</a>
         </nav>
         <ProfileSection />
+        <sign_in_methods::SignInMethodsSection />
         <UsageSection />
         <ProviderKeysSection />
         <TokensSection />
@@ -68,7 +71,6 @@ fn UsageSection() -> impl IntoView {
 #[component]
 fn ProfileSection() -> impl IntoView {
     let update = ServerAction::<UpdateProfile>::new();
-    let password = ServerAction::<ChangePassword>::new();
     let resend = ServerAction::<ResendVerification>::new();
     let user = Resource::new(move || update.version().get(), |_| current_user());
     view! {
@@ -107,14 +109,6 @@ fn ProfileSection() -> impl IntoView {
                     }
                 })}
             </Transition>
-            <h3>"Change password"</h3>
-            <FormError error=form_error(password) />
-            <ActionForm action=password attr:class="form">
-                <Field label="Current password" name="current_password" kind="password" autocomplete="current-password" required=true error=field_error(password, "current_password") />
-                <Field label="New password" name="new_password" kind="password" autocomplete="new-password" required=true minlength=10 hint="At least 10 characters. Your other sessions end." error=field_error(password, "new_password") />
-                <button type="submit" class="button" disabled=move || password.pending().get()>"Change password"</button>
-            </ActionForm>
-            <NoticeLine notice=succeeded(password, "Password changed. You were signed out everywhere else, and your access tokens no longer work.") />
         </section>
     }
 }

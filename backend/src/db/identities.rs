@@ -1,0 +1,158 @@
+//! The `identities` aggregate: the identity providers' people linked to our accounts. An
+//! identity (provider, subject) belongs to one account; an account may have several.
+
+use sqlx::FromRow;
+
+use super::{Db, DbError};
+use crate::{new_id, now_ms, with_pool};
+
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct IdentityRecord {
+    pub id: String,
+    pub user_id: String,
+    pub provider: String,
+    pub subject: String,
+    pub email: Option<String>,
+    pub created_at: i64,
+    pub last_used_at: i64,
+}
+
+const COLUMNS: &str = "id, user_id, provider, subject, email, created_at, last_used_at";
+
+/// The identity, whoever it is linked to.
+pub async fn find(
+    db: &Db,
+    provider: &str,
+    subject: &str,
+) -> Result<Option<IdentityRecord>, DbError> {
+    let sql = format!("SELECT {COLUMNS} FROM identities WHERE provider = $1 AND subject = $2");
+    Ok(with_pool!(db, |pool| {
+        sqlx::query_as::<_, IdentityRecord>(&sql)
+            .bind(provider)
+            .bind(subject)
+            .fetch_optional(pool)
+            .await
+    })?)
+}
+
+/// Links the identity to the account. `false` when the identity is already linked (to
+/// this account or another): the caller tells which with [`find`].
+pub async fn insert(
+    db: &Db,
+    user_id: &str,
+    provider: &str,
+    subject: &str,
+    email: Option<&str>,
+) -> Result<bool, DbError> {
+    let now = now_ms();
+    Ok(with_pool!(db, |pool| sqlx::query(
+        "INSERT INTO identities (id, user_id, provider, subject, email, created_at, last_used_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $6) ON CONFLICT (provider, subject) DO NOTHING"
+    )
+    .bind(new_id())
+    .bind(user_id)
+    .bind(provider)
+    .bind(subject)
+    .bind(email)
+    .bind(now)
+    .execute(pool)
+    .await
+    .map(|r| r.rows_affected() == 1))?)
+}
+
+/// Records a sign-in with the identity and the address the provider gave this time.
+pub async fn touch(db: &Db, id: &str, email: Option<&str>) -> Result<(), DbError> {
+    with_pool!(db, |pool| sqlx::query(
+        "UPDATE identities SET last_used_at = $2, email = COALESCE($3, email) WHERE id = $1"
+    )
+    .bind(id)
+    .bind(now_ms())
+    .bind(email)
+    .execute(pool)
+    .await
+    .map(|_| ()))?;
+    Ok(())
+}
+
+/// The account's identities, oldest first.
+pub async fn list_for_user(db: &Db, user_id: &str) -> Result<Vec<IdentityRecord>, DbError> {
+    let sql =
+        format!("SELECT {COLUMNS} FROM identities WHERE user_id = $1 ORDER BY created_at, id");
+    Ok(with_pool!(db, |pool| {
+        sqlx::query_as::<_, IdentityRecord>(&sql)
+            .bind(user_id)
+            .fetch_all(pool)
+            .await
+    })?)
+}
+
+/// Unlinks one of the account's identities, unless it is the account's last way to sign
+/// in (no password and no other identity): checked in the same statement, so two unlinks
+/// at once cannot both pass. `false` when nothing was removed.
+pub async fn delete_unless_last(db: &Db, user_id: &str, id: &str) -> Result<bool, DbError> {
+    Ok(with_pool!(db, |pool| sqlx::query(
+        "DELETE FROM identities WHERE id = $1 AND user_id = $2 AND ( \
+             EXISTS (SELECT 1 FROM users WHERE users.id = $2 AND users.password_hash IS NOT NULL) \
+             OR (SELECT COUNT(*) FROM identities other WHERE other.user_id = $2) > 1)"
+    )
+    .bind(id)
+    .bind(user_id)
+    .execute(pool)
+    .await
+    .map(|r| r.rows_affected() == 1))?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{db::users, db_test, domain::Email};
+
+    async fn account(db: &Db, email: &str, password: bool) -> String {
+        users::insert(
+            db,
+            users::NewUser {
+                email: Email::parse(email).unwrap(),
+                display_name: None,
+                password_hash: password.then(|| "hash".to_owned()),
+                is_admin: false,
+            },
+        )
+        .await
+        .unwrap()
+        .id
+    }
+
+    db_test!(an_identity_belongs_to_one_account, |db| {
+        let a = account(&db, "a@example.com", true).await;
+        let b = account(&db, "b@example.com", true).await;
+        assert!(insert(&db, &a, "corp", "s-1", Some("a@example.com"))
+            .await
+            .unwrap());
+        assert!(!insert(&db, &b, "corp", "s-1", None).await.unwrap());
+        assert_eq!(find(&db, "corp", "s-1").await.unwrap().unwrap().user_id, a);
+        // The same subject at another provider is another identity.
+        assert!(insert(&db, &b, "google", "s-1", None).await.unwrap());
+        assert_eq!(list_for_user(&db, &b).await.unwrap().len(), 1);
+    });
+
+    db_test!(the_last_way_to_sign_in_cannot_be_unlinked, |db| {
+        let a = account(&db, "a@example.com", false).await;
+        insert(&db, &a, "corp", "s-1", None).await.unwrap();
+        insert(&db, &a, "github", "42", None).await.unwrap();
+        let ids: Vec<String> = list_for_user(&db, &a)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|i| i.id)
+            .collect();
+        assert!(delete_unless_last(&db, &a, &ids[0]).await.unwrap());
+        assert!(!delete_unless_last(&db, &a, &ids[1]).await.unwrap());
+        // With a password, the last identity may go.
+        let b = account(&db, "b@example.com", true).await;
+        insert(&db, &b, "corp", "s-2", None).await.unwrap();
+        let only = list_for_user(&db, &b).await.unwrap().remove(0).id;
+        // Not someone else's.
+        assert!(!delete_unless_last(&db, &a, &only).await.unwrap());
+        assert!(delete_unless_last(&db, &b, &only).await.unwrap());
+    });
+}

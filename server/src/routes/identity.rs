@@ -1,0 +1,186 @@
+//! Sign-in through identity providers (issue 18), as browser navigations:
+//! - `GET /auth/{provider}/start?next=…`: to the provider, to sign in (or sign up);
+//! - `POST /auth/{provider}/link`: from Settings, to link another identity to the
+//!   signed-in account (a form post, so that another site cannot start it);
+//! - `GET /auth/{provider}/callback`: back from the provider; signs in, links, or ends on
+//!   the sign-in page (or Settings) with a sentence saying why not — never an error page.
+//!
+//! A sign-in is bound to the browser that started it by a random cookie; the flow itself
+//! (state, nonce, PKCE verifier) stays in the database (`services::identities`).
+
+use axum::{
+    extract::{Path, Query, State},
+    http::{header, HeaderMap, HeaderValue},
+    response::{IntoResponse, Redirect, Response},
+    routing::{get, post},
+    Extension, Router,
+};
+use backend::{
+    crypto,
+    services::{
+        auth::Principal,
+        identities::{self, Callback, Finished, FLOW_TTL},
+    },
+    Backend,
+};
+use model::SignInProblem;
+use serde::Deserialize;
+use tower_sessions::{
+    cookie::{Cookie, SameSite},
+    Session,
+};
+
+use super::account::Client;
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/auth/{provider}/start", get(start))
+        .route("/auth/{provider}/link", post(link))
+        .route("/auth/{provider}/callback", get(callback))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct StartQuery {
+    next: Option<String>,
+}
+
+/// The browser's sign-in cookie (made now if it has none), and the header that sets it
+/// again for another `FLOW_TTL`.
+fn browser_cookie(backend: &Backend, headers: &HeaderMap) -> (String, HeaderValue) {
+    let token = app::session::signin_browser(headers).unwrap_or_else(|| {
+        secrecy::ExposeSecret::expose_secret(&crypto::random_token("")).to_owned()
+    });
+    let secure = backend.config.public_url.scheme() == "https";
+    let cookie = Cookie::build((
+        if secure {
+            app::session::SIGNIN_COOKIE_SECURE
+        } else {
+            app::session::SIGNIN_COOKIE
+        },
+        token.clone(),
+    ))
+    .path("/")
+    .http_only(true)
+    .secure(secure)
+    // Lax: the provider's redirect back is a top-level navigation from another site.
+    .same_site(SameSite::Lax)
+    .max_age(time::Duration::seconds(
+        i64::try_from(FLOW_TTL.as_secs()).unwrap_or(900),
+    ))
+    .build();
+    let value = HeaderValue::from_str(&cookie.to_string()).expect("a cookie is a header value");
+    (token, value)
+}
+
+fn to_login(problem: SignInProblem, linking: bool) -> Response {
+    let page = if linking { "/settings" } else { "/login" };
+    Redirect::to(&format!("{page}?error={problem}")).into_response()
+}
+
+fn unknown_provider(backend: &Backend, provider: &str) -> bool {
+    backend.external.identities.display_name(provider).is_none()
+}
+
+async fn begin(
+    backend: &Backend,
+    headers: &HeaderMap,
+    provider: &str,
+    next: Option<&str>,
+    linking: Option<&Principal>,
+) -> Response {
+    if unknown_provider(backend, provider) {
+        return to_login(SignInProblem::Expired, linking.is_some());
+    }
+    let (browser, cookie) = browser_cookie(backend, headers);
+    match identities::start(
+        backend,
+        provider,
+        &browser,
+        next,
+        linking.map(|p| &p.caller),
+    )
+    .await
+    {
+        Ok(url) => ([(header::SET_COOKIE, cookie)], Redirect::to(url.as_str())).into_response(),
+        Err(problem) => to_login(problem, linking.is_some()),
+    }
+}
+
+pub async fn start(
+    State(backend): State<Backend>,
+    Path(provider): Path<String>,
+    Query(query): Query<StartQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let next = query.next.as_deref().map(|n| app::safe_next(Some(n)));
+    begin(&backend, &headers, &provider, next.as_deref(), None).await
+}
+
+pub async fn link(
+    State(backend): State<Backend>,
+    Path(provider): Path<String>,
+    principal: Option<Extension<Principal>>,
+    headers: HeaderMap,
+) -> Response {
+    let Some(Extension(principal)) = principal else {
+        return Redirect::to("/login?next=%2Fsettings").into_response();
+    };
+    // Only a browser's own session links: a script's token has no browser to come back to.
+    if principal.session_hash().is_none() {
+        return to_login(SignInProblem::Expired, true);
+    }
+    begin(&backend, &headers, &provider, None, Some(&principal)).await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CallbackQuery {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+    iss: Option<String>,
+}
+
+pub async fn callback(
+    State(backend): State<Backend>,
+    Path(provider): Path<String>,
+    Query(query): Query<CallbackQuery>,
+    Client(client): Client,
+    session: Session,
+    headers: HeaderMap,
+) -> Response {
+    let browser = app::session::signin_browser(&headers);
+    let finished = identities::finish(
+        &backend,
+        &provider,
+        Callback {
+            code: query.code,
+            state: query.state,
+            error: query.error,
+            iss: query.iss,
+        },
+        browser.as_deref(),
+    )
+    .await;
+    match finished {
+        Ok(Finished::SignIn { user_id, next }) => {
+            if let Err(e) = app::session::establish(&session, &user_id, &client).await {
+                tracing::error!(error = %e, "could not open the session after a provider sign-in");
+                return to_login(SignInProblem::Unavailable, false);
+            }
+            Redirect::to(&app::safe_next(next.as_deref())).into_response()
+        }
+        Ok(Finished::Linked { provider }) => {
+            Redirect::to(&format!("/settings?linked={provider}#sign-in-methods")).into_response()
+        }
+        Ok(Finished::ConfirmWithPassword { next }) => {
+            let next = app::safe_next(next.as_deref());
+            Redirect::to(&format!(
+                "/login?link=1&next={}",
+                crate::auth::urlencode(&next)
+            ))
+            .into_response()
+        }
+        Err(failed) => to_login(failed.problem, failed.linking),
+    }
+}
