@@ -3,6 +3,37 @@ import { mkdtempSync, rmSync, existsSync, mkdirSync, createWriteStream } from "n
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
+import { createServer } from "node:net";
+
+/// A port of the loopback interface that is free now (the identity provider must know the
+/// app's callback address before the app starts).
+async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const probe = createServer();
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolvePort(port));
+    });
+  });
+}
+
+/// panva's oidc-provider (end2end/oidc/provider.mjs), with the app's callback registered;
+/// answers its issuer once it listens.
+async function startIdentityProvider(root: string, callback: string) {
+  const child = spawn(process.execPath, [join(root, "end2end/oidc/provider.mjs"), "--redirect", callback], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const issuer = await new Promise<string>((resolveIssuer, reject) => {
+    const timer = setTimeout(() => reject(new Error("the identity provider did not start within 30 s")), 30_000);
+    child.on("exit", (code) => reject(new Error(`the identity provider exited with ${code}`)));
+    createInterface({ input: child.stdout! }).once("line", (line) => {
+      clearTimeout(timer);
+      resolveIssuer(JSON.parse(line).issuer);
+    });
+  });
+  return { child, issuer };
+}
 
 // Starts the real built server on a free port with a fresh DATA_DIR, and stops it after
 // the suite.
@@ -30,12 +61,14 @@ export default async function globalSetup() {
   process.env.E2E_ADMIN_EMAIL = adminEmail;
   process.env.E2E_ADMIN_PASSWORD = adminPassword;
   process.env.E2E_SERVER_BIN = bin;
+  const port = await freePort();
+  const idp = await startIdentityProvider(root, `http://127.0.0.1:${port}/auth/corp/callback`);
   const server = spawn(bin, [], {
     cwd: dataDir,
     env: {
       PATH: process.env.PATH,
       DATA_DIR: dataDir,
-      LEPTOS_SITE_ADDR: "127.0.0.1:0",
+      LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
       LEPTOS_SITE_ROOT: process.env.LEPTOS_SITE_ROOT ?? join(root, "target/site"),
       LEPTOS_ENV: "PROD",
       LOG_FORMAT: "json",
@@ -46,6 +79,12 @@ export default async function globalSetup() {
       BUILTIN_DELAY_MS: "4000",
       // Every test signs up from 127.0.0.1; the limit has its own server test.
       AUTH_RATE_LIMIT_PER_MINUTE: "10000",
+      // Sign-in through an identity provider (identity.spec.ts).
+      OIDC_PROVIDERS: "corp",
+      OIDC_CORP_ISSUER: idp.issuer,
+      OIDC_CORP_CLIENT_ID: "avatar-studio",
+      OIDC_CORP_CLIENT_SECRET: "avatar-studio-test-secret",
+      OIDC_CORP_DISPLAY_NAME: "Corp SSO",
     },
     stdio: ["ignore", "pipe", "inherit"],
   });
@@ -81,6 +120,7 @@ export default async function globalSetup() {
   return async () => {
     server.kill("SIGTERM");
     await new Promise((done) => server.once("exit", done));
+    idp.child.kill("SIGTERM");
     rmSync(dataDir, { recursive: true, force: true });
   };
 }

@@ -32,7 +32,10 @@ pub fn content_security_policy() {
             .map(str::to_owned)
             .or_else(|| p.uri.authority().map(ToString::to_string))
     });
-    let policy = crate::csp::policy(&nonce, host.as_deref());
+    let form_targets = backend()
+        .map(|b| b.config.identity.origins())
+        .unwrap_or_default();
+    let policy = crate::csp::policy(&nonce, host.as_deref(), &form_targets);
     if let (Some(options), Ok(value)) = (
         use_context::<leptos_axum::ResponseOptions>(),
         http::HeaderValue::from_str(&policy),

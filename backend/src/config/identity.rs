@@ -48,6 +48,20 @@ impl IdentitySettings {
             .collect()
     }
 
+    /// The origins people are sent to for signing in (each issuer's, GitHub's), as
+    /// `scheme://host[:port]`: the pages' Content-Security-Policy lets forms lead there.
+    pub fn origins(&self) -> Vec<String> {
+        let mut origins: Vec<String> = self
+            .oidc
+            .iter()
+            .filter_map(|p| Url::parse(&p.issuer).ok())
+            .chain(self.github.iter().map(|g| g.web_url.clone()))
+            .map(|u| u.origin().ascii_serialization())
+            .collect();
+        origins.dedup();
+        origins
+    }
+
     pub fn is_empty(&self) -> bool {
         self.oidc.is_empty() && self.github.is_none()
     }

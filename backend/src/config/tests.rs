@@ -254,6 +254,14 @@ fn identity_providers_are_read_and_their_mistakes_named() {
     assert!(config.identity.oidc[1].allow_signup);
     let github = config.identity.github.as_ref().unwrap();
     assert_eq!(github.api_url.as_str(), "https://api.github.com/");
+    assert_eq!(
+        config.identity.origins(),
+        [
+            "https://sso.example.com",
+            "https://accounts.google.com",
+            "https://github.com"
+        ]
+    );
     // Secrets stay secret in Debug output.
     let printed = format!("{config:?}");
     assert!(!printed.contains("s3cret") && !printed.contains("gh-secret"));
