@@ -35,9 +35,12 @@ bin="${AVATAR_STUDIO_BIN:-$CARGO_TARGET_DIR/release/avatar-studio}"
 # little, so that the first load cannot quietly grow while the goals are worked towards;
 # lowered as the bundle shrinks. Raised once, on 2026-12-03, by 8-30 KiB: the build had
 # been measured in a lucky state of wasm-split (see `.cargo/config.toml` and the README's
-# "Bundle"); the figures are now the same whatever the change.
+# "Bundle"); the figures are now the same whatever the change. Raised again on the same
+# day for sign-in with identity providers (issue 18), by what it measured: /login +16.6
+# KiB (the providers' buttons, the sentences of a failed sign-in), /settings +21.9 KiB
+# (Sign-in methods).
 declare -A target=([/]=150 [/login]=150)
-declare -A enforced=([/]=385 [/login]=335 [/studio]=575 [/gallery]=615 ["/characters/{id}"]=610 [/settings]=540 [/admin]=545)
+declare -A enforced=([/]=385 [/login]=345 [/studio]=575 [/gallery]=615 ["/characters/{id}"]=610 [/settings]=555 [/admin]=545)
 
 start_scratch_server "$bin" RUST_LOG=warn
 email="bundle@example.com"

@@ -72,6 +72,20 @@ fn signed_in_user() -> Option<model::User> {
     None
 }
 
+/// The configured identity providers, as the server knows them while rendering a page.
+#[cfg(feature = "ssr")]
+fn identity_providers() -> Vec<model::IdentityProvider> {
+    ssr::backend()
+        .map(|b| b.config.identity.providers())
+        .unwrap_or_default()
+}
+
+/// In the browser the answer comes from the server's render (see `SharedValue`).
+#[cfg(not(feature = "ssr"))]
+fn identity_providers() -> Vec<model::IdentityProvider> {
+    Vec::new()
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

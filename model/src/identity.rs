@@ -25,14 +25,6 @@ pub struct LinkedIdentity {
     pub last_used_at: DateTime<Utc>,
 }
 
-/// An identity waiting for this browser to sign in with its account's password.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PendingLink {
-    pub provider: String,
-    pub display_name: String,
-    pub email: Option<String>,
-}
-
 /// The account's ways to sign in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct SignInMethods {

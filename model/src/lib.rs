@@ -74,7 +74,7 @@ pub use account::*;
 pub use error::{ApiError, ApiErrorBody};
 pub use generation::*;
 pub use health::{Health, HealthCheck, InstanceInfo, ServerKeysFor, SignupMode};
-pub use identity::{IdentityProvider, LinkedIdentity, PendingLink, SignInMethods, SignInProblem};
+pub use identity::{IdentityProvider, LinkedIdentity, SignInMethods, SignInProblem};
 pub use library::*;
 pub use operations::*;
 pub use user::User;

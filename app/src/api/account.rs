@@ -3,9 +3,7 @@
 //! (progressive enhancement); on success they redirect where a person expects to go.
 
 use leptos::prelude::*;
-use model::{
-    KeyProvider, PendingLink, ProviderKeyInfo, SessionInfo, SignInMethods, TokenInfo, User,
-};
+use model::{KeyProvider, ProviderKeyInfo, SessionInfo, SignInMethods, TokenInfo, User};
 
 use crate::AppError;
 
@@ -77,24 +75,6 @@ pub async fn sign_in(
     }
     leptos_axum::redirect(&safe_next(next.as_deref()));
     Ok(())
-}
-
-/// The identity waiting for this browser to sign in with its password (after a sign-in
-/// through a provider found an account with its address), if any.
-#[server(endpoint = "identity_offer")]
-pub async fn identity_offer() -> Result<Option<PendingLink>, AppError> {
-    let backend = backend()?;
-    let Some(browser) = crate::ssr::signin_browser() else {
-        return Ok(None);
-    };
-    let offer = backend::services::identities::offer(&backend, &browser)
-        .await
-        .map_err(service_error)?;
-    Ok(offer.map(|o| PendingLink {
-        provider: o.provider,
-        display_name: o.display_name,
-        email: o.email,
-    }))
 }
 
 /// The account's password state and linked identities (Settings → Sign-in methods).

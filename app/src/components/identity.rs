@@ -6,7 +6,6 @@ use leptos::prelude::*;
 use model::{IdentityProvider, SignInProblem};
 
 use super::Notice;
-use crate::api::get_instance_info;
 
 /// Where a provider's button goes: the server's start of the sign-in, with where to go
 /// afterwards (a local path; the server checks it again).
@@ -29,39 +28,52 @@ pub fn problem_notice(code: Option<&str>) -> Option<Notice> {
     })
 }
 
+/// The configured providers, as the server rendered the page (no request of its own: the
+/// list is written into the page and read back when it hydrates).
+pub fn use_identity_providers() -> Vec<IdentityProvider> {
+    SharedValue::new(crate::identity_providers).into_inner()
+}
+
+/// The sentence of the sign-in page after a provider's sign-in found an account with the
+/// identity's verified address (`?link=<provider>`).
+pub fn pending_link_text(provider: &str, providers: &[IdentityProvider]) -> Option<String> {
+    let display = &providers.iter().find(|p| p.name == provider)?.display_name;
+    Some(format!(
+        "An account with your {display} address already exists. Sign in to it with your \
+         password to link {display}; from then on you can sign in with either."
+    ))
+}
+
 /// The buttons of the configured providers (nothing when there are none), with a rule
 /// between them and the password form.
 #[component]
 pub fn ProviderButtons(
     /// "Sign in" or "Sign up".
     verb: &'static str,
+    providers: Vec<IdentityProvider>,
     #[prop(into)] next: Signal<Option<String>>,
 ) -> impl IntoView {
-    let info = Resource::new(|| (), |()| get_instance_info());
-    view! {
-        <Suspense fallback=|| ()>
-            {move || Suspend::new(async move {
-                let providers: Vec<IdentityProvider> =
-                    info.await.map(|i| i.identity_providers).unwrap_or_default();
-                (!providers.is_empty()).then(|| view! {
-                    <div class="identity-providers">
-                        {providers.into_iter().map(|p| {
-                            let name = p.name.clone();
-                            view! {
-                                // rel=external: a page of the server, not of the router.
-                                <a class="button identity-providers__button" rel="external"
-                                    href=move || start_href(&name, next.get().as_deref())
-                                    data-provider=p.name>
-                                    {format!("{verb} with {}", p.display_name)}
-                                </a>
-                            }
-                        }).collect_view()}
-                        <p class="identity-providers__or"><span>"or with your email address"</span></p>
-                    </div>
-                })
-            })}
-        </Suspense>
-    }
+    (!providers.is_empty()).then(|| {
+        view! {
+            <div class="identity-providers">
+                {providers
+                    .into_iter()
+                    .map(|p| {
+                        let name = p.name.clone();
+                        view! {
+                            // rel=external: a page of the server, not of the router.
+                            <a class="button identity-providers__button" rel="external"
+                                href=move || start_href(&name, next.get().as_deref())
+                                data-provider=p.name>
+                                {format!("{verb} with {}", p.display_name)}
+                            </a>
+                        }
+                    })
+                    .collect_view()}
+                <p class="identity-providers__or"><span>"or with your email address"</span></p>
+            </div>
+        }
+    })
 }
 
 #[cfg(test)]
@@ -76,6 +88,20 @@ mod tests {
             start_href("github", Some("/characters/1?tab=images")),
             "/auth/github/start?next=/characters/1%3Ftab%3Dimages"
         );
+    }
+
+    #[test]
+    fn the_pending_link_names_a_configured_provider_only() {
+        let providers = [IdentityProvider {
+            name: "corp".to_owned(),
+            display_name: "Corp SSO".to_owned(),
+        }];
+        let text = pending_link_text("corp", &providers).unwrap();
+        assert!(
+            text.contains("Sign in to it with your password to link Corp SSO"),
+            "{text}"
+        );
+        assert_eq!(pending_link_text("<b>evil</b>", &providers), None);
     }
 
     #[test]

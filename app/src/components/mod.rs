@@ -11,7 +11,9 @@ mod upload;
 mod usage;
 
 pub use form::{field_error, form_error, succeeded, Field, FormError};
-pub use identity::{problem_notice, start_href, ProviderButtons};
+pub use identity::{
+    pending_link_text, problem_notice, start_href, use_identity_providers, ProviderButtons,
+};
 pub use job_card::{CardChoices, JobCard};
 pub use layout::{
     notify_finished_jobs, provide_current_user, CurrentUser, Footer, Header, PageHeader, Toasts,

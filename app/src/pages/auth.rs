@@ -9,12 +9,12 @@ use model::SignupMode;
 
 use crate::{
     api::{
-        account::{identity_offer, ForgotPassword, ResetPassword, SignIn, SignUp, VerifyEmail},
+        account::{ForgotPassword, ResetPassword, SignIn, SignUp, VerifyEmail},
         get_instance_info,
     },
     components::{
-        field_error, form_error, problem_notice, Field, FormError, Notice, NoticeLine,
-        ProviderButtons,
+        field_error, form_error, pending_link_text, problem_notice, use_identity_providers, Field,
+        FormError, Notice, NoticeLine, ProviderButtons,
     },
     urlencode,
 };
@@ -42,6 +42,11 @@ pub fn SignInPage() -> impl IntoView {
     let reset = query("reset");
     let problem = query("error");
     let link = query("link");
+    let providers = use_identity_providers();
+    let pending = {
+        let providers = providers.clone();
+        move || link.get().and_then(|p| pending_link_text(&p, &providers))
+    };
     view! {
         <AuthCard title="Sign in">
             <NoticeLine notice=Signal::derive(move || {
@@ -49,10 +54,8 @@ pub fn SignInPage() -> impl IntoView {
                     reset.get().map(|_| Notice::done("Your password was changed. Sign in with the new one."))
                 })
             }) />
-            <Show when=move || link.get().is_some()>
-                <PendingLinkNotice />
-            </Show>
-            <ProviderButtons verb="Sign in" next=next />
+            {move || pending().map(|text| view! { <p class="notice" data-testid="pending-link">{text}</p> })}
+            <ProviderButtons verb="Sign in" providers next=next />
             <FormError error=form_error(action) />
             <ActionForm action=action attr:class="form">
                 <input type="hidden" name="next" value=move || next.get().unwrap_or_default() />
@@ -73,34 +76,6 @@ pub fn SignInPage() -> impl IntoView {
                 }>"Create an account"</A>
             </p>
         </AuthCard>
-    }
-}
-
-/// After a sign-in through a provider found an account with the identity's verified
-/// address: signing in here with the password links the identity (never without it).
-#[component]
-fn PendingLinkNotice() -> impl IntoView {
-    let offer = Resource::new(|| (), |()| identity_offer());
-    view! {
-        <Suspense fallback=|| ()>
-            {move || Suspend::new(async move {
-                match offer.await {
-                    Ok(Some(o)) => view! {
-                        <p class="notice" data-testid="pending-link">
-                            {format!(
-                                "An account with the address {} already exists. Sign in to it with your password to link your {} identity; from then on you can sign in with either.",
-                                o.email.unwrap_or_default(),
-                                o.display_name
-                            )}
-                        </p>
-                    }.into_any(),
-                    Ok(None) => view! {
-                        <p class="notice notice--error">"That sign-in has expired. Start again with the provider's button below."</p>
-                    }.into_any(),
-                    Err(e) => view! { <p class="notice notice--error">{e.to_string()}</p> }.into_any(),
-                }
-            })}
-        </Suspense>
     }
 }
 
@@ -125,6 +100,7 @@ pub fn SignUpPage() -> impl IntoView {
     let invite = query("invite");
     let check = query("check");
     let info = Resource::new(|| (), |()| get_instance_info());
+    let providers = use_identity_providers();
     view! {
         <AuthCard title="Create an account">
             <Show when=move || check.get().is_some()>
@@ -140,7 +116,7 @@ pub fn SignUpPage() -> impl IntoView {
                     })
                 })}
             </Suspense>
-            <ProviderButtons verb="Sign up" next=next />
+            <ProviderButtons verb="Sign up" providers next=next />
             <FormError error=form_error(action) />
             <ActionForm action=action attr:class="form">
                 <input type="hidden" name="next" value=move || next.get().unwrap_or_default() />

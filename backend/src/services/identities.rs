@@ -121,7 +121,10 @@ pub enum Finished {
     Linked { provider: String },
     /// An account has the identity's verified address: the browser must sign in to it
     /// with its password, which links the identity.
-    ConfirmWithPassword { next: Option<String> },
+    ConfirmWithPassword {
+        provider: String,
+        next: Option<String>,
+    },
 }
 
 /// Why a callback failed, and whether it was a link from Settings (the answer then goes
@@ -283,7 +286,10 @@ async fn sign_in(
         )
         .await
         .map_err(|e| internal(&e))?;
-        return Ok(Finished::ConfirmWithPassword { next });
+        return Ok(Finished::ConfirmWithPassword {
+            provider: provider.to_owned(),
+            next,
+        });
     }
     let user = new_account(backend, provider, identity, email).await?;
     Ok(Finished::SignIn {
@@ -357,28 +363,6 @@ async fn new_account(
         }
     }
     Ok(user.id)
-}
-
-/// What the sign-in page says about an identity waiting for this browser's password.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Offer {
-    pub provider: String,
-    pub display_name: String,
-    pub email: Option<String>,
-}
-
-/// The identity waiting for this browser to sign in with its password, if any.
-pub async fn offer(backend: &Backend, browser: &str) -> Result<Option<Offer>, ServiceError> {
-    let found = identity_flows::offer(&backend.db, &crypto::token_hash(browser)).await?;
-    Ok(found.map(|o| Offer {
-        display_name: backend
-            .external
-            .identities
-            .display_name(&o.provider)
-            .unwrap_or_else(|| o.provider.clone()),
-        provider: o.provider,
-        email: o.email,
-    }))
 }
 
 /// After this browser signed in to `user_id` with its password: links the identity that

@@ -173,10 +173,10 @@ pub async fn callback(
         Ok(Finished::Linked { provider }) => {
             Redirect::to(&format!("/settings?linked={provider}#sign-in-methods")).into_response()
         }
-        Ok(Finished::ConfirmWithPassword { next }) => {
+        Ok(Finished::ConfirmWithPassword { provider, next }) => {
             let next = app::safe_next(next.as_deref());
             Redirect::to(&format!(
-                "/login?link=1&next={}",
+                "/login?link={provider}&next={}",
                 crate::auth::urlencode(&next)
             ))
             .into_response()

@@ -301,6 +301,13 @@ fn provider_url(from: &str, resp: &reqwest::Response) -> String {
         .to_string()
 }
 
+/// The browser's sign-in cookie (the one that binds a provider's sign-in to it).
+fn owner_cookie(browser: &Browser) -> String {
+    browser
+        .cookie(&browser.app, "avatar_signin")
+        .expect("the browser has a sign-in cookie")
+}
+
 async fn identities_of(server: &TestServer, email: &str) -> Vec<(String, String)> {
     let user = backend::db::users::find_by_email(
         server.db(),
@@ -390,17 +397,20 @@ async fn an_account_with_the_address_is_linked_only_after_its_password() {
         let next = owner
             .sign_in_with(op, "/auth/corp/start?next=/gallery", "alice")
             .await;
-        assert_eq!(next, "/login?link=1&next=%2Fgallery");
+        assert_eq!(next, "/login?link=corp&next=%2Fgallery");
         assert_eq!(owner.session(), None);
         assert!(identities_of(&server, "alice@example.com").await.is_empty());
-        let offer: Value = owner
-            .call("identity_offer", &[])
-            .await
-            .json()
-            .await
-            .unwrap();
-        assert_eq!(offer["display_name"], "Corp SSO");
-        assert_eq!(offer["email"], "alice@example.com");
+        let page = owner.get(&next).await.text().await.unwrap();
+        assert!(
+            page.contains("Sign in to it with your password to link Corp SSO"),
+            "{page}"
+        );
+        let browser_hash = backend::crypto::token_hash(&owner_cookie(&owner));
+        let waiting = || backend::db::identity_flows::offer(server.db(), &browser_hash);
+        assert_eq!(
+            waiting().await.unwrap().unwrap().email.as_deref(),
+            Some("alice@example.com")
+        );
 
         // Another browser that signs in to the account with the password links nothing:
         // the offer belongs to the browser that brought the identity.
@@ -439,13 +449,7 @@ async fn an_account_with_the_address_is_linked_only_after_its_password() {
             identities_of(&server, "alice@example.com").await,
             vec![("corp".to_owned(), "alice".to_owned())]
         );
-        let offer: Value = owner
-            .call("identity_offer", &[])
-            .await
-            .json()
-            .await
-            .unwrap();
-        assert_eq!(offer, Value::Null, "the offer is used once");
+        assert_eq!(waiting().await.unwrap(), None, "the offer is used once");
 
         // From now on the provider signs in to that account directly.
         let mut later = Browser::new(&server);
