@@ -49,15 +49,21 @@ pub async fn end(
 pub const SIGNIN_COOKIE: &str = "avatar_signin";
 pub const SIGNIN_COOKIE_SECURE: &str = "__Host-avatar_signin";
 
-/// The browser's sign-in cookie, if it sent one (under either name).
-pub fn signin_browser(headers: &http::HeaderMap) -> Option<String> {
+/// The browser's sign-in cookie, if it sent one. Over https only the `__Host-` name
+/// counts: no other site (a sibling subdomain) can have set it.
+pub fn signin_browser(headers: &http::HeaderMap, secure: bool) -> Option<String> {
+    let name = if secure {
+        SIGNIN_COOKIE_SECURE
+    } else {
+        SIGNIN_COOKIE
+    };
     headers
         .get_all(http::header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(tower_sessions::cookie::Cookie::split_parse)
         .filter_map(Result::ok)
-        .find(|c| c.name() == SIGNIN_COOKIE || c.name() == SIGNIN_COOKIE_SECURE)
+        .find(|c| c.name() == name)
         .map(|c| c.value().to_owned())
         .filter(|v| !v.is_empty() && v.len() <= 128)
 }

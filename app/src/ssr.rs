@@ -33,7 +33,7 @@ pub fn content_security_policy() {
             .or_else(|| p.uri.authority().map(ToString::to_string))
     });
     let form_targets = backend()
-        .map(|b| b.config.identity.origins())
+        .map(|b| b.external.identities.form_origins())
         .unwrap_or_default();
     let policy = crate::csp::policy(&nonce, host.as_deref(), &form_targets);
     if let (Some(options), Ok(value)) = (
@@ -75,7 +75,8 @@ pub fn client() -> ClientInfo {
 
 /// The browser's sign-in cookie (a sign-in through an identity provider), if any.
 pub fn signin_browser() -> Option<String> {
-    parts().and_then(|p| crate::session::signin_browser(&p.headers))
+    let secure = backend().ok()?.config.public_url.scheme() == "https";
+    parts().and_then(|p| crate::session::signin_browser(&p.headers, secure))
 }
 
 /// The browser's session (the session layer saves it after the response).

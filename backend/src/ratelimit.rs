@@ -35,6 +35,8 @@ pub enum Action {
     ResendVerification,
     /// Password checks of a signed-in person (deleting the account).
     ConfirmPassword,
+    /// Sign-ins started with an identity provider (each keeps a row for 15 minutes).
+    IdentityStart,
 }
 
 impl Action {
@@ -45,6 +47,7 @@ impl Action {
             Self::ForgotPassword => "forgot_password",
             Self::ResendVerification => "resend_verification",
             Self::ConfirmPassword => "confirm_password",
+            Self::IdentityStart => "identity_start",
         }
     }
 }

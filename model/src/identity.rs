@@ -59,6 +59,10 @@ pub enum SignInProblem {
     Disabled,
     /// A new account was made; its address must be confirmed before it is used.
     CheckMail,
+    /// The account's address is not confirmed yet (`REQUIRE_EMAIL_VERIFICATION`).
+    Unconfirmed,
+    /// Too many sign-ins started from this network in the last minute.
+    TooMany,
 }
 
 string_enum!(SignInProblem, "a sign-in problem", {
@@ -72,6 +76,8 @@ string_enum!(SignInProblem, "a sign-in problem", {
     NoEmail => "no_email",
     Disabled => "disabled",
     CheckMail => "check_mail",
+    Unconfirmed => "unconfirmed",
+    TooMany => "too_many",
 });
 
 impl SignInProblem {
@@ -114,6 +120,14 @@ impl SignInProblem {
                  password."
             }
             Self::Disabled => "This account is disabled. Ask an administrator.",
+            Self::Unconfirmed => {
+                "Confirm your email address first: open the link we sent you. Lost it? \
+                 \"Forgot your password?\" sends a new link that confirms it too."
+            }
+            Self::TooMany => {
+                "Too many sign-ins were started from your network in the last minute. Please \
+                 wait a moment and try again."
+            }
             Self::CheckMail => {
                 "Your account is made. Check your inbox and confirm your address, then sign \
                  in again."

@@ -58,7 +58,8 @@ impl IdentitySettings {
             .chain(self.github.iter().map(|g| g.web_url.clone()))
             .map(|u| u.origin().ascii_serialization())
             .collect();
-        origins.dedup();
+        let mut seen = std::collections::HashSet::new();
+        origins.retain(|o| seen.insert(o.clone()));
         origins
     }
 

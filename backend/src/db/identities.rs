@@ -87,19 +87,43 @@ pub async fn list_for_user(db: &Db, user_id: &str) -> Result<Vec<IdentityRecord>
 }
 
 /// Unlinks one of the account's identities, unless it is the account's last way to sign
-/// in (no password and no other identity): checked in the same statement, so two unlinks
-/// at once cannot both pass. `false` when nothing was removed.
+/// in (no password and no other identity). `false` when nothing was removed. The account's
+/// row is locked first (a no-op update, in one transaction), so two unlinks at once take
+/// turns and the second counts what the first left: both cannot pass, on PostgreSQL's
+/// READ COMMITTED as on SQLite.
 pub async fn delete_unless_last(db: &Db, user_id: &str, id: &str) -> Result<bool, DbError> {
+    Ok(with_pool!(db, |pool| {
+        let mut tx = pool.begin().await?;
+        sqlx::query("UPDATE users SET updated_at = updated_at WHERE id = $1")
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        let deleted = sqlx::query(
+            "DELETE FROM identities WHERE id = $1 AND user_id = $2 AND ( \
+                 EXISTS (SELECT 1 FROM users WHERE users.id = $2 AND users.password_hash IS NOT NULL) \
+                 OR (SELECT COUNT(*) FROM identities other WHERE other.user_id = $2) > 1)",
+        )
+        .bind(id)
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        tx.commit().await?;
+        Ok::<_, sqlx::Error>(deleted)
+    })?)
+}
+
+/// Unlinks every identity of the account; how many (the mailbox's owner took the account
+/// over from whoever made it).
+pub async fn delete_all_for_user(db: &Db, user_id: &str) -> Result<u64, DbError> {
     Ok(with_pool!(db, |pool| sqlx::query(
-        "DELETE FROM identities WHERE id = $1 AND user_id = $2 AND ( \
-             EXISTS (SELECT 1 FROM users WHERE users.id = $2 AND users.password_hash IS NOT NULL) \
-             OR (SELECT COUNT(*) FROM identities other WHERE other.user_id = $2) > 1)"
+        "DELETE FROM identities WHERE user_id = $1"
     )
-    .bind(id)
     .bind(user_id)
     .execute(pool)
     .await
-    .map(|r| r.rows_affected() == 1))?)
+    .map(|r| r.rows_affected()))?)
 }
 
 #[cfg(test)]
@@ -154,5 +178,30 @@ mod tests {
         // Not someone else's.
         assert!(!delete_unless_last(&db, &a, &only).await.unwrap());
         assert!(delete_unless_last(&db, &b, &only).await.unwrap());
+    });
+
+    db_test!(two_unlinks_at_once_leave_a_way_in, |db| {
+        for round in 0..10 {
+            let a = account(&db, &format!("r{round}@example.com"), false).await;
+            insert(&db, &a, "corp", &format!("s-{round}"), None)
+                .await
+                .unwrap();
+            insert(&db, &a, "github", &format!("g-{round}"), None)
+                .await
+                .unwrap();
+            let ids: Vec<String> = list_for_user(&db, &a)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|i| i.id)
+                .collect();
+            let (first, second) = tokio::join!(
+                delete_unless_last(&db, &a, &ids[0]),
+                delete_unless_last(&db, &a, &ids[1])
+            );
+            let removed = usize::from(first.unwrap()) + usize::from(second.unwrap());
+            assert_eq!(removed, 1, "round {round}");
+            assert_eq!(list_for_user(&db, &a).await.unwrap().len(), 1);
+        }
     });
 }

@@ -108,6 +108,21 @@ impl IdentityProviders {
             .map(|(_, d)| d.to_owned())
     }
 
+    /// Where a sign-in sends the browser: each issuer's origin, each discovered
+    /// authorization endpoint's (it may be another host), and GitHub's — for the pages'
+    /// Content-Security-Policy (`form-action`).
+    pub fn form_origins(&self) -> Vec<String> {
+        let mut origins = self.inner.settings.origins();
+        for provider in &self.inner.oidc {
+            if let Some(origin) = provider.authorization_origin() {
+                if !origins.contains(&origin) {
+                    origins.push(origin);
+                }
+            }
+        }
+        origins
+    }
+
     /// Whether `iss` (a callback's RFC 9207 parameter) names the provider's issuer (GitHub
     /// has no issuer to compare).
     pub fn is_issuer(&self, name: &str, iss: &str) -> bool {

@@ -50,6 +50,19 @@ impl OidcProvider {
         }
     }
 
+    /// The discovered authorization endpoint's origin, if discovered.
+    pub(super) fn authorization_origin(&self) -> Option<String> {
+        let cached = self.cached.try_read().ok()?;
+        let (metadata, _) = cached.as_ref()?;
+        Some(
+            metadata
+                .authorization_endpoint()
+                .url()
+                .origin()
+                .ascii_serialization(),
+        )
+    }
+
     pub(super) fn is_discovered(&self) -> bool {
         self.cached.try_read().is_ok_and(|c| c.is_some())
     }

@@ -13,8 +13,8 @@ use super::{
 use crate::{
     crypto,
     db::{
-        api_tokens, email_tokens, email_tokens::Purpose, provider_keys, sessions, users,
-        users::UserRecord,
+        api_tokens, email_tokens, email_tokens::Purpose, identities, provider_keys, sessions,
+        users, users::UserRecord,
     },
     domain::{parse_label, Email, FieldError, NewPassword},
     mail::Mail,
@@ -409,30 +409,35 @@ pub async fn reset_password(
     // Whoever opened the link controls the mailbox.
     users::mark_email_verified(&backend.db, &user_id).await?;
     // Someone who signed up with another person's address before it was verified must
-    // keep nothing once its owner takes it over: their provider keys go too.
+    // keep nothing once its owner takes it over: their provider keys and the identities
+    // they linked go too.
     end_other_access(backend, &user_id, keep_session_hash, !was_verified).await?;
     tracing::info!(%user_id, was_verified, "password reset");
     Ok(())
 }
 
 /// After a password reset or change: every session but `keep_session_hash` and every
-/// access token end, open live connections close at once, and with `keys` the stored
-/// provider keys are removed too.
+/// access token end, open live connections close at once, and with `taken_over` (the
+/// mailbox's owner took an unverified account over) the stored provider keys and the
+/// linked identities are removed too.
 async fn end_other_access(
     backend: &Backend,
     user_id: &str,
     keep_session_hash: Option<&str>,
-    keys: bool,
+    taken_over: bool,
 ) -> Result<(), ServiceError> {
     let sessions = sessions::delete_all_for_user(&backend.db, user_id, keep_session_hash).await?;
     let tokens = api_tokens::delete_all_for_user(&backend.db, user_id).await?;
-    let keys = if keys {
-        provider_keys::delete_all_for_user(&backend.db, user_id).await?
+    let (keys, identities) = if taken_over {
+        (
+            provider_keys::delete_all_for_user(&backend.db, user_id).await?,
+            identities::delete_all_for_user(&backend.db, user_id).await?,
+        )
     } else {
-        0
+        (0, 0)
     };
     backend.runtime.hub.recheck(user_id);
-    tracing::info!(%user_id, sessions, tokens, keys, "other access ended");
+    tracing::info!(%user_id, sessions, tokens, keys, identities, "other access ended");
     Ok(())
 }
 
@@ -445,12 +450,16 @@ pub async fn change_password(
     current: &str,
     new: &str,
 ) -> Result<(), ServiceError> {
-    // An account made through an identity provider has no password: it sets its first.
+    // An account made through an identity provider has no password: it sets its first,
+    // from a browser that signed in moments ago (so a stolen session or an access token
+    // cannot turn itself into a lasting password).
     let has_password = users::find_by_id(&backend.db, &principal.caller.id)
         .await?
         .is_some_and(|u| u.password_hash.is_some());
     if has_password {
         confirm_password(backend, principal, current, "current_password").await?;
+    } else {
+        confirm_recent_sign_in(backend, principal).await?;
     }
     let new = NewPassword::parse(new).map_err(|e| FieldError::new("new_password", e.message))?;
     let hash = backend.security.passwords.hash(&new).await?;
@@ -462,6 +471,34 @@ pub async fn change_password(
         false,
     )
     .await
+}
+
+/// How recent a browser's sign-in must be for it to set an account's first password.
+pub const FIRST_PASSWORD_WINDOW: Duration = Duration::from_secs(10 * 60);
+
+/// The caller is a browser session opened within [`FIRST_PASSWORD_WINDOW`].
+async fn confirm_recent_sign_in(
+    backend: &Backend,
+    principal: &Principal,
+) -> Result<(), ServiceError> {
+    let window = i64::try_from(FIRST_PASSWORD_WINDOW.as_millis()).unwrap_or(i64::MAX);
+    let recent = match principal.session_hash() {
+        Some(hash) => sessions::find_live(&backend.db, hash)
+            .await?
+            .is_some_and(|s| now_ms() - s.created_at <= window),
+        None => false,
+    };
+    if recent {
+        Ok(())
+    } else {
+        Err(ServiceError::Forbidden {
+            code: "recent_sign_in_required",
+            message: "To set a first password, sign out and sign in again with your identity \
+                      provider, then set it within 10 minutes. (Or use \"Forgot your \
+                      password?\", which mails you a link.)"
+                .to_owned(),
+        })
+    }
 }
 
 async fn confirm_password(

@@ -2,9 +2,10 @@
 //! The transport (server) owns the browser's cookie and the redirects; `identity` speaks
 //! to the providers; this module keeps the rules:
 //! - an identity (provider, subject) is linked to one account;
-//! - a first sign-in whose address matches an account is linked only once the browser
-//!   proves it holds that account (its password, or already signed in to it), never
-//!   silently — or whoever controls a provider could take over accounts;
+//! - a first sign-in whose verified address matches an account is linked only once the
+//!   same browser signs in to that account with its password (or, signed in already, it
+//!   links from Settings), never silently — or whoever controls a provider could take over
+//!   accounts;
 //! - otherwise a new account is made, when `SIGNUP` (or the provider's `ALLOW_SIGNUP`)
 //!   allows it;
 //! - the last way to sign in is never unlinked.
@@ -19,13 +20,17 @@ use crate::{
     db::{identities, identity_flows, users},
     domain::Email,
     identity::{IdentityError, VerifiedIdentity},
-    now_ms, to_time, Backend,
+    now_ms,
+    ratelimit::{Action, LimitError},
+    to_time, Backend,
 };
 
 /// How long a sign-in at a provider may take, from start to callback.
 pub const FLOW_TTL: Duration = Duration::from_secs(15 * 60);
 /// How long an identity waits for its account's password to be linked.
 pub const OFFER_TTL: Duration = Duration::from_secs(15 * 60);
+/// The longest `next` kept with a sign-in (a longer one goes to the default page).
+pub const MAX_NEXT_LEN: usize = 2048;
 
 /// Where the provider sends the browser back to.
 pub fn callback_url(backend: &Backend, provider: &str) -> url::Url {
@@ -50,11 +55,25 @@ pub fn providers(backend: &Backend) -> Vec<IdentityProvider> {
 #[tracing::instrument(skip_all, fields(provider))]
 pub async fn start(
     backend: &Backend,
+    client: &accounts::ClientInfo,
     provider: &str,
     browser: &str,
     next: Option<&str>,
     linking: Option<&Caller>,
 ) -> Result<url::Url, SignInProblem> {
+    // Each start keeps a row for a while: anyone may start, but not endlessly. (Taken
+    // for good: a start is not given back.)
+    let _counted = backend
+        .security
+        .auth_limiter
+        .take(Action::IdentityStart, client.ip, None)
+        .await
+        .map_err(|e| match e {
+            LimitError::Limited(_) => SignInProblem::TooMany,
+            LimitError::Db(e) => internal(&e),
+        })?;
+    // A local path of reasonable length, or the default.
+    let next = next.filter(|n| n.len() <= MAX_NEXT_LEN);
     let authorization = backend
         .external
         .identities
@@ -136,13 +155,15 @@ pub struct Failed {
 }
 
 /// Finishes a sign-in at the provider's callback, for the browser whose cookie is
-/// `browser` (`None` when it sent none).
+/// `browser` (`None` when it sent none), signed in to `signed_in` (an account's id) if at
+/// all.
 #[tracing::instrument(skip_all, fields(provider))]
 pub async fn finish(
     backend: &Backend,
     provider: &str,
     callback: Callback,
     browser: Option<&str>,
+    signed_in: Option<&str>,
 ) -> Result<Finished, Failed> {
     let fail = |problem| Failed {
         problem,
@@ -164,6 +185,10 @@ pub async fn finish(
     }
     let linking = flow.link_user_id.is_some();
     let fail = |problem| Failed { problem, linking };
+    // A link goes only to the account that asked for it, still signed in here.
+    if linking && flow.link_user_id.as_deref() != signed_in {
+        return Err(fail(SignInProblem::Expired));
+    }
     // An answer from another provider than the one this sign-in went to (mix-up).
     if let Some(iss) = callback.iss.as_deref() {
         if !backend.external.identities.is_issuer(provider, iss) {
@@ -247,6 +272,9 @@ async fn sign_in(
             .ok_or(SignInProblem::Expired)?;
         if user.disabled_at.is_some() {
             return Err(SignInProblem::Disabled);
+        }
+        if backend.config.require_email_verification && user.email_verified_at.is_none() {
+            return Err(SignInProblem::Unconfirmed);
         }
         identities::touch(db, &known.id, identity.email.as_deref())
             .await

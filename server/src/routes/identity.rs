@@ -9,7 +9,7 @@
 //! (state, nonce, PKCE verifier) stays in the database (`services::identities`).
 
 use axum::{
-    extract::{Path, Query, State},
+    extract::{rejection::QueryRejection, Path, Query, State},
     http::{header, HeaderMap, HeaderValue},
     response::{IntoResponse, Redirect, Response},
     routing::{get, post},
@@ -18,6 +18,7 @@ use axum::{
 use backend::{
     crypto,
     services::{
+        accounts::ClientInfo,
         auth::Principal,
         identities::{self, Callback, Finished, FLOW_TTL},
     },
@@ -48,10 +49,10 @@ pub struct StartQuery {
 /// The browser's sign-in cookie (made now if it has none), and the header that sets it
 /// again for another `FLOW_TTL`.
 fn browser_cookie(backend: &Backend, headers: &HeaderMap) -> (String, HeaderValue) {
-    let token = app::session::signin_browser(headers).unwrap_or_else(|| {
+    let secure = backend.config.public_url.scheme() == "https";
+    let token = app::session::signin_browser(headers, secure).unwrap_or_else(|| {
         secrecy::ExposeSecret::expose_secret(&crypto::random_token("")).to_owned()
     });
-    let secure = backend.config.public_url.scheme() == "https";
     let cookie = Cookie::build((
         if secure {
             app::session::SIGNIN_COOKIE_SECURE
@@ -84,6 +85,7 @@ fn unknown_provider(backend: &Backend, provider: &str) -> bool {
 
 async fn begin(
     backend: &Backend,
+    client: &ClientInfo,
     headers: &HeaderMap,
     provider: &str,
     next: Option<&str>,
@@ -93,15 +95,8 @@ async fn begin(
         return to_login(SignInProblem::Expired, linking.is_some());
     }
     let (browser, cookie) = browser_cookie(backend, headers);
-    match identities::start(
-        backend,
-        provider,
-        &browser,
-        next,
-        linking.map(|p| &p.caller),
-    )
-    .await
-    {
+    let caller = linking.map(|p| &p.caller);
+    match identities::start(backend, client, provider, &browser, next, caller).await {
         Ok(url) => ([(header::SET_COOKIE, cookie)], Redirect::to(url.as_str())).into_response(),
         Err(problem) => to_login(problem, linking.is_some()),
     }
@@ -110,17 +105,31 @@ async fn begin(
 pub async fn start(
     State(backend): State<Backend>,
     Path(provider): Path<String>,
-    Query(query): Query<StartQuery>,
+    query: Result<Query<StartQuery>, QueryRejection>,
+    Client(client): Client,
     headers: HeaderMap,
 ) -> Response {
-    let next = query.next.as_deref().map(|n| app::safe_next(Some(n)));
-    begin(&backend, &headers, &provider, next.as_deref(), None).await
+    // A query that does not parse (a repeated parameter) just loses its `next`.
+    let next = query
+        .ok()
+        .and_then(|Query(q)| q.next)
+        .map(|n| app::safe_next(Some(&n)));
+    begin(
+        &backend,
+        &client,
+        &headers,
+        &provider,
+        next.as_deref(),
+        None,
+    )
+    .await
 }
 
 pub async fn link(
     State(backend): State<Backend>,
     Path(provider): Path<String>,
     principal: Option<Extension<Principal>>,
+    Client(client): Client,
     headers: HeaderMap,
 ) -> Response {
     let Some(Extension(principal)) = principal else {
@@ -130,7 +139,15 @@ pub async fn link(
     if principal.session_hash().is_none() {
         return to_login(SignInProblem::Expired, true);
     }
-    begin(&backend, &headers, &provider, None, Some(&principal)).await
+    begin(
+        &backend,
+        &client,
+        &headers,
+        &provider,
+        None,
+        Some(&principal),
+    )
+    .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -144,12 +161,22 @@ pub struct CallbackQuery {
 pub async fn callback(
     State(backend): State<Backend>,
     Path(provider): Path<String>,
-    Query(query): Query<CallbackQuery>,
+    query: Result<Query<CallbackQuery>, QueryRejection>,
+    principal: Option<Extension<Principal>>,
     Client(client): Client,
     session: Session,
     headers: HeaderMap,
 ) -> Response {
-    let browser = app::session::signin_browser(&headers);
+    // A query that does not parse (a repeated `state`, say) is no sign-in of ours.
+    let Ok(Query(query)) = query else {
+        return to_login(SignInProblem::Expired, false);
+    };
+    let secure = backend.config.public_url.scheme() == "https";
+    let browser = app::session::signin_browser(&headers, secure);
+    let signed_in = principal
+        .as_ref()
+        .filter(|Extension(p)| p.session_hash().is_some())
+        .map(|Extension(p)| p.caller.id.as_str());
     let finished = identities::finish(
         &backend,
         &provider,
@@ -160,6 +187,7 @@ pub async fn callback(
             iss: query.iss,
         },
         browser.as_deref(),
+        signed_in,
     )
     .await;
     match finished {
@@ -175,11 +203,16 @@ pub async fn callback(
         }
         Ok(Finished::ConfirmWithPassword { provider, next }) => {
             let next = app::safe_next(next.as_deref());
-            Redirect::to(&format!(
-                "/login?link={provider}&next={}",
-                crate::auth::urlencode(&next)
-            ))
-            .into_response()
+            // The cookie must last as long as the waiting link does.
+            let (_, cookie) = browser_cookie(&backend, &headers);
+            (
+                [(header::SET_COOKIE, cookie)],
+                Redirect::to(&format!(
+                    "/login?link={provider}&next={}",
+                    crate::auth::urlencode(&next)
+                )),
+            )
+                .into_response()
         }
         Err(failed) => to_login(failed.problem, failed.linking),
     }

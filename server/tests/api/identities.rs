@@ -37,9 +37,19 @@ impl OpenIdProvider {
             .arg(script)
             .args(["--redirect", &format!("{PUBLIC}/auth/corp/callback")])
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(Stdio::piped())
             .spawn()
             .expect("node runs end2end/oidc/provider.mjs (scripts/setup.sh --test installs it)");
+        // Its errors are shown; its two warnings at start (Node.js 20 and the in-memory
+        // store, both expected here) are not.
+        let stderr = BufReader::new(child.stderr.take().unwrap());
+        std::thread::spawn(move || {
+            for line in stderr.lines().map_while(Result::ok) {
+                if !line.starts_with("oidc-provider WARNING") {
+                    eprintln!("oidc-provider: {line}");
+                }
+            }
+        });
         let mut line = String::new();
         let mut stdout = BufReader::new(child.stdout.take().unwrap());
         stdout.read_line(&mut line).unwrap();
@@ -523,12 +533,24 @@ async fn a_tampered_replayed_or_foreign_callback_signs_nobody_in() {
         assert_eq!(browser.back(&callback).await, "/login?error=expired");
         assert_eq!(browser.session(), None);
 
-        // A callback carried to another browser (no cookie, or another one's).
-        let mut victim = Browser::new(&server);
+        // A callback carried to another browser: one with no cookie, and one with its own
+        // (it started a sign-in of its own).
         let mut attacker = Browser::new(&server);
         let callback = attacker.authorize(op, "/auth/corp/start", "mallory").await;
+        let mut victim = Browser::new(&server);
+        victim.get("/auth/corp/start").await;
+        assert!(victim.cookie(&victim.app, "avatar_signin").is_some());
         assert_eq!(victim.back(&callback).await, "/login?error=expired");
         assert_eq!(victim.session(), None);
+        let mut bare = Browser::new(&server);
+        let mut attacker = Browser::new(&server);
+        let callback2 = attacker.authorize(op, "/auth/corp/start", "mallory").await;
+        assert_eq!(bare.back(&callback2).await, "/login?error=expired");
+        // A repeated parameter is no error page either.
+        assert_eq!(
+            bare.back("/auth/corp/callback?state=a&state=b").await,
+            "/login?error=expired"
+        );
         // It is used up by that attempt, too.
         assert_eq!(attacker.back(&callback).await, "/login?error=expired");
 
@@ -1009,5 +1031,134 @@ async fn github_signs_in_with_its_verified_primary_address() {
         "/login?error=denied"
     );
     assert_eq!(accounts(&server).await, 2);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_mailboxs_owner_takes_over_an_account_an_unverified_identity_made() {
+    let op = OpenIdProvider::start();
+    let server = start_app(Dialect::Sqlite, &op, &[]).await;
+    // bob's address is not verified at the provider: an account is made, unverified.
+    let mut mallory = Browser::new(&server);
+    assert_eq!(
+        mallory.sign_in_with(&op, "/auth/corp/start", "bob").await,
+        "/studio"
+    );
+    assert_eq!(mallory.me().await.unwrap()["email_verified"], false);
+    assert_eq!(identities_of(&server, "bob@example.com").await.len(), 1);
+
+    // The mailbox's owner resets the password: the identity goes with the rest.
+    let resp = server
+        .client
+        .post(server.url("/api/v1/auth/forgot-password"))
+        .json(&json!({"email": "bob@example.com"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::ACCEPTED);
+    let token = crate::accounts::token_from_outbox(&server, "/reset-password", 0).await;
+    let resp = server
+        .client
+        .post(server.url("/api/v1/auth/reset-password"))
+        .json(&json!({"token": token, "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    assert!(identities_of(&server, "bob@example.com").await.is_empty());
+    assert_eq!(mallory.me().await, None);
+    // And the identity cannot come back: its address is the owner's, verified now.
+    let mut again = Browser::new(&server);
+    assert_eq!(
+        again.sign_in_with(&op, "/auth/corp/start", "bob").await,
+        "/login?error=address_taken"
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_first_password_needs_a_fresh_browser_sign_in() {
+    let op = OpenIdProvider::start();
+    let server = start_app(Dialect::Sqlite, &op, &[]).await;
+    let mut browser = Browser::new(&server);
+    browser.sign_in_with(&op, "/auth/corp/start", "carol").await;
+    // An access token of the account cannot set it.
+    let resp = browser
+        .call("create_token", &[("name", "script"), ("scope_write", "on")])
+        .await;
+    assert!(resp.status().is_success(), "{}", resp.status());
+    let token: String = resp.json().await.unwrap();
+    let resp = server
+        .client
+        .post(server.url("/api/v1/me/password"))
+        .bearer_auth(&token)
+        .json(&json!({"current_password": "", "new_password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+    // Nor a session opened more than 10 minutes ago.
+    let sql = "UPDATE sessions SET created_at = created_at - 660000";
+    match server.db() {
+        backend::Db::Sqlite(pool) => sqlx::query(sql).execute(pool).await.map(|_| ()),
+        backend::Db::Postgres(pool) => sqlx::query(sql).execute(pool).await.map(|_| ()),
+    }
+    .unwrap();
+    let resp = browser
+        .call(
+            "change_password",
+            &[("current_password", ""), ("new_password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+    assert!(resp.text().await.unwrap().contains("sign in again"));
+    // Signed in again just now: it may.
+    let mut fresh = Browser::new(&server);
+    fresh.sign_in_with(&op, "/auth/corp/start", "carol").await;
+    let resp = fresh
+        .call(
+            "change_password",
+            &[("current_password", ""), ("new_password", PASSWORD)],
+        )
+        .await;
+    assert!(resp.status().is_success(), "{}", resp.status());
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_link_goes_only_to_the_account_that_asked_for_it() {
+    let op = OpenIdProvider::start();
+    let server = start_app(Dialect::Sqlite, &op, &[]).await;
+    let mut browser = Browser::new(&server);
+    browser.sign_up_with_password("first@example.com").await;
+    let callback = browser
+        .authorize_by(&op, Method::POST, "/auth/corp/link", "linkme")
+        .await;
+    // Meanwhile the browser signed out and in to another account.
+    browser.sign_out();
+    browser.sign_up_with_password("second@example.com").await;
+    assert_eq!(browser.back(&callback).await, "/settings?error=expired");
+    assert!(identities_of(&server, "first@example.com").await.is_empty());
+    assert!(identities_of(&server, "second@example.com")
+        .await
+        .is_empty());
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn starting_sign_ins_is_limited_per_client() {
+    let op = OpenIdProvider::start();
+    let server = start_app(Dialect::Sqlite, &op, &[("AUTH_RATE_LIMIT_PER_MINUTE", "3")]).await;
+    let mut browser = Browser::new(&server);
+    for _ in 0..3 {
+        let resp = browser.get("/auth/corp/start").await;
+        let location = resp.headers()[header::LOCATION]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(location.starts_with(&op.issuer), "{location}");
+    }
+    let resp = browser.get("/auth/corp/start").await;
+    assert_eq!(resp.headers()[header::LOCATION], "/login?error=too_many");
     server.stop().await;
 }
