@@ -3,6 +3,7 @@
 // it is ready.
 //
 //   node end2end/oidc/provider.mjs --redirect http://127.0.0.1:3000/auth/corp/callback …
+//       [--port N] [--code-ttl SECONDS]
 //
 // One confidential client, `avatar-studio` with the secret `avatar-studio-test-secret`,
 // may use the given redirect URIs. Anyone may sign in by name at its login page (a form a
@@ -34,8 +35,13 @@ function claimsOf(id) {
 }
 
 const redirects = [];
+let port = 0;
+// How long an authorization code may be exchanged (oidc-provider's default: 60 s).
+let codeTtl = 60;
 for (let i = 2; i < process.argv.length; i++) {
   if (process.argv[i] === "--redirect") redirects.push(process.argv[++i]);
+  else if (process.argv[i] === "--port") port = Number(process.argv[++i]);
+  else if (process.argv[i] === "--code-ttl") codeTtl = Number(process.argv[++i]);
 }
 if (redirects.length === 0) {
   console.error("usage: provider.mjs --redirect URI [--redirect URI …]");
@@ -122,7 +128,7 @@ const server = http.createServer(async (req, res) => {
   }
 });
 
-await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+await new Promise((resolve) => server.listen(port, "127.0.0.1", resolve));
 const issuer = `http://127.0.0.1:${server.address().port}`;
 
 provider = new Provider(issuer, {
@@ -146,6 +152,7 @@ provider = new Provider(issuer, {
   features: { devInteractions: { enabled: false } },
   interactions: { url: (ctx, interaction) => `/interaction/${interaction.uid}` },
   pkce: { required: () => true },
+  ttl: { AuthorizationCode: codeTtl },
   findAccount: async (ctx, id) => ({
     accountId: id,
     claims: async () => claimsOf(id),

@@ -32,10 +32,16 @@ struct OpenIdProvider {
 
 impl OpenIdProvider {
     fn start() -> Self {
+        Self::start_with(&[])
+    }
+
+    /// With more of the script's options (`--port N`, `--code-ttl SECONDS`).
+    fn start_with(options: &[&str]) -> Self {
         let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../end2end/oidc/provider.mjs");
         let mut child = Command::new("node")
             .arg(script)
             .args(["--redirect", &format!("{PUBLIC}/auth/corp/callback")])
+            .args(options)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -777,6 +783,52 @@ async fn a_signed_in_account_links_sets_a_password_and_unlinks() {
 }
 
 #[tokio::test]
+async fn a_provider_that_was_down_is_discovered_once_it_is_up() {
+    // A free port, for a provider that is not running yet.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let issuer = format!("http://127.0.0.1:{port}");
+    let server = TestServer::start_with(
+        Dialect::Sqlite,
+        &[
+            ("PUBLIC_URL", PUBLIC),
+            ("OIDC_PROVIDERS", "corp"),
+            ("OIDC_CORP_ISSUER", &issuer),
+            ("OIDC_CORP_CLIENT_ID", CLIENT_ID),
+            ("OIDC_CORP_CLIENT_SECRET", CLIENT_SECRET),
+        ],
+    )
+    .await;
+    let mut browser = Browser::new(&server);
+    let resp = browser.get("/auth/corp/start").await;
+    assert_eq!(resp.headers()[header::LOCATION], "/login?error=unavailable");
+    // It comes up: the next sign-in discovers it (no restart).
+    let op = OpenIdProvider::start_with(&["--port", &port.to_string()]);
+    assert_eq!(op.issuer, issuer);
+    assert_eq!(
+        browser.sign_in_with(&op, "/auth/corp/start", "carol").await,
+        "/studio"
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn an_expired_code_signs_nobody_in() {
+    let op = OpenIdProvider::start_with(&["--code-ttl", "1"]);
+    let server = start_app(Dialect::Sqlite, &op, &[]).await;
+    let mut browser = Browser::new(&server);
+    let callback = browser.authorize(&op, "/auth/corp/start", "carol").await;
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    assert_eq!(browser.back(&callback).await, "/login?error=failed");
+    assert_eq!(browser.session(), None);
+    assert_eq!(accounts(&server).await, 0);
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn a_provider_that_is_down_fails_its_sign_ins_not_the_server() {
     let op = OpenIdProvider::start();
     let issuer = op.issuer.clone();
@@ -880,9 +932,14 @@ fn check_reports_each_providers_discovery_and_keys_and_no_secret_is_logged() {
     let callback = rt.block_on(async {
         let server_like = TestServerAddress(format!("http://{addr}"));
         let mut browser = server_like.browser();
+        // One that fails a check (another audience), then one that works.
+        let refused = browser.authorize(&op, "/auth/corp/start", "erin").await;
+        op.tamper(json!({"aud": "another-app"})).await;
+        assert_eq!(browser.back(&refused).await, "/login?error=failed");
+        let mut browser = server_like.browser();
         let callback = browser.authorize(&op, "/auth/corp/start", "erin").await;
         assert_eq!(browser.back(&callback).await, "/studio");
-        callback
+        vec![refused, callback]
     });
     crate::common::sigterm(&running.child);
     wait_exit(&mut running.child, Duration::from_secs(30));
@@ -891,19 +948,27 @@ fn check_reports_each_providers_discovery_and_keys_and_no_secret_is_logged() {
         log.push_str(&line.to_string());
         log.push('\n');
     }
-    let code = url::Url::parse(&callback)
-        .unwrap()
-        .query_pairs()
-        .find(|(k, _)| k == "code")
-        .unwrap()
-        .1
-        .into_owned();
+    // Every code and state the provider handed out.
+    let mut handed_out: Vec<String> = Vec::new();
+    for url in &callback {
+        for (k, v) in url::Url::parse(url).unwrap().query_pairs() {
+            if k == "code" || k == "state" {
+                handed_out.push(v.into_owned());
+            }
+        }
+    }
+    assert_eq!(handed_out.len(), 4);
     assert!(
         log.contains("signed in with an identity")
             || log.contains("account created with an identity"),
         "the log has the sign-in"
     );
-    for secret in [CLIENT_SECRET, code.as_str(), "eyJ"] {
+    assert!(log.contains("failed a check"), "the refusal is logged");
+    for secret in handed_out
+        .iter()
+        .map(String::as_str)
+        .chain([CLIENT_SECRET, "eyJ"])
+    {
         assert!(!log.contains(secret), "the log holds {secret}");
     }
 }
