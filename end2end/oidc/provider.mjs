@@ -12,7 +12,8 @@
 //
 // For the tests of a provider that misbehaves, `POST /__test/tamper` with
 // {"aud": "…"} or {"expired": true} makes the next token response carry an ID token with
-// that audience or an expiry in the past, signed with the provider's own key.
+// that audience or an expiry in the past, signed with the provider's own key;
+// {"delay_ms": N} makes it answer N ms late.
 
 import http from "node:http";
 import { randomBytes } from "node:crypto";
@@ -162,6 +163,11 @@ provider = new Provider(issuer, {
 // The misbehaving provider: the next ID token is re-signed with another audience, or
 // already expired.
 provider.use(async (ctx, next) => {
+  if (ctx.path === "/token" && tamper && tamper.delay_ms) {
+    const delay = tamper.delay_ms;
+    tamper = null;
+    await new Promise((done) => setTimeout(done, delay));
+  }
   await next();
   if (ctx.path !== "/token" || !tamper || !ctx.body || !ctx.body.id_token) return;
   const claims = decodeJwt(ctx.body.id_token);

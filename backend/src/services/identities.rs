@@ -74,12 +74,15 @@ pub async fn start(
         })?;
     // A local path of reasonable length, or the default.
     let next = next.filter(|n| n.len() <= MAX_NEXT_LEN);
-    let authorization = backend
-        .external
-        .identities
-        .authorize(provider, &callback_url(backend, provider))
-        .await
-        .map_err(|e| problem(&e))?;
+    let authorization = within_request(
+        backend,
+        backend
+            .external
+            .identities
+            .authorize(provider, &callback_url(backend, provider)),
+    )
+    .await?
+    .map_err(|e| problem(&e))?;
     identity_flows::insert_flow(
         &backend.db,
         &identity_flows::FlowRecord {
@@ -96,6 +99,27 @@ pub async fn start(
     .await
     .map_err(|e| internal(&e))?;
     Ok(authorization.url)
+}
+
+/// Runs the provider's calls (discovery, code exchange, user info: each within the
+/// outbound time limit) so that together they end before the request's own limit, and the
+/// browser gets the sign-in page's sentence rather than the 503 of a request cut off.
+async fn within_request<T>(
+    backend: &Backend,
+    calls: impl std::future::Future<Output = T>,
+) -> Result<T, SignInProblem> {
+    let limit = backend
+        .config
+        .request_timeout
+        .saturating_sub(Duration::from_secs(5))
+        .max(Duration::from_secs(1));
+    tokio::time::timeout(limit, calls).await.map_err(|_| {
+        tracing::warn!(
+            limit_s = limit.as_secs(),
+            "the identity provider took too long"
+        );
+        SignInProblem::Unavailable
+    })
 }
 
 fn problem(e: &IdentityError) -> SignInProblem {
@@ -203,18 +227,19 @@ pub async fn finish(
     let Some(code) = callback.code.filter(|c| !c.is_empty() && c.len() <= 2048) else {
         return Err(fail(SignInProblem::Failed));
     };
-    let identity = backend
-        .external
-        .identities
-        .finish(
+    let identity = within_request(
+        backend,
+        backend.external.identities.finish(
             provider,
             code,
             &callback_url(backend, provider),
             flow.nonce,
             flow.pkce_verifier,
-        )
-        .await
-        .map_err(|e| fail(problem(&e)))?;
+        ),
+    )
+    .await
+    .map_err(fail)?
+    .map_err(|e| fail(problem(&e)))?;
     let browser_hash = flow.browser_hash;
     match flow.link_user_id {
         Some(user_id) => link(backend, &user_id, provider, &identity)

@@ -73,14 +73,7 @@ impl OpenIdProvider {
 
     /// The app's variables for this provider, as `corp`.
     fn vars(&self) -> Vec<(&'static str, String)> {
-        vec![
-            ("PUBLIC_URL", PUBLIC.to_owned()),
-            ("OIDC_PROVIDERS", "corp".to_owned()),
-            ("OIDC_CORP_ISSUER", self.issuer.clone()),
-            ("OIDC_CORP_CLIENT_ID", CLIENT_ID.to_owned()),
-            ("OIDC_CORP_CLIENT_SECRET", CLIENT_SECRET.to_owned()),
-            ("OIDC_CORP_DISPLAY_NAME", "Corp SSO".to_owned()),
-        ]
+        corp_vars(&self.issuer)
     }
 
     /// Makes the provider's next ID token wrong in the way `tamper` says.
@@ -102,8 +95,24 @@ impl Drop for OpenIdProvider {
     }
 }
 
+/// The app's variables for a provider `corp` at `issuer` (running or not).
+fn corp_vars(issuer: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("PUBLIC_URL", PUBLIC.to_owned()),
+        ("OIDC_PROVIDERS", "corp".to_owned()),
+        ("OIDC_CORP_ISSUER", issuer.to_owned()),
+        ("OIDC_CORP_CLIENT_ID", CLIENT_ID.to_owned()),
+        ("OIDC_CORP_CLIENT_SECRET", CLIENT_SECRET.to_owned()),
+        ("OIDC_CORP_DISPLAY_NAME", "Corp SSO".to_owned()),
+    ]
+}
+
 async fn start_app(dialect: Dialect, op: &OpenIdProvider, extra: &[(&str, &str)]) -> TestServer {
-    let vars = op.vars();
+    start_at(dialect, &op.issuer, extra).await
+}
+
+async fn start_at(dialect: Dialect, issuer: &str, extra: &[(&str, &str)]) -> TestServer {
+    let vars = corp_vars(issuer);
     let mut all: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
     all.extend_from_slice(extra);
     TestServer::start_with(dialect, &all).await
@@ -791,17 +800,7 @@ async fn a_provider_that_was_down_is_discovered_once_it_is_up() {
         .unwrap()
         .port();
     let issuer = format!("http://127.0.0.1:{port}");
-    let server = TestServer::start_with(
-        Dialect::Sqlite,
-        &[
-            ("PUBLIC_URL", PUBLIC),
-            ("OIDC_PROVIDERS", "corp"),
-            ("OIDC_CORP_ISSUER", &issuer),
-            ("OIDC_CORP_CLIENT_ID", CLIENT_ID),
-            ("OIDC_CORP_CLIENT_SECRET", CLIENT_SECRET),
-        ],
-    )
-    .await;
+    let server = start_at(Dialect::Sqlite, &issuer, &[]).await;
     let mut browser = Browser::new(&server);
     let resp = browser.get("/auth/corp/start").await;
     assert_eq!(resp.headers()[header::LOCATION], "/login?error=unavailable");
@@ -812,6 +811,20 @@ async fn a_provider_that_was_down_is_discovered_once_it_is_up() {
         browser.sign_in_with(&op, "/auth/corp/start", "carol").await,
         "/studio"
     );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_provider_slower_than_the_request_limit_ends_on_the_sign_in_page() {
+    let op = OpenIdProvider::start();
+    // The provider's calls get the request's limit less 5 s: here 1 s.
+    let server = start_app(Dialect::Sqlite, &op, &[("REQUEST_TIMEOUT_SECONDS", "6")]).await;
+    let mut browser = Browser::new(&server);
+    let callback = browser.authorize(&op, "/auth/corp/start", "carol").await;
+    op.tamper(json!({"delay_ms": 3000})).await;
+    // Not the request's 503: the sign-in page, with a sentence.
+    assert_eq!(browser.back(&callback).await, "/login?error=unavailable");
+    assert_eq!(browser.session(), None);
     server.stop().await;
 }
 
@@ -833,17 +846,7 @@ async fn a_provider_that_is_down_fails_its_sign_ins_not_the_server() {
     let op = OpenIdProvider::start();
     let issuer = op.issuer.clone();
     drop(op);
-    let server = TestServer::start_with(
-        Dialect::Sqlite,
-        &[
-            ("PUBLIC_URL", PUBLIC),
-            ("OIDC_PROVIDERS", "corp"),
-            ("OIDC_CORP_ISSUER", &issuer),
-            ("OIDC_CORP_CLIENT_ID", CLIENT_ID),
-            ("OIDC_CORP_CLIENT_SECRET", CLIENT_SECRET),
-        ],
-    )
-    .await;
+    let server = start_at(Dialect::Sqlite, &issuer, &[]).await;
     let mut browser = Browser::new(&server);
     let resp = browser.get("/auth/corp/start").await;
     assert_eq!(resp.headers()[header::LOCATION], "/login?error=unavailable");
