@@ -47,16 +47,6 @@ lazy_pages! {
     VerifyEmailRoute => VerifyEmailPage,
 }
 
-/// Fetches the chunks of `paths` once the page is hydrated and settled
-/// (`live::when_settled`), so that the first click on them does not wait.
-pub fn preload_when_settled(paths: Vec<&'static str>) {
-    crate::live::when_settled(move || {
-        for path in paths {
-            preload(path);
-        }
-    });
-}
-
 /// Starts fetching the chunk of the page a link leads to (a header link the pointer or the
 /// focus is on), so that following it does not wait for the chunk. Paths without a chunk
 /// of their own, and a chunk already fetched, cost nothing.

@@ -123,25 +123,6 @@ test("on a slow network, a page whose code is still on its way never leaves the 
   expect(await page.evaluate(() => (window as unknown as { blank: boolean }).blank)).toBe(false);
 });
 
-test("once a page has settled, the header's pages are fetched before anyone points at them", async ({ page, baseURL }) => {
-  await signUp(page, baseURL);
-  const chunks: string[] = [];
-  page.on("request", (r) => {
-    if (r.url().includes("/pkg/") && r.url().endsWith(".wasm")) chunks.push(r.url());
-  });
-  await page.goto("/studio");
-  await hydrated(page);
-  const atHydration = chunks.length;
-  // Nothing pointed at or focused: the other pages' chunks come anyway, a moment later.
-  await expect.poll(() => chunks.length, { timeout: 15_000 }).toBeGreaterThan(atHydration);
-  await page.waitForLoadState("networkidle");
-  const settled = chunks.length;
-  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Gallery", exact: true }).click();
-  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Gallery");
-  // The page's code was already here.
-  expect(chunks.slice(settled)).toEqual([]);
-});
-
 test("an unknown address shows the 404 page", async ({ page }) => {
   const res = await page.goto("/this/does-not-exist");
   expect(res?.status()).toBe(404);

@@ -44,18 +44,6 @@ pub const NAV: [(&str, &str); 5] = [
 pub fn Header() -> impl IntoView {
     let CurrentUser(user) = expect_context::<CurrentUser>();
     let admin = move || user.with(|u| u.as_ref().is_some_and(|u| u.is_admin));
-    // The chunks of the pages the header offers, fetched once this page has settled
-    // (browser only): the signed-in pages for a signed-in person, the ways in otherwise.
-    user.with_untracked(|u| {
-        let mut paths: Vec<&'static str> = match u {
-            Some(_) => NAV.iter().map(|(href, _)| *href).collect(),
-            None => vec!["/login", "/signup"],
-        };
-        if u.as_ref().is_some_and(|u| u.is_admin) {
-            paths.push("/admin");
-        }
-        routes::preload_when_settled(paths);
-    });
     view! {
         <header class="site-header">
             <div class="site-header__inner">

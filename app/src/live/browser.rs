@@ -50,31 +50,6 @@ fn after_hydration(f: impl FnOnce() + 'static) {
     }
 }
 
-/// How long after hydration `when_settled` work starts.
-const SETTLE_MS: u32 = 1_500;
-
-/// Runs `f` a moment after the page is hydrated, unless the browser asks to save data
-/// (`navigator.connection.saveData`).
-pub fn when_settled(f: impl FnOnce() + 'static) {
-    after_hydration(move || {
-        later(SETTLE_MS, move || {
-            if !saves_data() {
-                f();
-            }
-        });
-    });
-}
-
-fn saves_data() -> bool {
-    let navigator = leptos::prelude::window().navigator();
-    js_sys::Reflect::get(&navigator, &"connection".into())
-        .ok()
-        .filter(|c| c.is_object())
-        .and_then(|c| js_sys::Reflect::get(&c, &"saveData".into()).ok())
-        .and_then(|v| v.as_bool())
-        .unwrap_or(false)
-}
-
 /// The page is hydrated: runs what waited for it.
 pub fn hydrated() {
     let waiting = AFTER_HYDRATION.with(|waiting| waiting.borrow_mut().take());

@@ -342,13 +342,6 @@ pub fn hydrated() {
     browser::hydrated();
 }
 
-/// Runs `f` in the browser once the page is hydrated and the network has had a moment
-/// (never on the server, never when the browser asks to save data): for work that must not
-/// compete with the page's own first load, such as fetching the chunks of other pages.
-pub fn when_settled(f: impl FnOnce() + 'static) {
-    browser::when_settled(f);
-}
-
 /// The time now (the browser's clock in the browser).
 pub fn now() -> DateTime<Utc> {
     browser::now()
@@ -414,8 +407,6 @@ mod browser {
     pub fn hydrated() {}
 
     pub fn later(_ms: u32, _f: impl FnOnce() + 'static) {}
-
-    pub fn when_settled(_f: impl FnOnce() + 'static) {}
 
     pub fn defer(f: impl FnOnce() + 'static) {
         f();
