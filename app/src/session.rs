@@ -49,14 +49,20 @@ pub async fn end(
 pub const SIGNIN_COOKIE: &str = "avatar_signin";
 pub const SIGNIN_COOKIE_SECURE: &str = "__Host-avatar_signin";
 
-/// The browser's sign-in cookie, if it sent one. Over https only the `__Host-` name
-/// counts: no other site (a sibling subdomain) can have set it.
-pub fn signin_browser(headers: &http::HeaderMap, secure: bool) -> Option<String> {
-    let name = if secure {
+/// The sign-in cookie's name: over https the `__Host-` one, which no other site (not even a
+/// sibling subdomain) can set.
+pub fn signin_cookie_name(secure: bool) -> &'static str {
+    if secure {
         SIGNIN_COOKIE_SECURE
     } else {
         SIGNIN_COOKIE
-    };
+    }
+}
+
+/// The browser's sign-in cookie, if it sent one (under the name [`signin_cookie_name`]
+/// gives; the other one is ignored).
+pub fn signin_browser(headers: &http::HeaderMap, secure: bool) -> Option<String> {
+    let name = signin_cookie_name(secure);
     headers
         .get_all(http::header::COOKIE)
         .iter()

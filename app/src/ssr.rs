@@ -75,7 +75,7 @@ pub fn client() -> ClientInfo {
 
 /// The browser's sign-in cookie (a sign-in through an identity provider), if any.
 pub fn signin_browser() -> Option<String> {
-    let secure = backend().ok()?.config.public_url.scheme() == "https";
+    let secure = backend().ok()?.config.is_https();
     parts().and_then(|p| crate::session::signin_browser(&p.headers, secure))
 }
 

@@ -2,7 +2,7 @@
 // a free port of the loopback interface and prints one JSON line, {"issuer": "…"}, once
 // it is ready.
 //
-//   node end2end/oidc/provider.mjs --redirect http://127.0.0.1:3000/auth/corp/callback …
+//   node end2end/oidc/provider.mjs --redirect http://127.0.0.1:$APP_PORT/auth/corp/callback …
 //       [--port N] [--code-ttl SECONDS]
 //
 // One confidential client, `avatar-studio` with the secret `avatar-studio-test-secret`,

@@ -81,13 +81,7 @@ impl FakeGithub {
             .route("/api/v3/user", get(user))
             .route("/api/v3/user/emails", get(emails))
             .with_state(state.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind a loopback port");
-        let addr = listener.local_addr().expect("an address");
-        let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, router).await;
-        });
+        let (addr, task) = crate::listen(router).await;
         Self { addr, state, task }
     }
 

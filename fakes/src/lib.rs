@@ -102,6 +102,18 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// Serves `router` on a free loopback port: its address, and the task to abort.
+pub(crate) async fn listen(router: axum::Router) -> (SocketAddr, tokio::task::JoinHandle<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind a loopback port");
+    let addr = listener.local_addr().expect("an address");
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, router).await;
+    });
+    (addr, task)
+}
+
 /// A running fake; stops when dropped.
 #[derive(Debug)]
 pub struct Fake {
@@ -118,14 +130,8 @@ impl Drop for Fake {
 
 impl Fake {
     async fn serve(router: axum::Router, shared: Arc<Shared>) -> Self {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind a loopback port");
-        let addr = listener.local_addr().expect("an address");
+        let (addr, task) = listen(router).await;
         *lock(&shared.base) = format!("http://{addr}");
-        let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, router).await;
-        });
         Self { addr, shared, task }
     }
 

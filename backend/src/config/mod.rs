@@ -244,6 +244,12 @@ impl RealtimeSettings {
 }
 
 impl Config {
+    /// Whether people reach the app over https (`PUBLIC_URL`): cookies are then `Secure`
+    /// and `__Host-` prefixed, and browsers are told to use nothing else (HSTS).
+    pub fn is_https(&self) -> bool {
+        self.public_url.scheme() == "https"
+    }
+
     /// Reads the process environment (the server loads `.env` into it first). Touches no
     /// file: see [`Config::prepare`].
     pub fn from_env() -> Result<Self, ConfigError> {

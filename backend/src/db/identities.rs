@@ -146,6 +146,15 @@ mod tests {
         .id
     }
 
+    async fn ids_of(db: &Db, user_id: &str) -> Vec<String> {
+        list_for_user(db, user_id)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|i| i.id)
+            .collect()
+    }
+
     db_test!(an_identity_belongs_to_one_account, |db| {
         let a = account(&db, "a@example.com", true).await;
         let b = account(&db, "b@example.com", true).await;
@@ -163,12 +172,7 @@ mod tests {
         let a = account(&db, "a@example.com", false).await;
         insert(&db, &a, "corp", "s-1", None).await.unwrap();
         insert(&db, &a, "github", "42", None).await.unwrap();
-        let ids: Vec<String> = list_for_user(&db, &a)
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|i| i.id)
-            .collect();
+        let ids = ids_of(&db, &a).await;
         assert!(delete_unless_last(&db, &a, &ids[0]).await.unwrap());
         assert!(!delete_unless_last(&db, &a, &ids[1]).await.unwrap());
         // With a password, the last identity may go.
@@ -189,12 +193,7 @@ mod tests {
             insert(&db, &a, "github", &format!("g-{round}"), None)
                 .await
                 .unwrap();
-            let ids: Vec<String> = list_for_user(&db, &a)
-                .await
-                .unwrap()
-                .into_iter()
-                .map(|i| i.id)
-                .collect();
+            let ids = ids_of(&db, &a).await;
             let (first, second) = tokio::join!(
                 delete_unless_last(&db, &a, &ids[0]),
                 delete_unless_last(&db, &a, &ids[1])

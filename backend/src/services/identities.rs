@@ -12,7 +12,7 @@
 
 use std::time::Duration;
 
-use model::{IdentityProvider, LinkedIdentity, SignInMethods, SignInProblem};
+use model::{LinkedIdentity, SignInMethods, SignInProblem};
 
 use super::{accounts, auth::Caller, ServiceError};
 use crate::{
@@ -42,11 +42,6 @@ pub fn callback_url(backend: &Backend, provider: &str) -> url::Url {
 
 fn ttl_ms(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
-}
-
-/// The configured providers.
-pub fn providers(backend: &Backend) -> Vec<IdentityProvider> {
-    backend.external.identities.list()
 }
 
 /// Starts a sign-in (or, for a signed-in `linking` account, a link) with `provider`:
@@ -454,7 +449,7 @@ pub async fn methods(backend: &Backend, caller: &Caller) -> Result<SignInMethods
         .await?
         .is_some_and(|u| u.password_hash.is_some());
     let linked = identities::list_for_user(db, &caller.id).await?;
-    let configured = providers(backend);
+    let configured = backend.external.identities.list();
     let identities = linked
         .into_iter()
         .map(|i| LinkedIdentity {

@@ -49,27 +49,20 @@ pub struct StartQuery {
 /// The browser's sign-in cookie (made now if it has none), and the header that sets it
 /// again for another `FLOW_TTL`.
 fn browser_cookie(backend: &Backend, headers: &HeaderMap) -> (String, HeaderValue) {
-    let secure = backend.config.public_url.scheme() == "https";
+    let secure = backend.config.is_https();
     let token = app::session::signin_browser(headers, secure).unwrap_or_else(|| {
         secrecy::ExposeSecret::expose_secret(&crypto::random_token("")).to_owned()
     });
-    let cookie = Cookie::build((
-        if secure {
-            app::session::SIGNIN_COOKIE_SECURE
-        } else {
-            app::session::SIGNIN_COOKIE
-        },
-        token.clone(),
-    ))
-    .path("/")
-    .http_only(true)
-    .secure(secure)
-    // Lax: the provider's redirect back is a top-level navigation from another site.
-    .same_site(SameSite::Lax)
-    .max_age(time::Duration::seconds(
-        i64::try_from(FLOW_TTL.as_secs()).unwrap_or(900),
-    ))
-    .build();
+    let cookie = Cookie::build((app::session::signin_cookie_name(secure), token.clone()))
+        .path("/")
+        .http_only(true)
+        .secure(secure)
+        // Lax: the provider's redirect back is a top-level navigation from another site.
+        .same_site(SameSite::Lax)
+        .max_age(time::Duration::seconds(
+            i64::try_from(FLOW_TTL.as_secs()).unwrap_or(900),
+        ))
+        .build();
     let value = HeaderValue::from_str(&cookie.to_string()).expect("a cookie is a header value");
     (token, value)
 }
@@ -171,8 +164,7 @@ pub async fn callback(
     let Ok(Query(query)) = query else {
         return to_login(SignInProblem::Expired, false);
     };
-    let secure = backend.config.public_url.scheme() == "https";
-    let browser = app::session::signin_browser(&headers, secure);
+    let browser = app::session::signin_browser(&headers, backend.config.is_https());
     let signed_in = principal
         .as_ref()
         .filter(|Extension(p)| p.session_hash().is_some())

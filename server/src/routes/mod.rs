@@ -54,7 +54,10 @@ pub fn router(state: AppState) -> Router {
     let leptos_options = state.leptos_options.clone();
     let request_timeout = state.backend.config.request_timeout;
     // Behind TLS (PUBLIC_URL https), browsers are told to use nothing else for two years.
-    let hsts = (state.backend.config.public_url.scheme() == "https")
+    let hsts = state
+        .backend
+        .config
+        .is_https()
         .then(|| HeaderValue::from_static("max-age=63072000"));
     let routes = route_list();
     let pkg_dir = format!(
@@ -182,7 +185,7 @@ pub fn router(state: AppState) -> Router {
 /// and the sliding expiry. Public for the SSR benchmark, whose hand-written page sits
 /// behind the same session and authentication layers as the real ones.
 pub fn session_layer(state: &AppState) -> SessionManagerLayer<DbSessionStore> {
-    let secure_cookie = state.backend.config.public_url.scheme() == "https";
+    let secure_cookie = state.backend.config.is_https();
     SessionManagerLayer::new(DbSessionStore::new(state.backend.db.clone()))
         .with_name(if secure_cookie {
             SESSION_COOKIE_SECURE
