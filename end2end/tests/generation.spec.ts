@@ -12,6 +12,7 @@ test("a character gets an avatar made with its prompt and settings", async ({ pa
   await hydrated(page);
   await page.getByLabel("Name", { exact: true }).fill("Merlin");
   await page.getByLabel("Avatar prompt (optional)").fill("An old wizard with a blue hat and glasses");
+  await page.getByLabel("Make an avatar now").uncheck();
   await page.getByRole("button", { name: "Create character" }).click();
   await expect(page.getByRole("heading", { name: "Merlin", level: 1 })).toBeVisible();
   await hydrated(page);
@@ -51,4 +52,62 @@ test("a character gets an avatar made with its prompt and settings", async ({ pa
   await page.reload();
   await expect(page.getByRole("heading", { name: "Merlin the Grey", level: 1 })).toBeVisible();
   expect(errors).toEqual([]);
+});
+
+test("a character's sheet keeps it the same person, and the Studio says what each model gets", async ({ page }, testInfo) => {
+  await signUp(page, "sheet");
+  await page.goto("/characters");
+  await hydrated(page);
+  await page.getByLabel("Name", { exact: true }).fill("Ada");
+  await page.getByLabel("Appearance (optional)").fill("Long curly red hair, green eyes, pale skin");
+  await page.getByRole("button", { name: "Create character" }).click();
+  await expect(page.getByRole("heading", { name: "Ada", level: 1 })).toBeVisible();
+  await hydrated(page);
+  await expect(page.getByLabel("Appearance", { exact: true })).toHaveValue("Long curly red hair, green eyes, pale skin");
+
+  // "Make an avatar now" (ticked by default): two candidates from the sheet (no avatar
+  // prompt: a portrait from it); the first to finish is the avatar, the other can be chosen.
+  await expect(page.getByText("Done: the new avatar is in place.")).toBeVisible({ timeout: 30_000 });
+  await expect(page.getByText("Current avatar")).toHaveCount(1);
+  const history = page.locator("section", { has: page.getByRole("heading", { name: "Every image of Ada" }) });
+  await expect(history.locator("li.tile")).toHaveCount(2);
+  await expect(history.getByRole("button", { name: "Use as avatar" })).toHaveCount(1);
+  // Without a prompt, the button still makes another.
+  await expect(page.getByText("No avatar prompt saved")).toBeVisible();
+  await expect(page.getByRole("button", { name: "Make a new avatar" })).toBeEnabled();
+  await history.getByRole("button", { name: "Use as avatar" }).click();
+  await expect(page.getByText("Avatar changed.")).toBeVisible();
+  // Until others are chosen, the avatar is the identity reference.
+  const avatarTile = history.locator("li.tile", { hasText: "Current avatar" });
+  const identity = avatarTile.getByRole("button", { name: "Identity reference" });
+  await expect(identity).toHaveAttribute("aria-pressed", "true");
+  await expect(history.getByRole("button", { name: "Identity reference", pressed: true })).toHaveCount(1);
+  await identity.click();
+  await expect(identity).toHaveAttribute("aria-pressed", "false");
+  await identity.click();
+  await expect(identity).toHaveAttribute("aria-pressed", "true");
+  await page.reload();
+  await expect(history.getByRole("button", { name: "Identity reference", pressed: true })).toHaveCount(1);
+
+  // The Studio: with the character chosen, each model says what it gets.
+  await page.goto("/studio");
+  await hydrated(page);
+  const hint = page.getByTestId("sheet-hint");
+  await expect(hint).toHaveCount(0);
+  await page.getByLabel("Character (optional)").selectOption({ label: "Ada" });
+  await expect(hint).toHaveText("Portrait (offline) gets the character's appearance and up to 4 of its identity images.");
+  await page.getByLabel("Provider and model").selectOption({ label: "DALL·E 3 (add a key in Settings)" });
+  await expect(hint).toContainText("DALL·E 3 takes no reference images: it gets the character's description only");
+  await page.getByLabel("Provider and model").selectOption({ label: "Portrait (offline)" });
+
+  // Two images of Ada in two scenes: the same person (saved in the report to look at).
+  await expect(page.locator(".live-status__state")).toHaveAttribute("data-state", "Live");
+  await page.getByLabel("Prompt", { exact: true }).fill("Smiling, in green winter clothes");
+  await page.getByLabel("Images", { exact: true }).fill("2");
+  await page.getByRole("button", { name: "Generate" }).click();
+  const scenes = page
+    .getByRole("list", { name: "Jobs" })
+    .locator('li.job[data-status="completed"]', { hasText: "Smiling, in green winter clothes" });
+  await expect(scenes.locator(".job__media img")).toHaveCount(2, { timeout: 30_000 });
+  await testInfo.attach("two images of one character", { body: await page.getByRole("list", { name: "Jobs" }).screenshot(), contentType: "image/png" });
 });

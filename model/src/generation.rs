@@ -151,6 +151,10 @@ pub struct Job {
     pub id: String,
     pub image_id: String,
     pub character_id: Option<String>,
+    /// Whether its image becomes the character's avatar when it completes (the first of
+    /// its request to complete does; the others are candidates).
+    #[serde(default)]
+    pub set_avatar: bool,
     /// The stage: `pending` (queued, or waiting for a retry), `generating`, `downloading`,
     /// `uploading`, then `completed`, `error` or `canceled`.
     pub status: ImageStatus,
@@ -193,6 +197,24 @@ pub struct Provenance {
     pub reference_image_ids: Vec<String>,
     /// The provider's id for the request that made it, for support questions.
     pub provider_request_id: Option<String>,
+    /// The character sheet the request was built from, when it named a character.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub character_sheet: Option<SheetUse>,
+}
+
+/// Which version of a character's sheet went into a generation, and how.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SheetUse {
+    pub character_id: String,
+    pub version: i64,
+    /// Whether the appearance was added to the prompt (the sheet had one).
+    pub appearance_in_prompt: bool,
+    /// The identity references sent (among `reference_image_ids`); empty for a model that
+    /// takes no reference images.
+    pub identity_reference_ids: Vec<String>,
+    /// The prompt as sent to the provider.
+    pub prompt_sent: String,
 }
 
 /// A change to a job, as sent over the realtime channel.

@@ -145,8 +145,28 @@ pub struct Character {
     pub avatar_prompt: Option<String>,
     #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub avatar_generation_config: Option<serde_json::Value>,
+    /// The character sheet: the canonical physical description (face, hair, build,
+    /// distinguishing marks, usual clothing), threaded into every prompt that names the
+    /// character as "{prompt}. The character: {appearance}".
+    #[serde(default)]
+    pub appearance: Option<String>,
+    /// Up to 4 images sent as the character's identity to models that take reference
+    /// images: the chosen ones, else the current avatar.
+    #[serde(default)]
+    pub identity_reference_ids: Vec<String>,
+    /// Whether the identity references were chosen (else they are the avatar).
+    #[serde(default)]
+    pub identity_references_chosen: bool,
+    /// Grows whenever the appearance or the identity references change; an image's
+    /// provenance names the version it was made with.
+    #[serde(default = "first_sheet")]
+    pub sheet_version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+fn first_sheet() -> i64 {
+    1
 }
 
 /// A named group of images (API.md, `Collection`).
@@ -189,6 +209,13 @@ pub struct CreateCharacterRequest {
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub avatar_generation_config: Option<serde_json::Value>,
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 2000))]
+    pub appearance: Option<String>,
+    /// At most 4 of the person's finished images; absent: the avatar, once there is one.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_items = 4))]
+    pub identity_reference_ids: Option<Vec<String>>,
 }
 
 /// `PATCH /api/v1/characters/{id}`: absent fields stay, `null` clears.
@@ -222,6 +249,21 @@ pub struct UpdateCharacterRequest {
     )]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub avatar_generation_config: Option<Option<serde_json::Value>>,
+    #[serde(
+        default,
+        deserialize_with = "double_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, max_length = 2000))]
+    pub appearance: Option<Option<String>>,
+    /// `null`: back to the current avatar; `[]`: send no identity images.
+    #[serde(
+        default,
+        deserialize_with = "double_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Vec<String>>, max_items = 4))]
+    pub identity_reference_ids: Option<Option<Vec<String>>>,
 }
 
 /// `PUT /api/v1/characters/{id}/avatar`: use one of your images.

@@ -35,6 +35,14 @@ pub async fn save_avatar_settings(
     let (backend, p) = (backend()?, require_principal()?);
     let (provider, model) = model.split_once('/').unwrap_or((model.as_str(), ""));
     let blank = |v: Option<String>| v.filter(|v| !v.trim().is_empty());
+    // The form sets provider, model, size and quality; reference images and a seed set
+    // through the API stay.
+    let kept: AvatarSettings = characters::get(&backend, &p, &id)
+        .await
+        .map_err(service_error)?
+        .avatar_generation_config
+        .and_then(|v| serde_json::from_value(v).ok())
+        .unwrap_or_default();
     let settings = AvatarSettings {
         provider: Some(provider.parse().map_err(|e: String| AppError::Validation {
             field: Some("model".to_owned()),
@@ -43,7 +51,8 @@ pub async fn save_avatar_settings(
         model: Some(model.to_owned()).filter(|m| !m.is_empty()),
         size: blank(size),
         quality: blank(quality),
-        ..AvatarSettings::default()
+        reference_image_ids: kept.reference_image_ids,
+        seed: kept.seed,
     };
     let config = serde_json::to_value(&settings).map_err(internal)?;
     let change = UpdateCharacterRequest {

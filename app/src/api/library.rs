@@ -180,18 +180,31 @@ pub async fn get_character(id: String) -> Result<Character, AppError> {
 pub async fn create_character(
     name: String,
     description: Option<String>,
+    appearance: Option<String>,
     avatar_prompt: Option<String>,
+    /// The "Make an avatar now" checkbox.
+    make_avatar: Option<String>,
 ) -> Result<Character, AppError> {
     let (backend, p) = (backend()?, require_principal()?);
     let request = CreateCharacterRequest {
         name,
         description,
+        appearance,
         avatar_prompt,
-        avatar_generation_config: None,
+        ..CreateCharacterRequest::default()
     };
     let character = characters::create(&backend, &p, &request)
         .await
         .map_err(service_error)?;
+    // "Make an avatar now": the character exists whatever happens next; should the jobs
+    // be refused (a quota), its page's "Make a new avatar" says why.
+    if make_avatar.is_some() {
+        if let Err(e) =
+            backend::services::generations::first_avatar(&backend, &p, &character.id).await
+        {
+            tracing::info!(error = %e, "the new character's first avatar was not started");
+        }
+    }
     leptos_axum::redirect(&format!("/characters/{}", character.id));
     Ok(character)
 }
@@ -202,16 +215,31 @@ pub async fn save_character(
     id: String,
     name: String,
     description: Option<String>,
+    appearance: Option<String>,
     avatar_prompt: Option<String>,
 ) -> Result<Character, AppError> {
     let (backend, p) = (backend()?, require_principal()?);
     let change = UpdateCharacterRequest {
         name: Some(name),
         description: Some(description),
+        appearance: Some(appearance),
         avatar_prompt: Some(avatar_prompt),
-        avatar_generation_config: None,
+        ..UpdateCharacterRequest::default()
     };
     characters::update(&backend, &p, &id, &change)
+        .await
+        .map_err(service_error)
+}
+
+/// Adds an image to a character's identity references (`chosen`), or takes it out.
+#[server(endpoint = "set_identity_reference")]
+pub async fn set_identity_reference(
+    id: String,
+    image_id: String,
+    chosen: bool,
+) -> Result<Character, AppError> {
+    let (backend, p) = (backend()?, require_principal()?);
+    characters::set_identity_reference(&backend, &p, &id, &image_id, chosen)
         .await
         .map_err(service_error)
 }

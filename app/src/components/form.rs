@@ -35,7 +35,7 @@ where
     })
 }
 
-/// A labelled input. `error` is the message for this field, shown under it and linked
+/// A labelled input (a text area with `kind="textarea"`). `error` is the message for this field, shown under it and linked
 /// with `aria-describedby`.
 #[component]
 pub fn Field(
@@ -71,18 +71,35 @@ pub fn Field(
         <div class="field" class:field--invalid=move || error.get().is_some()>
             <label for=id.clone()>{label}</label>
             {(!hint.is_empty()).then(|| view! { <p class="field__hint" id=hint_id.clone()>{hint}</p> })}
-            <input
-                id=id.clone()
-                name=name
-                type=kind
-                autocomplete=(!autocomplete.is_empty()).then_some(autocomplete)
-                required=required
-                minlength=minlength.map(|n| n.to_string())
-                maxlength=maxlength.map(|n| n.to_string())
-                value=move || value.get()
-                aria-invalid=move || error.get().is_some().then_some("true")
-                aria-describedby=described_by
-            />
+            {if kind == "textarea" {
+                view! {
+                    <textarea
+                        id=id.clone()
+                        name=name
+                        rows="3"
+                        required=required
+                        minlength=minlength.map(|n| n.to_string())
+                        maxlength=maxlength.map(|n| n.to_string())
+                        aria-invalid=move || error.get().is_some().then_some("true")
+                        aria-describedby=described_by
+                    >{value.get_untracked()}</textarea>
+                }.into_any()
+            } else {
+                view! {
+                    <input
+                        id=id.clone()
+                        name=name
+                        type=kind
+                        autocomplete=(!autocomplete.is_empty()).then_some(autocomplete)
+                        required=required
+                        minlength=minlength.map(|n| n.to_string())
+                        maxlength=maxlength.map(|n| n.to_string())
+                        value=move || value.get()
+                        aria-invalid=move || error.get().is_some().then_some("true")
+                        aria-describedby=described_by
+                    />
+                }.into_any()
+            }}
             <p class="field__error" id=error_id role="alert">
                 {move || error.get()}
             </p>

@@ -15,12 +15,17 @@ pub struct CharacterRecord {
     pub avatar_external_url: Option<String>,
     pub avatar_prompt: Option<String>,
     pub avatar_generation_config: Option<String>,
+    pub appearance: Option<String>,
+    /// A JSON array of image ids; `None`: the current avatar.
+    pub identity_reference_ids: Option<String>,
+    pub sheet_version: i64,
     pub created_at: i64,
     pub updated_at: i64,
 }
 
 const COLUMNS: &str = "id, user_id, name, description, avatar_image_id, avatar_external_url, \
-     avatar_prompt, avatar_generation_config, created_at, updated_at";
+     avatar_prompt, avatar_generation_config, appearance, identity_reference_ids, \
+     sheet_version, created_at, updated_at";
 
 impl CharacterRecord {
     pub fn to_model(&self) -> model::Character {
@@ -39,8 +44,20 @@ impl CharacterRecord {
                 .avatar_generation_config
                 .as_deref()
                 .and_then(|c| serde_json::from_str(c).ok()),
+            appearance: self.appearance.clone(),
+            identity_reference_ids: self.identity_references(),
+            identity_references_chosen: self.identity_reference_ids.is_some(),
+            sheet_version: self.sheet_version,
             created_at: to_time(self.created_at),
             updated_at: to_time(self.updated_at),
+        }
+    }
+
+    /// The images sent as the character's identity: the chosen ones, else the avatar.
+    pub fn identity_references(&self) -> Vec<String> {
+        match &self.identity_reference_ids {
+            Some(json) => serde_json::from_str(json).unwrap_or_default(),
+            None => self.avatar_image_id.iter().cloned().collect(),
         }
     }
 }
@@ -52,6 +69,9 @@ pub struct CharacterFields {
     pub description: Option<String>,
     pub avatar_prompt: Option<String>,
     pub avatar_generation_config: Option<String>,
+    pub appearance: Option<String>,
+    /// A JSON array of image ids; `None`: the current avatar.
+    pub identity_reference_ids: Option<String>,
 }
 
 pub async fn insert(
@@ -62,8 +82,8 @@ pub async fn insert(
 ) -> Result<CharacterRecord, DbError> {
     let sql = format!(
         "INSERT INTO characters (id, user_id, name, description, avatar_prompt, \
-         avatar_generation_config, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7) \
-         RETURNING {COLUMNS}"
+         avatar_generation_config, appearance, identity_reference_ids, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING {COLUMNS}"
     );
     Ok(with_pool!(db, |pool| {
         sqlx::query_as::<_, CharacterRecord>(&sql)
@@ -73,6 +93,8 @@ pub async fn insert(
             .bind(&fields.description)
             .bind(&fields.avatar_prompt)
             .bind(&fields.avatar_generation_config)
+            .bind(&fields.appearance)
+            .bind(&fields.identity_reference_ids)
             .bind(now_ms())
             .fetch_one(pool)
             .await
@@ -111,7 +133,8 @@ pub async fn list(
     })?)
 }
 
-/// Replaces the person-set fields (the service merges a PATCH first).
+/// Replaces the person-set fields (the service merges a PATCH first). The sheet's version
+/// grows when its appearance or identity references change.
 pub async fn update(
     db: &Db,
     user_id: &str,
@@ -120,8 +143,11 @@ pub async fn update(
 ) -> Result<Option<CharacterRecord>, DbError> {
     let sql = format!(
         "UPDATE characters SET name = $3, description = $4, avatar_prompt = $5, \
-         avatar_generation_config = $6, updated_at = $7 WHERE id = $1 AND user_id = $2 \
-         RETURNING {COLUMNS}"
+         avatar_generation_config = $6, updated_at = $7, \
+         sheet_version = sheet_version + CASE WHEN appearance IS NOT DISTINCT FROM $8 \
+           AND identity_reference_ids IS NOT DISTINCT FROM $9 THEN 0 ELSE 1 END, \
+         appearance = $8, identity_reference_ids = $9 \
+         WHERE id = $1 AND user_id = $2 RETURNING {COLUMNS}"
     );
     Ok(with_pool!(db, |pool| {
         sqlx::query_as::<_, CharacterRecord>(&sql)
@@ -132,6 +158,8 @@ pub async fn update(
             .bind(&fields.avatar_prompt)
             .bind(&fields.avatar_generation_config)
             .bind(now_ms())
+            .bind(&fields.appearance)
+            .bind(&fields.identity_reference_ids)
             .fetch_optional(pool)
             .await
     })?)

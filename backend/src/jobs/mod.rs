@@ -28,6 +28,13 @@ pub struct JobRequest {
     pub size: String,
     pub quality: Option<String>,
     pub seed: i64,
+    /// Every reference sent: the request's own, then the character's identity ones.
     #[serde(default)]
     pub reference_image_ids: Vec<String>,
+    /// The character sheet the request was built from (for the provenance).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sheet: Option<model::SheetUse>,
+    /// The character, for the built-in generator.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity: Option<crate::providers::Identity>,
 }

@@ -90,6 +90,7 @@ async fn call_provider(
         quality: request.quality.clone(),
         seed: request.seed,
         references,
+        identity: request.identity.clone(),
         key,
         job_id: job.id.clone(),
     };
@@ -230,6 +231,7 @@ async fn complete(
         attempts: u32::try_from(job.attempt).unwrap_or(0),
         reference_image_ids: request.reference_image_ids.clone(),
         provider_request_id: output.request_id.clone(),
+        character_sheet: request.sheet.clone(),
     };
     let done = queue_db::Finished {
         storage_key: key.to_string(),

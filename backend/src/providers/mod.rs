@@ -24,10 +24,26 @@ pub struct Call {
     pub quality: Option<String>,
     pub seed: i64,
     pub references: Vec<Reference>,
+    /// The character the request names, from its sheet (the prompt already holds the
+    /// appearance; the built-in generator draws the character's own features from this).
+    pub identity: Option<Identity>,
     /// `None` only for the built-in provider.
     pub key: Option<SecretString>,
     /// An id for the provider's logs (`user` for OpenAI): the job id, never personal data.
     pub job_id: String,
+}
+
+/// Who a generation is of: a character, as its sheet describes it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Identity {
+    pub character_id: String,
+    pub appearance: Option<String>,
+    /// What the person asked for, without the appearance.
+    pub instruction: String,
+    /// The references (among the call's) that show the character rather than guide the
+    /// picture.
+    #[serde(default)]
+    pub reference_image_ids: Vec<String>,
 }
 
 /// A reference image, read from the library.

@@ -17,6 +17,10 @@ use crate::{
 
 const MAX_NAME: usize = 100;
 const MAX_DESCRIPTION: usize = 2000;
+/// The appearance is threaded into every prompt that names the character.
+pub const MAX_APPEARANCE: usize = 2000;
+/// Identity references sent with each generation (Gemini keeps identity best with a few).
+pub const MAX_IDENTITY_REFERENCES: usize = 4;
 /// Prompts are sent to providers; theirs are at most 4000 characters.
 pub const MAX_PROMPT: usize = 4000;
 /// The generation settings are a small JSON object.
@@ -100,11 +104,52 @@ pub fn parse_config(raw: Option<&serde_json::Value>) -> Result<Option<String>, S
         .map_err(ServiceError::internal)
 }
 
+/// The identity references: valid ids, each once, at most
+/// [`MAX_IDENTITY_REFERENCES`], every one the caller's finished image outside the trash
+/// (one query for all). Stored as a JSON array.
+async fn parse_identity_references(
+    backend: &Backend,
+    principal: &Principal,
+    ids: &[String],
+) -> Result<String, ServiceError> {
+    let invalid = |message: &str| -> ServiceError {
+        FieldError::new("identity_reference_ids", message.to_owned()).into()
+    };
+    let mut chosen: Vec<String> = Vec::new();
+    for id in ids {
+        let id = Id::parse(id.trim())
+            .ok_or_else(|| invalid("An identity reference does not exist, or it is not yours."))?;
+        if !chosen.iter().any(|c| c == id.as_str()) {
+            chosen.push(id.as_str().to_owned());
+        }
+    }
+    if chosen.len() > MAX_IDENTITY_REFERENCES {
+        return Err(invalid(&format!(
+            "Choose at most {MAX_IDENTITY_REFERENCES} identity references."
+        )));
+    }
+    let found = images::get_many(&backend.db, principal.user_id(), &chosen).await?;
+    let usable = found
+        .iter()
+        .filter(|r| r.status == model::ImageStatus::Completed && r.deleted_at.is_none())
+        .count();
+    if usable != chosen.len() {
+        return Err(invalid(
+            "An identity reference does not exist, is not finished, or is in the trash.",
+        ));
+    }
+    serde_json::to_string(&chosen).map_err(ServiceError::internal)
+}
+
 pub async fn create(
     backend: &Backend,
     principal: &Principal,
     request: &CreateCharacterRequest,
 ) -> Result<Character, ServiceError> {
+    let identity_reference_ids = match &request.identity_reference_ids {
+        Some(ids) => Some(parse_identity_references(backend, principal, ids).await?),
+        None => None,
+    };
     let fields = CharacterFields {
         name: parse_label("name", &request.name, MAX_NAME)?,
         description: parse_text(
@@ -118,6 +163,8 @@ pub async fn create(
             MAX_PROMPT,
         )?,
         avatar_generation_config: parse_config(request.avatar_generation_config.as_ref())?,
+        appearance: parse_text("appearance", request.appearance.as_deref(), MAX_APPEARANCE)?,
+        identity_reference_ids,
     };
     let record = characters::insert(
         &backend.db,
@@ -195,11 +242,64 @@ pub async fn update(
             Some(c) => parse_config(c.as_ref())?,
             None => current.avatar_generation_config.clone(),
         },
+        appearance: match &request.appearance {
+            Some(a) => parse_text("appearance", a.as_deref(), MAX_APPEARANCE)?,
+            None => current.appearance.clone(),
+        },
+        identity_reference_ids: match &request.identity_reference_ids {
+            Some(Some(ids)) => Some(parse_identity_references(backend, principal, ids).await?),
+            Some(None) => None,
+            None => current.identity_reference_ids.clone(),
+        },
     };
     characters::update(&backend.db, principal.user_id(), &current.id, &fields)
         .await?
         .map(|r| r.to_model())
         .ok_or(ServiceError::NotFound)
+}
+
+/// The identity references with `image_id` added (`chosen`) or removed; `None` when a
+/// fifth is added.
+fn toggled(current: &[String], image_id: &str, chosen: bool) -> Option<Vec<String>> {
+    if chosen && current.iter().any(|i| i == image_id) {
+        return Some(current.to_vec());
+    }
+    let mut list: Vec<String> = current.iter().filter(|i| *i != image_id).cloned().collect();
+    if chosen {
+        if list.len() >= MAX_IDENTITY_REFERENCES {
+            return None;
+        }
+        list.push(image_id.to_owned());
+    }
+    Some(list)
+}
+
+/// Adds one of the caller's images to the character's identity references, or takes it
+/// out (the Character page's buttons; the API sets the whole list with PATCH).
+pub async fn set_identity_reference(
+    backend: &Backend,
+    principal: &Principal,
+    id: &str,
+    image_id: &str,
+    chosen: bool,
+) -> Result<Character, ServiceError> {
+    let current = record(backend, principal, id).await?;
+    let image_id = parse_id(image_id)?;
+    let list =
+        toggled(&current.identity_references(), image_id.as_str(), chosen).ok_or_else(|| {
+            FieldError::new(
+                "identity_reference_ids",
+                format!(
+                "{} already has {MAX_IDENTITY_REFERENCES} identity references: take one out first.",
+                current.name
+            ),
+            )
+        })?;
+    let change = UpdateCharacterRequest {
+        identity_reference_ids: Some(Some(list)),
+        ..UpdateCharacterRequest::default()
+    };
+    update(backend, principal, &current.id, &change).await
 }
 
 /// Deletes the character; the images made for it stay in the library.
@@ -240,4 +340,27 @@ pub async fn set_avatar(
         .await?
         .map(|r| r.to_model())
         .ok_or(ServiceError::NotFound)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::toggled;
+
+    #[test]
+    fn identity_references_are_added_once_removed_and_kept_to_four() {
+        let list = |ids: &[&str]| ids.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        assert_eq!(toggled(&list(&["a"]), "b", true), Some(list(&["a", "b"])));
+        assert_eq!(
+            toggled(&list(&["a", "b"]), "a", true),
+            Some(list(&["a", "b"]))
+        );
+        assert_eq!(toggled(&list(&["a", "b"]), "a", false), Some(list(&["b"])));
+        assert_eq!(toggled(&list(&["a"]), "z", false), Some(list(&["a"])));
+        assert_eq!(toggled(&list(&["a", "b", "c", "d"]), "e", true), None);
+        // Choosing one already chosen is not a fifth.
+        assert_eq!(
+            toggled(&list(&["a", "b", "c", "d"]), "d", true),
+            Some(list(&["a", "b", "c", "d"]))
+        );
+    }
 }

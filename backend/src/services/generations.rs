@@ -14,7 +14,7 @@ use model::{
     ImageStatus, Job, KeyProvider, ModelInfo, ProviderId, ProviderInfo, ServerMessage,
 };
 
-use super::{auth::Principal, images, parse_id, provider_keys, ServiceError};
+use super::{auth::Principal, images, parse_id, provider_keys, sheet, ServiceError};
 use crate::{
     db::{self, images::NewImage, jobs::NewJob},
     domain::{parse_text, FieldError},
@@ -76,6 +76,8 @@ struct Checked {
     reference_image_ids: Vec<String>,
     character_id: Option<String>,
     collection_id: Option<String>,
+    /// What the character's sheet adds, when the request names one.
+    sheet: Option<sheet::Applied>,
 }
 
 fn invalid(field: &'static str, message: impl Into<String>) -> ServiceError {
@@ -100,7 +102,11 @@ async fn check(
     } = check_settings(&model, req)?;
     let reference_image_ids =
         check_references(backend, user_id, &model, &req.reference_image_ids).await?;
-    let (character_id, collection_id) = check_owned(backend, principal, req).await?;
+    let (character, collection_id) = check_owned(backend, principal, req).await?;
+    let sheet = match &character {
+        Some(c) => Some(sheet::apply(backend, c, &model, &prompt, &reference_image_ids).await?),
+        None => None,
+    };
     // A key must be there now; the worker checks again when it runs.
     if let Err(e) = jobs::resolve_key(backend, user_id, provider).await {
         return Err(ServiceError::Refused {
@@ -117,8 +123,9 @@ async fn check(
         n,
         seed,
         reference_image_ids,
-        character_id,
+        character_id: character.map(|c| c.id),
         collection_id,
+        sheet,
     })
 }
 
@@ -273,7 +280,7 @@ async fn check_owned(
     backend: &Backend,
     principal: &Principal,
     req: &GenerationRequest,
-) -> Result<(Option<String>, Option<String>), ServiceError> {
+) -> Result<(Option<db::characters::CharacterRecord>, Option<String>), ServiceError> {
     // The library's ownership checks; here an unknown id is a mistake in this request's
     // field (400), not a missing resource.
     let named = |s: &Option<String>| {
@@ -288,9 +295,9 @@ async fn check_owned(
             other => other,
         }
     };
-    let character_id = match named(&req.character_id) {
+    let character = match named(&req.character_id) {
         Some(c) => Some(
-            images::own_character(backend, principal, &c)
+            super::characters::record(backend, principal, &c)
                 .await
                 .map_err(in_field(
                     "character_id",
@@ -310,7 +317,7 @@ async fn check_owned(
         ),
         None => None,
     };
-    Ok((character_id, collection_id))
+    Ok((character, collection_id))
 }
 
 /// The hash that ties an idempotency key to one request.
@@ -368,11 +375,19 @@ pub async fn start(
             )
         });
         let request = JobRequest {
-            prompt: checked.prompt.clone(),
+            prompt: checked
+                .sheet
+                .as_ref()
+                .map_or_else(|| checked.prompt.clone(), |s| s.prompt.clone()),
             size: checked.size.clone(),
             quality: checked.quality.clone(),
             seed,
-            reference_image_ids: checked.reference_image_ids.clone(),
+            reference_image_ids: checked.sheet.as_ref().map_or_else(
+                || checked.reference_image_ids.clone(),
+                |s| s.reference_image_ids.clone(),
+            ),
+            sheet: checked.sheet.as_ref().map(|s| s.sheet.clone()),
+            identity: checked.sheet.as_ref().map(|s| s.identity.clone()),
         };
         new_jobs.push(NewJob {
             id: new_id(),
@@ -536,8 +551,39 @@ pub async fn cancel(
     Ok(row.to_model())
 }
 
+/// A character's saved avatar settings (none, or unreadable: the defaults).
+fn saved_settings(character: &db::characters::CharacterRecord) -> AvatarSettings {
+    character
+        .avatar_generation_config
+        .as_deref()
+        .and_then(|c| serde_json::from_str(c).ok())
+        .unwrap_or_default()
+}
+
+/// The avatar offered as a character is created: two candidates (one with a model that
+/// makes one image per request) from its sheet; the first to finish becomes the avatar,
+/// and the person can choose the other.
+pub async fn first_avatar(
+    backend: &Backend,
+    principal: &Principal,
+    character_id: &str,
+) -> Result<Vec<Job>, ServiceError> {
+    let character = super::characters::record(backend, principal, character_id).await?;
+    let saved = saved_settings(&character);
+    let n = providers::find_model(
+        saved.provider.unwrap_or(ProviderId::Builtin),
+        saved.model.as_deref(),
+    )
+    .map_or(1, |m| m.max_n.min(2));
+    let request = AvatarGenerationRequest {
+        n: Some(n),
+        ..AvatarGenerationRequest::default()
+    };
+    character_avatar(backend, principal, &character.id, &request, None).await
+}
+
 /// Makes an avatar for a character from its prompt and settings (each overridable); the
-/// avatar is set when the job completes.
+/// avatar is set when the first of the request's jobs completes.
 pub async fn character_avatar(
     backend: &Backend,
     principal: &Principal,
@@ -549,22 +595,17 @@ pub async fn character_avatar(
     let character = db::characters::get(&backend.db, principal.user_id(), id.as_str())
         .await?
         .ok_or(ServiceError::NotFound)?;
-    let saved: AvatarSettings = character
-        .avatar_generation_config
-        .as_deref()
-        .and_then(|c| serde_json::from_str(c).ok())
-        .unwrap_or_default();
+    let saved = saved_settings(&character);
+    // Without a prompt of its own, a portrait from the character's name and description
+    // (the appearance joins it through the sheet).
     let prompt = req
         .prompt
         .clone()
         .filter(|p| !p.trim().is_empty())
         .or(character.avatar_prompt.clone())
-        .ok_or_else(|| {
-            invalid(
-                "prompt",
-                "This character has no avatar prompt yet: describe the avatar, or save a prompt on the character first.",
-            )
-        })?;
+        .unwrap_or_else(|| {
+            sheet::default_avatar_prompt(&character.name, character.description.as_deref())
+        });
     let request = GenerationRequest {
         prompt,
         provider: req.provider.or(saved.provider),

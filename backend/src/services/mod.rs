@@ -22,6 +22,7 @@ pub mod provider_keys;
 pub mod quotas;
 pub mod session_records;
 pub mod shares;
+pub mod sheet;
 pub mod tokens;
 
 use std::time::Duration;

@@ -691,8 +691,9 @@ async fn a_character_gets_its_avatar_and_images_can_be_regenerated() {
         let server = TestServer::start_with(dialect, &[("BUILTIN_DELAY_MS", "0")]).await;
         let api = Api::new_user(&server, "author").await;
         let bare = api.expect(Method::POST, "/api/v1/characters", Some(json!({"name": "Nobody"})), StatusCode::CREATED).await;
-        let err = api.expect(Method::POST, &format!("/api/v1/characters/{}/avatar", bare["id"].as_str().unwrap()), None, StatusCode::BAD_REQUEST).await;
-        assert_eq!(err["error"]["field"], "prompt");
+        // No avatar prompt: a portrait from its name (issue 19), not a refusal.
+        let made = api.expect(Method::POST, &format!("/api/v1/characters/{}/avatar?wait=true", bare["id"].as_str().unwrap()), None, StatusCode::OK).await;
+        assert_eq!(made["images"][0]["prompt"], "A head-and-shoulders portrait of Nobody");
 
         let reference = api.upload_one("ref.png", common::png(64, 64)).await;
         let character = api.expect(Method::POST, "/api/v1/characters", Some(json!({

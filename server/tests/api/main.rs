@@ -8,6 +8,7 @@ mod accounts;
 mod admission;
 mod architecture;
 mod binary;
+mod character_sheet;
 mod generations;
 mod http;
 mod identities;

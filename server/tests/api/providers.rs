@@ -15,14 +15,14 @@ use fakes::{Fake, Reply};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-struct Setup {
-    server: TestServer,
-    api: Api,
-    openai: Fake,
-    gemini: Fake,
+pub(crate) struct Setup {
+    pub(crate) server: TestServer,
+    pub(crate) api: Api,
+    pub(crate) openai: Fake,
+    pub(crate) gemini: Fake,
 }
 
-async fn setup(extra: &[(&str, &str)]) -> Setup {
+pub(crate) async fn setup(extra: &[(&str, &str)]) -> Setup {
     let openai = Fake::openai().await;
     let gemini = Fake::gemini().await;
     let (o, g) = (openai.openai_base(), gemini.base());
@@ -58,7 +58,7 @@ async fn setup(extra: &[(&str, &str)]) -> Setup {
 }
 
 /// Starts a generation and waits for it to finish (`?wait=true`); answers its job.
-async fn run(api: &Api, body: Value) -> Value {
+pub(crate) async fn run(api: &Api, body: Value) -> Value {
     let resp = api
         .send(
             Method::POST,
@@ -72,7 +72,7 @@ async fn run(api: &Api, body: Value) -> Value {
     answer["jobs"][0].clone()
 }
 
-async fn image_of(api: &Api, job: &Value) -> Value {
+pub(crate) async fn image_of(api: &Api, job: &Value) -> Value {
     api.expect(
         Method::GET,
         &format!("/api/v1/images/{}", job["image_id"].as_str().unwrap()),

@@ -62,6 +62,7 @@ mod tests {
             id: "j1".to_owned(),
             image_id: "i1".to_owned(),
             character_id: None,
+            set_avatar: false,
             status,
             seq: 1,
             attempt: 1,

@@ -1,8 +1,9 @@
 //! Making a character's avatar: the button, the jobs it started (followed live until the
 //! avatar is in place), and the saved settings (provider and model, size, quality).
 
+use chrono::{DateTime, Utc};
 use leptos::prelude::*;
-use model::{AvatarSettings, Character, ProviderInfo};
+use model::{AvatarSettings, Character, Job, ProviderInfo};
 
 use crate::{
     api::generation::{GenerateAvatar, SaveAvatarSettings},
@@ -12,6 +13,15 @@ use crate::{
     },
     live::use_live,
 };
+
+/// Whether a finished job of the character made its avatar: it was to set the avatar,
+/// and it is the first of its request to complete (the server's rule; `avatar_request` is
+/// when the request that last set the avatar here was made).
+pub(super) fn becomes_avatar(job: &Job, avatar_request: Option<DateTime<Utc>>) -> bool {
+    job.status == model::ImageStatus::Completed
+        && job.set_avatar
+        && avatar_request != Some(job.created_at)
+}
 
 /// The model chosen when a character has no saved settings.
 const DEFAULT_MODEL: &str = "builtin/portrait-1";
@@ -95,13 +105,13 @@ pub(super) fn AvatarMaker(
         <section class="card" aria-labelledby="make-avatar">
             <h2 id="make-avatar">"Make an avatar"</h2>
             <Show when=move || !has_prompt.get()>
-                <p class="muted">"Save an avatar prompt above first: it says what to draw."</p>
+                <p class="muted">"No avatar prompt saved: the avatar is a portrait from the name, description and appearance."</p>
             </Show>
             <FormError error=form_error(generate) />
             <p class="field__error" role="alert">{move || field_error(generate, "prompt").get()}</p>
             <ActionForm action=generate attr:class="form form--inline">
                 <input type="hidden" name="id" value=id />
-                <button type="submit" class="button button--primary" disabled=move || making.get() || !has_prompt.get() aria-busy=move || making.get().to_string()>
+                <button type="submit" class="button button--primary" disabled=move || making.get() aria-busy=move || making.get().to_string()>
                     {move || if making.get() { "Making the avatar…" } else { "Make a new avatar" }}
                 </button>
             </ActionForm>
@@ -218,5 +228,31 @@ mod tests {
         assert_eq!(saved.size.as_deref(), Some("1:1"));
         character.avatar_generation_config = Some(serde_json::json!({"provider": "nobody"}));
         assert_eq!(saved_settings(&character), AvatarSettings::default());
+    }
+
+    #[test]
+    fn the_first_image_of_a_request_becomes_the_avatar_and_the_rest_are_candidates() {
+        let at = |minute: u32| {
+            chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 12, 3, 10, minute, 0).unwrap()
+        };
+        let job = |set_avatar: bool, minute: u32| -> Job {
+            serde_json::from_value(serde_json::json!({
+                "id": "j", "image_id": "i", "character_id": "c", "set_avatar": set_avatar,
+                "status": "completed", "seq": 4, "attempt": 1, "max_attempts": 3,
+                "provider": "builtin", "model": "portrait-1", "error": null,
+                "created_at": at(minute), "started_at": null, "finished_at": null,
+                "next_attempt_at": null,
+            }))
+            .expect("a valid job")
+        };
+        assert!(becomes_avatar(&job(true, 1), None));
+        // Its sibling (same request) is a candidate; the next request's first is the avatar.
+        assert!(!becomes_avatar(&job(true, 1), Some(at(1))));
+        assert!(becomes_avatar(&job(true, 2), Some(at(1))));
+        // An image of the character made in the Studio is not its avatar.
+        assert!(!becomes_avatar(&job(false, 3), None));
+        let mut failed = job(true, 4);
+        failed.status = model::ImageStatus::Error;
+        assert!(!becomes_avatar(&failed, None));
     }
 }

@@ -33,7 +33,12 @@ pub fn CharactersPage() -> impl IntoView {
             <ActionForm action=create attr:class="form">
                 <Field label="Name" name="name" required=true maxlength=100 error=field_error(create, "name") />
                 <Field label="Description (optional)" name="description" maxlength=2000 error=field_error(create, "description") />
+                <Field label="Appearance (optional)" name="appearance" kind="textarea" maxlength=2000 hint="Face, hair, build, distinguishing marks, usual clothes: added to every prompt for this character so that it stays recognisable." error=field_error(create, "appearance") />
                 <Field label="Avatar prompt (optional)" name="avatar_prompt" maxlength=4000 hint="What the generator is asked to draw for this character." error=field_error(create, "avatar_prompt") />
+                <div class="field field--check">
+                    <input id="make-avatar" type="checkbox" name="make_avatar" value="on" checked=true />
+                    <label for="make-avatar">"Make an avatar now"</label>
+                </div>
                 <button type="submit" class="button button--primary" disabled=move || create.pending().get()>"Create character"</button>
             </ActionForm>
         </section>

@@ -7,11 +7,14 @@ use leptos_meta::Title;
 use leptos_router::{components::A, hooks::use_params_map};
 use model::{Character, ImageFilter};
 
-use super::avatar::AvatarMaker;
+use super::avatar::{becomes_avatar, AvatarMaker};
 use crate::{
     api::{
         generation::{list_providers, GenerateAvatar, SaveAvatarSettings},
-        library::{get_character, list_images, DeleteCharacter, SaveCharacter, SetCharacterAvatar},
+        library::{
+            get_character, list_images, DeleteCharacter, SaveCharacter, SetCharacterAvatar,
+            SetIdentityReference,
+        },
     },
     components::{
         field_error, form_error, succeeded, Avatar, Field, FormError, NoticeLine, PageHeader,
@@ -31,18 +34,25 @@ pub fn CharacterPage() -> impl IntoView {
     let delete = ServerAction::<DeleteCharacter>::new();
     let generate = ServerAction::<GenerateAvatar>::new();
     let settings = ServerAction::<SaveAvatarSettings>::new();
+    let identity = ServerAction::<SetIdentityReference>::new();
     let uploads = RwSignal::new(0u32);
     // Bumped when one of this character's avatar jobs completes; the new avatar is shown
     // at once, without reading the whole character (and rebuilding the page) again.
     let avatar_made = RwSignal::new(0u32);
     let new_avatar = RwSignal::new(None::<String>);
+    // When the request whose first image became the avatar was made (its other images
+    // are candidates).
+    let avatar_request = RwSignal::new(None::<chrono::DateTime<chrono::Utc>>);
     let live = use_live();
     live.on_change(move |change| {
         if let Change::Finished(job) = change {
             if job.status == model::ImageStatus::Completed
                 && job.character_id.as_deref() == Some(id.get_untracked().as_str())
             {
-                new_avatar.set(Some(job.image_id.clone()));
+                if becomes_avatar(&job, avatar_request.get_untracked()) {
+                    new_avatar.set(Some(job.image_id.clone()));
+                    avatar_request.set(Some(job.created_at));
+                }
                 avatar_made.update(|n| *n += 1);
             }
         }
@@ -56,7 +66,12 @@ pub fn CharacterPage() -> impl IntoView {
     // Reference-counted, not in the arena: the title reads it, and on the server
     // leptos_meta formats the title outside the arena, where reading an arena signal panics.
     let latest = ArcRwSignal::new(None::<Character>);
-    for value in [save.value(), avatar.value(), settings.value()] {
+    for value in [
+        save.value(),
+        avatar.value(),
+        settings.value(),
+        identity.value(),
+    ] {
         let latest = latest.clone();
         Effect::new(move |_| {
             if let Some(Ok(c)) = value.get() {
@@ -103,9 +118,10 @@ pub fn CharacterPage() -> impl IntoView {
                         }.into_any(),
                     };
                     let (id_save, id_upload, id_delete) = (c.id.clone(), c.id.clone(), c.id.clone());
-                    let (name_field, description_field, prompt_field) = (
+                    let (name_field, description_field, appearance_field, prompt_field) = (
                         c.name.clone(),
                         c.description.clone().unwrap_or_default(),
+                        c.appearance.clone().unwrap_or_default(),
                         c.avatar_prompt.clone().unwrap_or_default(),
                     );
                     // The character as shown: what the last action answered, else what was read.
@@ -128,6 +144,15 @@ pub fn CharacterPage() -> impl IntoView {
                         let shown = shown.clone();
                         move || shown().avatar_prompt.is_some()
                     });
+                    // Until some are chosen, the avatar (also one made while the page is open).
+                    let identity_ids = {
+                        let shown = shown.clone();
+                        let current = current.clone();
+                        move || {
+                            let c = shown();
+                            if c.identity_references_chosen { c.identity_reference_ids } else { current().into_iter().collect() }
+                        }
+                    };
                     let name_title = name.clone();
                     let name_h2 = name.clone();
                     let name_delete = name.clone();
@@ -149,7 +174,8 @@ pub fn CharacterPage() -> impl IntoView {
                                 <input type="hidden" name="id" value=id_save />
                                 <Field label="Name" name="name" required=true maxlength=100 value=name_field error=field_error(save, "name") />
                                 <Field label="Description" name="description" maxlength=2000 value=description_field error=field_error(save, "description") />
-                                <Field label="Avatar prompt" name="avatar_prompt" maxlength=4000 value=prompt_field error=field_error(save, "avatar_prompt") />
+                                <Field label="Appearance" name="appearance" kind="textarea" maxlength=2000 value=appearance_field hint="Face, hair, build, distinguishing marks, usual clothes: added to every prompt for this character." error=field_error(save, "appearance") />
+                                <Field label="Avatar prompt" name="avatar_prompt" maxlength=4000 value=prompt_field hint="Optional: without one, a portrait from the name, description and appearance." error=field_error(save, "avatar_prompt") />
                                 <button type="submit" class="button" disabled=move || save.pending().get()>"Save"</button>
                             </ActionForm>
                             <NoticeLine notice=succeeded(save, "Saved.") />
@@ -161,12 +187,14 @@ pub fn CharacterPage() -> impl IntoView {
                         </section>
                         <section aria-labelledby="history">
                             <h2 id="history">{move || format!("Every image of {}", name_h2())}</h2>
+                            <p class="muted">"Identity references (up to 4) go with every image made of this character, to the models that take reference images, so that it stays recognisable. Until you choose some, the avatar is one."</p>
                             <FormError error=form_error(avatar) />
+                            <FormError error=form_error(identity) />
                             <NoticeLine notice=succeeded(avatar, "Avatar changed.") />
                             <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
                                 {
                                     move || {
-                                        let (cid, current) = (cid.clone(), current_history());
+                                        let (cid, current, chosen) = (cid.clone(), current_history(), identity_ids());
                                         Suspend::new(async move {
                                             match history.await {
                                                 Err(e) => view! { <p class="notice notice--error">{e.to_string()}</p> }.into_any(),
@@ -174,7 +202,9 @@ pub fn CharacterPage() -> impl IntoView {
                                                 Ok(page) => view! {
                                                     <ul class="grid">
                                                         {page.items.into_iter().map(|image| {
-                                                            let cid = cid.clone();
+                                                            let (cid, cid_identity) = (cid.clone(), cid.clone());
+                                                            let (image_avatar, image_identity) = (image.id.clone(), image.id.clone());
+                                                            let is_identity = chosen.contains(&image.id);
                                                             let is_avatar = current.as_deref() == Some(image.id.as_str());
                                                             let label = image.label();
                                                             view! {
@@ -187,13 +217,21 @@ pub fn CharacterPage() -> impl IntoView {
                                                                         view! {
                                                                             <ActionForm action=avatar attr:class="tile__action">
                                                                                 <input type="hidden" name="id" value=cid />
-                                                                                <input type="hidden" name="image_id" value=image.id.clone() />
+                                                                                <input type="hidden" name="image_id" value=image_avatar />
                                                                                 <button type="submit" class="button button--small">"Use as avatar"</button>
                                                                             </ActionForm>
                                                                         }.into_any()
                                                                     } else {
                                                                         ().into_any()
                                                                     }}
+                                                                    {image.has_media().then(|| view! {
+                                                                        <ActionForm action=identity attr:class="tile__action">
+                                                                            <input type="hidden" name="id" value=cid_identity />
+                                                                            <input type="hidden" name="image_id" value=image_identity />
+                                                                            <input type="hidden" name="chosen" value=(!is_identity).to_string() />
+                                                                            <button type="submit" class="button button--small" aria-pressed=is_identity.to_string()>"Identity reference"</button>
+                                                                        </ActionForm>
+                                                                    })}
                                                                 </li>
                                                             }
                                                         }).collect_view()}

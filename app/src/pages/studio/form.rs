@@ -7,7 +7,7 @@ use leptos_router::components::A;
 
 use super::{
     references::References,
-    state::{build_request, count_for, uploading, FormState},
+    state::{build_request, count_for, sheet_hint, uploading, FormState},
 };
 use crate::{
     api::generation::{list_providers, start_generation},
@@ -148,6 +148,11 @@ pub(super) fn GenerationForm(choices: CardChoices) -> impl IntoView {
                             <A href="/settings#keys">"Add one in Settings"</A>
                         </p>
                     })}
+                    {move || {
+                        let chosen_character = !character.get().is_empty();
+                        current.with(|m| sheet_hint(chosen_character, m.as_ref().map(|(_, m)| m)))
+                            .map(|hint| view! { <p class="field__hint" data-testid="sheet-hint">{hint}</p> })
+                    }}
                     <p class="field__error" role="alert">{field_error("model")}</p>
                 </div>
                 {move || current.get().map(|(_, m)| {

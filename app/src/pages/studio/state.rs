@@ -88,6 +88,24 @@ pub fn count_for(count: u8, model: Option<&ModelInfo>) -> u8 {
     count.min(model.map_or(1, |m| m.max_n)).max(1)
 }
 
+/// What a chosen character brings to the chosen model, said beside the model picker: its
+/// appearance always, its identity images only to a model that takes reference images.
+pub fn sheet_hint(character_chosen: bool, model: Option<&ModelInfo>) -> Option<String> {
+    let model = model.filter(|_| character_chosen)?;
+    Some(if model.max_reference_images == 0 {
+        format!(
+            "{} takes no reference images: it gets the character's description only, so it may not look like them.",
+            model.label
+        )
+    } else {
+        format!(
+            "{} gets the character's appearance and up to {} of its identity images.",
+            model.label,
+            model.max_reference_images.min(4)
+        )
+    })
+}
+
 /// What the Generate button says while reference images are uploaded first.
 pub fn uploading(n: usize) -> String {
     format!(
@@ -282,5 +300,23 @@ mod tests {
         assert_eq!(count_for(3, None), 1);
         assert_eq!(uploading(1), "Uploading 1 reference image…");
         assert_eq!(uploading(3), "Uploading 3 reference images…");
+    }
+
+    #[test]
+    fn a_model_without_references_is_said_to_get_the_description_only() {
+        let (_, mut model) = gpt_image();
+        assert_eq!(sheet_hint(false, Some(&model)), None);
+        let said = sheet_hint(true, Some(&model)).unwrap();
+        assert!(
+            said.contains("appearance and up to 4 of its identity images"),
+            "{said}"
+        );
+        model.max_reference_images = 0;
+        model.label = "DALL·E 3".into();
+        assert_eq!(
+            sheet_hint(true, Some(&model)).as_deref(),
+            Some("DALL·E 3 takes no reference images: it gets the character's description only, so it may not look like them.")
+        );
+        assert_eq!(sheet_hint(true, None), None);
     }
 }

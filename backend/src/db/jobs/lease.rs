@@ -256,15 +256,23 @@ pub async fn complete(
         .bind(&job.image_id)
         .execute(&mut *tx)
         .await?;
+        // The first image of one request to finish becomes the avatar; the request's other
+        // images (its jobs were inserted at the same instant) are candidates, not
+        // replacements.
         if let (true, Some(character)) = (job.set_avatar, &job.character_id) {
             sqlx::query(
                 "UPDATE characters SET avatar_image_id = $1, avatar_external_url = NULL, \
-                 updated_at = $2 WHERE id = $3 AND user_id = $4",
+                 updated_at = $2 WHERE id = $3 AND user_id = $4 AND NOT EXISTS ( \
+                   SELECT 1 FROM jobs s WHERE s.user_id = $4 AND s.character_id = $3 \
+                   AND s.created_at = $5 AND s.set_avatar = TRUE AND s.id <> $6 \
+                   AND s.image_id = characters.avatar_image_id)",
             )
             .bind(&job.image_id)
             .bind(now)
             .bind(character)
             .bind(&job.user_id)
+            .bind(job.created_at)
+            .bind(&job.id)
             .execute(&mut *tx)
             .await?;
         }

@@ -86,6 +86,7 @@ impl JobRecord {
             id: self.id.clone(),
             image_id: self.image_id.clone(),
             character_id: self.character_id.clone(),
+            set_avatar: self.set_avatar,
             status,
             seq: self.seq,
             attempt: u32::try_from(self.attempt).unwrap_or(0),

@@ -2,7 +2,9 @@
 //! It draws a head-and-shoulders portrait whose palette, face, hair and accessories come
 //! from the prompt's words (colours, "glasses", "hat", "beard", "smile"…) and from a hash
 //! of prompt and seed, so different prompts give recognisably different people and the
-//! same prompt and seed give the same picture. Reference images tint the background.
+//! same prompt and seed give the same picture. Reference images tint the background. A
+//! character's pictures share its look (skin, hair, eyes, face shape, from its id and
+//! appearance): the same person in the scene each prompt asks for.
 //! A configurable delay (`BUILTIN_DELAY_MS`) makes the stages visible.
 
 use std::time::Duration;
@@ -41,7 +43,14 @@ impl Provider for Builtin {
                 format!("'{}' is not a size", call.size),
             )
         })?;
-        let tint = match call.references.first() {
+        // The first reference that guides the picture (not one that shows the character)
+        // tints the background.
+        let guide = call.references.iter().find(|r| {
+            call.identity
+                .as_ref()
+                .is_none_or(|i| !i.reference_image_ids.contains(&r.image_id))
+        });
+        let tint = match guide {
             Some(r) => {
                 let data = r.data.clone();
                 self.workers
@@ -52,7 +61,7 @@ impl Provider for Builtin {
             }
             None => None,
         };
-        let features = Features::from_prompt(&call.prompt, call.seed, tint);
+        let features = Features::new(&call.prompt, call.seed, tint, call.identity.as_ref());
         let png = self
             .workers
             .run(move || Ok(render(&features, width, height)))
@@ -103,6 +112,7 @@ use portrait::render;
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::providers::Identity;
 
     struct NoFiles;
     impl FileLedger for NoFiles {
@@ -117,6 +127,7 @@ mod tests {
             quality: None,
             seed,
             references: Vec::new(),
+            identity: None,
             key: None,
             job_id: "job".into(),
         }
@@ -202,5 +213,97 @@ mod tests {
             .await
             .unwrap_err();
         assert_eq!(err.failure, Failure::BadRequest);
+    }
+
+    fn identity(character_id: &str, appearance: Option<&str>, instruction: &str) -> Identity {
+        Identity {
+            character_id: character_id.into(),
+            appearance: appearance.map(str::to_owned),
+            instruction: instruction.into(),
+            reference_image_ids: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_characters_portraits_share_its_look_while_the_scene_follows_the_prompt() {
+        let sheet = "Long curly red hair, green eyes and a short beard; pale skin.";
+        let ada = |instruction: &str, seed| {
+            let i = identity(
+                "0190a1b2-0000-7000-8000-00000000000a",
+                Some(sheet),
+                instruction,
+            );
+            // The prompt as sent holds the appearance; the generator reads the sheet.
+            let sent = crate::services::sheet::compose_prompt(instruction, Some(sheet));
+            Features::new(&sent, seed, None, Some(&i))
+        };
+        let smiling = ada("Smiling, in green winter clothes", 1);
+        let serious = ada("Serious, wearing a hat, at a navy harbour", 2);
+        assert_eq!(smiling.look, serious.look, "one person");
+        assert_eq!(smiling.look.hair, features::Hair::Curly);
+        assert_eq!(smiling.look.hair_colour, [180, 70, 30]);
+        assert_eq!(smiling.look.eyes, [80, 130, 90]);
+        assert_eq!(smiling.look.skin, features::SKINS[0]);
+        assert!(smiling.look.beard);
+        // …in two scenes: expression, clothes, hat and background from each prompt.
+        assert!(smiling.smile > 0.9 && serious.smile < 0.0);
+        assert!(serious.hat && !smiling.hat);
+        assert_ne!(smiling.clothes, serious.clothes);
+        assert_ne!(smiling.background, serious.background);
+
+        // Another character, told the same thing, is someone else.
+        let bob = identity(
+            "0190a1b2-0000-7000-8000-00000000000b",
+            None,
+            "Smiling, in green winter clothes",
+        );
+        let other = Features::new("Smiling, in green winter clothes", 1, None, Some(&bob));
+        assert_ne!(other.look, smiling.look);
+        // Without an appearance the look still comes from the character, not the prompt.
+        let bob_again = identity(
+            "0190a1b2-0000-7000-8000-00000000000b",
+            None,
+            "An elderly wizard, bald",
+        );
+        let again = Features::new("An elderly wizard, bald", 9, None, Some(&bob_again));
+        assert_eq!(again.look, other.look);
+    }
+
+    #[tokio::test]
+    async fn identity_references_do_not_tint_the_scene() {
+        let provider = Builtin::new(Duration::ZERO, ImageWorkers::new(1));
+        let red = {
+            let img = image::RgbImage::from_pixel(8, 8, image::Rgb([220, 30, 30]));
+            let mut out = std::io::Cursor::new(Vec::new());
+            img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+            Bytes::from(out.into_inner())
+        };
+        let mut with_identity = call("On a hill", 3, "256x256");
+        with_identity.identity = Some(Identity {
+            reference_image_ids: vec!["avatar".into()],
+            ..identity("c1", None, "On a hill")
+        });
+        let plain = provider.generate(&with_identity, &NoFiles).await.unwrap();
+        with_identity.references = vec![super::super::Reference {
+            image_id: "avatar".into(),
+            mime_type: "image/png".into(),
+            data: red.clone(),
+        }];
+        let with_avatar = provider.generate(&with_identity, &NoFiles).await.unwrap();
+        let bytes = |o: Output| match o.image {
+            Produced::Bytes(b) => b,
+            Produced::Url(_) => panic!("bytes expected"),
+        };
+        assert_eq!(
+            bytes(plain),
+            bytes(with_avatar),
+            "the avatar shows who, not where"
+        );
+        // A reference of the request's own does tint it.
+        with_identity.references[0].image_id = "guide".into();
+        let tinted = provider.generate(&with_identity, &NoFiles).await.unwrap();
+        let tinted = image::load_from_memory(&bytes(tinted)).unwrap().to_rgb8();
+        let corner = tinted.get_pixel(2, 2).0;
+        assert!(corner[0] > corner[1] && corner[0] > corner[2], "{corner:?}");
     }
 }

@@ -96,9 +96,9 @@ impl<'a> Canvas<'a> {
             cx: w / 2.0,
             base,
             head_cy: base - s * 0.56,
-            head_rx: s * 0.17 * f.head_width,
+            head_rx: s * 0.17 * f.look.head_width,
             head_ry: s * 0.21,
-            skin_dark: mix(f.skin, [60, 30, 20], 0.25),
+            skin_dark: mix(f.look.skin, [60, 30, 20], 0.25),
             id: Transform::identity(),
         };
         Some(Self { pm, f, g })
@@ -183,7 +183,7 @@ impl<'a> Canvas<'a> {
         pb.close();
         self.fill(
             pb.finish(),
-            &solid(mix(f.hair_colour, [0, 0, 0], 0.15), 255),
+            &solid(mix(f.look.hair_colour, [0, 0, 0], 0.15), 255),
         );
     }
 
@@ -269,7 +269,7 @@ impl<'a> Canvas<'a> {
                 oval(ex, head_cy + s * 0.01, s * 0.028, s * 0.045),
                 &solid(skin_dark, 255),
             );
-            if f.earrings {
+            if f.look.earrings {
                 self.fill(
                     PathBuilder::from_circle(ex, head_cy + s * 0.065, s * 0.012),
                     &solid([230, 195, 80], 255),
@@ -296,13 +296,16 @@ impl<'a> Canvas<'a> {
             Point::from_xy(cx, head_cy),
             head_ry * 1.3,
             vec![
-                GradientStop::new(0.0, colour(mix(f.skin, [255, 255, 255], 0.15), 255)),
+                GradientStop::new(0.0, colour(mix(f.look.skin, [255, 255, 255], 0.15), 255)),
                 GradientStop::new(1.0, colour(skin_dark, 255)),
             ],
             SpreadMode::Pad,
             id,
         );
-        self.fill(oval(cx, head_cy, head_rx, head_ry), &shaded(face, f.skin));
+        self.fill(
+            oval(cx, head_cy, head_rx, head_ry),
+            &shaded(face, f.look.skin),
+        );
     }
 
     /// A beard along the jaw.
@@ -337,7 +340,7 @@ impl<'a> Canvas<'a> {
             head_cy + head_ry * 0.05,
         );
         pb.close();
-        self.fill(pb.finish(), &solid(f.hair_colour, 255));
+        self.fill(pb.finish(), &solid(f.look.hair_colour, 255));
     }
 
     /// Cheeks, eyes, brows, nose and mouth.
@@ -369,7 +372,7 @@ impl<'a> Canvas<'a> {
             );
             self.fill(
                 PathBuilder::from_circle(x, head_cy - head_ry * 0.05, s * 0.017),
-                &solid(f.eyes, 255),
+                &solid(f.look.eyes, 255),
             );
             self.fill(
                 PathBuilder::from_circle(x, head_cy - head_ry * 0.05, s * 0.008),
@@ -389,7 +392,7 @@ impl<'a> Canvas<'a> {
             );
             self.stroke(
                 pb.finish(),
-                &solid(mix(f.hair_colour, [0, 0, 0], 0.2), 255),
+                &solid(mix(f.look.hair_colour, [0, 0, 0], 0.2), 255),
                 s * 0.012,
             );
         }
@@ -455,9 +458,9 @@ impl<'a> Canvas<'a> {
         } = self.g;
         let f = self.f;
         // Hair on top.
-        let hair = solid(f.hair_colour, 255);
+        let hair = solid(f.look.hair_colour, 255);
         let top = head_cy - head_ry;
-        match f.hair {
+        match f.look.hair {
             Hair::Bald => {}
             Hair::Curly => {
                 for i in 0..11 {
@@ -545,17 +548,17 @@ impl<'a> Canvas<'a> {
 pub(super) fn render(f: &Features, width: u32, height: u32) -> Option<Vec<u8>> {
     let mut canvas = Canvas::new(f, width, height)?;
     canvas.background()?;
-    if f.hair == Hair::Long {
+    if f.look.hair == Hair::Long {
         canvas.long_hair();
     }
     canvas.body();
     canvas.ears();
     canvas.head();
-    if f.beard {
+    if f.look.beard {
         canvas.beard();
     }
     canvas.face();
-    if f.glasses {
+    if f.look.glasses {
         canvas.glasses();
     }
     canvas.hair_on_top();
