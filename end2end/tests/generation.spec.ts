@@ -104,7 +104,7 @@ test("a character's sheet keeps it the same person, and the Studio says what eac
   await expect(page.locator(".live-status__state")).toHaveAttribute("data-state", "Live");
   await page.getByLabel("Prompt", { exact: true }).fill("Smiling, in green winter clothes");
   await page.getByLabel("Images", { exact: true }).fill("2");
-  await page.getByRole("button", { name: "Generate" }).click();
+  await page.getByRole("button", { name: "Generate", exact: true }).click();
   const scenes = page
     .getByRole("list", { name: "Jobs" })
     .locator('li.job[data-status="completed"]', { hasText: "Smiling, in green winter clothes" });
