@@ -298,3 +298,62 @@ async fn a_character_generation_sends_the_appearance_and_the_identity_references
     assert_eq!(s.openai.generation_requests().len(), before);
     s.server.stop().await;
 }
+
+/// The Character page's "Save settings" form sets provider, model, size and quality; the
+/// reference images and the seed that a script set stay.
+#[tokio::test]
+async fn saving_avatar_settings_in_the_page_keeps_what_the_api_set() {
+    let server = TestServer::start(backend::db::Dialect::Sqlite).await;
+    let resp = server
+        .client
+        .post(server.url("/api/v1/auth/signup"))
+        .header(reqwest::header::ORIGIN, &server.base)
+        .json(&json!({"email": "pages@example.com", "password": "correct horse battery"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let cookie = crate::common::session_cookie(&resp);
+    let api = Api::for_session(&server.base, &server.client, &cookie).await;
+    let reference = api.upload_one("ref.png", png(32, 32)).await;
+    let ada = create(
+        &api,
+        json!({"name": "Ada", "avatar_generation_config": {"provider": "builtin", "reference_image_ids": [reference["id"]], "seed": 7}}),
+    )
+    .await;
+    let id = ada["id"].as_str().unwrap();
+    // The form, as the browser posts it (before hydration too).
+    let resp = server
+        .client
+        .post(server.url("/api/save_avatar_settings"))
+        .header(reqwest::header::ORIGIN, &server.base)
+        .header(reqwest::header::COOKIE, &cookie)
+        .header(reqwest::header::ACCEPT, "application/json")
+        .form(&[
+            ("id", id),
+            ("model", "builtin/portrait-1"),
+            ("size", "512x512"),
+            ("quality", ""),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        resp.status().is_success() || resp.status().is_redirection(),
+        "{}",
+        resp.status()
+    );
+    let now = api
+        .expect(
+            Method::GET,
+            &format!("/api/v1/characters/{id}"),
+            None,
+            StatusCode::OK,
+        )
+        .await;
+    assert_eq!(
+        now["avatar_generation_config"],
+        json!({"provider": "builtin", "model": "portrait-1", "size": "512x512", "reference_image_ids": [reference["id"]], "seed": 7})
+    );
+    server.stop().await;
+}
