@@ -128,12 +128,11 @@ async fn parse_identity_references(
             "Choose at most {MAX_IDENTITY_REFERENCES} identity references."
         )));
     }
-    let found = images::get_many(&backend.db, principal.user_id(), &chosen).await?;
-    let usable = found
-        .iter()
-        .filter(|r| r.status == model::ImageStatus::Completed && r.deleted_at.is_none())
-        .count();
-    if usable != chosen.len() {
+    if super::images::usable(backend, principal.user_id(), &chosen)
+        .await?
+        .len()
+        != chosen.len()
+    {
         return Err(invalid(
             "An identity reference does not exist, is not finished, or is in the trash.",
         ));

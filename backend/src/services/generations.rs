@@ -261,12 +261,11 @@ async fn check_references(
             },
         ));
     }
-    let refs = db::images::get_many(&backend.db, user_id, &reference_image_ids).await?;
-    let usable = refs
-        .iter()
-        .filter(|r| r.status == ImageStatus::Completed && r.deleted_at.is_none())
-        .count();
-    if usable != reference_image_ids.len() {
+    if images::usable(backend, user_id, &reference_image_ids)
+        .await?
+        .len()
+        != reference_image_ids.len()
+    {
         return Err(invalid(
             "reference_image_ids",
             "A reference image does not exist, is not finished, or is in the trash.",
@@ -353,6 +352,11 @@ pub async fn start(
         "n": checked.n,
         "reference_image_ids": checked.reference_image_ids,
     });
+    // What goes to the provider: with a character, as its sheet makes it.
+    let (sent_prompt, sent_references) = match &checked.sheet {
+        Some(s) => (&s.prompt, &s.reference_image_ids),
+        None => (&checked.prompt, &checked.reference_image_ids),
+    };
     let mut images = Vec::new();
     let mut new_jobs = Vec::new();
     for i in 0..checked.n {
@@ -375,17 +379,11 @@ pub async fn start(
             )
         });
         let request = JobRequest {
-            prompt: checked
-                .sheet
-                .as_ref()
-                .map_or_else(|| checked.prompt.clone(), |s| s.prompt.clone()),
+            prompt: sent_prompt.clone(),
             size: checked.size.clone(),
             quality: checked.quality.clone(),
             seed,
-            reference_image_ids: checked.sheet.as_ref().map_or_else(
-                || checked.reference_image_ids.clone(),
-                |s| s.reference_image_ids.clone(),
-            ),
+            reference_image_ids: sent_references.clone(),
             sheet: checked.sheet.as_ref().map(|s| s.sheet.clone()),
             identity: checked.sheet.as_ref().map(|s| s.identity.clone()),
         };
@@ -579,7 +577,7 @@ pub async fn first_avatar(
         n: Some(n),
         ..AvatarGenerationRequest::default()
     };
-    character_avatar(backend, principal, &character.id, &request, None).await
+    avatar_for(backend, principal, character, &request, None).await
 }
 
 /// Makes an avatar for a character from its prompt and settings (each overridable); the
@@ -591,10 +589,17 @@ pub async fn character_avatar(
     req: &AvatarGenerationRequest,
     idempotency_key: Option<String>,
 ) -> Result<Vec<Job>, ServiceError> {
-    let id = parse_id(character_id)?;
-    let character = db::characters::get(&backend.db, principal.user_id(), id.as_str())
-        .await?
-        .ok_or(ServiceError::NotFound)?;
+    let character = super::characters::record(backend, principal, character_id).await?;
+    avatar_for(backend, principal, character, req, idempotency_key).await
+}
+
+async fn avatar_for(
+    backend: &Backend,
+    principal: &Principal,
+    character: db::characters::CharacterRecord,
+    req: &AvatarGenerationRequest,
+    idempotency_key: Option<String>,
+) -> Result<Vec<Job>, ServiceError> {
     let saved = saved_settings(&character);
     // Without a prompt of its own, a portrait from the character's name and description
     // (the appearance joins it through the sheet).

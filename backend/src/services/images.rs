@@ -144,6 +144,21 @@ pub async fn own_character(
         .ok_or(ServiceError::NotFound)
 }
 
+/// Of `ids`, those that are the user's finished images outside the trash, in the order
+/// given (one query): what may be sent to a provider as a reference.
+pub async fn usable(
+    backend: &Backend,
+    user_id: &str,
+    ids: &[String],
+) -> Result<Vec<String>, ServiceError> {
+    Ok(images::get_many(&backend.db, user_id, ids)
+        .await?
+        .into_iter()
+        .filter(|r| r.status == model::ImageStatus::Completed && r.deleted_at.is_none())
+        .map(|r| r.id)
+        .collect())
+}
+
 /// Parses an optional title: `None` or blank clears it.
 pub fn parse_title(raw: Option<&str>) -> Result<Option<String>, ServiceError> {
     match raw.map(str::trim).filter(|t| !t.is_empty()) {

@@ -3,12 +3,10 @@
 //! template (what the person typed stays the instruction), and the identity references go
 //! with it as reference images, as far as the model takes them.
 
-use model::{ImageStatus, ModelInfo, SheetUse};
+use model::{ModelInfo, SheetUse};
 
 use super::ServiceError;
-use crate::{
-    db, db::characters::CharacterRecord, domain::FieldError, providers::Identity, Backend,
-};
+use crate::{db::characters::CharacterRecord, domain::FieldError, providers::Identity, Backend};
 
 /// The template: `{prompt}. The character: {appearance}` (no second full stop when the
 /// prompt already ends a sentence).
@@ -78,16 +76,9 @@ pub async fn apply(
     let identity_ids = if room == 0 || wanted.is_empty() {
         Vec::new()
     } else {
-        let found = db::images::get_many(&backend.db, &character.user_id, &wanted).await?;
-        wanted
-            .into_iter()
-            .filter(|id| {
-                found.iter().any(|r| {
-                    &r.id == id && r.status == ImageStatus::Completed && r.deleted_at.is_none()
-                })
-            })
-            .take(room)
-            .collect()
+        let mut usable = super::images::usable(backend, &character.user_id, &wanted).await?;
+        usable.truncate(room);
+        usable
     };
     let mut reference_image_ids = explicit.to_vec();
     reference_image_ids.extend(identity_ids.iter().cloned());
