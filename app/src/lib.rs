@@ -7,6 +7,7 @@
 #![recursion_limit = "256"]
 
 pub mod api;
+pub mod browser_data;
 pub mod components;
 // The page header a server sends; nothing the browser runs.
 #[cfg(any(feature = "ssr", test))]

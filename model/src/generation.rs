@@ -100,6 +100,54 @@ pub struct GenerationRequest {
     pub seed: Option<i64>,
 }
 
+/// `POST /api/v1/images/{id}/edit`: a new image made from this one by an instruction
+/// ("make the hair blue"), through the provider's editing path; its `parent_id` is the
+/// source. The source's provider and model when they can edit, else the provider's
+/// default.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EditRequest {
+    /// The instruction.
+    pub prompt: String,
+    #[serde(default)]
+    pub provider: Option<ProviderId>,
+    #[serde(default)]
+    pub model: Option<String>,
+    #[serde(default)]
+    pub size: Option<String>,
+    #[serde(default)]
+    pub quality: Option<String>,
+}
+
+/// One variation of a character (`GET /api/v1/variations`): its prompt is the instruction
+/// of one generation from the character's sheet. Shipped presets, extended by the
+/// administrator's `VARIATIONS_FILE`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct VariationPreset {
+    pub id: String,
+    pub label: String,
+    pub prompt: String,
+}
+
+/// `POST /api/v1/characters/{id}/variations`: one job per preset (all of them when
+/// `presets` is absent), each built from the character's sheet, with the character's
+/// saved provider and model unless given.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct VariationsRequest {
+    #[serde(default)]
+    pub presets: Option<Vec<String>>,
+    #[serde(default)]
+    pub provider: Option<ProviderId>,
+    #[serde(default)]
+    pub model: Option<String>,
+    #[serde(default)]
+    pub size: Option<String>,
+    #[serde(default)]
+    pub quality: Option<String>,
+}
+
 /// `POST /api/v1/characters/{id}/avatar`: the character's own prompt and settings, each
 /// overridable.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]

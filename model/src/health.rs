@@ -94,4 +94,10 @@ pub struct InstanceInfo {
     /// The identity providers people may sign in with (`/auth/{name}/start`), in order.
     #[serde(default)]
     pub identity_providers: Vec<crate::IdentityProvider>,
+    /// The largest file an upload or import may be (`MAX_UPLOAD_BYTES`).
+    #[serde(default)]
+    pub max_upload_bytes: u64,
+    /// How many files one upload request may carry (`MAX_UPLOAD_FILES`).
+    #[serde(default)]
+    pub max_upload_files: u32,
 }

@@ -103,6 +103,10 @@ pub struct Image {
     /// Set while the image is in the trash.
     pub deleted_at: Option<DateTime<Utc>>,
     pub favorite: bool,
+    /// The character this image was the avatar of when it went to the trash: restoring
+    /// it can make it that character's avatar again (`PUT /characters/{id}/avatar`).
+    #[serde(default)]
+    pub was_avatar_of: Option<String>,
 }
 
 impl Image {
@@ -161,6 +165,11 @@ pub struct Character {
     /// provenance names the version it was made with.
     #[serde(default = "first_sheet")]
     pub sheet_version: i64,
+    /// The public link to the character's current avatar (`/avatars/{token}`, with the
+    /// same `w`, `h`, `fit`, `format` and `q` as `/media`), while the owner keeps it
+    /// published: anyone may open it, it does not expire, and revoking it makes it 404.
+    #[serde(default)]
+    pub public_avatar_url: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -344,6 +353,9 @@ pub struct ImageFilter {
     pub collection_id: Option<String>,
     #[serde(default)]
     pub character_id: Option<String>,
+    /// Images made from this one (its edits and regenerations).
+    #[serde(default)]
+    pub parent_id: Option<String>,
     #[serde(default)]
     pub kind: Option<ImageKind>,
     #[serde(default)]
@@ -368,9 +380,13 @@ pub struct ImageFilter {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum BulkAction {
+    /// To the trash.
     Delete,
     Move,
+    /// Out of the trash.
     Restore,
+    /// Deleted for good, with their files and variants: only images in the trash.
+    Purge,
 }
 
 /// `POST /api/v1/images/bulk`.
@@ -397,6 +413,21 @@ pub struct BulkResult {
     /// The ids that were changed.
     pub done: Vec<String>,
     pub failed: Vec<BulkFailure>,
+}
+
+/// `POST /api/v1/characters/{id}/public-avatar`: the link (absolute; takes `w`, `h`,
+/// `fit`, `format` and `q` like `/media`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PublicAvatar {
+    pub url: String,
+}
+
+/// `DELETE /api/v1/trash`: how many images were deleted for good.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EmptyTrashResult {
+    pub deleted: u64,
 }
 
 /// `POST /api/v1/images/import`.

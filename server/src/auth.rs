@@ -148,7 +148,7 @@ fn bearer_token(headers: &HeaderMap) -> Option<&str> {
 }
 
 /// The scope a token needs for a request: `admin` for the administrators' endpoints,
-/// `read` to read, `generate` to start, regenerate or cancel generations, `write` for any
+/// `read` to read, `generate` to start, regenerate, edit or cancel generations, `write` for any
 /// other change (server functions included).
 pub fn required_scope(method: &Method, path: &str) -> TokenScope {
     if path == "/api/v1/admin" || path.starts_with("/api/v1/admin/") {
@@ -164,7 +164,9 @@ pub fn required_scope(method: &Method, path: &str) -> TokenScope {
             ["", "api", "v1", "generations"]
                 | ["", "api", "v1", "generations", _, "cancel"]
                 | ["", "api", "v1", "images", _, "regenerate"]
+                | ["", "api", "v1", "images", _, "edit"]
                 | ["", "api", "v1", "characters", _, "avatar"]
+                | ["", "api", "v1", "characters", _, "variations"]
         );
     if generates {
         TokenScope::Generate
@@ -325,6 +327,8 @@ mod tests {
             (Method::POST, "/api/v1/generations", Generate),
             (Method::POST, "/api/v1/generations/abc/cancel", Generate),
             (Method::POST, "/api/v1/images/abc/regenerate", Generate),
+            (Method::POST, "/api/v1/images/abc/edit", Generate),
+            (Method::POST, "/api/v1/characters/abc/variations", Generate),
             (Method::POST, "/api/v1/characters/abc/avatar", Generate),
             (Method::PUT, "/api/v1/characters/abc/avatar", Write),
             (Method::POST, "/api/v1/uploads", Write),

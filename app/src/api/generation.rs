@@ -10,7 +10,7 @@ use crate::AppError;
 #[cfg(feature = "ssr")]
 use {
     crate::ssr::{backend, internal, require_principal, service_error},
-    backend::services::{characters, generations, images},
+    backend::services::{characters, edits, generations, images},
     model::{AvatarGenerationRequest, AvatarSettings, UpdateCharacterRequest},
 };
 
@@ -117,7 +117,42 @@ pub async fn cancel_generation(id: String) -> Result<Job, AppError> {
 #[server(endpoint = "regenerate_image")]
 pub async fn regenerate_image(id: String) -> Result<Vec<Job>, AppError> {
     let (backend, p) = (backend()?, require_principal()?);
-    generations::regenerate(&backend, &p, &id, None)
+    edits::regenerate(&backend, &p, &id, None)
+        .await
+        .map_err(service_error)
+}
+
+/// Makes a new image from this one by an instruction ("make the hair blue"), with the
+/// image's own provider and model when they can edit.
+#[server(endpoint = "edit_image")]
+pub async fn edit_image(id: String, prompt: String) -> Result<Vec<Job>, AppError> {
+    let (backend, p) = (backend()?, require_principal()?);
+    let request = model::EditRequest {
+        prompt,
+        ..model::EditRequest::default()
+    };
+    edits::edit(&backend, &p, &id, &request, None)
+        .await
+        .map_err(service_error)
+}
+
+/// The variation presets this instance offers.
+#[server(endpoint = "list_variations")]
+pub async fn list_variations() -> Result<Vec<model::VariationPreset>, AppError> {
+    let backend = backend()?;
+    require_principal()?;
+    Ok(backend::services::variations::presets(&backend))
+}
+
+/// Starts the chosen variations of a character, one job each.
+#[server(endpoint = "make_variations", input = Json)]
+pub async fn make_variations(id: String, presets: Vec<String>) -> Result<Vec<Job>, AppError> {
+    let (backend, p) = (backend()?, require_principal()?);
+    let request = model::VariationsRequest {
+        presets: Some(presets),
+        ..model::VariationsRequest::default()
+    };
+    backend::services::variations::start_set(&backend, &p, &id, &request)
         .await
         .map_err(service_error)
 }

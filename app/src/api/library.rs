@@ -4,8 +4,8 @@
 
 use leptos::{prelude::*, server_fn::codec::Json};
 use model::{
-    BulkAction, BulkResult, Character, Collection, Image, ImageFilter, Page, ShareLink, Stats,
-    UpdateCharacterRequest, UpdateCollectionRequest, UpdateImageRequest,
+    BulkAction, BulkResult, Character, Collection, EmptyTrashResult, Image, ImageFilter, Page,
+    ShareLink, Stats, UpdateCharacterRequest, UpdateCollectionRequest, UpdateImageRequest,
 };
 
 use crate::AppError;
@@ -93,6 +93,48 @@ pub async fn import_image(url: String, collection_id: Option<String>) -> Result<
     ingest::import(&backend, &p, &url, collection_id.as_deref(), None)
         .await
         .map_err(service_error)
+}
+
+/// Deletes every image in the trash for good.
+#[server(endpoint = "empty_trash")]
+pub async fn empty_trash() -> Result<EmptyTrashResult, AppError> {
+    let (backend, p) = (backend()?, require_principal()?);
+    images::empty_trash(&backend, &p)
+        .await
+        .map_err(service_error)
+}
+
+/// Imports an image from a URL for a character (the character page's form): its avatar
+/// when `as_avatar` (the checkbox) is ticked, else one more of its images. Answers the
+/// character as it is now.
+#[server(endpoint = "import_for_character")]
+pub async fn import_for_character(
+    id: String,
+    url: String,
+    as_avatar: Option<String>,
+) -> Result<Character, AppError> {
+    let (backend, p) = (backend()?, require_principal()?);
+    if as_avatar.is_some() {
+        ingest::import_avatar(&backend, &p, &id, &url).await
+    } else {
+        ingest::import(&backend, &p, &url, None, Some(&id)).await
+    }
+    .map_err(service_error)?;
+    characters::get(&backend, &p, &id)
+        .await
+        .map_err(service_error)
+}
+
+/// Makes the character's avatar public (`public` is "true") or revokes its public link.
+#[server(endpoint = "publish_avatar")]
+pub async fn publish_avatar(id: String, public: bool) -> Result<Character, AppError> {
+    let (backend, p) = (backend()?, require_principal()?);
+    if public {
+        characters::publish_avatar(&backend, &p, &id).await
+    } else {
+        characters::unpublish_avatar(&backend, &p, &id).await
+    }
+    .map_err(service_error)
 }
 
 /// The numbers of the home page's dashboard; nothing for an anonymous visitor.

@@ -1,5 +1,7 @@
 //! Pieces of the layout and forms shared by every page.
 
+mod confirm;
+mod edit_form;
 mod form;
 mod identity;
 mod job_card;
@@ -10,6 +12,8 @@ mod picture;
 mod upload;
 mod usage;
 
+pub use confirm::ConfirmButton;
+pub use edit_form::EditForm;
 pub use form::{field_error, form_error, succeeded, Field, FormError};
 pub use identity::{
     pending_link_text, problem_notice, start_href, use_identity_providers, ProviderButtons,

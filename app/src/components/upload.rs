@@ -5,9 +5,21 @@
 
 use leptos::prelude::*;
 
-/// The largest file the server takes by default (`MAX_UPLOAD_BYTES`); the server checks
-/// again.
-pub const MAX_UPLOAD_BYTES: f64 = 5.0 * 1024.0 * 1024.0;
+use crate::{api::get_instance_info, browser_data::fetched, format::file_size};
+
+/// Why a file of `size` bytes is not sent, when it is larger than the server's limit
+/// (`MAX_UPLOAD_BYTES`, from the server; until it is known, everything is sent and the
+/// server checks).
+pub fn too_large(size: f64, limit: Option<u64>) -> Option<String> {
+    let limit = limit.filter(|l| *l > 0)?;
+    (size > limit as f64).then(|| {
+        format!(
+            "This file is {}, larger than the {} this studio accepts.",
+            file_size(size as u64),
+            file_size(limit)
+        )
+    })
+}
 
 // Uploads finish only in the browser; the server build never sees `Done`.
 #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
@@ -42,6 +54,14 @@ pub fn UploadPanel(
     let items = RwSignal::new(Vec::<UploadItem>::new());
     let dragging = RwSignal::new(false);
     let next_id = StoredValue::new(0usize);
+    // Read in the browser only: the limit is shown once known.
+    let info = fetched(get_instance_info);
+    let limit = Signal::derive(move || {
+        info.get()
+            .and_then(Result::ok)
+            .map(|i| i.max_upload_bytes)
+            .filter(|b| *b > 0)
+    });
 
     let add_files = move |files: Vec<web_sys::File>| {
         for file in files {
@@ -54,10 +74,8 @@ pub fn UploadPanel(
                 state: RwSignal::new(UploadState::Uploading),
             };
             items.update(|list| list.push(item));
-            if file.size() > MAX_UPLOAD_BYTES {
-                item.state.set(UploadState::Failed(
-                    "This file is larger than 5 MB, the most we accept.".to_owned(),
-                ));
+            if let Some(reason) = too_large(file.size(), limit.get_untracked()) {
+                item.state.set(UploadState::Failed(reason));
                 continue;
             }
             let destination = (collection_id.get_untracked(), character_id.get_untracked());
@@ -116,7 +134,10 @@ pub fn UploadPanel(
                     on:change=on_pick
                 />
             </label>
-            <p class="muted">"Up to 5 MB each; several at once."</p>
+            <p class="muted" data-testid="upload-limit">{move || match limit.get() {
+                Some(l) => format!("Up to {} each; several at once.", file_size(l)),
+                None => "Several at once.".to_owned(),
+            }}</p>
         </div>
         <ul class="upload-list" aria-live="polite" aria-label="Uploads">
             <For each=move || items.get() key=|item| item.id let:item>
@@ -232,4 +253,25 @@ fn send(
 ) {
     item.state
         .set(UploadState::Failed("Uploads need JavaScript.".to_owned()));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::too_large;
+
+    #[test]
+    fn only_files_over_the_servers_limit_are_held_back() {
+        let mb = 1024 * 1024;
+        assert_eq!(too_large(5.0 * mb as f64, Some(5 * mb)), None);
+        assert_eq!(
+            too_large(5.0 * mb as f64 + 1.0, Some(5 * mb)).as_deref(),
+            Some("This file is 5.0 MB, larger than the 5.0 MB this studio accepts.")
+        );
+        assert_eq!(
+            too_large(3.0 * mb as f64, Some(2 * mb)).as_deref(),
+            Some("This file is 3.0 MB, larger than the 2.0 MB this studio accepts.")
+        );
+        // Not known yet: the server decides.
+        assert_eq!(too_large(1e12, None), None);
+    }
 }

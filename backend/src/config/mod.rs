@@ -11,6 +11,7 @@ mod data_dir;
 mod database_url;
 mod identity;
 mod parse;
+pub mod variations;
 
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
@@ -148,6 +149,9 @@ pub struct Config {
     pub realtime: RealtimeSettings,
     /// The identity providers people may sign in with (`OIDC_*`, `GITHUB_*`).
     pub identity: IdentitySettings,
+    /// The variation presets offered on a character's page (`VARIATIONS_FILE` extends the
+    /// shipped list).
+    pub variation_presets: Vec<model::VariationPreset>,
 }
 
 /// The realtime channel (`GET /ws`).
@@ -523,6 +527,7 @@ impl Config {
             jobs: JobSettings::load(&get)?,
             realtime: RealtimeSettings::load(&get)?,
             identity: IdentitySettings::load(&get)?,
+            variation_presets: variations::load(&get)?,
             data_dir,
         })
     }

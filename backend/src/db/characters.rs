@@ -19,16 +19,20 @@ pub struct CharacterRecord {
     /// A JSON array of image ids; `None`: the current avatar.
     pub identity_reference_ids: Option<String>,
     pub sheet_version: i64,
+    /// The token of the public avatar link (`/avatars/{token}`), while there is one.
+    pub public_avatar_token: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
 }
 
 const COLUMNS: &str = "id, user_id, name, description, avatar_image_id, avatar_external_url, \
      avatar_prompt, avatar_generation_config, appearance, identity_reference_ids, \
-     sheet_version, created_at, updated_at";
+     sheet_version, public_avatar_token, created_at, updated_at";
 
 impl CharacterRecord {
-    pub fn to_model(&self) -> model::Character {
+    /// The public view; `public_url` is this instance's address (`PUBLIC_URL`), which the
+    /// public avatar link is made of.
+    pub fn to_model(&self, public_url: &url::Url) -> model::Character {
         model::Character {
             id: self.id.clone(),
             name: self.name.clone(),
@@ -48,6 +52,10 @@ impl CharacterRecord {
             identity_reference_ids: self.identity_references(),
             identity_references_chosen: self.identity_reference_ids.is_some(),
             sheet_version: self.sheet_version,
+            public_avatar_url: self
+                .public_avatar_token
+                .as_deref()
+                .map(|token| public_avatar_url(public_url, token)),
             created_at: to_time(self.created_at),
             updated_at: to_time(self.updated_at),
         }
@@ -60,6 +68,14 @@ impl CharacterRecord {
             None => self.avatar_image_id.iter().cloned().collect(),
         }
     }
+}
+
+/// The address of a public avatar link.
+pub fn public_avatar_url(public_url: &url::Url, token: &str) -> String {
+    let mut url = public_url.clone();
+    url.set_path(&format!("/avatars/{token}"));
+    url.set_query(None);
+    url.to_string()
 }
 
 /// The fields a person sets.
@@ -252,4 +268,62 @@ pub async fn set_external_avatar(
     .map(|r| r.rows_affected())
     })?;
     Ok(done > 0)
+}
+
+/// Gives the character a public avatar link, keeping the one it has (a link handed out
+/// stays the same until it is revoked).
+pub async fn publish_avatar(
+    db: &Db,
+    user_id: &str,
+    id: &str,
+    token: &str,
+) -> Result<Option<CharacterRecord>, DbError> {
+    let sql = format!(
+        "UPDATE characters SET public_avatar_token = COALESCE(public_avatar_token, $3), \
+         updated_at = $4 WHERE id = $1 AND user_id = $2 RETURNING {COLUMNS}"
+    );
+    Ok(with_pool!(db, |pool| {
+        sqlx::query_as::<_, CharacterRecord>(&sql)
+            .bind(id)
+            .bind(user_id)
+            .bind(token)
+            .bind(now_ms())
+            .fetch_optional(pool)
+            .await
+    })?)
+}
+
+/// Revokes the public avatar link: its address opens nothing from now on.
+pub async fn unpublish_avatar(
+    db: &Db,
+    user_id: &str,
+    id: &str,
+) -> Result<Option<CharacterRecord>, DbError> {
+    let sql = format!(
+        "UPDATE characters SET public_avatar_token = NULL, updated_at = $3 \
+         WHERE id = $1 AND user_id = $2 RETURNING {COLUMNS}"
+    );
+    Ok(with_pool!(db, |pool| {
+        sqlx::query_as::<_, CharacterRecord>(&sql)
+            .bind(id)
+            .bind(user_id)
+            .bind(now_ms())
+            .fetch_optional(pool)
+            .await
+    })?)
+}
+
+/// The character whose public avatar link has this token (anyone's: the token is the
+/// permission).
+pub async fn by_public_avatar_token(
+    db: &Db,
+    token: &str,
+) -> Result<Option<CharacterRecord>, DbError> {
+    let sql = format!("SELECT {COLUMNS} FROM characters WHERE public_avatar_token = $1");
+    Ok(with_pool!(db, |pool| {
+        sqlx::query_as::<_, CharacterRecord>(&sql)
+            .bind(token)
+            .fetch_optional(pool)
+            .await
+    })?)
 }

@@ -44,12 +44,13 @@ pub struct ImageRecord {
     pub deleted_at: Option<i64>,
     pub missing_at: Option<i64>,
     pub generation: Option<String>,
+    pub was_avatar_of: Option<String>,
 }
 
 const COLUMNS: &str = "id, user_id, kind, status, collection_id, character_id, parent_id, \
      title, prompt, revised_prompt, provider, model, params, seed, width, height, mime_type, \
      bytes, sha256, source_url, storage_key, error_code, error_message, favorite, created_at, \
-     updated_at, deleted_at, missing_at, generation";
+     updated_at, deleted_at, missing_at, generation, was_avatar_of";
 
 impl ImageRecord {
     /// The public view (API.md, `Image`).
@@ -90,6 +91,7 @@ impl ImageRecord {
             updated_at: to_time(self.updated_at),
             deleted_at: self.deleted_at.map(to_time),
             favorite: self.favorite,
+            was_avatar_of: self.was_avatar_of.clone(),
         }
     }
 }
@@ -223,6 +225,8 @@ pub async fn get_many(db: &Db, user_id: &str, ids: &[String]) -> Result<Vec<Imag
 pub struct ListQuery {
     pub collection_id: Option<String>,
     pub character_id: Option<String>,
+    /// Images made from this one (edits and regenerations).
+    pub parent_id: Option<String>,
     pub kind: Option<ImageKind>,
     pub status: Option<ImageStatus>,
     pub provider: Option<String>,
@@ -267,6 +271,9 @@ pub async fn list(db: &Db, user_id: &str, q: &ListQuery) -> Result<Vec<ImageReco
     }
     if let Some(c) = &q.character_id {
         cond(&mut sql, " AND character_id = ?", Arg::Text(c.clone()));
+    }
+    if let Some(p) = &q.parent_id {
+        cond(&mut sql, " AND parent_id = ?", Arg::Text(p.clone()));
     }
     if let Some(k) = q.kind {
         cond(&mut sql, " AND kind = ?", Arg::Text(k.as_str().to_owned()));
@@ -383,8 +390,41 @@ pub async fn trash(db: &Db, user_id: &str, ids: &[String]) -> Result<Vec<String>
         None,
     )
     .await?;
+    remember_avatars(db, user_id, &done).await?;
     forget_references(db, user_id, &done).await?;
     Ok(done)
+}
+
+/// Notes on each image the character it is the avatar of (or none), before the avatars
+/// that point at them are cleared.
+async fn remember_avatars(db: &Db, user_id: &str, ids: &[String]) -> Result<(), DbError> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let sql = format!(
+        "UPDATE images SET was_avatar_of = (SELECT c.id FROM characters c \
+         WHERE c.user_id = images.user_id AND c.avatar_image_id = images.id LIMIT 1) \
+         WHERE user_id = $1 AND id IN ({})",
+        placeholders(2, ids.len())
+    );
+    let mut args = vec![Arg::Text(user_id.to_owned())];
+    args.extend(ids.iter().cloned().map(Arg::Text));
+    with_pool!(db, |pool| bind_args!(sqlx::query(&sql), &args)
+        .execute(pool)
+        .await
+        .map(|_| ()))?;
+    Ok(())
+}
+
+/// Up to `limit` ids of the user's images in the trash (to empty it a batch at a time).
+pub async fn trashed_ids(db: &Db, user_id: &str, limit: i64) -> Result<Vec<String>, DbError> {
+    Ok(with_pool!(db, |pool| sqlx::query_scalar::<_, String>(
+        "SELECT id FROM images WHERE user_id = $1 AND deleted_at IS NOT NULL ORDER BY id LIMIT $2"
+    )
+    .bind(user_id)
+    .bind(limit)
+    .fetch_all(pool)
+    .await)?)
 }
 
 /// Clears the avatars and covers that point at `ids`.

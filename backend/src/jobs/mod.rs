@@ -37,4 +37,7 @@ pub struct JobRequest {
     /// The character, for the built-in generator.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub identity: Option<crate::providers::Identity>,
+    /// An edit: the image it starts from (also the first reference).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edit_of: Option<crate::providers::EditOf>,
 }

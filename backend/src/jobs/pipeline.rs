@@ -91,6 +91,7 @@ async fn call_provider(
         seed: request.seed,
         references,
         identity: request.identity.clone(),
+        edit_of: request.edit_of.clone(),
         key,
         job_id: job.id.clone(),
     };

@@ -27,6 +27,8 @@ pub struct Call {
     /// The character the request names, from its sheet (the prompt already holds the
     /// appearance; the built-in generator draws the character's own features from this).
     pub identity: Option<Identity>,
+    /// An edit of an image (the first reference): the prompt is the instruction.
+    pub edit_of: Option<EditOf>,
     /// `None` only for the built-in provider.
     pub key: Option<SecretString>,
     /// An id for the provider's logs (`user` for OpenAI): the job id, never personal data.
@@ -44,6 +46,19 @@ pub struct Identity {
     /// picture.
     #[serde(default)]
     pub reference_image_ids: Vec<String>,
+}
+
+/// The image an edit starts from: providers with an editing path get it as the first
+/// reference; the built-in generator redraws its scene (prompt and seed) with the
+/// instruction added.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct EditOf {
+    pub image_id: String,
+    /// The source's own prompt, when it was generated.
+    #[serde(default)]
+    pub prompt: Option<String>,
+    #[serde(default)]
+    pub seed: Option<i64>,
 }
 
 /// A reference image, read from the library.

@@ -4,6 +4,7 @@
 use model::{
     AvatarSettings, Character, CreateCharacterRequest, Page, ProviderId, UpdateCharacterRequest,
 };
+use secrecy::ExposeSecret;
 
 use super::{auth::Principal, into_page, page_cursor, page_limit, parse_id, ServiceError};
 use crate::{
@@ -172,7 +173,7 @@ pub async fn create(
         &fields,
     )
     .await?;
-    Ok(record.to_model())
+    Ok(record.to_model(&backend.config.public_url))
 }
 
 pub async fn list(
@@ -194,7 +195,7 @@ pub async fn list(
         rows,
         limit,
         |r| r.id.clone(),
-        CharacterRecord::to_model,
+        |r| r.to_model(&backend.config.public_url),
     ))
 }
 
@@ -214,7 +215,9 @@ pub async fn get(
     principal: &Principal,
     id: &str,
 ) -> Result<Character, ServiceError> {
-    Ok(record(backend, principal, id).await?.to_model())
+    Ok(record(backend, principal, id)
+        .await?
+        .to_model(&backend.config.public_url))
 }
 
 pub async fn update(
@@ -253,7 +256,7 @@ pub async fn update(
     };
     characters::update(&backend.db, principal.user_id(), &current.id, &fields)
         .await?
-        .map(|r| r.to_model())
+        .map(|r| r.to_model(&backend.config.public_url))
         .ok_or(ServiceError::NotFound)
 }
 
@@ -337,7 +340,69 @@ pub async fn set_avatar(
     }
     characters::set_avatar(&backend.db, principal.user_id(), &character.id, &image.id)
         .await?
-        .map(|r| r.to_model())
+        .map(|r| r.to_model(&backend.config.public_url))
+        .ok_or(ServiceError::NotFound)
+}
+
+/// `POST /api/v1/characters/{id}/public-avatar`: a link anyone may open, to the
+/// character's current avatar (whatever it becomes), that does not expire. Asking again
+/// answers the same link.
+pub async fn publish_avatar(
+    backend: &Backend,
+    principal: &Principal,
+    id: &str,
+) -> Result<Character, ServiceError> {
+    let character = record(backend, principal, id).await?;
+    let token = crate::crypto::random_token("");
+    characters::publish_avatar(
+        &backend.db,
+        principal.user_id(),
+        &character.id,
+        token.expose_secret(),
+    )
+    .await?
+    .map(|r| r.to_model(&backend.config.public_url))
+    .ok_or(ServiceError::NotFound)
+}
+
+/// `DELETE /api/v1/characters/{id}/public-avatar`: the link opens nothing from now on (a
+/// new one can be made; it is a different address).
+pub async fn unpublish_avatar(
+    backend: &Backend,
+    principal: &Principal,
+    id: &str,
+) -> Result<Character, ServiceError> {
+    let character = record(backend, principal, id).await?;
+    characters::unpublish_avatar(&backend.db, principal.user_id(), &character.id)
+        .await?
+        .map(|r| r.to_model(&backend.config.public_url))
+        .ok_or(ServiceError::NotFound)
+}
+
+/// The avatar a public avatar link opens: a finished image outside the trash. Anything
+/// else (no such link, revoked, no avatar) is 404, with no hint of which.
+pub(super) async fn public_avatar(
+    backend: &Backend,
+    token: &str,
+) -> Result<images::ImageRecord, ServiceError> {
+    // Tokens are 43 base64url characters; anything else is not looked up.
+    if token.len() != 43
+        || !token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        return Err(ServiceError::NotFound);
+    }
+    let character = characters::by_public_avatar_token(&backend.db, token)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let avatar = character
+        .avatar_image_id
+        .as_deref()
+        .ok_or(ServiceError::NotFound)?;
+    images::get(&backend.db, &character.user_id, avatar)
+        .await?
+        .filter(|i| i.deleted_at.is_none() && i.status == model::ImageStatus::Completed)
         .ok_or(ServiceError::NotFound)
 }
 

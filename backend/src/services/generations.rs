@@ -1,11 +1,11 @@
 //! Generations: one pipeline for the Studio, the API (`POST /api/v1/generations`, with or
-//! without `?wait=true`), character avatars and regeneration. A request is checked against
+//! without `?wait=true`), character avatars, and regeneration and edits (`edits`). A request is checked against
 //! the catalogue and the person's keys, then its images (`pending`) and jobs are inserted
 //! in one transaction and the workers are woken; waiting, when asked for, watches the same
 //! jobs finish.
 //!
-//! Over 500 lines because checking a request, starting it, waiting for it and regenerating
-//! share the checked request; each is split into named steps.
+//! Over 500 lines because checking a request, starting it, waiting for it and making a
+//! character's avatar share the checked request; each is split into named steps.
 
 use std::time::Duration;
 
@@ -61,6 +61,8 @@ pub struct Options {
     pub parent_id: Option<String>,
     /// Set the character's avatar when the job completes.
     pub set_avatar: bool,
+    /// An edit of this image (the request's first reference).
+    pub edit_of: Option<providers::EditOf>,
 }
 
 /// A request checked against the catalogue and the person's library.
@@ -80,7 +82,7 @@ struct Checked {
     sheet: Option<sheet::Applied>,
 }
 
-fn invalid(field: &'static str, message: impl Into<String>) -> ServiceError {
+pub(super) fn invalid(field: &'static str, message: impl Into<String>) -> ServiceError {
     FieldError::new(field, message).into()
 }
 
@@ -88,6 +90,7 @@ async fn check(
     backend: &Backend,
     principal: &Principal,
     req: &GenerationRequest,
+    edit: bool,
 ) -> Result<Checked, ServiceError> {
     let user_id = principal.user_id();
     let provider = req.provider.unwrap_or(ProviderId::Builtin);
@@ -104,6 +107,8 @@ async fn check(
         check_references(backend, user_id, &model, &req.reference_image_ids).await?;
     let (character, collection_id) = check_owned(backend, principal, req).await?;
     let sheet = match &character {
+        // The image being edited shows the character already; the instruction goes alone.
+        Some(c) if edit => Some(sheet::for_edit(c, &prompt, &reference_image_ids)),
         Some(c) => Some(sheet::apply(backend, c, &model, &prompt, &reference_image_ids).await?),
         None => None,
     };
@@ -131,7 +136,10 @@ async fn check(
 
 /// The model asked for (the provider's default when none), or an error listing the
 /// provider's models.
-fn check_model(provider: ProviderId, asked: Option<&str>) -> Result<ModelInfo, ServiceError> {
+pub(super) fn check_model(
+    provider: ProviderId,
+    asked: Option<&str>,
+) -> Result<ModelInfo, ServiceError> {
     providers::find_model(provider, asked).ok_or_else(|| {
         let known: Vec<String> = providers::models(provider)
             .into_iter()
@@ -344,7 +352,7 @@ pub async fn start(
             ));
         }
     }
-    let checked = check(backend, principal, req).await?;
+    let checked = check(backend, principal, req, opts.edit_of.is_some()).await?;
     super::quotas::check_generation(backend, user_id, checked.n).await?;
     let params = serde_json::json!({
         "size": checked.size,
@@ -386,6 +394,7 @@ pub async fn start(
             reference_image_ids: sent_references.clone(),
             sheet: checked.sheet.as_ref().map(|s| s.sheet.clone()),
             identity: checked.sheet.as_ref().map(|s| s.identity.clone()),
+            edit_of: opts.edit_of.clone(),
         };
         new_jobs.push(NewJob {
             id: new_id(),
@@ -550,7 +559,7 @@ pub async fn cancel(
 }
 
 /// A character's saved avatar settings (none, or unreadable: the defaults).
-fn saved_settings(character: &db::characters::CharacterRecord) -> AvatarSettings {
+pub(super) fn saved_settings(character: &db::characters::CharacterRecord) -> AvatarSettings {
     character
         .avatar_generation_config
         .as_deref()
@@ -630,54 +639,7 @@ async fn avatar_for(
         idempotency_key,
         parent_id: None,
         set_avatar: true,
-    };
-    start(backend, principal, &request, &opts).await
-}
-
-/// Makes a new image with the parameters of `image_id` and a new seed (`parent_id` set).
-pub async fn regenerate(
-    backend: &Backend,
-    principal: &Principal,
-    image_id: &str,
-    idempotency_key: Option<String>,
-) -> Result<Vec<Job>, ServiceError> {
-    let id = parse_id(image_id)?;
-    let image = db::images::get(&backend.db, principal.user_id(), id.as_str())
-        .await?
-        .filter(|i| i.deleted_at.is_none())
-        .ok_or(ServiceError::NotFound)?;
-    if image.kind != ImageKind::Generated {
-        return Err(ServiceError::Refused {
-            code: "not_generated",
-            message: "Only generated images can be regenerated; this one was uploaded or imported."
-                .into(),
-        });
-    }
-    let params: serde_json::Value = image
-        .params
-        .as_deref()
-        .and_then(|p| serde_json::from_str(p).ok())
-        .unwrap_or_default();
-    let text = |k: &str| params.get(k).and_then(|v| v.as_str()).map(str::to_owned);
-    let request = GenerationRequest {
-        prompt: image.prompt.clone().unwrap_or_default(),
-        provider: image.provider.as_deref().and_then(|p| p.parse().ok()),
-        model: image.model.clone(),
-        size: text("size"),
-        quality: text("quality"),
-        n: Some(1),
-        reference_image_ids: params
-            .get("reference_image_ids")
-            .and_then(|v| serde_json::from_value(v.clone()).ok())
-            .unwrap_or_default(),
-        character_id: image.character_id.clone(),
-        collection_id: image.collection_id.clone(),
-        seed: None,
-    };
-    let opts = Options {
-        idempotency_key,
-        parent_id: Some(image.id.clone()),
-        set_avatar: false,
+        edit_of: None,
     };
     start(backend, principal, &request, &opts).await
 }

@@ -61,6 +61,7 @@ pub async fn list(
     let query = ListQuery {
         collection_id: filter_id("collection_id", filter.collection_id.as_deref())?,
         character_id: filter_id("character_id", filter.character_id.as_deref())?,
+        parent_id: filter_id("parent_id", filter.parent_id.as_deref())?,
         kind: filter.kind,
         status: filter.status,
         provider: filter
@@ -303,6 +304,32 @@ pub async fn purge(
     Ok(gone.into_iter().map(|(id, _)| id).collect())
 }
 
+/// How many images one batch of emptying the trash deletes.
+const EMPTY_BATCH: i64 = 200;
+
+/// `DELETE /api/v1/trash`: every image in the caller's trash deleted for good, with its
+/// files and variants, a batch at a time (memory stays bounded whatever the trash holds).
+pub async fn empty_trash(
+    backend: &Backend,
+    principal: &Principal,
+) -> Result<model::EmptyTrashResult, ServiceError> {
+    let mut deleted = 0u64;
+    loop {
+        let ids = images::trashed_ids(&backend.db, principal.user_id(), EMPTY_BATCH).await?;
+        if ids.is_empty() {
+            break;
+        }
+        let gone = purge(backend, principal, &ids).await?;
+        deleted += gone.len() as u64;
+        if gone.is_empty() {
+            // Nothing could be deleted (a concurrent emptying took them): stop, not spin.
+            break;
+        }
+    }
+    tracing::info!(deleted, "trash emptied");
+    Ok(model::EmptyTrashResult { deleted })
+}
+
 /// `POST /api/v1/images/bulk`: each id is done or reported failed; one bad id does not
 /// stop the others.
 #[tracing::instrument(skip_all, fields(user_id = %principal.caller.id, action = ?request.action, count = request.ids.len()))]
@@ -336,6 +363,15 @@ pub async fn bulk(
     let done = match request.action {
         // Announced by `trash`.
         BulkAction::Delete => trash(backend, principal, &ids).await?,
+        BulkAction::Purge => {
+            let in_trash: Vec<String> = images::get_many(&backend.db, principal.user_id(), &ids)
+                .await?
+                .into_iter()
+                .filter(|r| r.deleted_at.is_some())
+                .map(|r| r.id)
+                .collect();
+            purge(backend, principal, &in_trash).await?
+        }
         BulkAction::Restore => images::restore(&backend.db, principal.user_id(), &ids).await?,
         BulkAction::Move => {
             let collection = match request.collection_id.as_deref() {
@@ -351,7 +387,7 @@ pub async fn bulk(
             .await?
         }
     };
-    if request.action != BulkAction::Delete {
+    if matches!(request.action, BulkAction::Move | BulkAction::Restore) {
         announce(backend, principal.user_id(), ImageEventKind::Updated, &done).await?;
     }
     // What was not done: not the caller's, or already in the wanted state (a second
@@ -371,6 +407,8 @@ pub async fn bulk(
             "That image does not exist, or it is not yours."
         } else if request.action == BulkAction::Delete {
             "It is already in the trash."
+        } else if request.action == BulkAction::Purge {
+            "Only images in the trash can be deleted for good: move it to the trash first."
         } else {
             "It is not in the trash."
         };

@@ -21,5 +21,7 @@ pub fn info(config: &Config) -> InstanceInfo {
         ready_providers,
         signup: config.signup,
         identity_providers: config.identity.providers(),
+        max_upload_bytes: config.image_limits.max_bytes,
+        max_upload_files: u32::try_from(config.max_upload_files).unwrap_or(u32::MAX),
     }
 }

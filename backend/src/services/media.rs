@@ -211,6 +211,14 @@ async fn find_readable(
     }
 }
 
+/// The current avatar behind a public avatar link (`/avatars/{token}`): anyone may read
+/// it while the owner keeps the link; otherwise 404.
+pub async fn public_avatar(backend: &Backend, token: &str) -> Result<Readable, ServiceError> {
+    super::characters::public_avatar(backend, token)
+        .await
+        .map(Readable)
+}
+
 /// The entity tag of the original or a variant: derived from the content hash, so a 304
 /// needs neither storage nor rendering.
 pub fn etag(image: &Readable, spec: Option<&VariantSpec>) -> Option<String> {

@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod auth;
 pub mod characters;
 pub mod collections;
+pub mod edits;
 pub mod export;
 pub mod generations;
 pub mod identities;
@@ -24,6 +25,7 @@ pub mod session_records;
 pub mod shares;
 pub mod sheet;
 pub mod tokens;
+pub mod variations;
 
 use std::time::Duration;
 

@@ -101,6 +101,30 @@ pub async fn apply(
     })
 }
 
+/// An edit of an image of the character: the image shows the character already, so the
+/// instruction goes alone (the appearance would contradict "make the hair blue") and no
+/// identity reference is added; the provenance still names the sheet.
+pub fn for_edit(character: &CharacterRecord, prompt: &str, explicit: &[String]) -> Applied {
+    let prompt = prompt.trim().to_owned();
+    Applied {
+        sheet: SheetUse {
+            character_id: character.id.clone(),
+            version: character.sheet_version,
+            appearance_in_prompt: false,
+            identity_reference_ids: Vec::new(),
+            prompt_sent: prompt.clone(),
+        },
+        identity: Identity {
+            character_id: character.id.clone(),
+            appearance: character.appearance.clone(),
+            instruction: prompt.clone(),
+            reference_image_ids: Vec::new(),
+        },
+        prompt,
+        reference_image_ids: explicit.to_vec(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

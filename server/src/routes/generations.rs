@@ -1,6 +1,6 @@
 //! `/api/v1` generations (API.md, "Generations"), the providers' catalogue, a character's
 //! avatar generation (routed with the character's other avatar endpoints) and
-//! regeneration. Each handler calls the one `backend` pipeline.
+//! regeneration and edits. Each handler calls the one `backend` pipeline.
 
 use axum::{
     extract::{Path, State},
@@ -8,9 +8,13 @@ use axum::{
     routing::{get, post},
     Json, Router,
 };
-use backend::{services::generations, Backend};
+use backend::{
+    services::{edits, generations, variations},
+    Backend,
+};
 use model::{
-    AvatarGenerationRequest, GenerationRequest, GenerationResponse, Job, Page, ProviderInfo,
+    AvatarGenerationRequest, EditRequest, GenerationRequest, GenerationResponse, Job, Page,
+    ProviderInfo, VariationPreset, VariationsRequest,
 };
 use serde::Deserialize;
 
@@ -33,6 +37,9 @@ pub fn router() -> Router<AppState> {
         .route("/generations/{id}", get(get_job))
         .route("/generations/{id}/cancel", post(cancel))
         .route("/images/{id}/regenerate", post(regenerate))
+        .route("/images/{id}/edit", post(edit))
+        .route("/variations", get(list_variations))
+        .route("/characters/{id}/variations", post(character_variations))
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
@@ -204,6 +211,58 @@ pub async fn regenerate(
     headers: HeaderMap,
 ) -> ApiResult<(StatusCode, Json<GenerationResponse>)> {
     let key = idempotency_key(&headers)?;
-    let jobs = generations::regenerate(&backend, &p, &id, key).await?;
+    let jobs = edits::regenerate(&backend, &p, &id, key).await?;
+    answer(&backend, &p, jobs, q.wait).await
+}
+
+/// A new image made from this one by an instruction ("make the hair blue"), through the
+/// provider's editing path; `parent_id` is the source.
+#[utoipa::path(post, path = "/api/v1/images/{id}/edit", tag = "images", request_body = EditRequest,
+    params(WaitQuery),
+    responses((status = 202, body = GenerationResponse), (status = 200, body = GenerationResponse),
+        (status = 400, body = model::ApiError, description = "No instruction, or a model that cannot edit (DALL·E 3)"),
+        (status = 404, body = model::ApiError), (status = 422, body = model::ApiError),
+        (status = 409, body = model::ApiError, description = "Idempotency-Key reused, or the image is not finished"),
+        (status = 413, body = model::ApiError, description = "The account's storage is full (storage_quota_exceeded)"),
+        (status = 429, body = model::ApiError, description = "Too many queued jobs or images today (quota_exceeded)")))]
+pub async fn edit(
+    State(backend): State<Backend>,
+    Authenticated(p): Authenticated,
+    Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<WaitQuery>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<EditRequest>,
+) -> ApiResult<(StatusCode, Json<GenerationResponse>)> {
+    let key = idempotency_key(&headers)?;
+    let jobs = edits::edit(&backend, &p, &id, &body, key).await?;
+    answer(&backend, &p, jobs, q.wait).await
+}
+
+/// The variation presets this instance offers (shipped, extended by `VARIATIONS_FILE`).
+#[utoipa::path(get, path = "/api/v1/variations", tag = "generations",
+    responses((status = 200, body = Vec<VariationPreset>)))]
+pub async fn list_variations(
+    State(backend): State<Backend>,
+    _caller: Authenticated,
+) -> Json<Vec<VariationPreset>> {
+    Json(variations::presets(&backend))
+}
+
+/// Variations of a character: one job per preset (all by default), each from its sheet.
+#[utoipa::path(post, path = "/api/v1/characters/{id}/variations", tag = "characters",
+    request_body = VariationsRequest, params(WaitQuery),
+    responses((status = 202, body = GenerationResponse), (status = 200, body = GenerationResponse),
+        (status = 400, body = model::ApiError, description = "An unknown preset, or settings the model does not take"),
+        (status = 404, body = model::ApiError), (status = 422, body = model::ApiError),
+        (status = 413, body = model::ApiError, description = "The account's storage is full (storage_quota_exceeded)"),
+        (status = 429, body = model::ApiError, description = "Too many queued jobs or images today (quota_exceeded)")))]
+pub async fn character_variations(
+    State(backend): State<Backend>,
+    Authenticated(p): Authenticated,
+    Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<WaitQuery>,
+    ApiJson(body): ApiJson<VariationsRequest>,
+) -> ApiResult<(StatusCode, Json<GenerationResponse>)> {
+    let jobs = variations::start_set(&backend, &p, &id, &body).await?;
     answer(&backend, &p, jobs, q.wait).await
 }

@@ -7,7 +7,7 @@
 use axum::{
     extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Multipart, Path, Query, State},
     http::{request::Parts, StatusCode},
-    routing::{get, post, put},
+    routing::{delete, get, post, put},
     Json, Router,
 };
 use backend::{
@@ -16,9 +16,9 @@ use backend::{
 };
 use model::{
     BulkRequest, BulkResult, Character, Collection, CreateCharacterRequest,
-    CreateCollectionRequest, Image, ImageFilter, ImportRequest, ImportUrlRequest, Page,
-    SetAvatarRequest, Stats, UpdateCharacterRequest, UpdateCollectionRequest, UpdateImageRequest,
-    UploadResult,
+    CreateCollectionRequest, EmptyTrashResult, Image, ImageFilter, ImportRequest, ImportUrlRequest,
+    Page, PublicAvatar, SetAvatarRequest, Stats, UpdateCharacterRequest, UpdateCollectionRequest,
+    UpdateImageRequest, UploadResult,
 };
 use serde::{de::DeserializeOwned, Deserialize};
 
@@ -42,6 +42,11 @@ pub fn router() -> Router<AppState> {
             put(set_avatar).post(super::generations::character_avatar),
         )
         .route("/characters/{id}/avatar/import", post(import_avatar))
+        .route(
+            "/characters/{id}/public-avatar",
+            post(publish_avatar).delete(unpublish_avatar),
+        )
+        .route("/trash", delete(empty_trash))
         .route(
             "/collections",
             get(list_collections).post(create_collection),
@@ -206,6 +211,35 @@ pub async fn import_avatar(
 ) -> ApiResult<(StatusCode, Json<Image>)> {
     let image = ingest::import_avatar(&backend, &p, &id, &body.url).await?;
     Ok((StatusCode::CREATED, Json(image)))
+}
+
+/// A public link to the character's current avatar, for embedding elsewhere: stable (asking
+/// again answers the same link), unguessable, never expiring, revocable.
+#[utoipa::path(post, path = "/api/v1/characters/{id}/public-avatar", tag = "characters",
+    params(("id" = String, Path, description = "The character id")),
+    responses((status = 200, body = PublicAvatar), (status = 404, body = model::ApiError)))]
+pub async fn publish_avatar(
+    State(backend): State<Backend>,
+    Authenticated(p): Authenticated,
+    Path(id): Path<String>,
+) -> ApiResult<Json<PublicAvatar>> {
+    let character = characters::publish_avatar(&backend, &p, &id).await?;
+    Ok(Json(PublicAvatar {
+        url: character.public_avatar_url.unwrap_or_default(),
+    }))
+}
+
+/// Revokes the public avatar link: from now on it is 404 (also when there was none).
+#[utoipa::path(delete, path = "/api/v1/characters/{id}/public-avatar", tag = "characters",
+    params(("id" = String, Path, description = "The character id")),
+    responses((status = 204, description = "Revoked"), (status = 404, body = model::ApiError)))]
+pub async fn unpublish_avatar(
+    State(backend): State<Backend>,
+    Authenticated(p): Authenticated,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    characters::unpublish_avatar(&backend, &p, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 // --------------------------------------------------------------------------- collections
@@ -474,6 +508,17 @@ pub async fn bulk(
     ApiJson(body): ApiJson<BulkRequest>,
 ) -> ApiResult<Json<BulkResult>> {
     Ok(Json(images::bulk(&backend, &p, &body).await?))
+}
+
+/// Deletes every image in your trash for good, with its files and variants (one image or
+/// a selection: `POST /images/bulk` with `"action": "purge"`).
+#[utoipa::path(delete, path = "/api/v1/trash", tag = "images",
+    responses((status = 200, body = EmptyTrashResult)))]
+pub async fn empty_trash(
+    State(backend): State<Backend>,
+    Authenticated(p): Authenticated,
+) -> ApiResult<Json<EmptyTrashResult>> {
+    Ok(Json(images::empty_trash(&backend, &p).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/images/{id}", tag = "images",

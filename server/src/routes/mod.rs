@@ -88,6 +88,7 @@ pub fn router(state: AppState) -> Router {
     let app_routes = Router::new()
         .nest("/api/v1", api::router())
         .route("/media/{id}", get(media::serve))
+        .route("/avatars/{token}", get(media::public_avatar))
         .route("/ws", get(realtime::connect))
         .merge(identity::router())
         .leptos_routes_with_context(&state, routes, context.clone(), {
@@ -226,6 +227,7 @@ fn route_label(path: &str) -> &'static str {
         p if p.starts_with("/api/") => "server_fn",
         p if p.starts_with("/pkg/") => "/pkg",
         p if p.starts_with("/media/") => "/media",
+        p if p.starts_with("/avatars/") => "/avatars",
         _ => "page",
     }
 }

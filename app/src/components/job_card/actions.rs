@@ -1,5 +1,5 @@
 //! What can be done with a finished job's image, on its card: make it again with a new
-//! seed, favourite it, move it to a collection, make it a character's avatar. Each says
+//! seed, edit it with a prompt, favourite it, move it to a collection, make it a character's avatar. Each says
 //! what happened in the card's notice.
 
 use leptos::{prelude::*, task::spawn_local};
@@ -11,7 +11,7 @@ use crate::{
         generation::regenerate_image,
         library::{set_character_avatar, update_image},
     },
-    components::Notice,
+    components::{EditForm, Notice},
     live::use_live,
 };
 
@@ -58,6 +58,9 @@ pub(super) fn FinishedActions(
         let completed = job.with(|j| j.as_ref().map(|j| j.status)) == Some(ImageStatus::Completed);
         view! {
             <button type="button" class="button button--small" on:click=regenerate>"Regenerate"</button>
+            {completed.then(|| job.with_untracked(|j| j.as_ref().map(|j| j.image_id.clone()))).flatten().map(|id| view! {
+                <EditForm image_id=id message=message />
+            })}
             {completed.then(|| view! {
                 <button type="button" class="button button--small" aria-pressed=favorite.to_string()
                     on:click=move |_| change(UpdateImageRequest { favorite: Some(!favorite), ..Default::default() }, if favorite { "No longer a favourite." } else { "Added to your favourites." })>

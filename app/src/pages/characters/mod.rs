@@ -3,7 +3,10 @@
 //! its avatar maker (`avatar`). The forms work before hydration.
 
 mod avatar;
+mod import;
 mod page;
+mod public_link;
+mod variations;
 
 pub use page::CharacterPage;
 

@@ -7,13 +7,18 @@ use leptos_meta::Title;
 use leptos_router::{components::A, hooks::use_params_map};
 use model::{Character, ImageFilter};
 
-use super::avatar::{becomes_avatar, AvatarMaker};
+use super::{
+    avatar::{becomes_avatar, AvatarMaker},
+    import::ImportForCharacterForm,
+    public_link::PublicAvatarPanel,
+    variations::Variations,
+};
 use crate::{
     api::{
         generation::{list_providers, GenerateAvatar, SaveAvatarSettings},
         library::{
-            get_character, list_images, DeleteCharacter, SaveCharacter, SetCharacterAvatar,
-            SetIdentityReference,
+            get_character, list_images, DeleteCharacter, ImportForCharacter, PublishAvatar,
+            SaveCharacter, SetCharacterAvatar, SetIdentityReference,
         },
     },
     components::{
@@ -35,6 +40,8 @@ pub fn CharacterPage() -> impl IntoView {
     let generate = ServerAction::<GenerateAvatar>::new();
     let settings = ServerAction::<SaveAvatarSettings>::new();
     let identity = ServerAction::<SetIdentityReference>::new();
+    let publish = ServerAction::<PublishAvatar>::new();
+    let import = ServerAction::<ImportForCharacter>::new();
     let uploads = RwSignal::new(0u32);
     // Bumped when one of this character's avatar jobs completes; the new avatar is shown
     // at once, without reading the whole character (and rebuilding the page) again.
@@ -71,6 +78,8 @@ pub fn CharacterPage() -> impl IntoView {
         avatar.value(),
         settings.value(),
         identity.value(),
+        publish.value(),
+        import.value(),
     ] {
         let latest = latest.clone();
         Effect::new(move |_| {
@@ -79,9 +88,10 @@ pub fn CharacterPage() -> impl IntoView {
             }
         });
     }
-    // A chosen avatar replaces one made meanwhile.
+    // A chosen (or imported) avatar replaces one made meanwhile.
     Effect::new(move |_| {
         avatar.version().track();
+        import.version().track();
         new_avatar.set(None);
     });
     let providers = Resource::new(|| (), |()| list_providers());
@@ -92,6 +102,7 @@ pub fn CharacterPage() -> impl IntoView {
                 avatar.version().get(),
                 uploads.get(),
                 avatar_made.get(),
+                import.version().get(),
             )
         },
         |(id, ..)| {
@@ -118,6 +129,7 @@ pub fn CharacterPage() -> impl IntoView {
                         }.into_any(),
                     };
                     let (id_save, id_upload, id_delete) = (c.id.clone(), c.id.clone(), c.id.clone());
+                    let (id_public, id_import, id_variations) = (c.id.clone(), c.id.clone(), c.id.clone());
                     let (name_field, description_field, appearance_field, prompt_field) = (
                         c.name.clone(),
                         c.description.clone().unwrap_or_default(),
@@ -153,7 +165,24 @@ pub fn CharacterPage() -> impl IntoView {
                             if c.identity_references_chosen { c.identity_reference_ids } else { current().into_iter().collect() }
                         }
                     };
+                    let public_url = {
+                        let shown = shown.clone();
+                        Signal::derive(move || shown().public_avatar_url)
+                    };
+                    // An avatar that still lives at an outside address (not yet stored here).
+                    let external = {
+                        let shown = shown.clone();
+                        Signal::derive(move || {
+                            let c = shown();
+                            c.avatar_url.filter(|_| c.avatar_image_id.is_none() && new_avatar.get().is_none())
+                        })
+                    };
+                    let has_avatar = {
+                        let current = current.clone();
+                        Signal::derive(move || current().is_some())
+                    };
                     let name_title = name.clone();
+                    let name_public = Signal::derive(name.clone());
                     let name_h2 = name.clone();
                     let name_delete = name.clone();
                     let current_history = current.clone();
@@ -181,10 +210,13 @@ pub fn CharacterPage() -> impl IntoView {
                             <NoticeLine notice=succeeded(save, "Saved.") />
                         </section>
                         <AvatarMaker character=c.clone() has_prompt=has_prompt catalogue=catalogue generate=generate settings=settings made=avatar_made />
+                        <Variations id=id_variations />
                         <section class="card" aria-labelledby="add-images">
                             <h2 id="add-images">"Add images"</h2>
                             <UploadPanel on_uploaded=Callback::new(move |()| uploads.update(|n| *n += 1)) character_id=Signal::stored(Some(id_upload)) />
+                            <ImportForCharacterForm id=id_import external=external action=import />
                         </section>
+                        <PublicAvatarPanel id=id_public name=name_public url=public_url has_avatar=has_avatar action=publish />
                         <section aria-labelledby="history">
                             <h2 id="history">{move || format!("Every image of {}", name_h2())}</h2>
                             <p class="muted">"Identity references (up to 4) go with every image made of this character, to the models that take reference images, so that it stays recognisable. Until you choose some, the avatar is one."</p>

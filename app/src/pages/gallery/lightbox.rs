@@ -1,5 +1,5 @@
-//! The lightbox: one image large, keyboard navigation, its details, renaming and
-//! sharing.
+//! The lightbox: one image large, keyboard navigation, its details, renaming, editing,
+//! sharing, its lineage, and in the trash restoring or deleting for good.
 
 use leptos::{prelude::*, task::spawn_local};
 use model::{
@@ -8,11 +8,11 @@ use model::{
 
 use crate::{
     api::library::{bulk_images, set_character_avatar, update_collection, update_image},
-    components::{Notice, Picture},
+    components::{ConfirmButton, EditForm, Notice, Picture},
     format::{file_size, when},
 };
 
-use super::shares::SharePanel;
+use super::{lineage::Lineage, shares::SharePanel, state::avatar_offer};
 
 // Long because of its view: the image, its details, and every action on it.
 #[component]
@@ -24,11 +24,34 @@ pub(super) fn Lightbox(
     characters: Signal<Vec<Character>>,
     refresh: Callback<()>,
     message: RwSignal<Option<Notice>>,
+    /// Opens another image (one of the lineage).
+    walk: Callback<Image>,
 ) -> impl IntoView {
     let make_avatar = move |character_id: String, image_id: String| {
         spawn_local(async move {
             match set_character_avatar(character_id, image_id).await {
                 Ok(c) => message.set(Some(Notice::done(format!("Now the avatar of {}.", c.name)))),
+                Err(e) => message.set(Some(Notice::failed(&e))),
+            }
+        });
+    };
+    // Out of the trash, and the avatar of the character it was the avatar of again.
+    let restore_as_avatar = move |character: Character, image_id: String| {
+        spawn_local(async move {
+            let restored = bulk_images(BulkAction::Restore, vec![image_id.clone()], None).await;
+            let done = match restored {
+                Ok(_) => set_character_avatar(character.id.clone(), image_id).await,
+                Err(e) => Err(e),
+            };
+            match done {
+                Ok(c) => {
+                    message.set(Some(Notice::done(format!(
+                        "Restored: the avatar of {} again.",
+                        c.name
+                    ))));
+                    open.set(None);
+                    refresh.run(());
+                }
                 Err(e) => message.set(Some(Notice::failed(&e))),
             }
         });
@@ -67,10 +90,15 @@ pub(super) fn Lightbox(
         if open.get_untracked().is_none() {
             return;
         }
+        // Arrows move the caret in a field being typed in, not to another image.
+        let typing = ev
+            .target()
+            .and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(t).ok())
+            .is_some_and(|e| matches!(e.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT"));
         match ev.key().as_str() {
             "Escape" => open.set(None),
-            "ArrowRight" => step(1),
-            "ArrowLeft" => step(-1),
+            "ArrowRight" if !typing => step(1),
+            "ArrowLeft" if !typing => step(-1),
             _ => {}
         }
     });
@@ -91,10 +119,10 @@ pub(super) fn Lightbox(
         spawn_local(async move {
             match bulk_images(action, vec![id], None).await {
                 Ok(_) => {
-                    message.set(Some(Notice::done(if action == BulkAction::Delete {
-                        "Moved to the trash."
-                    } else {
-                        "Restored."
+                    message.set(Some(Notice::done(match action {
+                        BulkAction::Delete => "Moved to the trash.",
+                        BulkAction::Purge => "Deleted for good.",
+                        _ => "Restored.",
                     })));
                     open.set(None);
                     refresh.run(());
@@ -110,6 +138,7 @@ pub(super) fn Lightbox(
             let label = image.label();
             let (id_fav, id_move, id_del) = (id.clone(), id.clone(), id.clone());
             let favorite = image.favorite;
+            let (image_offer, image_lineage) = (image.clone(), image.clone());
             let shareable = image.has_media() && !trash.get_untracked();
             view! {
                 <div class="lightbox" role="dialog" aria-modal="true" aria-label=label.clone()>
@@ -140,8 +169,22 @@ pub(super) fn Lightbox(
                             </dl>
                             <div class="lightbox__actions">
                                 {move || if trash.get() {
-                                    let id = id_del.clone();
-                                    view! { <button type="button" class="button" on:click=move |_| remove(id.clone(), BulkAction::Restore)>"Restore"</button> }.into_any()
+                                    let (id, id_purge) = (id_del.clone(), id_del.clone());
+                                    let offer = avatar_offer(&image_offer, &characters.get()).map(|c| {
+                                        let id = id_del.clone();
+                                        let text = format!("Restore as {}’s avatar", c.name);
+                                        view! { <button type="button" class="button button--primary" on:click=move |_| restore_as_avatar(c.clone(), id.clone())>{text}</button> }
+                                    });
+                                    view! {
+                                        {offer}
+                                        <button type="button" class="button" on:click=move |_| remove(id.clone(), BulkAction::Restore)>"Restore"</button>
+                                        <ConfirmButton
+                                            label="Delete for good"
+                                            question=Signal::derive(|| "Delete this image for good? This cannot be undone.".to_owned())
+                                            confirm="Delete for good"
+                                            on_confirm=Callback::new(move |()| remove(id_purge.clone(), BulkAction::Purge))
+                                        />
+                                    }.into_any()
                                 } else {
                                     let (fid, did, mid) = (id_fav.clone(), id_del.clone(), id_move.clone());
                                     view! {
@@ -185,11 +228,13 @@ pub(super) fn Lightbox(
                                             }
                                         })}
                                         <a class="button" href=format!("/media/{}", id_move) download="">"Download"</a>
+                                        {image.has_media().then(|| view! { <EditForm image_id=id_move.clone() message=message /> })}
                                         <button type="button" class="button button--danger" on:click=move |_| remove(did.clone(), BulkAction::Delete)>"Delete"</button>
                                     }.into_any()
                                 }}
                             </div>
                             {shareable.then(|| view! { <SharePanel image_id=id.clone() /> })}
+                            <Lineage image=image_lineage walk=walk />
                         </aside>
                         <div class="lightbox__nav">
                             <button type="button" class="button" on:click=move |_| step(-1) aria-label="Previous image">"←"</button>

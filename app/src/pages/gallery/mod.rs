@@ -7,6 +7,7 @@
 mod filters;
 mod import;
 mod lightbox;
+mod lineage;
 mod shares;
 mod state;
 mod tile;
@@ -17,8 +18,8 @@ use leptos_router::{components::A, hooks::use_query_map};
 use model::{BulkAction, ImageEventKind, ImageFilter};
 
 use crate::{
-    api::library::{bulk_images, list_characters, list_collections, list_images},
-    components::{Notice, NoticeLine, PageHeader, UploadPanel},
+    api::library::{bulk_images, empty_trash, list_characters, list_collections, list_images},
+    components::{ConfirmButton, Notice, NoticeLine, PageHeader, UploadPanel},
     live::{use_live, Change},
 };
 
@@ -142,6 +143,32 @@ pub fn GalleryPage() -> impl IntoView {
             }
         });
     };
+    let empty_all = move || {
+        spawn_local(async move {
+            match empty_trash().await {
+                Ok(result) => {
+                    selected.set(Vec::new());
+                    message.set(Some(Notice::done(format!(
+                        "The trash is empty: {} deleted for good.",
+                        tile::images_word(usize::try_from(result.deleted).unwrap_or(usize::MAX))
+                    ))));
+                    refresh.run(());
+                }
+                Err(e) => message.set(Some(Notice::failed(&e))),
+            }
+        });
+    };
+    // Opens an image of the lineage: where it is in the list, else added after it.
+    let walk = Callback::new(move |image: model::Image| {
+        let find = |id: &str| images.with_untracked(|list| list.iter().position(|i| i.id == id));
+        let id = image.id.clone();
+        if find(&id).is_none() {
+            extra.update(|list| list.push(image));
+        }
+        if let Some(i) = find(&id) {
+            open.set(Some(i));
+        }
+    });
     let collection_options = Signal::derive(move || {
         collections
             .get()
@@ -175,7 +202,15 @@ pub fn GalleryPage() -> impl IntoView {
                 "Upload images"
             </button>
             {move || if trash.get() {
-                view! { <A href="/gallery" attr:class="button">"Back to the gallery"</A> }.into_any()
+                view! {
+                    <A href="/gallery" attr:class="button">"Back to the gallery"</A>
+                    <ConfirmButton
+                        label="Empty the trash"
+                        question=Signal::derive(|| "Delete every image in the trash for good? This cannot be undone.".to_owned())
+                        confirm="Empty the trash"
+                        on_confirm=Callback::new(move |()| empty_all())
+                    />
+                }.into_any()
             } else {
                 view! { <A href="/gallery?view=trash" attr:class="button">"Trash"</A> }.into_any()
             }}
@@ -224,7 +259,7 @@ pub fn GalleryPage() -> impl IntoView {
                 </button>
             </p>
         </Show>
-        <Lightbox images=images open=open trash=trash collections=collection_options characters=character_options refresh=refresh message=message />
+        <Lightbox images=images open=open trash=trash collections=collection_options characters=character_options refresh=refresh message=message walk=walk />
     }
     // A type-erased view: the page's full view type is deep enough to hit the compiler's
     // query depth limit in the wasm build.

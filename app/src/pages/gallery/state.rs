@@ -7,7 +7,7 @@
 //! [`JobBook`]: crate::live::JobBook
 
 use leptos::prelude::*;
-use model::{BulkAction, Image, ImageFilter};
+use model::{BulkAction, Character, Image, ImageFilter};
 
 use crate::components::Notice;
 
@@ -53,6 +53,9 @@ pub fn shows(f: &ImageFilter, image: &Image) -> bool {
         && f.character_id
             .as_ref()
             .is_none_or(|c| image.character_id.as_ref() == Some(c))
+        && f.parent_id
+            .as_ref()
+            .is_none_or(|p| image.parent_id.as_ref() == Some(p))
         && f.q.as_deref().is_none_or(|q| {
             q.split_whitespace()
                 .all(|w| text.contains(&w.to_lowercase()))
@@ -110,6 +113,7 @@ pub fn bulk_notice(action: BulkAction, done: usize, failed: usize) -> Notice {
         BulkAction::Delete => format!("{done} moved to the trash."),
         BulkAction::Restore => format!("{done} restored."),
         BulkAction::Move => format!("{done} moved."),
+        BulkAction::Purge => format!("{done} deleted for good."),
     };
     if failed == 0 {
         Notice::done(text)
@@ -119,6 +123,15 @@ pub fn bulk_notice(action: BulkAction, done: usize, failed: usize) -> Notice {
             text: format!("{text} {failed} could not be changed."),
         }
     }
+}
+
+/// The character to offer an image in the trash back to: the one it was the avatar of
+/// when it went there, while that character still exists. (An image in the trash is no
+/// one's avatar, whatever an older copy of the character says.)
+pub fn avatar_offer(image: &Image, characters: &[Character]) -> Option<Character> {
+    let of = image.was_avatar_of.as_deref()?;
+    image.deleted_at?;
+    characters.iter().find(|c| c.id == of).cloned()
 }
 
 /// The page's signals, one `Copy` value for the page and its parts.
@@ -309,5 +322,38 @@ mod tests {
         assert!(!partly.ok);
         assert_eq!(partly.text, "2 moved. 1 could not be changed.");
         assert_eq!(bulk_notice(BulkAction::Restore, 1, 0).text, "1 restored.");
+        assert_eq!(
+            bulk_notice(BulkAction::Purge, 2, 1).text,
+            "2 deleted for good. 1 could not be changed."
+        );
+    }
+
+    #[test]
+    fn a_trashed_avatar_is_offered_back_to_its_character_while_it_exists() {
+        let mut trashed = image("i", "a portrait");
+        trashed.deleted_at = Some(chrono::Utc::now());
+        let mut ada = serde_json::from_value::<model::Character>(serde_json::json!({
+            "id": "c1", "name": "Ada", "description": null, "avatar_image_id": null,
+            "avatar_url": null, "avatar_prompt": null, "avatar_generation_config": null,
+            "created_at": "2026-12-01T00:00:00Z", "updated_at": "2026-12-01T00:00:00Z"
+        }))
+        .unwrap();
+        let characters = vec![ada.clone()];
+        // Not an avatar before it went to the trash: nothing to offer.
+        assert!(avatar_offer(&trashed, &characters).is_none());
+        trashed.was_avatar_of = Some("c1".to_owned());
+        assert_eq!(
+            avatar_offer(&trashed, &characters).map(|c| c.name),
+            Some("Ada".to_owned())
+        );
+        // Even when the list read before it went to the trash still names it the avatar.
+        ada.avatar_image_id = Some("i".to_owned());
+        assert!(avatar_offer(&trashed, &[ada]).is_some());
+        // Out of the trash: nothing to offer.
+        let mut restored = trashed.clone();
+        restored.deleted_at = None;
+        assert!(avatar_offer(&restored, &characters).is_none());
+        // The character is gone.
+        assert!(avatar_offer(&trashed, &[]).is_none());
     }
 }

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use model::{BulkAction, Collection, Image};
 
-use crate::components::Picture;
+use crate::components::{ConfirmButton, Picture};
 
 // A component's props are owned: #[component] builds a props struct from them.
 #[allow(clippy::needless_pass_by_value)]
@@ -68,6 +68,12 @@ pub(super) fn BulkBar(
                 {move || if trash.get() {
                     view! {
                         <button type="button" class="button" on:click=move |_| run(BulkAction::Restore, selected.get(), None)>"Restore"</button>
+                        <ConfirmButton
+                            label="Delete for good"
+                            question=Signal::derive(move || format!("Delete {} for good? This cannot be undone.", images_word(selected.read().len())))
+                            confirm="Delete for good"
+                            on_confirm=Callback::new(move |()| run(BulkAction::Purge, selected.get_untracked(), None))
+                        />
                     }.into_any()
                 } else {
                     view! {
@@ -89,5 +95,14 @@ pub(super) fn BulkBar(
                 <button type="button" class="button button--small" on:click=move |_| selected.set(Vec::new())>"Clear selection"</button>
             </div>
         </Show>
+    }
+}
+
+/// "1 image", "3 images".
+pub(super) fn images_word(n: usize) -> String {
+    if n == 1 {
+        "1 image".to_owned()
+    } else {
+        format!("{n} images")
     }
 }

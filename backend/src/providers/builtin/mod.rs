@@ -61,7 +61,8 @@ impl Provider for Builtin {
             }
             None => None,
         };
-        let features = Features::new(&call.prompt, call.seed, tint, call.identity.as_ref());
+        let (prompt, seed, identity) = scene_of(call);
+        let features = Features::new(&prompt, seed, tint, identity.as_ref());
         let png = self
             .workers
             .run(move || Ok(render(&features, width, height)))
@@ -80,6 +81,27 @@ impl Provider for Builtin {
 
     async fn delete_file(&self, _name: &str, _key: &SecretString) -> Result<(), ProviderError> {
         Ok(())
+    }
+}
+
+/// What is drawn: the call's prompt and seed, or for an edit the source's scene (its
+/// prompt and seed) with the instruction added, so the edit is the same picture changed
+/// as the instruction's words say (its background tinted by the source, the first
+/// reference).
+fn scene_of(call: &Call) -> (String, i64, Option<super::Identity>) {
+    match &call.edit_of {
+        None => (call.prompt.clone(), call.seed, call.identity.clone()),
+        Some(edit) => {
+            let prompt = match edit.prompt.as_deref() {
+                Some(p) => format!("{}. {}", p.trim_end_matches(['.', ' ']), call.prompt),
+                None => call.prompt.clone(),
+            };
+            let identity = call.identity.clone().map(|mut i| {
+                i.instruction.clone_from(&prompt);
+                i
+            });
+            (prompt, edit.seed.unwrap_or(call.seed), identity)
+        }
     }
 }
 
@@ -128,6 +150,7 @@ mod tests {
             seed,
             references: Vec::new(),
             identity: None,
+            edit_of: None,
             key: None,
             job_id: "job".into(),
         }
@@ -305,5 +328,31 @@ mod tests {
         let tinted = image::load_from_memory(&bytes(tinted)).unwrap().to_rgb8();
         let corner = tinted.get_pixel(2, 2).0;
         assert!(corner[0] > corner[1] && corner[0] > corner[2], "{corner:?}");
+    }
+
+    #[test]
+    fn an_edit_redraws_the_sources_scene_with_the_instruction() {
+        let mut edit = call("make the hair blue", 99, "64x64");
+        edit.edit_of = Some(crate::providers::EditOf {
+            image_id: "src".into(),
+            prompt: Some("A knight in a green forest.".into()),
+            seed: Some(7),
+        });
+        edit.identity = Some(Identity {
+            character_id: "c".into(),
+            appearance: None,
+            instruction: "make the hair blue".into(),
+            reference_image_ids: Vec::new(),
+        });
+        let (prompt, seed, identity) = scene_of(&edit);
+        assert_eq!(prompt, "A knight in a green forest. make the hair blue");
+        assert_eq!(seed, 7, "the source's seed");
+        assert_eq!(identity.unwrap().instruction, prompt);
+        // Without a source prompt (an upload), the instruction alone.
+        edit.edit_of.as_mut().unwrap().prompt = None;
+        assert_eq!(scene_of(&edit).0, "make the hair blue");
+        // Not an edit: the call as it is.
+        let plain = call("a fox", 3, "64x64");
+        assert_eq!(scene_of(&plain), ("a fox".to_owned(), 3, None));
     }
 }

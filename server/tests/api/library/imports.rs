@@ -286,3 +286,137 @@ async fn import_urls_brings_external_avatars_into_storage() {
     assert!(String::from_utf8_lossy(&again.stdout).contains("0 avatar(s) imported, 1 failed"));
     server.stop().await;
 }
+
+/// The character page (issue 19 §5): an avatar still at an outside address is shown as
+/// that address with "Store it here"; the page's import form stores an image for the
+/// character, as its avatar or as one more of its images (posted as the browser does).
+#[tokio::test]
+async fn the_character_page_shows_an_external_avatar_and_imports_from_a_url() {
+    let server =
+        TestServer::start_with(Dialect::Sqlite, &[("OUTBOUND_ALLOW_PRIVATE", "true")]).await;
+    let cookie = server.sign_up("importer@example.com").await;
+    let api = Api::for_session(&server.base, &server.client, &cookie).await;
+    let host = image_host().await;
+    let ada = api
+        .expect(
+            Method::POST,
+            "/api/v1/characters",
+            Some(json!({"name": "Ada"})),
+            StatusCode::CREATED,
+        )
+        .await;
+    let id = ada["id"].as_str().unwrap();
+    let me = api
+        .expect(Method::GET, "/api/v1/me", None, StatusCode::OK)
+        .await;
+    let outside = format!("http://{host}/ok.png");
+    backend::db::characters::set_external_avatar(
+        server.db(),
+        me["id"].as_str().unwrap(),
+        id,
+        &outside,
+    )
+    .await
+    .unwrap();
+
+    let page = |path: String| {
+        let (client, cookie) = (&server.client, &cookie);
+        let url = server.url(&path);
+        async move {
+            let resp = client
+                .get(url)
+                .header(reqwest::header::COOKIE, cookie)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(resp.status(), StatusCode::OK);
+            resp.text().await.unwrap()
+        }
+    };
+    let html = page(format!("/characters/{id}")).await;
+    assert!(html.contains("The avatar is still at"), "{html}");
+    assert!(
+        html.contains(&format!("href=\"{outside}\"")),
+        "the address, as a link"
+    );
+    assert!(html.contains("Store it here"));
+
+    let post = |fields: Vec<(&'static str, String)>| {
+        let (client, cookie) = (&server.client, &cookie);
+        let url = server.url("/api/import_for_character");
+        let origin = server.base.clone();
+        async move {
+            client
+                .post(url)
+                .header(reqwest::header::ORIGIN, origin)
+                .header(reqwest::header::COOKIE, cookie)
+                .header(reqwest::header::ACCEPT, "application/json")
+                .form(&fields)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    // "Store it here": the outside avatar becomes a stored one.
+    let stored = post(vec![
+        ("id", id.to_owned()),
+        ("url", outside.clone()),
+        ("as_avatar", "on".to_owned()),
+    ])
+    .await;
+    assert_eq!(
+        stored.status(),
+        StatusCode::OK,
+        "{}",
+        stored.text().await.unwrap()
+    );
+    let now = api
+        .expect(
+            Method::GET,
+            &format!("/api/v1/characters/{id}"),
+            None,
+            StatusCode::OK,
+        )
+        .await;
+    let avatar = now["avatar_image_id"]
+        .as_str()
+        .expect("a stored avatar")
+        .to_owned();
+    assert_eq!(now["avatar_url"], format!("/media/{avatar}"));
+    let html = page(format!("/characters/{id}")).await;
+    assert!(!html.contains("The avatar is still at"));
+
+    // One more image of hers, not the avatar.
+    let more = post(vec![
+        ("id", id.to_owned()),
+        ("url", format!("http://{host}/hop")),
+    ])
+    .await;
+    assert_eq!(more.status(), StatusCode::OK);
+    let images = api
+        .expect(
+            Method::GET,
+            &format!("/api/v1/images?character_id={id}"),
+            None,
+            StatusCode::OK,
+        )
+        .await;
+    assert_eq!(images["items"].as_array().unwrap().len(), 2);
+    let now = api
+        .expect(
+            Method::GET,
+            &format!("/api/v1/characters/{id}"),
+            None,
+            StatusCode::OK,
+        )
+        .await;
+    assert_eq!(now["avatar_image_id"], avatar.as_str(), "the avatar stays");
+    // Refused addresses say why, on the field.
+    let refused = post(vec![
+        ("id", id.to_owned()),
+        ("url", format!("http://{host}/notes.png")),
+    ])
+    .await;
+    assert!(refused.status().is_client_error());
+    server.stop().await;
+}

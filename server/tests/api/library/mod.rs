@@ -5,8 +5,10 @@
 mod access;
 mod exports;
 mod imports;
+mod public_avatars;
 mod s3;
 mod sharing;
+mod trash;
 mod uploads;
 mod variants;
 mod workflow;
