@@ -14,7 +14,7 @@ pub fn backend() -> Result<backend::Backend, AppError> {
     use_context::<backend::Backend>().ok_or_else(|| internal("backend context missing"))
 }
 
-fn parts() -> Option<http::request::Parts> {
+pub(crate) fn parts() -> Option<http::request::Parts> {
     use_context::<http::request::Parts>()
 }
 

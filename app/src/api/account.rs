@@ -238,23 +238,67 @@ pub async fn create_token(
         .map_err(service_error)?;
     if crate::ssr::is_plain_form_post() {
         // Without JavaScript the answer is a redirect back to Settings, which has nowhere
-        // to carry the token: it waits in the session, encrypted, for that page to show it
-        // once (`take_new_token`).
+        // to carry the token: it waits, encrypted and bound to the account, in a cookie
+        // only that page receives, for it to show once (`take_new_token`). Not in the
+        // session: a request of the same browser that read the session earlier (a favicon)
+        // would save it back without the token.
         let sealed = backend
             .security
             .cipher
             .encrypt(&token, &flash_context(&principal.caller.id));
-        session()?
-            .insert(NEW_TOKEN_FLASH, sealed)
-            .await
-            .map_err(crate::ssr::internal)?;
+        let hex: String = sealed.iter().map(|b| format!("{b:02x}")).collect();
+        set_flash_cookie(
+            &hex,
+            tower_sessions::cookie::time::Duration::minutes(5),
+            backend.config.is_https(),
+        );
         leptos_axum::redirect("/settings#tokens");
     }
     Ok(token)
 }
 
+/// The cookie that carries a new token from the form's redirect to Settings.
 #[cfg(feature = "ssr")]
-const NEW_TOKEN_FLASH: &str = "new_token";
+const NEW_TOKEN_COOKIE: &str = "avatar_new_token";
+
+/// Sets (or, with a zero age, clears) the new-token cookie: HttpOnly, for `/settings` only.
+#[cfg(feature = "ssr")]
+fn set_flash_cookie(value: &str, max_age: tower_sessions::cookie::time::Duration, secure: bool) {
+    use tower_sessions::cookie::{Cookie, SameSite};
+    let cookie = Cookie::build((NEW_TOKEN_COOKIE, value.to_owned()))
+        .path("/settings")
+        .http_only(true)
+        .secure(secure)
+        .same_site(SameSite::Lax)
+        .max_age(max_age)
+        .build();
+    if let (Some(response), Ok(v)) = (
+        use_context::<leptos_axum::ResponseOptions>(),
+        http::HeaderValue::from_str(&cookie.to_string()),
+    ) {
+        response.append_header(http::header::SET_COOKIE, v);
+    }
+}
+
+/// The new-token cookie the browser sent, decoded.
+#[cfg(feature = "ssr")]
+fn flash_cookie() -> Option<Vec<u8>> {
+    let parts = crate::ssr::parts()?;
+    let hex = parts
+        .headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(tower_sessions::cookie::Cookie::split_parse)
+        .filter_map(Result::ok)
+        .find(|c| c.name() == NEW_TOKEN_COOKIE)
+        .map(|c| c.value().to_owned())
+        .filter(|v| v.len() <= 1024 && v.len() % 2 == 0)?;
+    (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).ok())
+        .collect()
+}
 
 #[cfg(feature = "ssr")]
 fn flash_context(user_id: &str) -> String {
@@ -269,10 +313,15 @@ pub async fn take_new_token() -> Result<Option<String>, AppError> {
     let Some(principal) = crate::ssr::principal() else {
         return Ok(None);
     };
-    let sealed: Option<Vec<u8>> = session()?
-        .remove(NEW_TOKEN_FLASH)
-        .await
-        .map_err(crate::ssr::internal)?;
+    let sealed = flash_cookie();
+    if sealed.is_some() {
+        // Shown once.
+        set_flash_cookie(
+            "",
+            tower_sessions::cookie::time::Duration::ZERO,
+            backend.config.is_https(),
+        );
+    }
     Ok(sealed.and_then(|sealed| {
         backend
             .security

@@ -88,7 +88,6 @@ pub fn router(state: AppState) -> Router {
     let app_routes = Router::new()
         .nest("/api/v1", api::router())
         .route("/media/{id}", get(media::serve))
-        .route("/avatars/{token}", get(media::public_avatar))
         .route("/ws", get(realtime::connect))
         .merge(identity::router())
         .leptos_routes_with_context(&state, routes, context.clone(), {
@@ -109,6 +108,8 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
+        // Public avatar links need no account: outside the sessions, like the health checks.
+        .route("/avatars/{token}", get(media::public_avatar))
         .nest_service(&format!("/{}", leptos_options.site_pkg_dir), static_files)
         .layer(middleware::from_fn(record_metrics))
         .layer(
