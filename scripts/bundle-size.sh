@@ -40,7 +40,7 @@ bin="${AVATAR_STUDIO_BIN:-$CARGO_TARGET_DIR/release/avatar-studio}"
 # KiB (the providers' buttons, the sentences of a failed sign-in), /settings +21.9 KiB
 # (Sign-in methods).
 declare -A target=([/]=150 [/login]=150)
-declare -A enforced=([/]=385 [/login]=345 [/studio]=580 [/gallery]=635 ["/characters/{id}"]=660 [/settings]=560 [/admin]=555)
+declare -A enforced=([/]=385 [/login]=345 [/studio]=605 [/gallery]=635 ["/characters/{id}"]=660 [/settings]=560 [/admin]=555)
 
 start_scratch_server "$bin" RUST_LOG=warn
 email="bundle@example.com"

@@ -37,7 +37,7 @@ impl ProviderId {
 
 /// One model and what it accepts; requests are checked against this before anything is
 /// queued.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ModelInfo {
     pub id: String,
@@ -98,6 +98,49 @@ pub struct GenerationRequest {
     /// For repeatable results where the provider supports it; random when absent.
     #[serde(default)]
     pub seed: Option<i64>,
+    /// Compare models: one job per target (2 to 6, each a different model), instead of
+    /// `provider`, `model`, `size`, `quality` and `n`; the jobs share a `batch_id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub targets: Option<Vec<Target>>,
+}
+
+/// The models offered by default, best first: the one that keeps a character's identity
+/// best from its references, then OpenAI's by quality. The Studio and a new character's
+/// avatar use the first one the person has a key for ([`best_model`]).
+pub const PREFERRED_MODELS: [(ProviderId, &str); 4] = [
+    (ProviderId::Gemini, "gemini-2.5-flash-image"),
+    (ProviderId::Openai, "gpt-image-1"),
+    (ProviderId::Openai, "gpt-image-1-mini"),
+    (ProviderId::Openai, "dall-e-3"),
+];
+
+/// The best model of `catalogue` that the person has a key for, as (provider, model); the
+/// built-in generator when there is none.
+pub fn best_model(catalogue: &[ProviderInfo]) -> (ProviderId, String) {
+    PREFERRED_MODELS
+        .iter()
+        .find(|(p, m)| {
+            catalogue
+                .iter()
+                .any(|i| i.id == *p && i.has_key && i.models.iter().any(|x| x.id == *m))
+        })
+        .map_or_else(
+            || (ProviderId::Builtin, "portrait-1".to_owned()),
+            |(p, m)| (*p, (*m).to_owned()),
+        )
+}
+
+/// One model of a comparison (`GenerationRequest.targets`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Target {
+    pub provider: ProviderId,
+    #[serde(default)]
+    pub model: Option<String>,
+    #[serde(default)]
+    pub size: Option<String>,
+    #[serde(default)]
+    pub quality: Option<String>,
 }
 
 /// `POST /api/v1/images/{id}/edit`: a new image made from this one by an instruction
@@ -220,6 +263,9 @@ pub struct Job {
     pub finished_at: Option<DateTime<Utc>>,
     /// When a retry is due (set while waiting for one).
     pub next_attempt_at: Option<DateTime<Utc>>,
+    /// Set when the job is one of a comparison (`targets`): the jobs of one request share it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch_id: Option<String>,
 }
 
 /// `POST /api/v1/generations` (and the character avatar): the jobs, and with `?wait=true`

@@ -101,6 +101,7 @@ impl JobBook {
                     started_at: None,
                     finished_at: None,
                     next_attempt_at: event.next_attempt_at,
+                    batch_id: None,
                 },
             );
             return Applied::Unknown;
@@ -440,6 +441,7 @@ mod tests {
             started_at: None,
             finished_at: None,
             next_attempt_at: None,
+            batch_id: None,
         }
     }
 

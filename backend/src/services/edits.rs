@@ -50,6 +50,7 @@ pub async fn regenerate(
         character_id: image.character_id.clone(),
         collection_id: image.collection_id.clone(),
         seed: None,
+        targets: None,
     };
     let opts = Options {
         idempotency_key,
@@ -161,6 +162,7 @@ pub async fn edit(
         character_id: source.character_id.clone(),
         collection_id: source.collection_id.clone(),
         seed: source.seed,
+        targets: None,
     };
     let opts = Options {
         idempotency_key,

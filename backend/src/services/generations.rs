@@ -333,27 +333,83 @@ fn request_hash(req: &GenerationRequest, opts: &Options) -> String {
     crate::imaging::sha256_hex(&json)
 }
 
-/// Checks and queues a generation: its images (`pending`) and one job per image, in one
-/// transaction. With an idempotency key used before for the same request, answers the
-/// jobs of that first request instead.
-#[tracing::instrument(skip_all, fields(user_id = %principal.caller.id))]
-pub async fn start(
+/// The most models one comparison sends the prompt to.
+pub const MAX_TARGETS: usize = 6;
+
+/// A comparison (`targets`): each target checked as a request of one image with that
+/// provider, model, size and quality; 2 to [`MAX_TARGETS`] of them, no two the same. A
+/// target's mistake is named with its place in the list.
+async fn check_targets(
     backend: &Backend,
     principal: &Principal,
     req: &GenerationRequest,
-    opts: &Options,
-) -> Result<Vec<Job>, ServiceError> {
-    let user_id = principal.user_id();
-    if let Some(key) = &opts.idempotency_key {
-        if key.is_empty() || key.len() > 255 || key.chars().any(char::is_control) {
+    targets: &[model::Target],
+) -> Result<Vec<Checked>, ServiceError> {
+    if !(2..=MAX_TARGETS).contains(&targets.len()) {
+        return Err(invalid(
+            "targets",
+            format!("Compare 2 to {MAX_TARGETS} models (one target each)."),
+        ));
+    }
+    // One seed for all, so that the models are compared on the same footing.
+    let seed = req.seed.unwrap_or_else(|| i64::from(rand::random::<u32>()));
+    let mut batch: Vec<Checked> = Vec::with_capacity(targets.len());
+    for (i, target) in targets.iter().enumerate() {
+        let one = GenerationRequest {
+            provider: Some(target.provider),
+            model: target.model.clone(),
+            size: target.size.clone(),
+            quality: target.quality.clone(),
+            n: Some(1),
+            seed: Some(seed),
+            targets: None,
+            ..req.clone()
+        };
+        let checked = check(backend, principal, &one, false)
+            .await
+            .map_err(|e| match e {
+                ServiceError::Invalid(f) if f.field != "prompt" => invalid(
+                    "targets",
+                    format!(
+                        "Target {} ({}): {}",
+                        i + 1,
+                        target.provider.label(),
+                        f.message
+                    ),
+                ),
+                other => other,
+            })?;
+        let same = |c: &Checked| {
+            c.provider == checked.provider
+                && c.model.id == checked.model.id
+                && c.size == checked.size
+                && c.quality == checked.quality
+        };
+        if batch.iter().any(same) {
             return Err(invalid(
-                "Idempotency-Key",
-                "Use an Idempotency-Key of 1 to 255 visible characters.",
+                "targets",
+                format!(
+                    "Target {} repeats {} with the same settings: compare different ones.",
+                    i + 1,
+                    checked.model.label
+                ),
             ));
         }
+        batch.push(checked);
     }
-    let checked = check(backend, principal, req, opts.edit_of.is_some()).await?;
-    super::quotas::check_generation(backend, user_id, checked.n).await?;
+    Ok(batch)
+}
+
+/// The images and jobs of one checked request, added to those of its batch.
+fn plan(
+    backend: &Backend,
+    user_id: &str,
+    checked: &Checked,
+    opts: &Options,
+    batch_id: Option<&str>,
+    images: &mut Vec<NewImage>,
+    new_jobs: &mut Vec<NewJob>,
+) {
     let params = serde_json::json!({
         "size": checked.size,
         "quality": checked.quality,
@@ -365,8 +421,6 @@ pub async fn start(
         Some(s) => (&s.prompt, &s.reference_image_ids),
         None => (&checked.prompt, &checked.reference_image_ids),
     };
-    let mut images = Vec::new();
-    let mut new_jobs = Vec::new();
     for i in 0..checked.n {
         let image_id = new_id();
         let seed = (checked.seed + i64::from(i)) % (i64::from(u32::MAX) + 1);
@@ -406,7 +460,50 @@ pub async fn start(
             model: checked.model.id.clone(),
             request: serde_json::to_string(&request).unwrap_or_default(),
             max_attempts: i64::from(backend.config.jobs.max_attempts),
+            batch_id: batch_id.map(str::to_owned),
         });
+    }
+}
+
+/// Checks and queues a generation: its images (`pending`) and one job per image, in one
+/// transaction. With an idempotency key used before for the same request, answers the
+/// jobs of that first request instead.
+#[tracing::instrument(skip_all, fields(user_id = %principal.caller.id))]
+pub async fn start(
+    backend: &Backend,
+    principal: &Principal,
+    req: &GenerationRequest,
+    opts: &Options,
+) -> Result<Vec<Job>, ServiceError> {
+    let user_id = principal.user_id();
+    if let Some(key) = &opts.idempotency_key {
+        if key.is_empty() || key.len() > 255 || key.chars().any(char::is_control) {
+            return Err(invalid(
+                "Idempotency-Key",
+                "Use an Idempotency-Key of 1 to 255 visible characters.",
+            ));
+        }
+    }
+    let batch: Vec<Checked> = match &req.targets {
+        None => vec![check(backend, principal, req, opts.edit_of.is_some()).await?],
+        Some(targets) => check_targets(backend, principal, req, targets).await?,
+    };
+    let total: u8 = batch.iter().map(|c| c.n).sum();
+    super::quotas::check_generation(backend, user_id, total).await?;
+    // The jobs of a comparison share an id.
+    let batch_id = req.targets.is_some().then(new_id);
+    let mut images = Vec::new();
+    let mut new_jobs = Vec::new();
+    for checked in &batch {
+        plan(
+            backend,
+            user_id,
+            checked,
+            opts,
+            batch_id.as_deref(),
+            &mut images,
+            &mut new_jobs,
+        );
     }
     let hash = request_hash(req, opts);
     let idempotency = opts.idempotency_key.as_deref().map(|k| (k, hash.as_str()));
@@ -414,8 +511,9 @@ pub async fn start(
         db::jobs::Inserted::Created(rows) => {
             tracing::info!(
                 jobs = rows.len(),
-                provider = checked.provider.as_str(),
-                model = %checked.model.id,
+                provider = batch[0].provider.as_str(),
+                model = %batch[0].model.id,
+                batch = batch.len(),
                 "generation queued"
             );
             let ids: Vec<String> = images.iter().map(|i| i.id.clone()).collect();
@@ -577,11 +675,9 @@ pub async fn first_avatar(
 ) -> Result<Vec<Job>, ServiceError> {
     let character = super::characters::record(backend, principal, character_id).await?;
     let saved = saved_settings(&character);
-    let n = providers::find_model(
-        saved.provider.unwrap_or(ProviderId::Builtin),
-        saved.model.as_deref(),
-    )
-    .map_or(1, |m| m.max_n.min(2));
+    let (provider, model) = avatar_model(backend, principal, None, None, &saved).await?;
+    let n = providers::find_model(provider.unwrap_or(ProviderId::Builtin), model.as_deref())
+        .map_or(1, |m| m.max_n.min(2));
     let request = AvatarGenerationRequest {
         n: Some(n),
         ..AvatarGenerationRequest::default()
@@ -602,6 +698,24 @@ pub async fn character_avatar(
     avatar_for(backend, principal, character, req, idempotency_key).await
 }
 
+/// The provider and model of a character's avatar: the request's, else the character's
+/// saved ones, else the best model the person has a key for (the built-in one without).
+pub(super) async fn avatar_model(
+    backend: &Backend,
+    principal: &Principal,
+    provider: Option<ProviderId>,
+    model: Option<String>,
+    saved: &AvatarSettings,
+) -> Result<(Option<ProviderId>, Option<String>), ServiceError> {
+    match (provider.or(saved.provider), model.or(saved.model.clone())) {
+        (None, None) => {
+            let (p, m) = model::best_model(&catalogue(backend, principal).await?);
+            Ok((Some(p), Some(m)))
+        }
+        chosen => Ok(chosen),
+    }
+}
+
 async fn avatar_for(
     backend: &Backend,
     principal: &Principal,
@@ -620,10 +734,12 @@ async fn avatar_for(
         .unwrap_or_else(|| {
             sheet::default_avatar_prompt(&character.name, character.description.as_deref())
         });
+    let (provider, model) =
+        avatar_model(backend, principal, req.provider, req.model.clone(), &saved).await?;
     let request = GenerationRequest {
         prompt,
-        provider: req.provider.or(saved.provider),
-        model: req.model.clone().or(saved.model),
+        provider,
+        model,
         size: req.size.clone().or(saved.size),
         quality: req.quality.clone().or(saved.quality),
         n: req.n,
@@ -634,6 +750,7 @@ async fn avatar_for(
         character_id: Some(character.id.clone()),
         collection_id: req.collection_id.clone(),
         seed: req.seed.or(saved.seed),
+        targets: None,
     };
     let opts = Options {
         idempotency_key,

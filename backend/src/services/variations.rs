@@ -6,7 +6,7 @@ use model::{GenerationRequest, Job, VariationPreset, VariationsRequest};
 
 use super::{
     auth::Principal,
-    generations::{invalid, saved_settings, start, Options},
+    generations::{avatar_model, invalid, saved_settings, start, Options},
     ServiceError,
 };
 use crate::Backend;
@@ -44,9 +44,9 @@ fn chosen<'a>(
 }
 
 /// `POST /api/v1/characters/{id}/variations`: one job per chosen preset, each from the
-/// character's sheet, with the character's saved settings unless the request names a
-/// provider or model. The whole set is checked against the quotas first, so that it is
-/// started whole or not at all.
+/// character's sheet, with the character's saved settings (else the best model with a
+/// key) unless the request names a provider or model. The whole set is checked against
+/// the quotas first, so that it is started whole or not at all.
 pub async fn start_set(
     backend: &Backend,
     principal: &Principal,
@@ -67,9 +67,11 @@ pub async fn start_set(
             req.quality.clone(),
         )
     } else {
+        // The character's saved model, else the best one the person has a key for.
+        let (provider, model) = avatar_model(backend, principal, None, None, &saved).await?;
         (
-            saved.provider,
-            saved.model,
+            provider,
+            model,
             req.size.clone().or(saved.size),
             req.quality.clone().or(saved.quality),
         )
@@ -87,6 +89,7 @@ pub async fn start_set(
             character_id: Some(character.id.clone()),
             collection_id: None,
             seed: None,
+            targets: None,
         };
         jobs.extend(start(backend, principal, &request, &Options::default()).await?);
     }

@@ -9,6 +9,7 @@ mod admission;
 mod architecture;
 mod binary;
 mod character_sheet;
+mod compare;
 mod edits;
 mod generations;
 mod http;

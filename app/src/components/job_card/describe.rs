@@ -74,6 +74,7 @@ mod tests {
             started_at: None,
             finished_at: None,
             next_attempt_at: None,
+            batch_id: None,
         }
     }
 

@@ -36,8 +36,13 @@ fn saved_settings(character: &Character) -> AvatarSettings {
 }
 
 /// The `provider/model` the settings name, in the catalogue; the provider's default model
-/// when none is saved; the built-in generator when the provider is not offered.
+/// when none is saved; the best model the person has a key for when nothing is saved; the
+/// built-in generator when the provider is not offered.
 fn model_key(saved: &AvatarSettings, catalogue: &[ProviderInfo]) -> String {
+    if saved.provider.is_none() && saved.model.is_none() {
+        let (p, m) = model::best_model(catalogue);
+        return format!("{p}/{m}");
+    }
     let provider = saved.provider.unwrap_or(model::ProviderId::Builtin);
     catalogue.iter().find(|p| p.id == provider).map_or_else(
         || DEFAULT_MODEL.to_owned(),
@@ -207,6 +212,21 @@ mod tests {
         assert_eq!(model_key(&elsewhere, &catalogue), DEFAULT_MODEL);
         assert_eq!(
             model_key(&AvatarSettings::default(), &catalogue),
+            "builtin/portrait-1"
+        );
+        // Nothing saved and a Gemini key: the best model with a key.
+        let mut keyed = catalogue.clone();
+        keyed[1].models = vec![ModelInfo {
+            id: "gemini-2.5-flash-image".to_owned(),
+            ..ModelInfo::default()
+        }];
+        assert_eq!(
+            model_key(&AvatarSettings::default(), &keyed),
+            "gemini/gemini-2.5-flash-image"
+        );
+        keyed[1].has_key = false;
+        assert_eq!(
+            model_key(&AvatarSettings::default(), &keyed),
             "builtin/portrait-1"
         );
     }

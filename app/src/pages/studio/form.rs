@@ -7,7 +7,9 @@ use leptos_router::components::A;
 
 use super::{
     references::References,
-    state::{build_request, count_for, sheet_hint, uploading, FormState},
+    state::{
+        build_request, count_for, sheet_hint, uploading, with_targets, FormState, DEFAULT_MODEL,
+    },
 };
 use crate::{
     api::generation::{list_providers, start_generation},
@@ -34,6 +36,7 @@ pub(super) fn GenerationForm(choices: CardChoices) -> impl IntoView {
         character,
         collection,
         references,
+        compare,
         drafts,
         busy,
         error,
@@ -42,6 +45,27 @@ pub(super) fn GenerationForm(choices: CardChoices) -> impl IntoView {
         Signal::derive(move || providers.get().and_then(Result::ok).unwrap_or_default());
     let current = Memo::new(move |_| find_model(&catalogue.get(), &chosen.get()));
 
+    // Once the catalogue is known, an untouched picker moves to the model chosen last in
+    // this browser, else to the best one the person has a key for.
+    Effect::new(move |settled: Option<bool>| {
+        if settled == Some(true) {
+            return true;
+        }
+        let cat = catalogue.get();
+        if cat.is_empty() {
+            return false;
+        }
+        if chosen.get_untracked() == DEFAULT_MODEL {
+            let usable =
+                |k: &String| find_model(&cat, k).is_some_and(|(p, _)| p.has_key || !p.needs_key);
+            let key = remembered_model().filter(usable).unwrap_or_else(|| {
+                let (p, m) = model::best_model(&cat);
+                format!("{p}/{m}")
+            });
+            chosen.set(key);
+        }
+        true
+    });
     // Files dropped before a reload are still waiting in the browser.
     Effect::new(move |_| {
         spawn_local(async move {
@@ -70,8 +94,17 @@ pub(super) fn GenerationForm(choices: CardChoices) -> impl IntoView {
             return;
         }
         error.set(None);
-        let mut request = match current.with_untracked(|c| build_request(form.values(), c.as_ref()))
-        {
+        let built = current
+            .with_untracked(|c| build_request(form.values(), c.as_ref()))
+            .and_then(|r| {
+                with_targets(
+                    r,
+                    &compare.get_untracked(),
+                    &catalogue.get_untracked(),
+                    &chosen.get_untracked(),
+                )
+            });
+        let mut request = match built {
             Ok(request) => request,
             Err(e) => {
                 error.set(Some(e));
@@ -139,7 +172,11 @@ pub(super) fn GenerationForm(choices: CardChoices) -> impl IntoView {
                 </div>
                 <div class="field">
                     <label for="studio-model">"Provider and model"</label>
-                    <select id="studio-model" name="model" on:change=move |ev| chosen.set(event_target_value(&ev))>
+                    <select id="studio-model" name="model" prop:value=move || chosen.get() on:change=move |ev| {
+                        let key = event_target_value(&ev);
+                        remember_model(&key);
+                        chosen.set(key);
+                    }>
                         {move || view! { <ModelOptions catalogue=catalogue.get() selected=chosen.get_untracked() /> }}
                     </select>
                     {move || current.get().filter(|(p, _)| p.needs_key && !p.has_key).map(|(p, _)| view! {
@@ -154,6 +191,41 @@ pub(super) fn GenerationForm(choices: CardChoices) -> impl IntoView {
                             .map(|hint| view! { <p class="field__hint" data-testid="sheet-hint">{hint}</p> })
                     }}
                     <p class="field__error" role="alert">{field_error("model")}</p>
+                    <details class="compare-picker">
+                        <summary>{move || match compare.read().iter().filter(|k| **k != chosen.get()).count() {
+                            0 => "Compare with other models".to_owned(),
+                            n => format!("Compare with {n} other model{}", if n == 1 { "" } else { "s" }),
+                        }}</summary>
+                        <p class="field__hint">"Each model ticked here makes one image of the same prompt, with the same seed, shown side by side."</p>
+                        {move || {
+                            let now = chosen.get();
+                            catalogue.get().into_iter().flat_map(|p| {
+                                let needs = p.needs_key && !p.has_key;
+                                let now = now.clone();
+                                p.models.into_iter().filter_map(move |m| {
+                                    let key = format!("{}/{}", p.id, m.id);
+                                    (key != now).then(|| {
+                                        let field = format!("compare-{}", key.replace('/', "-"));
+                                        let (k1, k2) = (key.clone(), key);
+                                        let label = if needs { format!("{} (add a key in Settings)", m.label) } else { m.label };
+                                        view! {
+                                            <div class="field field--check">
+                                                <input id=field.clone() type="checkbox" prop:checked=move || compare.read().contains(&k1)
+                                                    on:change=move |ev| {
+                                                        let on = event_target_checked(&ev);
+                                                        compare.update(|c| {
+                                                            c.retain(|x| *x != k2);
+                                                            if on { c.push(k2.clone()); }
+                                                        });
+                                                    } />
+                                                <label for=field>{label}</label>
+                                            </div>
+                                        }
+                                    })
+                                })
+                            }).collect_view()
+                        }}
+                    </details>
                 </div>
                 {move || current.get().map(|(_, m)| {
                     let ratio = m.sizes.iter().any(|s| s.contains(':'));
@@ -218,4 +290,34 @@ pub(super) fn GenerationForm(choices: CardChoices) -> impl IntoView {
         </section>
     }
     .into_any()
+}
+
+/// Where this browser keeps the Studio's last chosen model.
+#[cfg(feature = "hydrate")]
+const REMEMBERED: &str = "avatar-studio.model";
+
+/// The model chosen last in this browser, if any.
+fn remembered_model() -> Option<String> {
+    #[cfg(feature = "hydrate")]
+    {
+        web_sys::window()?
+            .local_storage()
+            .ok()??
+            .get_item(REMEMBERED)
+            .ok()?
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        None
+    }
+}
+
+/// Keeps the model chosen, for the next visit (nothing when storage is refused).
+fn remember_model(key: &str) {
+    #[cfg(feature = "hydrate")]
+    if let Some(storage) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) {
+        let _ = storage.set_item(REMEMBERED, key);
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = key;
 }

@@ -1,9 +1,11 @@
 //! The Studio, where avatars are made: the prompt and every setting the chosen model takes
 //! (from the catalogue, saying which providers have a key), reference images picked from
 //! the library or dropped in (kept in the browser until uploaded), and a card for every
-//! job that follows it live until the finished image takes its place. The page is here;
-//! the form, its reference images and its state have a file each.
+//! job that follows it live until the finished image takes its place; a comparison of
+//! several models side by side (`compare`). The page is here; the form, its reference
+//! images and its state have a file each.
 
+mod compare;
 mod form;
 mod references;
 mod state;
@@ -20,6 +22,7 @@ use crate::{
     live::use_live,
 };
 
+use compare::CompareBoard;
 use form::GenerationForm;
 
 /// Jobs shown on the page (the newest).
@@ -68,6 +71,7 @@ pub fn StudioPage() -> impl IntoView {
         <div class="studio">
             <GenerationForm choices=choices />
             <section class="studio__jobs" aria-labelledby="jobs-heading">
+                <CompareBoard />
                 <h2 id="jobs-heading">"Your jobs"</h2>
                 <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
                     {move || Suspend::new(async move {

@@ -6,7 +6,7 @@
 //! [`JobBook`]: crate::live::JobBook
 
 use leptos::prelude::*;
-use model::{GenerationRequest, ModelInfo, ProviderInfo};
+use model::{GenerationRequest, ModelInfo, ProviderInfo, Target};
 
 use crate::{drafts::Draft, AppError};
 
@@ -72,7 +72,55 @@ pub fn build_request(
         character_id: blank(values.character),
         collection_id: blank(values.collection),
         seed,
+        targets: None,
     })
+}
+
+/// The most models one comparison sends the prompt to (the server's limit).
+pub const MAX_COMPARED: usize = 6;
+
+/// A comparison: the request sent to the chosen model and to each model in `compare`
+/// (`provider/model` keys; the chosen one and unknown ones are left out), one image each
+/// with one seed, as `targets`. Without models to compare, the request as it is.
+pub fn with_targets(
+    mut request: GenerationRequest,
+    compare: &[String],
+    catalogue: &[ProviderInfo],
+    chosen: &str,
+) -> Result<GenerationRequest, AppError> {
+    let others: Vec<(ProviderInfo, ModelInfo)> = compare
+        .iter()
+        .filter(|k| k.as_str() != chosen)
+        .filter_map(|k| crate::components::find_model(catalogue, k))
+        .collect();
+    if others.is_empty() {
+        return Ok(request);
+    }
+    if others.len() + 1 > MAX_COMPARED {
+        return Err(AppError::Validation {
+            field: Some("model".to_owned()),
+            message: format!("Compare at most {MAX_COMPARED} models at once."),
+        });
+    }
+    let Some(provider) = request.provider else {
+        return Ok(request);
+    };
+    let mut targets = vec![Target {
+        provider,
+        model: request.model.take(),
+        size: request.size.take(),
+        quality: request.quality.take(),
+    }];
+    targets.extend(others.into_iter().map(|(p, m)| Target {
+        provider: p.id,
+        model: Some(m.id),
+        size: None,
+        quality: None,
+    }));
+    request.provider = None;
+    request.n = None;
+    request.targets = Some(targets);
+    Ok(request)
 }
 
 /// The sentence for an error that no field of the form shows.
@@ -128,6 +176,8 @@ pub struct FormState {
     pub collection: RwSignal<String>,
     /// Library images chosen as references.
     pub references: RwSignal<Vec<String>>,
+    /// Other models (`provider/model`) the prompt goes to as well, to compare.
+    pub compare: RwSignal<Vec<String>>,
     /// Files dropped in, kept in the browser until uploaded.
     pub drafts: RwSignal<Vec<Draft>>,
     /// What the form is doing, while it is busy.
@@ -147,6 +197,7 @@ impl FormState {
             character: RwSignal::new(String::new()),
             collection: RwSignal::new(String::new()),
             references: RwSignal::new(Vec::new()),
+            compare: RwSignal::new(Vec::new()),
             drafts: RwSignal::new(Vec::new()),
             busy: RwSignal::new(None),
             error: RwSignal::new(None),
@@ -318,5 +369,42 @@ mod tests {
             Some("DALL·E 3 takes no reference images: it gets the character's description only, so it may not look like them.")
         );
         assert_eq!(sheet_hint(true, None), None);
+    }
+
+    #[test]
+    fn a_comparison_sends_one_image_to_each_model_as_targets() {
+        let (openai, gpt) = gpt_image();
+        let mut builtin = openai.clone();
+        builtin.id = ProviderId::Builtin;
+        builtin.models[0].id = "portrait-1".to_owned();
+        let catalogue = vec![builtin, openai];
+        let values = FormValues {
+            prompt: "A fox".to_owned(),
+            quality: "high".to_owned(),
+            count: 3,
+            ..FormValues::default()
+        };
+        let request = build_request(values, Some(&(catalogue[1].clone(), gpt))).unwrap();
+        // Nothing to compare: the request as it is.
+        let same = with_targets(request.clone(), &[], &catalogue, "openai/gpt-image-1").unwrap();
+        assert_eq!(same, request);
+        let keys = ["builtin/portrait-1", "openai/gpt-image-1", "nobody/x"].map(String::from);
+        let compared = with_targets(request, &keys, &catalogue, "openai/gpt-image-1").unwrap();
+        let targets = compared.targets.unwrap();
+        assert_eq!(
+            targets.len(),
+            2,
+            "the chosen one once, the unknown one left out"
+        );
+        assert_eq!(targets[0].provider, ProviderId::Openai);
+        assert_eq!(
+            targets[0].quality.as_deref(),
+            Some("high"),
+            "the chosen model keeps its settings"
+        );
+        assert_eq!(targets[1].provider, ProviderId::Builtin);
+        assert_eq!(targets[1].model.as_deref(), Some("portrait-1"));
+        assert_eq!(compared.n, None);
+        assert_eq!(compared.provider, None);
     }
 }

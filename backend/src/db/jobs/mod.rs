@@ -35,12 +35,14 @@ pub struct JobRecord {
     pub started_at: Option<i64>,
     pub finished_at: Option<i64>,
     pub updated_at: i64,
+    /// The jobs of one comparison share it.
+    pub batch_id: Option<String>,
 }
 
 const COLUMNS: &str = "id, user_id, image_id, character_id, set_avatar, provider, model, \
      request, status, seq, attempt, max_attempts, next_attempt_at, lease_owner, \
      lease_expires_at, cancel_requested, error_code, error_message, created_at, started_at, \
-     finished_at, updated_at";
+     finished_at, updated_at, batch_id";
 
 /// Appends the job's current stage to its history, inside the transaction `tx` (a macro:
 /// the same code for both database backends).
@@ -99,6 +101,7 @@ impl JobRecord {
             finished_at: self.finished_at.map(to_time),
             next_attempt_at: (status == ImageStatus::Pending && self.attempt > 0)
                 .then(|| to_time(self.next_attempt_at)),
+            batch_id: self.batch_id.clone(),
         }
     }
 }
@@ -115,6 +118,7 @@ pub struct NewJob {
     pub model: String,
     pub request: String,
     pub max_attempts: i64,
+    pub batch_id: Option<String>,
 }
 
 /// What inserting a generation did.
@@ -142,8 +146,9 @@ pub async fn insert_generation(
     let ids_json = serde_json::to_string(&job_ids).unwrap_or_default();
     let job_sql = format!(
         "INSERT INTO jobs (id, user_id, image_id, character_id, set_avatar, provider, model, \
-         request, status, seq, attempt, max_attempts, next_attempt_at, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', 1, 0, $9, $10, $10, $10) \
+         request, status, seq, attempt, max_attempts, next_attempt_at, created_at, updated_at, \
+         batch_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', 1, 0, $9, $10, $10, $10, $11) \
          RETURNING {COLUMNS}"
     );
     with_pool!(db, |pool| {
@@ -194,6 +199,7 @@ pub async fn insert_generation(
                 .bind(&job.request)
                 .bind(job.max_attempts)
                 .bind(now)
+                .bind(&job.batch_id)
                 .fetch_one(&mut *tx)
                 .await?;
             record_stage!(tx, row, now)?;
