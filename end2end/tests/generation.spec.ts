@@ -72,11 +72,19 @@ test("a character's sheet keeps it the same person, and the Studio says what eac
   const history = page.locator("section", { has: page.getByRole("heading", { name: "Every image of Ada" }) });
   await expect(history.locator("li.tile")).toHaveCount(2);
   await expect(history.getByRole("button", { name: "Use as avatar" })).toHaveCount(1);
+  // Both candidates finished (each finished job re-reads the list, and a click on a tile
+  // being replaced would be lost).
+  await expect(history.locator("li.tile img")).toHaveCount(2, { timeout: 30_000 });
   // Without a prompt, the button still makes another.
   await expect(page.getByText("No avatar prompt saved")).toBeVisible();
   await expect(page.getByRole("button", { name: "Make a new avatar" })).toBeEnabled();
   await history.getByRole("button", { name: "Use as avatar" }).click();
   await expect(page.getByText("Avatar changed.")).toBeVisible();
+  // From here on, the page as the server has it: no job of the character still on its way
+  // (a job finishing re-reads the list of images, and a click on a tile being replaced
+  // would be lost).
+  await page.reload();
+  await hydrated(page);
   // Until others are chosen, the avatar is the identity reference.
   const avatarTile = history.locator("li.tile", { hasText: "Current avatar" });
   const identity = avatarTile.getByRole("button", { name: "Identity reference" });

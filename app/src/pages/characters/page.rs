@@ -61,6 +61,25 @@ pub fn CharacterPage() -> impl IntoView {
                     avatar_request.set(Some(job.created_at));
                 }
                 avatar_made.update(|n| *n += 1);
+                // The server decides which image is the avatar: what it says replaces the
+                // guess above (a job's event may have arrived before this page listened,
+                // or without the job's details). Only the avatar is read into the page.
+                let character_id = id.get_untracked();
+                let chosen = move || {
+                    (
+                        avatar.version().get_untracked(),
+                        import.version().get_untracked(),
+                    )
+                };
+                let before = chosen();
+                leptos::task::spawn_local(async move {
+                    if let Ok(c) = get_character(character_id).await {
+                        // Unless the person chose an avatar meanwhile.
+                        if let Some(a) = c.avatar_image_id.filter(|_| chosen() == before) {
+                            new_avatar.set(Some(a));
+                        }
+                    }
+                });
             }
         }
     });
