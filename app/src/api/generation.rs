@@ -10,7 +10,7 @@ use crate::AppError;
 #[cfg(feature = "ssr")]
 use {
     crate::ssr::{backend, internal, require_principal, service_error},
-    backend::services::{characters, edits, generations, images},
+    backend::services::{avatars, characters, edits, generations, images},
     model::{AvatarGenerationRequest, AvatarSettings, UpdateCharacterRequest},
 };
 
@@ -70,7 +70,7 @@ pub async fn save_avatar_settings(
 #[server(endpoint = "generate_avatar")]
 pub async fn generate_avatar(id: String) -> Result<Vec<Job>, AppError> {
     let (backend, p) = (backend()?, require_principal()?);
-    generations::character_avatar(&backend, &p, &id, &AvatarGenerationRequest::default(), None)
+    avatars::character_avatar(&backend, &p, &id, &AvatarGenerationRequest::default(), None)
         .await
         .map_err(service_error)
 }

@@ -241,8 +241,7 @@ pub async fn create_character(
     // "Make an avatar now": the character exists whatever happens next; should the jobs
     // be refused (a quota), its page's "Make a new avatar" says why.
     if make_avatar.is_some() {
-        if let Err(e) =
-            backend::services::generations::first_avatar(&backend, &p, &character.id).await
+        if let Err(e) = backend::services::avatars::first_avatar(&backend, &p, &character.id).await
         {
             tracing::info!(error = %e, "the new character's first avatar was not started");
         }

@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod auth;
+pub mod avatars;
 pub mod characters;
 pub mod collections;
 pub mod edits;

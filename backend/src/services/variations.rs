@@ -6,7 +6,8 @@ use model::{GenerationRequest, Job, VariationPreset, VariationsRequest};
 
 use super::{
     auth::Principal,
-    generations::{avatar_model, invalid, saved_settings, start, Options},
+    avatars::{avatar_model, saved_settings},
+    generations::{invalid, start, Options},
     ServiceError,
 };
 use crate::Backend;

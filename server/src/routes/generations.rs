@@ -9,7 +9,7 @@ use axum::{
     Json, Router,
 };
 use backend::{
-    services::{edits, generations, variations},
+    services::{avatars, edits, generations, variations},
     Backend,
 };
 use model::{
@@ -191,7 +191,7 @@ pub async fn character_avatar(
         })?
     };
     let key = idempotency_key(&headers)?;
-    let jobs = generations::character_avatar(&backend, &p, &id, &body, key).await?;
+    let jobs = avatars::character_avatar(&backend, &p, &id, &body, key).await?;
     answer(&backend, &p, jobs, q.wait).await
 }
 
