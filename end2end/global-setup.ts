@@ -77,6 +77,9 @@ export default async function globalSetup() {
       RUST_BACKTRACE: "1",
       // Long enough that a job is visibly under way (the Studio tests watch its stages).
       BUILTIN_DELAY_MS: "4000",
+      // The built-in generator priced at a cent an image, so that spend and caps show
+      // offline (spend.spec.ts).
+      PRICING_FILE: join(root, "end2end/prices.json"),
       // Every test signs up from 127.0.0.1; the limit has its own server test.
       AUTH_RATE_LIMIT_PER_MINUTE: "10000",
       // Sign-in through an identity provider (identity.spec.ts).

@@ -106,6 +106,7 @@ pub fn service_error(e: ServiceError) -> AppError {
         ErrorClass::Unsupported => http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
         ErrorClass::Refused => http::StatusCode::UNPROCESSABLE_ENTITY,
         ErrorClass::RateLimited => http::StatusCode::TOO_MANY_REQUESTS,
+        ErrorClass::PaymentRequired => http::StatusCode::PAYMENT_REQUIRED,
         ErrorClass::Internal => http::StatusCode::INTERNAL_SERVER_ERROR,
     };
     // A form posted without JavaScript is answered with a redirect back to the form,
@@ -139,6 +140,10 @@ pub fn service_error(e: ServiceError) -> AppError {
         },
         ServiceError::StorageFull(message) => AppError::Refused {
             code: "storage_quota_exceeded".to_owned(),
+            message,
+        },
+        ServiceError::OverSpendingCap(message) => AppError::Refused {
+            code: "spending_cap_reached".to_owned(),
             message,
         },
         ServiceError::Unauthenticated(message) => AppError::Unauthorized { message },

@@ -294,6 +294,9 @@ pub struct Provenance {
     /// The character sheet the request was built from, when it named a character.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub character_sheet: Option<SheetUse>,
+    /// The estimated cost, from the usage and the prices in force (issue 19 §4).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost: Option<crate::Cost>,
 }
 
 /// Which version of a character's sheet went into a generation, and how.

@@ -68,6 +68,7 @@ pub mod health;
 pub mod identity;
 pub mod library;
 pub mod operations;
+pub mod spend;
 pub mod user;
 
 pub use account::*;
@@ -77,6 +78,7 @@ pub use health::{Health, HealthCheck, InstanceInfo, ServerKeysFor, SignupMode};
 pub use identity::{IdentityProvider, LinkedIdentity, SignInMethods, SignInProblem};
 pub use library::*;
 pub use operations::*;
+pub use spend::*;
 pub use user::User;
 
 /// The product's name, as shown in the UI and in the server-rendered HTML.

@@ -60,6 +60,7 @@ impl From<ServiceError> for ApiErrorResponse {
             ErrorClass::Unsupported => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ErrorClass::Refused => StatusCode::UNPROCESSABLE_ENTITY,
             ErrorClass::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            ErrorClass::PaymentRequired => StatusCode::PAYMENT_REQUIRED,
             ErrorClass::Internal => return Self::internal(&e),
         };
         let retry_after = match &e {

@@ -16,3 +16,4 @@ pub mod account;
 pub mod admin;
 pub mod generation;
 pub mod library;
+pub mod spend;

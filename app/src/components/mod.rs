@@ -9,6 +9,7 @@ mod layout;
 mod model_select;
 mod notice;
 mod picture;
+pub mod spend;
 mod upload;
 mod usage;
 
@@ -25,5 +26,6 @@ pub use layout::{
 pub use model_select::{find_model, ModelOptions};
 pub use notice::{Notice, NoticeLine};
 pub use picture::{Avatar, Picture};
+pub use spend::{SpendCard, SpendPanel};
 pub use upload::UploadPanel;
 pub use usage::{meters, Meter, UsageMeters};

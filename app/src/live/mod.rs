@@ -392,6 +392,7 @@ pub fn remedy(code: &str) -> Option<(&'static str, &'static str)> {
         "invalid_key" | "quota_exhausted" | "provider_key_missing" | "missing_key" => {
             Some(("/settings#keys", "Check your key in Settings"))
         }
+        "spending_cap_reached" => Some(("/settings#spending", "See your spending cap")),
         _ => None,
     }
 }

@@ -4,7 +4,7 @@ use leptos_router::components::A;
 
 use crate::{
     api::{account::my_usage, get_instance_info, library::library_stats},
-    components::UsageMeters,
+    components::{SpendCard, UsageMeters},
     format::file_size,
 };
 
@@ -240,5 +240,10 @@ fn Dashboard() -> impl IntoView {
                 })
             })}
         </Transition>
+        <section class="card dashboard" aria-labelledby="spend-title">
+            <h2 id="spend-title">"Spending"</h2>
+            <SpendCard />
+            <p><A href="/settings#spending">"Set a monthly cap, or see it by key"</A></p>
+        </section>
     }
 }

@@ -11,6 +11,7 @@ mod data_dir;
 mod database_url;
 mod identity;
 mod parse;
+pub mod pricing;
 pub mod variations;
 
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
@@ -152,6 +153,11 @@ pub struct Config {
     /// The variation presets offered on a character's page (`VARIATIONS_FILE` extends the
     /// shipped list).
     pub variation_presets: Vec<model::VariationPreset>,
+    /// Prices that override the shipped ones (`PRICING_FILE`).
+    pub price_file: pricing::PriceFile,
+    /// The most all accounts together may spend in a calendar month, in dollars
+    /// (`MONTHLY_SPEND_CAP_USD`; none when unset).
+    pub instance_spend_cap_usd: Option<f64>,
 }
 
 /// The realtime channel (`GET /ws`).
@@ -528,6 +534,8 @@ impl Config {
             realtime: RealtimeSettings::load(&get)?,
             identity: IdentitySettings::load(&get)?,
             variation_presets: variations::load(&get)?,
+            price_file: pricing::load(&get)?,
+            instance_spend_cap_usd: pricing::instance_cap(&get)?,
             data_dir,
         })
     }

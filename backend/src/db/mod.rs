@@ -26,6 +26,7 @@ pub mod quotas;
 pub mod rate_limits;
 pub mod sessions;
 pub mod share_links;
+pub mod spend;
 pub mod users;
 
 pub use enums::{Enumerated, StatusSet, FINAL, RUNNING};

@@ -16,6 +16,7 @@ use crate::{
     domain::Id,
     imaging, now_ms,
     providers::{self, Call, Failure, Produced, ProviderError, Reference},
+    services::{provider_keys::KeyUse, spend, ServiceError},
     storage::{self, ObjectKey},
     Backend,
 };
@@ -62,26 +63,37 @@ pub(super) async fn advance(
 pub(super) async fn execute(backend: &Backend, job: &JobRecord) -> Result<(), Stop> {
     let request: JobRequest = serde_json::from_str(&job.request)
         .map_err(|e| Stop::Internal(format!("unreadable job request: {e}")))?;
-    let output = call_provider(backend, job, &request).await?;
+    // Nothing goes to the provider once the month's cap would be passed.
+    spend::check_job(backend, job, &request)
+        .await
+        .map_err(|e| match e {
+            ServiceError::OverSpendingCap(message) => {
+                Stop::Provider(ProviderError::new(Failure::SpendingCap, message))
+            }
+            other => Stop::Internal(other.to_string()),
+        })?;
+    let (output, paid_by) = call_provider(backend, job, &request).await?;
     let data = fetch_output(backend, job, &output.image).await?;
     let prepared = check_image(backend, job.provider, data).await?;
     let job = advance(backend, job, ImageStatus::Uploading).await?;
     let key = store(backend, &job, &prepared).await?;
-    complete(backend, &job, &request, &output, &prepared, key).await
+    complete(backend, &job, &request, (&output, paid_by), &prepared, key).await
 }
 
 /// Asks the provider for the image (uploading the references first where it needs that),
 /// within the call timeout; the files uploaded for the call are deleted whatever the
-/// answer.
+/// answer. Answers the output and whose key paid for it.
 async fn call_provider(
     backend: &Backend,
     job: &JobRecord,
     request: &JobRequest,
-) -> Result<providers::Output, Stop> {
+) -> Result<(providers::Output, spend::PaidBy), Stop> {
     let provider = job.provider;
-    let key = resolve_key(backend, &job.user_id, provider)
+    let key_use = resolve_key_use(backend, &job.user_id, provider)
         .await
         .map_err(Stop::Provider)?;
+    let paid_by = spend::PaidBy::of(key_use.as_ref());
+    let key = key_use.map(|u| u.key);
     let references = load_references(backend, &job.user_id, &request.reference_image_ids).await?;
     let call = Call {
         model: job.model.clone(),
@@ -124,7 +136,9 @@ async fn call_provider(
     )
     .record(call_started.elapsed().as_secs_f64());
     delete_provider_files(backend, job).await;
-    answer.map_err(Stop::Provider)
+    answer
+        .map(|output| (output, paid_by))
+        .map_err(Stop::Provider)
 }
 
 /// The image's bytes: as the provider sent them, or downloaded (SSRF-safe) from the URL
@@ -221,11 +235,15 @@ async fn complete(
     backend: &Backend,
     job: &JobRecord,
     request: &JobRequest,
-    output: &providers::Output,
+    (output, paid_by): (&providers::Output, spend::PaidBy),
     prepared: &imaging::Prepared,
     key: object_store::path::Path,
 ) -> Result<(), Stop> {
+    let (cost, entry) = spend::price_job(backend, job, request, output.usage.as_ref(), paid_by)
+        .await
+        .map_err(|e| Stop::Internal(e.to_string()))?;
     let provenance = model::Provenance {
+        cost: Some(cost),
         usage: output.usage.clone(),
         // From the first attempt's start: retries and their waits count.
         duration_ms: u64::try_from(now_ms() - job.started_at.unwrap_or(job.created_at)).ok(),
@@ -243,6 +261,7 @@ async fn complete(
         sha256: prepared.sha256.clone(),
         revised_prompt: output.revised_prompt.clone(),
         generation: serde_json::to_string(&provenance).unwrap_or_default(),
+        spend: Some(entry),
     };
     let finished = queue_db::complete(
         &backend.db,
@@ -276,6 +295,17 @@ pub async fn resolve_key(
     user_id: &str,
     provider: ProviderId,
 ) -> Result<Option<SecretString>, ProviderError> {
+    Ok(resolve_key_use(backend, user_id, provider)
+        .await?
+        .map(|u| u.key))
+}
+
+/// The key for `provider` and whose it is (the spend ledger says which key paid).
+async fn resolve_key_use(
+    backend: &Backend,
+    user_id: &str,
+    provider: ProviderId,
+) -> Result<Option<KeyUse>, ProviderError> {
     let Some(which) = providers::key_provider(provider) else {
         return Ok(None);
     };

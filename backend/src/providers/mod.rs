@@ -107,6 +107,8 @@ pub enum Failure {
     BadRequest,
     /// The model answered without an image.
     NoImage,
+    /// The month's spending cap would be passed: not sent to the provider.
+    SpendingCap,
 }
 
 impl Failure {
@@ -129,6 +131,7 @@ impl Failure {
             Self::Safety => "safety_refusal",
             Self::QuotaExhausted => "quota_exhausted",
             Self::BadRequest => "bad_request",
+            Self::SpendingCap => "spending_cap_reached",
             Self::NoImage => "no_image",
         }
     }

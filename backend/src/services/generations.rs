@@ -491,6 +491,17 @@ pub async fn start(
     };
     let total: u8 = batch.iter().map(|c| c.n).sum();
     super::quotas::check_generation(backend, user_id, total).await?;
+    let asked: Vec<super::spend::Asked<'_>> = batch
+        .iter()
+        .map(|c| super::spend::Asked {
+            provider: c.provider,
+            model: &c.model.id,
+            size: Some(&c.size),
+            quality: c.quality.as_deref(),
+            n: u32::from(c.n),
+        })
+        .collect();
+    super::spend::check_request(backend, user_id, &asked).await?;
     // The jobs of a comparison share an id.
     let batch_id = req.targets.is_some().then(new_id);
     let mut images = Vec::new();

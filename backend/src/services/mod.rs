@@ -25,6 +25,7 @@ pub mod quotas;
 pub mod session_records;
 pub mod shares;
 pub mod sheet;
+pub mod spend;
 pub mod tokens;
 pub mod variations;
 
@@ -63,6 +64,10 @@ pub enum ServiceError {
     /// what to do.
     #[error("{message}")]
     OverQuota { code: &'static str, message: String },
+    /// The month's spending cap (the account's or the instance's) would be passed (402):
+    /// nothing was queued or sent to a provider.
+    #[error("{0}")]
+    OverSpendingCap(String),
     /// The account's storage is full (413): nothing was stored or queued.
     #[error("{0}")]
     StorageFull(String),
@@ -105,6 +110,8 @@ pub enum ErrorClass {
     Refused,
     /// Too many attempts (429).
     RateLimited,
+    /// A spending cap is reached (402).
+    PaymentRequired,
     /// Our side (500).
     Internal,
 }
@@ -121,6 +128,7 @@ impl ServiceError {
             Self::Forbidden { .. } => ErrorClass::Forbidden,
             Self::OverQuota { .. } => ErrorClass::RateLimited,
             Self::StorageFull(_) => ErrorClass::TooLarge,
+            Self::OverSpendingCap(_) => ErrorClass::PaymentRequired,
             Self::RateLimited { .. } => ErrorClass::RateLimited,
             Self::Image(e) => match e {
                 ImageError::TooLarge { .. } | ImageError::TooManyPixels { .. } => {
@@ -156,6 +164,7 @@ impl ServiceError {
             | Self::BadToken { code, .. } => code,
             Self::RateLimited { .. } => "rate_limited",
             Self::StorageFull(_) => "storage_quota_exceeded",
+            Self::OverSpendingCap(_) => "spending_cap_reached",
             Self::Image(e) => e.code(),
             Self::Fetch(e) => e.code(),
             Self::Internal(_) => "internal",

@@ -118,10 +118,21 @@ pub async fn personal_key(
     user_id: &str,
     provider: KeyProvider,
 ) -> Result<Option<SecretString>, ServiceError> {
+    Ok(personal_key_and_last4(backend, user_id, provider)
+        .await?
+        .map(|(key, _)| key))
+}
+
+/// The person's own key and its last four characters (what the spend ledger names it by).
+async fn personal_key_and_last4(
+    backend: &Backend,
+    user_id: &str,
+    provider: KeyProvider,
+) -> Result<Option<(SecretString, String)>, ServiceError> {
     let Some(record) = provider_keys::find(&backend.db, user_id, provider.as_str()).await? else {
         return Ok(None);
     };
-    decrypt(&backend.security.cipher, &record).map(Some).map_err(|e| {
+    let key = decrypt(&backend.security.cipher, &record).map_err(|e| {
         tracing::error!(%user_id, %provider, error = %e, "a stored provider key cannot be decrypted");
         ServiceError::Refused {
             code: "provider_key_unreadable",
@@ -132,7 +143,8 @@ pub async fn personal_key(
                 provider.label()
             ),
         }
-    })
+    })?;
+    Ok(Some((key, record.last4)))
 }
 
 /// The operator's key for a provider (`OPENAI_API_KEY`, `GEMINI_API_KEY`), if one is set
@@ -152,15 +164,27 @@ pub fn server_key(
     }
 }
 
+/// A key a job runs with, and whose it is.
+pub struct KeyUse {
+    pub key: SecretString,
+    pub source: model::KeySource,
+    /// The last four characters of the person's own key.
+    pub last4: Option<String>,
+}
+
 /// The key a job of `user_id` runs with: the person's own, else the server-wide one when
 /// they may use it. `None` when there is neither.
 pub async fn key_for(
     backend: &Backend,
     user_id: &str,
     provider: KeyProvider,
-) -> Result<Option<SecretString>, ServiceError> {
-    if let Some(key) = personal_key(backend, user_id, provider).await? {
-        return Ok(Some(key));
+) -> Result<Option<KeyUse>, ServiceError> {
+    if let Some((key, last4)) = personal_key_and_last4(backend, user_id, provider).await? {
+        return Ok(Some(KeyUse {
+            key,
+            source: model::KeySource::Own,
+            last4: Some(last4),
+        }));
     }
     if server_key(backend, provider, true, true).is_none() {
         // No server-wide key at all (or nobody may use it): no need to read the account.
@@ -174,7 +198,12 @@ pub async fn key_for(
         provider,
         user.is_admin,
         user.email_verified_at.is_some(),
-    ))
+    )
+    .map(|key| KeyUse {
+        key,
+        source: model::KeySource::Server,
+        last4: None,
+    }))
 }
 
 pub fn decrypt(cipher: &Cipher, record: &ProviderKeyRecord) -> Result<SecretString, CryptoError> {

@@ -293,6 +293,10 @@ async fn the_sqlite_and_postgres_migrations_make_the_same_schema() {
                 backend::services::maintenance::Trigger::as_str,
             ),
         ),
+        (
+            ("spend", "key_source"),
+            values(model::KeySource::ALL, model::KeySource::as_str),
+        ),
     ]);
     let found: BTreeMap<(&str, &str), BTreeSet<String>> = sqlite
         .iter()

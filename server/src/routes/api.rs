@@ -10,7 +10,7 @@ use utoipa::OpenApi;
 
 use crate::{
     error::ApiErrorResponse,
-    routes::{account, admin, generations, health, library, media, shares},
+    routes::{account, admin, generations, health, library, media, shares, spend},
     state::AppState,
 };
 
@@ -43,7 +43,8 @@ use crate::{
         generations::regenerate, generations::edit, generations::list_variations,
         generations::character_variations, admin::get_operations, admin::list_invitations,
         admin::create_invitation, admin::revoke_invitation, admin::list_accounts,
-        admin::set_quota, account::my_usage,
+        admin::set_quota, account::my_usage, spend::prices, spend::my_spend, spend::set_cap,
+        spend::instance_spend, spend::set_price, spend::delete_price,
     ),
     components(schemas(model::ApiError, model::ApiErrorBody, model::Health, model::HealthCheck)),
     modifiers(&CommonResponses),
@@ -56,6 +57,7 @@ use crate::{
         (name = "collections", description = "Named groups of images"),
         (name = "images", description = "The library: uploads, imports, the trash, sharing, media and stats"),
         (name = "generations", description = "Providers and models, generation jobs: start, follow, cancel"),
+        (name = "spend", description = "Prices, estimated costs, a month's spend and the spending caps"),
         (name = "operations", description = "Health, readiness, metrics and the administrator's overview"),
         (name = "meta", description = "This description")
     )
@@ -156,6 +158,7 @@ pub fn router() -> Router<AppState> {
         .merge(shares::router())
         .merge(generations::router())
         .merge(admin::router())
+        .merge(spend::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
 }

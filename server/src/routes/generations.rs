@@ -110,6 +110,7 @@ pub async fn list_providers(
         (status = 404, body = model::ApiError, description = "The character or collection is not yours"),
         (status = 409, body = model::ApiError, description = "Idempotency-Key reused for another request"),
         (status = 413, body = model::ApiError, description = "The account's storage is full (storage_quota_exceeded)"),
+        (status = 402, body = model::ApiError, description = "The month's spending cap would be passed (spending_cap_reached); nothing was sent to a provider"),
         (status = 429, body = model::ApiError, description = "Too many queued jobs or images today (quota_exceeded)"),
         (status = 422, body = model::ApiError, description = "No API key for this provider")))]
 pub async fn create(
@@ -171,6 +172,7 @@ pub async fn cancel(
         (status = 400, body = model::ApiError), (status = 404, body = model::ApiError), (status = 422, body = model::ApiError),
         (status = 409, body = model::ApiError, description = "Idempotency-Key reused for another request"),
         (status = 413, body = model::ApiError, description = "The account's storage is full (storage_quota_exceeded)"),
+        (status = 402, body = model::ApiError, description = "The month's spending cap would be passed (spending_cap_reached); nothing was sent to a provider"),
         (status = 429, body = model::ApiError, description = "Too many queued jobs or images today (quota_exceeded)")))]
 pub async fn character_avatar(
     State(backend): State<Backend>,
@@ -202,6 +204,7 @@ pub async fn character_avatar(
         (status = 404, body = model::ApiError), (status = 422, body = model::ApiError),
         (status = 409, body = model::ApiError, description = "Idempotency-Key reused, or the image was not generated"),
         (status = 413, body = model::ApiError, description = "The account's storage is full (storage_quota_exceeded)"),
+        (status = 402, body = model::ApiError, description = "The month's spending cap would be passed (spending_cap_reached); nothing was sent to a provider"),
         (status = 429, body = model::ApiError, description = "Too many queued jobs or images today (quota_exceeded)")))]
 pub async fn regenerate(
     State(backend): State<Backend>,
@@ -224,6 +227,7 @@ pub async fn regenerate(
         (status = 404, body = model::ApiError), (status = 422, body = model::ApiError),
         (status = 409, body = model::ApiError, description = "Idempotency-Key reused, or the image is not finished"),
         (status = 413, body = model::ApiError, description = "The account's storage is full (storage_quota_exceeded)"),
+        (status = 402, body = model::ApiError, description = "The month's spending cap would be passed (spending_cap_reached); nothing was sent to a provider"),
         (status = 429, body = model::ApiError, description = "Too many queued jobs or images today (quota_exceeded)")))]
 pub async fn edit(
     State(backend): State<Backend>,
@@ -255,6 +259,7 @@ pub async fn list_variations(
         (status = 400, body = model::ApiError, description = "An unknown preset, or settings the model does not take"),
         (status = 404, body = model::ApiError), (status = 422, body = model::ApiError),
         (status = 413, body = model::ApiError, description = "The account's storage is full (storage_quota_exceeded)"),
+        (status = 402, body = model::ApiError, description = "The month's spending cap would be passed (spending_cap_reached); nothing was sent to a provider"),
         (status = 429, body = model::ApiError, description = "Too many queued jobs or images today (quota_exceeded)")))]
 pub async fn character_variations(
     State(backend): State<Backend>,

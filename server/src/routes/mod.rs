@@ -10,6 +10,7 @@ pub mod library;
 pub mod media;
 pub mod realtime;
 pub mod shares;
+pub mod spend;
 
 use std::time::{Duration, Instant};
 

@@ -23,3 +23,4 @@ mod proxies;
 mod quotas;
 mod realtime;
 mod scopes;
+mod spend;

@@ -23,6 +23,11 @@ pub(crate) struct Setup {
 }
 
 pub(crate) async fn setup(extra: &[(&str, &str)]) -> Setup {
+    setup_on(Dialect::Sqlite, extra).await
+}
+
+/// [`setup`] on either database.
+pub(crate) async fn setup_on(dialect: Dialect, extra: &[(&str, &str)]) -> Setup {
     let openai = Fake::openai().await;
     let gemini = Fake::gemini().await;
     let (o, g) = (openai.openai_base(), gemini.base());
@@ -35,7 +40,7 @@ pub(crate) async fn setup(extra: &[(&str, &str)]) -> Setup {
         ("RETRY_MAX_MS", "200"),
     ];
     vars.extend_from_slice(extra);
-    let server = TestServer::start_with(Dialect::Sqlite, &vars).await;
+    let server = TestServer::start_with(dialect, &vars).await;
     let api = Api::new_user(&server, "artist").await;
     for (provider, key) in [
         ("openai", "sk-fake-openai-0123456789"),

@@ -2,7 +2,7 @@
 //! last day by reason, storage used and the last cleanup runs. Read when the page opens,
 //! again every 30 seconds while it is open, and on Refresh. Anyone who is not an
 //! administrator gets the 404 page. The accounts with their limits are in `accounts`,
-//! the sign-up invitations in `invitations`.
+//! the sign-up invitations in `invitations`, the month's spending in `spend`, the models' prices in `prices`.
 //!
 //! A re-read updates the numbers in place: the page is built once, so the focus, an open
 //! form and what is typed in it stay where they are (rebuilding it every 30 seconds lost
@@ -10,6 +10,8 @@
 
 mod accounts;
 mod invitations;
+mod prices;
+mod spend;
 
 use leptos::{prelude::*, task::spawn_local};
 use leptos_meta::Title;
@@ -133,6 +135,8 @@ fn Overview(ops: Memo<Operations>, reread: Reread) -> impl IntoView {
         <StorageUsed ops=ops />
         <CleanupRuns ops=ops />
         <accounts::Accounts />
+        <spend::Spending />
+        <prices::Prices />
         <invitations::Invitations />
     }
 }

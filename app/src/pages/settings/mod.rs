@@ -1,8 +1,9 @@
-//! Settings: profile, sign-in methods (password and identity providers), usage of the account's limits, provider keys, access
+//! Settings: profile, sign-in methods (password and identity providers), usage of the account's limits, provider keys, spending, access
 //! tokens, sessions, and deleting the account. Every form posts to a server function (it works before hydration); the
 //! lists reload after each change.
 
 mod sign_in_methods;
+mod spending;
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -31,6 +32,7 @@ pub fn SettingsPage() -> impl IntoView {
             <a href="#sign-in-methods">"Sign-in methods"</a>
             <a href="#usage">"Usage"</a>
             <a href="#keys">"Provider keys"</a>
+            <a href="#spending">"Spending"</a>
             <a href="#tokens">"Access tokens"</a>
             <a href="#sessions">"Sessions"</a>
             <a href="#danger">"Delete account"</a>
@@ -39,6 +41,7 @@ pub fn SettingsPage() -> impl IntoView {
         <sign_in_methods::SignInMethodsSection />
         <UsageSection />
         <ProviderKeysSection />
+        <spending::SpendingSection />
         <TokensSection />
         <SessionsSection />
         <DeleteAccountSection />

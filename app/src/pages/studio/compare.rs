@@ -1,11 +1,11 @@
 //! The latest comparison, side by side: one prompt sent to several models at once (one
 //! job each, sharing a `batch_id`), each result labelled by its model with the time it
-//! took; "Keep" on one (the character's avatar when the comparison named one, else a
+//! took and what it cost; "Keep" on one (the character's avatar when the comparison named one, else a
 //! favourite) and the others to the trash in one click. The logic is in plain functions
 //! tested here; the jobs are the tab's live ones.
 
 use leptos::{prelude::*, task::spawn_local};
-use model::{BulkAction, ImageStatus, Job, UpdateImageRequest};
+use model::{BulkAction, Image, ImageStatus, Job, UpdateImageRequest};
 
 use crate::{
     api::library::{bulk_images, set_character_avatar, update_image},
@@ -48,6 +48,16 @@ pub fn outcome(job: &Job) -> String {
         (ImageStatus::Pending, ..) => "Waiting…".to_owned(),
         _ => "Making…".to_owned(),
     }
+}
+
+/// What a finished result cost, from its image's provenance: "About $0.17", "Free".
+pub fn cost_text(image: Option<&Image>) -> Option<String> {
+    let cost = image?.generation.as_ref()?.cost.as_ref()?;
+    Some(if cost.usd > 0.0 {
+        format!("About {}", model::format_usd(cost.usd))
+    } else {
+        "Free".to_owned()
+    })
 }
 
 /// The images to trash once one is kept: every other one of the comparison.
@@ -145,11 +155,16 @@ pub(super) fn CompareBoard() -> impl IntoView {
                                 <Picture image_id=image_id.clone() alt=label.clone() square=true width=256 height=256 />
                             });
                             let (job_keep, label_keep) = (job.clone(), label.clone());
+                            let cost = {
+                                let image_id = image_id.clone();
+                                move || live.book.with(|b| cost_text(b.images.get(&image_id)))
+                            };
                             view! {
                                 <li class="compare__item" class:compare__item--kept=is_kept data-testid="compared">
                                     <h3>{label.clone()}</h3>
                                     {picture}
                                     <p class="muted">{outcome(&job)}</p>
+                                    <p class="compare__cost">{cost}</p>
                                     {done.then(|| view! {
                                         <button type="button" class="button button--small" aria-pressed=move || is_kept.get().to_string()
                                             aria-label=format!("Keep the one from {label_keep}")
@@ -210,5 +225,33 @@ mod tests {
         assert_eq!(outcome(&job("a", None, 1, "pending")), "Waiting…");
         assert_eq!(outcome(&job("a", None, 1, "generating")), "Making…");
         assert_eq!(outcome(&job("a", None, 1, "error")), "Failed");
+    }
+
+    #[test]
+    fn each_result_says_what_it_cost() {
+        let image = |generation: serde_json::Value| -> Image {
+            serde_json::from_value(serde_json::json!({
+                "id": "i", "kind": "generated", "status": "completed", "url": "/media/i",
+                "created_at": "2026-12-01T10:00:00Z", "updated_at": "2026-12-01T10:00:00Z",
+                "favorite": false, "generation": generation,
+            }))
+            .unwrap()
+        };
+        let priced = |usd: f64| {
+            image(serde_json::json!({"attempts": 1, "reference_image_ids": [],
+                "cost": {"usd": usd, "basis": "tokens", "pricing_version": "v"}}))
+        };
+        assert_eq!(
+            cost_text(Some(&priced(0.16625))).as_deref(),
+            Some("About $0.17")
+        );
+        assert_eq!(cost_text(Some(&priced(0.0))).as_deref(), Some("Free"));
+        assert_eq!(
+            cost_text(Some(&image(
+                serde_json::json!({"attempts": 1, "reference_image_ids": []})
+            ))),
+            None
+        );
+        assert_eq!(cost_text(None), None);
     }
 }

@@ -208,6 +208,8 @@ pub struct Finished {
     pub revised_prompt: Option<String>,
     /// JSON: `model::Provenance`.
     pub generation: String,
+    /// What it cost, for the spend ledger (`None` when no price applies).
+    pub spend: Option<super::super::spend::Entry>,
 }
 
 /// Completes a job held by `owner`: the image gets its bytes' description, the job
@@ -275,6 +277,21 @@ pub async fn complete(
             .bind(&job.id)
             .execute(&mut *tx)
             .await?;
+        }
+        if let Some(e) = &done.spend {
+            sqlx::query(super::super::spend::INSERT)
+                .bind(&e.job_id)
+                .bind(&e.user_id)
+                .bind(&e.image_id)
+                .bind(&e.provider)
+                .bind(&e.model)
+                .bind(e.key_source)
+                .bind(&e.key_last4)
+                .bind(e.cost_micros)
+                .bind(&e.pricing_version)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
         }
         record_stage!(tx, job, now)?;
         tx.commit().await?;
