@@ -1,7 +1,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, existsSync, mkdirSync, createWriteStream } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { createServer } from "node:net";
 
@@ -35,6 +35,24 @@ async function startIdentityProvider(root: string, callback: string) {
   return { child, issuer };
 }
 
+/// The fake OpenAI and Gemini (the `fake-providers` program of the `fakes` crate, the
+/// providers' wire formats on loopback); answers their base URLs once they listen.
+async function startFakeProviders(bin: string) {
+  if (!existsSync(bin)) {
+    throw new Error(`no fake providers at ${bin}: run 'cargo build -p fakes --bin fake-providers'`);
+  }
+  const child = spawn(bin, [], { stdio: ["ignore", "pipe", "inherit"] });
+  const bases = await new Promise<{ openai: string; gemini: string }>((resolveBases, reject) => {
+    const timer = setTimeout(() => reject(new Error("the fake providers did not start within 30 s")), 30_000);
+    child.on("exit", (code) => reject(new Error(`the fake providers exited with ${code}`)));
+    createInterface({ input: child.stdout! }).once("line", (line) => {
+      clearTimeout(timer);
+      resolveBases(JSON.parse(line));
+    });
+  });
+  return { child, ...bases };
+}
+
 // Starts the real built server on a free port with a fresh DATA_DIR, and stops it after
 // the suite.
 export default async function globalSetup() {
@@ -63,6 +81,7 @@ export default async function globalSetup() {
   process.env.E2E_SERVER_BIN = bin;
   const port = await freePort();
   const idp = await startIdentityProvider(root, `http://127.0.0.1:${port}/auth/corp/callback`);
+  const fakes = await startFakeProviders(process.env.E2E_FAKES_BIN ?? join(dirname(bin), "fake-providers"));
   const server = spawn(bin, [], {
     cwd: dataDir,
     env: {
@@ -80,6 +99,9 @@ export default async function globalSetup() {
       // The built-in generator priced at a cent an image, so that spend and caps show
       // offline (spend.spec.ts).
       PRICING_FILE: join(root, "end2end/prices.json"),
+      // The AI providers, faked (compare.spec.ts: people who save a key reach them).
+      OPENAI_BASE_URL: fakes.openai,
+      GEMINI_BASE_URL: fakes.gemini,
       // Every test signs up from 127.0.0.1; the limit has its own server test.
       AUTH_RATE_LIMIT_PER_MINUTE: "10000",
       // Sign-in through an identity provider (identity.spec.ts).
@@ -124,6 +146,7 @@ export default async function globalSetup() {
     server.kill("SIGTERM");
     await new Promise((done) => server.once("exit", done));
     idp.child.kill("SIGTERM");
+    fakes.child.kill("SIGTERM");
     rmSync(dataDir, { recursive: true, force: true });
   };
 }

@@ -77,4 +77,6 @@ server_bin="$CARGO_TARGET_DIR/debug/avatar-studio"
 stage bundle-size    env AVATAR_STUDIO_BIN="$server_bin" "$ROOT/scripts/bundle-size.sh"
 # Every operation of the OpenAPI document, fuzzed against the server.
 stage fuzz-api       env AVATAR_STUDIO_BIN="$server_bin" "$ROOT/scripts/fuzz-api.sh"
+# The fake OpenAI and Gemini as a program, for the browser tests that compare models.
+stage fakes          cargo build --locked -p fakes --bin fake-providers
 stage end2end        env E2E_SERVER_BIN="$server_bin" bash -c 'cd end2end && npx playwright test'

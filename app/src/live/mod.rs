@@ -144,6 +144,8 @@ impl JobBook {
                     mine.max_attempts = job.max_attempts;
                     mine.created_at = job.created_at;
                     mine.character_id = job.character_id;
+                    mine.set_avatar = job.set_avatar;
+                    mine.batch_id = job.batch_id;
                     if mine.started_at.is_none() {
                         mine.started_at = job.started_at;
                     }
@@ -536,11 +538,21 @@ mod tests {
     fn a_job_first_seen_through_events_gets_its_details_from_an_older_read() {
         let mut book = JobBook::default();
         book.apply(&event("x", 3, ImageStatus::Uploading), Utc::now());
-        // The answer that started it comes after its events.
-        book.merge(vec![job("x", 1, ImageStatus::Pending, 1)], vec![]);
+        // The answer that started it comes after its events (a fast provider): one of a
+        // comparison, the avatar's job.
+        let mut answer = job("x", 1, ImageStatus::Pending, 1);
+        answer.batch_id = Some("b1".to_owned());
+        answer.set_avatar = true;
+        book.merge(vec![answer], vec![]);
         let j = &book.jobs[0];
         assert_eq!(j.status, ImageStatus::Uploading, "the newer state stays");
         assert_eq!((j.model.as_str(), j.max_attempts), ("dall-e-3", 4));
+        assert_eq!(
+            j.batch_id.as_deref(),
+            Some("b1"),
+            "still one of its comparison"
+        );
+        assert!(j.set_avatar);
     }
 
     #[test]
