@@ -76,10 +76,21 @@ pub enum Applied {
 const KEEP: usize = 100;
 
 impl JobBook {
+    /// Keeps `image` unless the book has a newer version of it: with a fast provider the
+    /// finished image can arrive before the message that it was created.
+    pub fn put_image(&mut self, image: Image) {
+        match self.images.get(&image.id) {
+            Some(mine) if mine.updated_at > image.updated_at => {}
+            _ => {
+                self.images.insert(image.id.clone(), image);
+            }
+        }
+    }
+
     /// Applies an event, unless it is not newer than the job's state here.
     pub fn apply(&mut self, event: &JobEvent, now: DateTime<Utc>) -> Applied {
         if let Some(image) = &event.image {
-            self.images.insert(image.id.clone(), (**image).clone());
+            self.put_image((**image).clone());
         }
         let Some(job) = self.jobs.iter_mut().find(|j| j.id == event.job_id) else {
             // Shown at once with what the event says; the full job is read next.
@@ -132,7 +143,7 @@ impl JobBook {
     pub fn merge(&mut self, jobs: Vec<Job>, images: Vec<Image>) -> Vec<Job> {
         let mut finished = Vec::new();
         for image in images {
-            self.images.insert(image.id.clone(), image);
+            self.put_image(image);
         }
         for job in jobs {
             match self.jobs.iter_mut().find(|j| j.id == job.id) {
@@ -293,7 +304,7 @@ impl Live {
             if event == ImageEventKind::Deleted && image.deleted_at.is_none() {
                 b.images.remove(&image.id);
             } else {
-                b.images.insert(image.id.clone(), image.clone());
+                b.put_image(image.clone());
             }
         });
         self.emit(&Change::Image(event, Box::new(image)));
@@ -553,6 +564,26 @@ mod tests {
             "still one of its comparison"
         );
         assert!(j.set_avatar);
+    }
+
+    #[test]
+    fn an_older_copy_of_an_image_never_replaces_a_newer_one() {
+        let image = |status: &str, minute: u32| -> Image {
+            serde_json::from_value(serde_json::json!({
+                "id": "i", "kind": "generated", "status": status, "url": "/media/i",
+                "created_at": "2026-12-01T10:00:00Z",
+                "updated_at": format!("2026-12-01T10:{minute:02}:00Z"),
+                "favorite": false,
+            }))
+            .unwrap()
+        };
+        let mut book = JobBook::default();
+        // The finished image first, then the late message that it was created.
+        book.put_image(image("completed", 5));
+        book.put_image(image("pending", 1));
+        assert_eq!(book.images["i"].status, ImageStatus::Completed);
+        book.put_image(image("completed", 6));
+        assert_eq!(book.images["i"].updated_at.format("%M").to_string(), "06");
     }
 
     #[test]
