@@ -2,17 +2,9 @@
 // it shows the queue, failures, storage and cleanup runs, fits a phone and works by
 // keyboard; a cleanup run from the command line appears on it.
 import { spawnSync } from "node:child_process";
-import { type Page } from "@playwright/test";
 import { expect, test } from "./fixtures";
-import { hydrated, signUp } from "./helpers";
+import { hydrated, signInAsAdmin, signUp } from "./helpers";
 
-async function signInAsAdmin(page: Page) {
-  await page.goto("/login");
-  await page.getByLabel("Email address").fill(process.env.E2E_ADMIN_EMAIL!);
-  await page.getByLabel("Password").fill(process.env.E2E_ADMIN_PASSWORD!);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page.getByRole("button", { name: "Sign out", exact: true })).toBeVisible();
-}
 
 test("members do not see the operations page; visitors are asked to sign in", async ({ page }) => {
   const anonymous = await page.goto("/admin");

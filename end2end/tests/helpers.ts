@@ -43,3 +43,12 @@ export async function dropFiles(page: Page, selector: string, files: { name: str
   await page.dispatchEvent(selector, "dragenter", { dataTransfer: transfer });
   await page.dispatchEvent(selector, "drop", { dataTransfer: transfer });
 }
+
+/// Signs in as the suite's administrator (made by global-setup.ts before the server starts).
+export async function signInAsAdmin(page: Page) {
+  await page.goto("/login");
+  await page.getByLabel("Email address").fill(process.env.E2E_ADMIN_EMAIL!);
+  await page.getByLabel("Password").fill(process.env.E2E_ADMIN_PASSWORD!);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByRole("button", { name: "Sign out", exact: true })).toBeVisible();
+}

@@ -5,7 +5,7 @@
 // administrator sees the account's spend.
 import { type Page } from "@playwright/test";
 import { expect, test } from "./fixtures";
-import { hydrated, signUp } from "./helpers";
+import { hydrated, signInAsAdmin, signUp } from "./helpers";
 
 async function generateOne(page: Page, prompt: string) {
   await page.goto("/studio");
@@ -57,11 +57,7 @@ test("spend is shown by day and model, a monthly cap refuses the next job, admin
 
   // The administrator sees the account's cent.
   await page.getByRole("button", { name: "Sign out", exact: true }).click();
-  await page.goto("/login");
-  await page.getByLabel("Email address").fill(process.env.E2E_ADMIN_EMAIL!);
-  await page.getByLabel("Password").fill(process.env.E2E_ADMIN_PASSWORD!);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page.getByRole("button", { name: "Sign out", exact: true })).toBeVisible();
+  await signInAsAdmin(page);
   await page.goto("/admin");
   await hydrated(page);
   const byAccount = page.getByRole("table", { name: "By account" });
@@ -74,11 +70,7 @@ test("an administrator prices a model and takes the price back", async ({ page }
   page.on("pageerror", (e) => errors.push(e.message));
   // One model per project: the two run at once on one server.
   const model = testInfo.project.name === "phone" ? "dall-e-3" : "gpt-image-1-mini";
-  await page.goto("/login");
-  await page.getByLabel("Email address").fill(process.env.E2E_ADMIN_EMAIL!);
-  await page.getByLabel("Password").fill(process.env.E2E_ADMIN_PASSWORD!);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page.getByRole("button", { name: "Sign out", exact: true })).toBeVisible();
+  await signInAsAdmin(page);
   await page.goto("/admin");
   await hydrated(page);
   const prices = page.getByRole("list", { name: "Model prices" });

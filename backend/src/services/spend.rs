@@ -273,7 +273,7 @@ async fn check_cap(backend: &Backend, user_id: &str, cost: i64) -> Result<(), Se
             )));
         }
     }
-    if let Some(cap) = backend.config.instance_spend_cap_usd.map(micros_of) {
+    if let Some(cap) = backend.config.instance_spend_cap_usd.map(micros) {
         let spent = db::spend::total(&backend.db, None, month.from, month.to).await?;
         if spent + cost > cap {
             return Err(ServiceError::OverSpendingCap(format!(
@@ -285,10 +285,6 @@ async fn check_cap(backend: &Backend, user_id: &str, cost: i64) -> Result<(), Se
         }
     }
     Ok(())
-}
-
-fn micros_of(dollars: f64) -> i64 {
-    micros(dollars)
 }
 
 fn money(micros: i64) -> String {
@@ -349,7 +345,7 @@ pub async fn summary(
     if let Some(cap) = db::spend::cap(&backend.db, user_id).await? {
         summary.account_cap = Some(cap_status(cap, micros(summary.total_usd)));
     }
-    if let Some(cap) = backend.config.instance_spend_cap_usd.map(micros_of) {
+    if let Some(cap) = backend.config.instance_spend_cap_usd.map(micros) {
         let all = db::spend::total(&backend.db, None, month.from, month.to).await?;
         summary.instance_cap = Some(cap_status(cap, all));
     }
@@ -414,7 +410,7 @@ pub async fn instance(
         instance_cap: backend
             .config
             .instance_spend_cap_usd
-            .map(|cap| cap_status(micros_of(cap), total)),
+            .map(|cap| cap_status(micros(cap), total)),
     })
 }
 
