@@ -278,3 +278,9 @@ impl Db {
 pub fn is_unique_violation(err: &sqlx::Error) -> bool {
     matches!(err, sqlx::Error::Database(e) if e.is_unique_violation())
 }
+
+/// Whether an error is a foreign-key violation, on either backend: a row refers to one
+/// that does not exist (any more: another request deleted it after it was checked).
+pub fn is_foreign_key_violation(err: &sqlx::Error) -> bool {
+    matches!(err, sqlx::Error::Database(e) if e.is_foreign_key_violation())
+}

@@ -248,12 +248,21 @@ pub fn into_page<R, T>(
 
 impl From<DbError> for ServiceError {
     fn from(e: DbError) -> Self {
-        Self::internal(e)
+        match e {
+            DbError::Sqlx(e) => e.into(),
+            e => Self::internal(e),
+        }
     }
 }
 
+/// A write that refers to a row deleted since it was checked (a collection deleted while
+/// an image is moved into it) is "not found", as if the check had come a moment later.
 impl From<sqlx::Error> for ServiceError {
     fn from(e: sqlx::Error) -> Self {
+        if crate::db::is_foreign_key_violation(&e) {
+            tracing::info!(error = %e, "a write referred to a row that is gone");
+            return Self::NotFound;
+        }
         Self::internal(e)
     }
 }

@@ -220,3 +220,28 @@ db_test!(bulk_actions_do_each_id_or_say_why_not, |db| {
     .expect_err("too many ids");
     assert_eq!(refused_field(err), "ids");
 });
+
+// Schemathesis found it with two workers: an image moved into a collection that another
+// request deleted between the check and the write was a 500. It is "not found" now.
+db_test!(a_collection_deleted_after_the_check_is_not_found, |db| {
+    let backend = testing::backend(db.clone());
+    let ann = testing::principal(&backend, "ann@example.com").await;
+    let image = stored_image(&db, &ann.caller.id).await;
+    let patch = images::ImagePatch {
+        collection_id: Some(Some(backend::new_id())),
+        favorite: None,
+        title: None,
+    };
+    let err = images::update(&db, &ann.caller.id, &image, &patch)
+        .await
+        .expect_err("no such collection");
+    assert!(
+        matches!(ServiceError::from(err), ServiceError::NotFound),
+        "a foreign key to a row that is gone reads as not found"
+    );
+    let unchanged = images::get(&db, &ann.caller.id, &image)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(unchanged.collection_id.is_none());
+});
