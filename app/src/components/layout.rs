@@ -3,9 +3,8 @@ use leptos_router::{components::A, hooks::use_location};
 use model::{ImageStatus, User};
 
 use crate::{
-    api::account::{current_user, SignOut},
-    live::{remedy, use_live, Change, Connection, Live},
-    routes,
+    api::account::current_user,
+    live::{remedy, use_live, Change, Live},
 };
 
 /// The signed-in account, as the pages know it.
@@ -29,100 +28,6 @@ pub fn provide_current_user() -> Signal<Option<User>> {
     });
     provide_context(CurrentUser(user));
     user
-}
-
-/// The navigation entries of the header, in order.
-pub const NAV: [(&str, &str); 5] = [
-    ("/studio", "Studio"),
-    ("/characters", "Characters"),
-    ("/gallery", "Gallery"),
-    ("/collections", "Collections"),
-    ("/settings", "Settings"),
-];
-
-#[component]
-pub fn Header() -> impl IntoView {
-    let CurrentUser(user) = expect_context::<CurrentUser>();
-    let admin = move || user.with(|u| u.as_ref().is_some_and(|u| u.is_admin));
-    view! {
-        <header class="site-header">
-            <div class="site-header__inner">
-                <A href="/" attr:class="brand">
-                    <svg class="brand__mark" viewBox="0 0 32 32" aria-hidden="true">
-                        <circle cx="16" cy="12" r="6" />
-                        <path d="M5 28c1.5-6 6-9 11-9s9.5 3 11 9" />
-                    </svg>
-                    <span class="brand__name">{model::PRODUCT_NAME}</span>
-                </A>
-                <nav class="site-nav" aria-label="Main">
-                    <ul>
-                        {NAV
-                            .into_iter()
-                            .map(|(href, label)| {
-                                view! {
-                                    <li>
-                                        <NavLink href=href>{label}</NavLink>
-                                    </li>
-                                }
-                            })
-                            .collect_view()}
-                        <Show when=admin>
-                            <li>
-                                <NavLink href="/admin">"Operations"</NavLink>
-                            </li>
-                        </Show>
-                    </ul>
-                </nav>
-                <LiveStatus />
-                <AccountMenu />
-            </div>
-        </header>
-    }
-}
-
-/// A header link that starts fetching its page's chunk when pointed at or focused.
-#[component]
-fn NavLink(href: &'static str, children: Children) -> impl IntoView {
-    view! {
-        <A
-            href=href
-            on:pointerenter=move |_| routes::preload(href)
-            on:focus=move |_| routes::preload(href)
-        >
-            {children()}
-        </A>
-    }
-}
-
-/// Who is signed in, with the way out; or the ways in.
-#[component]
-fn AccountMenu() -> impl IntoView {
-    let CurrentUser(user) = expect_context::<CurrentUser>();
-    let sign_out = ServerAction::<SignOut>::new();
-    view! {
-        <div class="account-menu">
-            {move || match user.get() {
-                Some(u) => {
-                    let name = u.display_name.clone().unwrap_or_else(|| u.email.clone());
-                    view! {
-                        <span class="account-menu__who" title=u.email.clone()>
-                            <span class="visually-hidden">"Signed in as "</span>
-                            {name}
-                        </span>
-                        <ActionForm action=sign_out attr:class="form form--inline">
-                            <button type="submit" class="button button--small">"Sign out"</button>
-                        </ActionForm>
-                    }
-                    .into_any()
-                }
-                None => view! {
-                    <A href="/login" attr:class="button button--small">"Sign in"</A>
-                    <A href="/signup" attr:class="button button--small button--primary">"Sign up"</A>
-                }
-                .into_any(),
-            }}
-        </div>
-    }
 }
 
 #[component]
@@ -151,45 +56,6 @@ pub fn PageHeader(
     }
 }
 
-/// The live connection's state and the jobs under way, on every page (browser only: the
-/// server's render has no connection).
-#[component]
-fn LiveStatus() -> impl IntoView {
-    let live = use_live();
-    let state = move || live.connection.get();
-    view! {
-        <div class="live-status" aria-live="polite">
-            {move || (state() != Connection::Idle).then(|| {
-                let s = state();
-                let class = match s {
-                    Connection::Live => "live-status__dot live-status__dot--live",
-                    Connection::Polling => "live-status__dot live-status__dot--polling",
-                    _ => "live-status__dot",
-                };
-                let title = match s {
-                    Connection::Reconnecting(n) if n > 0 => format!("Reconnecting in {n} s"),
-                    other => other.label().to_owned(),
-                };
-                let label = title.clone();
-                view! {
-                    <span class="live-status__state" data-state=format!("{s:?}") title=title>
-                        <span class=class aria-hidden="true"></span>
-                        <span class="live-status__label">{label}</span>
-                    </span>
-                }
-            })}
-            {move || {
-                let n = live.running();
-                (n > 0 && state() != Connection::Idle).then(|| view! {
-                    <A href="/studio" attr:class="live-status__jobs" attr:data-testid="running-jobs">
-                        {format!("{n} running")}
-                    </A>
-                })
-            }}
-        </div>
-    }
-}
-
 /// Tells a person when a job finishes or fails while they are on a page that does not show
 /// it.
 pub fn notify_finished_jobs(live: Live) {
@@ -204,6 +70,13 @@ pub fn notify_finished_jobs(live: Live) {
             .as_ref()
             .map(|c| format!("/characters/{c}"));
         if path == "/studio" || character_page.as_deref() == Some(path.as_str()) {
+            // The page shows the job; a screen reader is told in a word.
+            live.announce(match (&job.status, &job.error) {
+                (ImageStatus::Completed, _) => format!("An image from {} is ready.", job.model),
+                (ImageStatus::Error, Some(e)) => format!("A generation failed: {}", e.message),
+                (ImageStatus::Error, None) => "A generation failed.".to_owned(),
+                _ => return,
+            });
             return;
         }
         let link = character_page.map_or_else(
@@ -237,6 +110,9 @@ pub fn notify_finished_jobs(live: Live) {
 pub fn Toasts() -> impl IntoView {
     let live = use_live();
     view! {
+        <div class="visually-hidden" role="status" aria-live="polite" data-testid="announcer">
+            {move || live.announcement.get()}
+        </div>
         <div class="toasts" role="status" aria-live="polite">
             <For each=move || live.toasts.get() key=|t| t.id let:toast>
                 <div class=if toast.ok { "toast toast--ok" } else { "toast toast--error" }>

@@ -208,6 +208,9 @@ pub struct Live {
     /// The time, ticking each second in the browser (for elapsed times).
     pub now: RwSignal<DateTime<Utc>>,
     pub toasts: RwSignal<Vec<Toast>>,
+    /// What a screen reader is told when a job on the page being read finishes (toasts
+    /// speak for themselves elsewhere; the ticking job list is never announced).
+    pub announcement: RwSignal<String>,
     listeners: StoredValue<Vec<(u64, Callback<Change>)>>,
     next_id: StoredValue<u64>,
     /// The connection task's controls (browser only).
@@ -230,6 +233,7 @@ impl Live {
             book: RwSignal::new(JobBook::default()),
             now: RwSignal::new(now),
             toasts: RwSignal::new(Vec::new()),
+            announcement: RwSignal::new(String::new()),
             listeners: StoredValue::new(Vec::new()),
             next_id: StoredValue::new(1),
             control: StoredValue::new(None),
@@ -311,6 +315,14 @@ impl Live {
     }
 
     /// Shows a notification for a few seconds.
+    /// Says `text` through the polite live region (cleared first, so the same words
+    /// twice are announced twice).
+    pub fn announce(&self, text: String) {
+        self.announcement.set(String::new());
+        let announcement = self.announcement;
+        browser::later(100, move || announcement.set(text));
+    }
+
     pub fn toast(&self, ok: bool, text: String, link: Option<(String, String)>) {
         let id = self.next_id();
         self.toasts.update(|t| {
@@ -355,6 +367,11 @@ pub fn use_live() -> Live {
 /// Called once the page is hydrated: the live connection, asked for earlier, opens now.
 pub fn hydrated() {
     browser::hydrated();
+}
+
+/// Runs `f` after `ms` milliseconds (browser only: the server's render has no timers).
+pub fn later(ms: u32, f: impl FnOnce() + 'static) {
+    browser::later(ms, f);
 }
 
 /// The time now (the browser's clock in the browser).

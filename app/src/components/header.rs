@@ -1,0 +1,222 @@
+//! The site's header: the product, the sections, the live connection and the account, on
+//! one row at every width. On a phone the sections and the account are behind "Menu"; on
+//! wider screens the sections are in line and the menu is the account's (settings,
+//! operations, sign out). The menu is a `<details>`: it opens without JavaScript, and
+//! with it closes on Escape (focus back on its button), on a click or focus elsewhere and
+//! after a navigation.
+
+use leptos::{ev, prelude::*};
+use leptos_router::{components::A, hooks::use_location};
+
+use crate::{
+    api::account::SignOut,
+    components::CurrentUser,
+    live::{use_live, Connection},
+    routes,
+};
+
+/// The sections of the main navigation, in order.
+pub const SECTIONS: [(&str, &str); 4] = [
+    ("/studio", "Studio"),
+    ("/characters", "Characters"),
+    ("/gallery", "Gallery"),
+    ("/collections", "Collections"),
+];
+
+#[component]
+pub fn Header() -> impl IntoView {
+    view! {
+        <header class="site-header">
+            <div class="site-header__inner">
+                <A href="/" attr:class="brand">
+                    <svg class="brand__mark" viewBox="0 0 32 32" aria-hidden="true">
+                        <circle cx="16" cy="12" r="6" />
+                        <path d="M5 28c1.5-6 6-9 11-9s9.5 3 11 9" />
+                    </svg>
+                    <span class="brand__name">{model::PRODUCT_NAME}</span>
+                </A>
+                <Sections class="site-nav" />
+                <LiveStatus />
+                <SiteMenu />
+            </div>
+        </header>
+    }
+}
+
+/// The main navigation: in the header on wide screens, in the menu on a phone (the CSS
+/// shows one of them; the other is not displayed, so never announced twice).
+#[component]
+fn Sections(class: &'static str) -> impl IntoView {
+    view! {
+        <nav class=class aria-label="Main">
+            <ul>
+                {SECTIONS
+                    .into_iter()
+                    .map(|(href, label)| view! { <li><NavLink href=href>{label}</NavLink></li> })
+                    .collect_view()}
+            </ul>
+        </nav>
+    }
+}
+
+/// A header link that starts fetching its page's chunk when pointed at or focused.
+#[component]
+fn NavLink(href: &'static str, children: Children) -> impl IntoView {
+    view! {
+        <A
+            href=href
+            on:pointerenter=move |_| routes::preload(href)
+            on:focus=move |_| routes::preload(href)
+        >
+            {children()}
+        </A>
+    }
+}
+
+/// The menu: on a phone every section and the account; on a wide screen the account.
+/// Signed out, the ways in (on a wide screen as buttons beside it).
+#[component]
+fn SiteMenu() -> impl IntoView {
+    let CurrentUser(user) = expect_context::<CurrentUser>();
+    let signed_in = move || user.with(|u| u.is_some());
+    let details = NodeRef::<leptos::html::Details>::new();
+    let summary = NodeRef::<leptos::html::Summary>::new();
+    let close = move |refocus: bool| {
+        if let Some(d) = details.get_untracked() {
+            if d.open() {
+                d.set_open(false);
+                if refocus {
+                    if let Some(s) = summary.get_untracked() {
+                        let _ = s.focus();
+                    }
+                }
+            }
+        }
+    };
+    let location = use_location();
+    // After a navigation (not on the first run: a menu opened before the page was
+    // interactive stays open).
+    Effect::new(move |first: Option<()>| {
+        location.pathname.track();
+        location.search.track();
+        if first.is_some() {
+            close(false);
+        }
+    });
+    let outside = move |target: Option<web_sys::EventTarget>| {
+        let node = target.and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::Node>(t).ok());
+        details
+            .get_untracked()
+            .is_some_and(|d| node.is_none_or(|n| !d.contains(Some(&n))))
+    };
+    let clicks = window_event_listener(ev::click, move |e| {
+        if outside(e.target()) {
+            close(false);
+        }
+    });
+    on_cleanup(move || clicks.remove());
+    let sign_out = ServerAction::<SignOut>::new();
+    view! {
+        <Show when=move || !signed_in()>
+            <div class="guest-actions">
+                <A href="/login" attr:class="button button--small">"Sign in"</A>
+                <A href="/signup" attr:class="button button--small button--primary guest-actions__signup">"Sign up"</A>
+            </div>
+        </Show>
+        <details
+            class=move || if signed_in() { "site-menu" } else { "site-menu site-menu--guest" }
+            node_ref=details
+            on:keydown=move |e| {
+                if e.key() == "Escape" {
+                    close(true);
+                }
+            }
+            on:focusout=move |e: ev::FocusEvent| {
+                if e.related_target().is_some() && outside(e.related_target()) {
+                    close(false);
+                }
+            }
+        >
+            <summary class="site-menu__button" node_ref=summary>
+                <svg class="site-menu__icon" viewBox="0 0 24 24" aria-hidden="true">
+                    <path d="M4 7h16M4 12h16M4 17h16" />
+                </svg>
+                <span class="visually-hidden">"Menu"</span>
+                {move || user.get().map(|u| {
+                    let name = u.display_name.clone().unwrap_or_else(|| u.email.clone());
+                    let initial = name.chars().next().map(|c| c.to_uppercase().to_string()).unwrap_or_default();
+                    view! {
+                        <span class="site-menu__initial" aria-hidden="true">{initial}</span>
+                        <span class="site-menu__who account-menu" title=u.email.clone()>{name}</span>
+                    }
+                })}
+            </summary>
+            <div class="site-menu__panel">
+                <Sections class="site-menu__sections" />
+                {move || match user.get() {
+                    Some(u) => view! {
+                        <p class="site-menu__account">
+                            "Signed in as "
+                            <strong>{u.display_name.clone().unwrap_or_else(|| u.email.clone())}</strong>
+                            {u.display_name.is_some().then(|| view! { <span class="site-menu__email">{u.email.clone()}</span> })}
+                        </p>
+                        <ul class="site-menu__links">
+                            <li><NavLink href="/settings">"Settings"</NavLink></li>
+                            {u.is_admin.then(|| view! { <li><NavLink href="/admin">"Operations"</NavLink></li> })}
+                        </ul>
+                        <ActionForm action=sign_out attr:class="site-menu__sign-out">
+                            <button type="submit" class="button button--small">"Sign out"</button>
+                        </ActionForm>
+                    }
+                    .into_any(),
+                    None => view! {
+                        <ul class="site-menu__links">
+                            <li><A href="/login">"Sign in"</A></li>
+                            <li><A href="/signup">"Create an account"</A></li>
+                        </ul>
+                    }
+                    .into_any(),
+                }}
+            </div>
+        </details>
+    }
+}
+
+/// The live connection's state and the jobs under way, on every page (browser only: the
+/// server's render has no connection).
+#[component]
+fn LiveStatus() -> impl IntoView {
+    let live = use_live();
+    let state = move || live.connection.get();
+    view! {
+        <div class="live-status">
+            {move || (state() != Connection::Idle).then(|| {
+                let s = state();
+                let class = match s {
+                    Connection::Live => "live-status__dot live-status__dot--live",
+                    Connection::Polling => "live-status__dot live-status__dot--polling",
+                    _ => "live-status__dot",
+                };
+                let title = match s {
+                    Connection::Reconnecting(n) if n > 0 => format!("Reconnecting in {n} s"),
+                    other => other.label().to_owned(),
+                };
+                let label = title.clone();
+                view! {
+                    <span class="live-status__state" data-state=format!("{s:?}") title=title>
+                        <span class=class aria-hidden="true"></span>
+                        <span class="live-status__label">{label}</span>
+                    </span>
+                }
+            })}
+            {move || {
+                let n = live.running();
+                (n > 0 && state() != Connection::Idle).then(|| view! {
+                    <A href="/studio" attr:class="live-status__jobs" attr:data-testid="running-jobs">
+                        {format!("{n} running")}
+                    </A>
+                })
+            }}
+        </div>
+    }
+}
