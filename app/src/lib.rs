@@ -221,11 +221,13 @@ fn Layout() -> impl IntoView {
                 <Route path=StaticSegment("") view={Lazy::<HomeRoute>::new()} ssr=SsrMode::InOrder />
                 // In order: the jobs are in the HTML before the page hydrates.
                 <Route path=StaticSegment("studio") view={Lazy::<StudioRoute>::new()} ssr=SsrMode::InOrder />
-                <Route path=StaticSegment("characters") view={Lazy::<CharactersRoute>::new()} />
+                // In order, like the gallery and the collections: lists in the HTML, so they
+                // read (and their forms post) without JavaScript.
+                <Route path=StaticSegment("characters") view={Lazy::<CharactersRoute>::new()} ssr=SsrMode::InOrder />
                 // Whole before it is sent: the head's title names the character.
                 <Route path=(StaticSegment("characters"), ParamSegment("id")) view={Lazy::<CharacterRoute>::new()} ssr=SsrMode::Async />
-                <Route path=StaticSegment("gallery") view={Lazy::<GalleryRoute>::new()} />
-                <Route path=StaticSegment("collections") view={Lazy::<CollectionsRoute>::new()} />
+                <Route path=StaticSegment("gallery") view={Lazy::<GalleryRoute>::new()} ssr=SsrMode::InOrder />
+                <Route path=StaticSegment("collections") view={Lazy::<CollectionsRoute>::new()} ssr=SsrMode::InOrder />
                 // In order: the lists are in the HTML, so the page works without JavaScript.
                 <Route path=StaticSegment("settings") view={Lazy::<SettingsRoute>::new()} ssr=SsrMode::InOrder />
                 // Whole before it is sent: a caller who is not an administrator gets a 404.

@@ -8,7 +8,9 @@ use model::Collection;
 
 use crate::{
     api::library::{list_collections, CreateCollection, DeleteCollection, RenameCollection},
-    components::{field_error, form_error, Field, FormError, PageHeader, Picture},
+    components::{
+        field_error, form_error, EmptyState, Field, FormError, PageHeader, Picture, Skeleton,
+    },
 };
 
 #[component]
@@ -40,12 +42,12 @@ pub fn CollectionsPage() -> impl IntoView {
         </section>
         <FormError error=form_error(rename) />
         <FormError error=form_error(delete) />
-        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+        <Transition fallback=|| view! { <Skeleton /> }>
             {move || Suspend::new(async move {
                 match list.await {
                     Err(e) => view! { <p class="notice notice--error" role="alert">{e.to_string()}</p> }.into_any(),
                     Ok(page) if page.items.is_empty() => view! {
-                        <div class="card empty-state"><p>"No collections yet. Create one above, then move images into it from the gallery."</p></div>
+                        <EmptyState title="No collections yet." text="Create one above, then move images into it from the gallery or the Studio." />
                     }.into_any(),
                     Ok(page) => view! {
                         <ul class="collection-grid" aria-label="Collections">

@@ -7,7 +7,7 @@ use model::AccountUsage;
 
 use crate::{
     api::admin::{list_accounts, SetAccountQuota},
-    components::{form_error, FormError, UsageMeters},
+    components::{form_error, FormError, Skeleton, UsageMeters},
 };
 
 #[component]
@@ -18,7 +18,7 @@ pub fn Accounts() -> impl IntoView {
         <section class="card" aria-labelledby="accounts-heading">
             <h2 id="accounts-heading">"Accounts and their limits"</h2>
             <FormError error=form_error(save) />
-            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            <Transition fallback=|| view! { <Skeleton /> }>
                 {move || Suspend::new(async move {
                     match accounts.await {
                         Err(e) => view! { <p class="notice notice--error">{e.to_string()}</p> }.into_any(),

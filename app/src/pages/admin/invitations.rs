@@ -10,7 +10,7 @@ use crate::{
         admin::{list_invitations, CreateInvitation, RevokeInvitation},
         get_instance_info,
     },
-    components::{field_error, form_error, Field, FormError},
+    components::{field_error, form_error, Field, FormError, Skeleton},
     format::when,
 };
 
@@ -54,7 +54,7 @@ pub fn Invitations() -> impl IntoView {
                 <button type="submit" class="button button--primary" disabled=move || create.pending().get()>"Make an invitation link"</button>
             </ActionForm>
             {move || made().map(|i| view! { <MadeLink invitation=i /> })}
-            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            <Transition fallback=|| view! { <Skeleton /> }>
                 {move || Suspend::new(async move {
                     match open.await {
                         Err(e) => view! { <p class="notice notice--error">{e.to_string()}</p> }.into_any(),

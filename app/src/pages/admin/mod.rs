@@ -19,7 +19,7 @@ use model::{ImageStatus, Operations, ProviderId};
 
 use crate::{
     api::admin::get_operations,
-    components::PageHeader,
+    components::{PageHeader, Skeleton},
     format::{file_size, when},
     live::use_live,
     pages::NotFound,
@@ -83,7 +83,7 @@ pub fn AdminPage() -> impl IntoView {
         }
     });
     view! {
-        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+        <Transition fallback=|| view! { <Skeleton /> }>
             {move || Suspend::new(async move {
                 match first.await {
                     Err(AppError::NotFound) => view! { <NotFound /> }.into_any(),

@@ -8,7 +8,7 @@ use model::{ModelPrice, PriceSource};
 
 use crate::{
     api::spend::{price_list, ResetModelPrice, SetModelPrice},
-    components::{form_error, FormError},
+    components::{form_error, FormError, Skeleton},
 };
 
 /// Where a price comes from, in words.
@@ -43,7 +43,7 @@ pub fn Prices() -> impl IntoView {
             <p class="muted">"What each model costs, in US dollars: a price per image, and for models billed by tokens the prices per million tokens (used when the provider reports its usage). Images already made keep their cost."</p>
             <FormError error=form_error(save) />
             <FormError error=form_error(reset) />
-            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            <Transition fallback=|| view! { <Skeleton /> }>
                 {move || Suspend::new(async move {
                     match list.await {
                         Err(e) => view! { <p class="notice notice--error">{e.to_string()}</p> }.into_any(),

@@ -6,7 +6,10 @@ use model::{format_usd, AccountSpend, InstanceSpend};
 
 use crate::{
     api::spend::spend_by_account,
-    components::spend::{month_name, month_step, SpendTable},
+    components::{
+        spend::{month_name, month_step, SpendTable},
+        Skeleton,
+    },
 };
 
 /// An account's row: who, what it spent, of which cap.
@@ -34,7 +37,7 @@ pub fn Spending() -> impl IntoView {
     view! {
         <section class="card" aria-labelledby="spending-heading">
             <h2 id="spending-heading">"Spending by account"</h2>
-            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            <Transition fallback=|| view! { <Skeleton /> }>
                 {move || Suspend::new(async move {
                     match spend.await {
                         Err(e) => view! { <p class="notice notice--error">{e.to_string()}</p> }.into_any(),

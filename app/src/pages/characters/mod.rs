@@ -17,7 +17,9 @@ use model::Character;
 
 use crate::{
     api::library::{list_characters, CreateCharacter},
-    components::{field_error, form_error, Avatar, Field, FormError, PageHeader},
+    components::{
+        field_error, form_error, Avatar, EmptyState, Field, FormError, PageHeader, Skeleton,
+    },
 };
 
 #[component]
@@ -45,12 +47,12 @@ pub fn CharactersPage() -> impl IntoView {
                 <button type="submit" class="button button--primary" disabled=move || create.pending().get()>"Create character"</button>
             </ActionForm>
         </section>
-        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+        <Transition fallback=|| view! { <Skeleton /> }>
             {move || Suspend::new(async move {
                 match list.await {
                     Err(e) => view! { <p class="notice notice--error" role="alert">{e.to_string()}</p> }.into_any(),
                     Ok(page) if page.items.is_empty() => view! {
-                        <div class="card empty-state"><p>"No characters yet. Create one above."</p></div>
+                        <EmptyState title="No characters yet." text="A character keeps a name, a look and every image of it. Create one above: its first avatar is made at once." />
                     }.into_any(),
                     Ok(page) => view! {
                         <ul class="character-list" aria-label="Characters">

@@ -22,8 +22,8 @@ use crate::{
         },
     },
     components::{
-        field_error, form_error, succeeded, Avatar, Field, FormError, NoticeLine, PageHeader,
-        Picture, UploadPanel,
+        field_error, form_error, succeeded, Avatar, EmptyState, Field, FormError, NoticeLine,
+        PageHeader, Picture, Skeleton, UploadPanel,
     },
     live::{use_live, Change},
 };
@@ -133,7 +133,7 @@ pub fn CharacterPage() -> impl IntoView {
         },
     );
     view! {
-        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+        <Transition fallback=|| view! { <Skeleton /> }>
             {move || {
                 let latest = latest.clone();
                 Suspend::new(async move {
@@ -242,14 +242,14 @@ pub fn CharacterPage() -> impl IntoView {
                             <FormError error=form_error(avatar) />
                             <FormError error=form_error(identity) />
                             <NoticeLine notice=succeeded(avatar, "Avatar changed.") />
-                            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                            <Transition fallback=|| view! { <Skeleton /> }>
                                 {
                                     move || {
                                         let (cid, current, chosen) = (cid.clone(), current_history(), identity_ids());
                                         Suspend::new(async move {
                                             match history.await {
                                                 Err(e) => view! { <p class="notice notice--error">{e.to_string()}</p> }.into_any(),
-                                                Ok(page) if page.items.is_empty() => view! { <p class="muted">"No images of this character yet."</p> }.into_any(),
+                                                Ok(page) if page.items.is_empty() => view! { <EmptyState title="No images of this character yet." text="Make an avatar above, or give it one from the gallery." /> }.into_any(),
                                                 Ok(page) => view! {
                                                     <ul class="grid">
                                                         {page.items.into_iter().map(|image| {

@@ -1,9 +1,17 @@
 //! The gallery's filters: a plain GET form, so they live in the address and work before
-//! hydration.
+//! hydration (with its "Apply" button). Once the page is interactive they apply as they
+//! change: a choice at once, the search after a pause in typing; the address is replaced,
+//! not pushed, so "Back" leaves the gallery instead of undoing keystrokes.
 
-use leptos::prelude::*;
+use leptos::{ev, prelude::*};
 use leptos_router::components::Form;
 use model::{Collection, ImageFilter, ImageKind};
+use wasm_bindgen::JsCast;
+
+use crate::live::later;
+
+/// How long typing must pause before the search applies.
+const TYPING_PAUSE_MS: u32 = 350;
 
 #[component]
 pub(super) fn Filters(
@@ -11,14 +19,48 @@ pub(super) fn Filters(
     collections: Signal<Vec<Collection>>,
 ) -> impl IntoView {
     let current = move || filter.get();
+    let interactive = RwSignal::new(false);
+    Effect::new(move |_| interactive.set(true));
+    // Each keystroke makes the earlier ones' pending search moot.
+    let typed = StoredValue::new(0u64);
+    let form_of = |e: &ev::Event| {
+        e.current_target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlFormElement>().ok())
+    };
+    let is_search = |e: &ev::Event| {
+        e.target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+            .is_some_and(|i| i.type_() == "search")
+    };
+    let on_input = move |e: ev::Event| {
+        if !is_search(&e) {
+            return;
+        }
+        let Some(form) = form_of(&e) else { return };
+        typed.update_value(|n| *n += 1);
+        let mine = typed.get_value();
+        later(TYPING_PAUSE_MS, move || {
+            if typed.try_get_value() == Some(mine) {
+                let _ = form.request_submit();
+            }
+        });
+    };
+    let on_change = move |e: ev::Event| {
+        if is_search(&e) {
+            return;
+        }
+        if let Some(form) = form_of(&e) {
+            let _ = form.request_submit();
+        }
+    };
     view! {
-        <Form method="GET" action="" attr:class="filters" attr:role="search">
+        <Form method="GET" action="" replace=true noscroll=true attr:class="filters" attr:role="search" on:input=on_input on:change=on_change>
             <input type="hidden" name="view" value=move || if current().trashed == Some(true) { "trash" } else { "" } />
             <label class="filters__search">
                 <span class="visually-hidden">"Search prompts and titles"</span>
                 <input type="search" name="q" placeholder="Search prompts and titles" value=move || current().q.unwrap_or_default() />
             </label>
-            <label>
+            <label class="filters__select">
                 <span class="filters__label">"Kind"</span>
                 <select name="kind">
                     <option value="" selected=move || current().kind.is_none()>"All"</option>
@@ -28,7 +70,7 @@ pub(super) fn Filters(
                     }).collect_view()}
                 </select>
             </label>
-            <label>
+            <label class="filters__select">
                 <span class="filters__label">"Collection"</span>
                 <select name="collection">
                     <option value="">"All"</option>
@@ -45,7 +87,7 @@ pub(super) fn Filters(
                 <input type="checkbox" name="favorite" value="true" checked=move || current().favorite == Some(true) />
                 "Favourites"
             </label>
-            <button type="submit" class="button">"Apply"</button>
+            <button type="submit" class="button filters__apply" hidden=move || interactive.get()>"Apply"</button>
         </Form>
     }
 }

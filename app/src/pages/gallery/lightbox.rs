@@ -1,20 +1,23 @@
-//! The lightbox: one image large, keyboard navigation, its details, renaming, editing,
-//! sharing, its lineage, and in the trash restoring or deleting for good.
+//! The lightbox: one image as large as the screen allows, the previous and next by
+//! arrow keys, buttons or a swipe, a zoom to the original's full resolution, and its
+//! details beside it (a side panel on wide screens, a sheet that slides up on a phone).
+//! It is a modal dialog: Tab stays inside, Escape closes it, and focus goes back to the
+//! tile it was opened from.
 
-use leptos::{prelude::*, task::spawn_local};
-use model::{
-    BulkAction, Character, Collection, Image, UpdateCollectionRequest, UpdateImageRequest,
+use leptos::{ev, prelude::*};
+use model::{Character, Collection, Image};
+
+use crate::components::{focus_selector, trap_tab, Notice, Picture};
+
+use super::{
+    details::{title_line, Actions, Facts, TitleLine},
+    lineage::Lineage,
+    shares::SharePanel,
 };
 
-use crate::{
-    api::library::{bulk_images, set_character_avatar, update_collection, update_image},
-    components::{ConfirmButton, EditForm, Notice, Picture},
-    format::{file_size, when},
-};
+/// How far a finger must travel sideways to go to the next image, in CSS pixels.
+const SWIPE_PX: f64 = 60.0;
 
-use super::{lineage::Lineage, shares::SharePanel, state::avatar_offer};
-
-// Long because of its view: the image, its details, and every action on it.
 #[component]
 pub(super) fn Lightbox(
     images: Signal<Vec<Image>>,
@@ -27,66 +30,41 @@ pub(super) fn Lightbox(
     /// Opens another image (one of the lineage).
     walk: Callback<Image>,
 ) -> impl IntoView {
-    let make_avatar = move |character_id: String, image_id: String| {
-        spawn_local(async move {
-            match set_character_avatar(character_id, image_id).await {
-                Ok(c) => message.set(Some(Notice::done(format!("Now the avatar of {}.", c.name)))),
-                Err(e) => message.set(Some(Notice::failed(&e))),
-            }
-        });
-    };
-    // Out of the trash, and the avatar of the character it was the avatar of again.
-    let restore_as_avatar = move |character: Character, image_id: String| {
-        spawn_local(async move {
-            let restored = bulk_images(BulkAction::Restore, vec![image_id.clone()], None).await;
-            let done = match restored {
-                Ok(_) => set_character_avatar(character.id.clone(), image_id).await,
-                Err(e) => Err(e),
-            };
-            match done {
-                Ok(c) => {
-                    message.set(Some(Notice::done(format!(
-                        "Restored: the avatar of {} again.",
-                        c.name
-                    ))));
-                    open.set(None);
-                    refresh.run(());
-                }
-                Err(e) => message.set(Some(Notice::failed(&e))),
-            }
-        });
-    };
-    let make_cover = move |collection_id: String, image_id: String| {
-        spawn_local(async move {
-            let change = UpdateCollectionRequest {
-                cover_image_id: Some(Some(image_id)),
-                ..UpdateCollectionRequest::default()
-            };
-            match update_collection(collection_id, change).await {
-                Ok(c) => message.set(Some(Notice::done(format!("Now the cover of {}.", c.name)))),
-                Err(e) => message.set(Some(Notice::failed(&e))),
-            }
-        });
-    };
     let current = Memo::new(move |_| open.get().and_then(|i| images.read().get(i).cloned()));
     let count = move || images.read().len();
+    let zoomed = RwSignal::new(false);
+    let sheet_open = RwSignal::new(false);
     let step = move |delta: isize| {
         if let Some(i) = open.get_untracked() {
             let n = count() as isize;
             if n > 0 {
+                zoomed.set(false);
                 open.set(Some(((i as isize + delta).rem_euclid(n)) as usize));
             }
         }
     };
+    let close = Callback::new(move |()| open.set(None));
+    let body = NodeRef::<leptos::html::Div>::new();
     let close_button = NodeRef::<leptos::html::Button>::new();
-    Effect::new(move |_| {
-        if open.get().is_some() {
-            if let Some(b) = close_button.get() {
-                let _ = b.focus();
+    // Opened: focus on "Close". Closed: focus back on the tile it was opened from.
+    Effect::new(move |was: Option<Option<usize>>| {
+        let now = open.get();
+        match (was.flatten(), now) {
+            (None, Some(_)) => {
+                sheet_open.set(false);
+                if let Some(b) = close_button.get() {
+                    let _ = b.focus();
+                }
             }
+            (Some(i), None) => {
+                zoomed.set(false);
+                focus_selector(&format!(".grid > li:nth-child({}) .tile__open", i + 1));
+            }
+            _ => {}
         }
+        now
     });
-    let handle = window_event_listener(leptos::ev::keydown, move |ev| {
+    let handle = window_event_listener(ev::keydown, move |ev| {
         if open.get_untracked().is_none() {
             return;
         }
@@ -99,184 +77,105 @@ pub(super) fn Lightbox(
             "Escape" => open.set(None),
             "ArrowRight" if !typing => step(1),
             "ArrowLeft" if !typing => step(-1),
+            "Tab" => {
+                if let Some(b) = body.get_untracked() {
+                    trap_tab(&b, &ev);
+                }
+            }
             _ => {}
         }
     });
     on_cleanup(move || handle.remove());
 
-    let change = move |id: String, request: UpdateImageRequest, done: &'static str| {
-        spawn_local(async move {
-            match update_image(id, request).await {
-                Ok(_) => {
-                    message.set(Some(Notice::done(done)));
-                    refresh.run(());
-                }
-                Err(e) => message.set(Some(Notice::failed(&e))),
-            }
-        });
+    // A swipe: where the finger went down, and whether it is still the same gesture.
+    let swipe_from = StoredValue::new(None::<f64>);
+    let on_down = move |e: ev::PointerEvent| {
+        if !zoomed.get_untracked() {
+            swipe_from.set_value(Some(f64::from(e.client_x())));
+        }
     };
-    let remove = move |id: String, action: BulkAction| {
-        spawn_local(async move {
-            match bulk_images(action, vec![id], None).await {
-                Ok(_) => {
-                    message.set(Some(Notice::done(match action {
-                        BulkAction::Delete => "Moved to the trash.",
-                        BulkAction::Purge => "Deleted for good.",
-                        _ => "Restored.",
-                    })));
-                    open.set(None);
-                    refresh.run(());
-                }
-                Err(e) => message.set(Some(Notice::failed(&e))),
+    let on_up = move |e: ev::PointerEvent| {
+        if let Some(from) = swipe_from.get_value() {
+            swipe_from.set_value(None);
+            let dx = f64::from(e.client_x()) - from;
+            if dx.abs() >= SWIPE_PX {
+                step(if dx < 0.0 { 1 } else { -1 });
             }
-        });
+        }
     };
 
     view! {
         {move || current.get().map(|image| {
             let id = image.id.clone();
             let label = image.label();
-            let (id_fav, id_move, id_del) = (id.clone(), id.clone(), id.clone());
-            let favorite = image.favorite;
-            let (image_offer, image_lineage) = (image.clone(), image.clone());
-            let shareable = image.has_media() && !trash.get_untracked();
+            let heading = title_line(&image);
+            let has_media = image.has_media();
+            let shareable = has_media && !trash.get_untracked();
+            let editable = !trash.get_untracked();
+            let (facts_image, actions_image, lineage_image, title_image) = (image.clone(), image.clone(), image.clone(), image.clone());
             view! {
-                <div class="lightbox" role="dialog" aria-modal="true" aria-label=label.clone()>
+                <div class="lightbox" role="dialog" aria-modal="true" aria-label=heading.clone()>
                     <div class="lightbox__backdrop" on:click=move |_| open.set(None)></div>
-                    <div class="lightbox__body">
-                        <div class="lightbox__stage">
-                            {if image.has_media() {
-                                view! { <Picture image_id=id.clone() alt=label.clone() sizes="(min-width: 64rem) 60vw, 100vw" eager=true /> }.into_any()
+                    <div class="lightbox__body" node_ref=body class:lightbox__body--sheet-open=move || sheet_open.get()>
+                        <div class="lightbox__bar">
+                            <button type="button" class="button button--small" on:click=move |_| step(-1) aria-label="Previous image">"←"</button>
+                            <span class="lightbox__count">{move || format!("{} of {}", open.get().map_or(0, |i| i + 1), count())}</span>
+                            <button type="button" class="button button--small" on:click=move |_| step(1) aria-label="Next image">"→"</button>
+                            {has_media.then(|| view! {
+                                <button type="button" class="button button--small" aria-pressed=move || zoomed.get().to_string() on:click=move |_| zoomed.update(|z| *z = !*z)>
+                                    {move || if zoomed.get() { "Fit" } else { "Zoom" }}
+                                </button>
+                            })}
+                            <button type="button" class="button button--small lightbox__close" node_ref=close_button on:click=move |_| open.set(None) aria-label="Close">"Close"</button>
+                        </div>
+                        <div
+                            class="lightbox__stage"
+                            class:lightbox__stage--zoomed=move || zoomed.get()
+                            on:pointerdown=on_down
+                            on:pointerup=on_up
+                            on:pointercancel=move |_| swipe_from.set_value(None)
+                        >
+                            {if has_media {
+                                let (fit_id, full_id, fit_label, full_label) = (id.clone(), id.clone(), label.clone(), label.clone());
+                                view! {
+                                    <Show
+                                        when=move || zoomed.get()
+                                        fallback=move || view! {
+                                            <button type="button" class="lightbox__picture" aria-label="Zoom to full size" on:click=move |_| zoomed.set(true)>
+                                                <Picture image_id=fit_id.clone() alt=fit_label.clone() sizes="(min-width: 56rem) 65vw, 100vw" eager=true />
+                                            </button>
+                                        }
+                                    >
+                                        <button type="button" class="lightbox__picture lightbox__picture--full" aria-label="Fit to the screen" on:click=move |_| zoomed.set(false)>
+                                            <img src=format!("/media/{full_id}") alt=full_label.clone() decoding="async" />
+                                        </button>
+                                    </Show>
+                                }.into_any()
                             } else {
                                 view! { <p class="tile__placeholder">{image.status.as_str()}</p> }.into_any()
                             }}
                         </div>
-                        <aside class="lightbox__meta">
-                            <h2>{label.clone()}</h2>
-                            {(!trash.get_untracked()).then(|| view! {
-                                <RenameForm id=id.clone() title=image.title.clone().unwrap_or_default() change=change />
-                            })}
-                            <dl class="meta">
-                                <dt>"Kind"</dt><dd>{image.kind.as_str()}</dd>
-                                <dt>"Status"</dt><dd>{image.status.as_str()}</dd>
-                                {image.width.zip(image.height).map(|(w, h)| view! { <dt>"Size"</dt><dd>{format!("{w} × {h} px")}</dd> })}
-                                {image.bytes.map(|b| view! { <dt>"File"</dt><dd>{format!("{}, {}", image.mime_type.clone().unwrap_or_default(), file_size(b))}</dd> })}
-                                {image.prompt.clone().map(|p| view! { <dt>"Prompt"</dt><dd>{p}</dd> })}
-                                {image.provider.clone().map(|p| view! { <dt>"Provider"</dt><dd>{format!("{p} {}", image.model.clone().unwrap_or_default())}</dd> })}
-                                {image.source_url.clone().map(|u| view! { <dt>"Source"</dt><dd class="meta__url">{u}</dd> })}
-                                <dt>"Added"</dt><dd>{when(image.created_at)}</dd>
-                                {image.deleted_at.map(|d| view! { <dt>"In the trash since"</dt><dd>{when(d)}</dd> })}
-                            </dl>
-                            <div class="lightbox__actions">
-                                {move || if trash.get() {
-                                    let (id, id_purge) = (id_del.clone(), id_del.clone());
-                                    let offer = avatar_offer(&image_offer, &characters.get()).map(|c| {
-                                        let id = id_del.clone();
-                                        let text = format!("Restore as {}’s avatar", c.name);
-                                        view! { <button type="button" class="button button--primary" on:click=move |_| restore_as_avatar(c.clone(), id.clone())>{text}</button> }
-                                    });
-                                    view! {
-                                        {offer}
-                                        <button type="button" class="button" on:click=move |_| remove(id.clone(), BulkAction::Restore)>"Restore"</button>
-                                        <ConfirmButton
-                                            label="Delete for good"
-                                            question=Signal::derive(|| "Delete this image for good? This cannot be undone.".to_owned())
-                                            confirm="Delete for good"
-                                            on_confirm=Callback::new(move |()| remove(id_purge.clone(), BulkAction::Purge))
-                                        />
-                                    }.into_any()
-                                } else {
-                                    let (fid, did, mid) = (id_fav.clone(), id_del.clone(), id_move.clone());
-                                    view! {
-                                        <button type="button" class="button" aria-pressed=favorite.to_string() on:click=move |_| change(fid.clone(), UpdateImageRequest { favorite: Some(!favorite), ..UpdateImageRequest::default() }, if favorite { "Removed from favourites." } else { "Added to favourites." })>
-                                            {if favorite { "★ Favourite" } else { "☆ Favourite" }}
-                                        </button>
-                                        <label>
-                                            <span class="filters__label">"Collection"</span>
-                                            <select on:change=move |ev| {
-                                                let value = event_target_value(&ev);
-                                                change(mid.clone(), UpdateImageRequest { collection_id: Some(Some(value).filter(|v| !v.is_empty())), ..UpdateImageRequest::default() }, "Moved.")
-                                            }>
-                                                <option value="" selected=image.collection_id.is_none()>"No collection"</option>
-                                                {collections.get().into_iter().map(|c| {
-                                                    let selected = image.collection_id.as_deref() == Some(c.id.as_str());
-                                                    view! { <option value=c.id.clone() selected=selected>{c.name.clone()}</option> }
-                                                }).collect_view()}
-                                            </select>
-                                        </label>
-                                        {image.has_media().then(|| {
-                                            let aid = id_move.clone();
-                                            view! {
-                                                <label>
-                                                    <span class="filters__label">"Use as avatar of"</span>
-                                                    <select on:change=move |ev| {
-                                                        let character = event_target_value(&ev);
-                                                        if !character.is_empty() {
-                                                            make_avatar(character, aid.clone());
-                                                        }
-                                                    }>
-                                                        <option value="">"Choose a character"</option>
-                                                        {characters.get().into_iter().map(|c| view! { <option value=c.id.clone()>{c.name.clone()}</option> }).collect_view()}
-                                                    </select>
-                                                </label>
-                                            }
-                                        })}
-                                        {image.collection_id.clone().filter(|_| image.has_media()).map(|collection| {
-                                            let cid = id_move.clone();
-                                            view! {
-                                                <button type="button" class="button" on:click=move |_| make_cover(collection.clone(), cid.clone())>"Make collection cover"</button>
-                                            }
-                                        })}
-                                        <a class="button" href=format!("/media/{}", id_move) download="">"Download"</a>
-                                        {image.has_media().then(|| view! { <EditForm image_id=id_move.clone() message=message /> })}
-                                        <button type="button" class="button button--danger" on:click=move |_| remove(did.clone(), BulkAction::Delete)>"Delete"</button>
-                                    }.into_any()
-                                }}
+                        <aside class="lightbox__meta" aria-label="Details">
+                            <button
+                                type="button"
+                                class="lightbox__sheet-handle"
+                                aria-expanded=move || sheet_open.get().to_string()
+                                on:click=move |_| sheet_open.update(|o| *o = !*o)
+                            >
+                                <span class="lightbox__sheet-title">{heading.clone()}</span>
+                                <span class="lightbox__sheet-toggle">{move || if sheet_open.get() { "Hide details" } else { "Details" }}</span>
+                            </button>
+                            <div class="lightbox__details">
+                                <TitleLine image=title_image editable=editable message=message refresh=refresh />
+                                <Facts image=facts_image />
+                                <Actions image=actions_image trash=trash collections=collections characters=characters refresh=refresh message=message close=close />
+                                {shareable.then(|| view! { <SharePanel image_id=id.clone() /> })}
+                                <Lineage image=lineage_image walk=walk />
                             </div>
-                            {shareable.then(|| view! { <SharePanel image_id=id.clone() /> })}
-                            <Lineage image=image_lineage walk=walk />
                         </aside>
-                        <div class="lightbox__nav">
-                            <button type="button" class="button" on:click=move |_| step(-1) aria-label="Previous image">"←"</button>
-                            <span>{move || format!("{} of {}", open.get().map_or(0, |i| i + 1), count())}</span>
-                            <button type="button" class="button" on:click=move |_| step(1) aria-label="Next image">"→"</button>
-                            <button type="button" class="button" node_ref=close_button on:click=move |_| open.set(None) aria-label="Close">"Close"</button>
-                        </div>
                     </div>
                 </div>
             }
         })}
-    }
-}
-
-/// Rename an image (an empty title falls back to the prompt or the kind).
-#[component]
-fn RenameForm(
-    id: String,
-    title: String,
-    change: impl Fn(String, UpdateImageRequest, &'static str) + Copy + Send + Sync + 'static,
-) -> impl IntoView {
-    let value = RwSignal::new(title);
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        let t = value.get_untracked();
-        let title = Some(Some(t.trim().to_owned()).filter(|t| !t.is_empty()));
-        change(
-            id.clone(),
-            UpdateImageRequest {
-                title,
-                ..UpdateImageRequest::default()
-            },
-            "Renamed.",
-        );
-    };
-    view! {
-        <form class="form form--inline" on:submit=submit>
-            <label>
-                <span class="filters__label">"Title"</span>
-                <input type="text" maxlength="200" prop:value=move || value.get() on:input=move |ev| value.set(event_target_value(&ev)) />
-            </label>
-            <button type="submit" class="button">"Rename"</button>
-        </form>
     }
 }

@@ -4,6 +4,7 @@
 //! upload panel. The page is here; its state and logic (the filter, the live merge) are
 //! in `state`, and its parts have a file each.
 
+mod details;
 mod filters;
 mod import;
 mod lightbox;
@@ -19,7 +20,7 @@ use model::{BulkAction, ImageEventKind, ImageFilter};
 
 use crate::{
     api::library::{bulk_images, empty_trash, list_characters, list_collections, list_images},
-    components::{ConfirmButton, Notice, NoticeLine, PageHeader, UploadPanel},
+    components::{ConfirmButton, EmptyState, Notice, NoticeLine, PageHeader, UploadPanel},
     live::{use_live, Change},
 };
 
@@ -281,18 +282,26 @@ fn EmptyGallery(trash: bool, filtered: ImageFilter) -> impl IntoView {
         || filtered.kind.is_some()
         || filtered.favorite.is_some()
         || filtered.collection_id.is_some();
-    let text = if trash {
-        "The trash is empty."
+    let (title, text) = if trash {
+        (
+            "The trash is empty.",
+            "Images you delete wait here, to be restored, until the cleanup deletes them for good.",
+        )
     } else if narrowed {
-        "No image matches these filters."
+        (
+            "No image matches these filters.",
+            "Try other words, or another kind or collection.",
+        )
     } else {
-        "No images yet. Upload some, or make your first avatar in the Studio."
+        (
+            "No images yet.",
+            "Upload some, import one from the web, or make your first avatar in the Studio.",
+        )
     };
     view! {
-        <div class="card empty-state">
-            <p>{text}</p>
+        <EmptyState title=title text=text>
             {(narrowed && !trash).then(|| view! { <A href="/gallery" attr:class="button">"Clear the filters"</A> })}
-            {(!narrowed && !trash).then(|| view! { <A href="/studio" attr:class="button">"Go to the Studio"</A> })}
-        </div>
+            {(!narrowed && !trash).then(|| view! { <A href="/studio" attr:class="button button--primary">"Go to the Studio"</A> })}
+        </EmptyState>
     }
 }

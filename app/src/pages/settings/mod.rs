@@ -17,7 +17,7 @@ use crate::{
     },
     components::{
         field_error, form_error, succeeded, Field, FormError, Notice, NoticeLine, PageHeader,
-        UsageMeters,
+        Skeleton, UsageMeters,
     },
     format::when,
 };
@@ -55,7 +55,7 @@ fn UsageSection() -> impl IntoView {
     view! {
         <section class="card settings-section" id="usage" aria-labelledby="usage-title">
             <h2 id="usage-title">"Usage"</h2>
-            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            <Transition fallback=|| view! { <Skeleton /> }>
                 {move || Suspend::new(async move {
                     match usage.await {
                         Ok(None) => ().into_any(),
@@ -79,7 +79,7 @@ fn ProfileSection() -> impl IntoView {
     view! {
         <section class="card settings-section" id="profile" aria-labelledby="profile-title">
             <h2 id="profile-title">"Profile"</h2>
-            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            <Transition fallback=|| view! { <Skeleton /> }>
                 {move || Suspend::new(async move {
                     match user.await {
                         Ok(Some(u)) => {
@@ -165,7 +165,7 @@ fn ProviderKeysSection() -> impl IntoView {
             <p class="muted">
                 "Your own API keys for OpenAI and Google Gemini. They are encrypted on this server; only their last four characters are ever shown again."
             </p>
-            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            <Transition fallback=|| view! { <Skeleton /> }>
                 {move || Suspend::new(async move {
                     match keys.await {
                         Ok(list) => KeyProvider::ALL
@@ -306,7 +306,7 @@ fn TokensSection() -> impl IntoView {
                     posted.await.ok().flatten().map(|token| view! { <NewToken token /> })
                 })}
             </Transition>
-            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            <Transition fallback=|| view! { <Skeleton /> }>
                 {move || Suspend::new(async move {
                     match tokens.await {
                         Ok(list) if list.is_empty() => view! { <p class="muted">"No access tokens."</p> }.into_any(),
@@ -385,7 +385,7 @@ fn SessionsSection() -> impl IntoView {
         <section class="card settings-section" id="sessions" aria-labelledby="sessions-title">
             <h2 id="sessions-title">"Sessions"</h2>
             <p class="muted">"The browsers signed in to your account. Signing one out takes effect at once."</p>
-            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            <Transition fallback=|| view! { <Skeleton /> }>
                 {move || Suspend::new(async move {
                     match sessions.await {
                         Ok(list) => view! {

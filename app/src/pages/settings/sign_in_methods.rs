@@ -11,6 +11,7 @@ use crate::{
     api::account::{list_sign_in_methods, ChangePassword, UnlinkIdentity},
     components::{
         field_error, form_error, problem_notice, succeeded, Field, FormError, Notice, NoticeLine,
+        Skeleton,
     },
     format::when,
 };
@@ -53,7 +54,7 @@ pub fn SignInMethodsSection() -> impl IntoView {
     view! {
         <section class="card settings-section" id="sign-in-methods" aria-labelledby="sign-in-methods-title">
             <h2 id="sign-in-methods-title">"Sign-in methods"</h2>
-            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            <Transition fallback=|| view! { <Skeleton /> }>
                 {move || Suspend::new(async move {
                     match methods.await {
                         Ok(m) => {

@@ -191,7 +191,22 @@ pub(super) fn GenerationForm(choices: CardChoices) -> impl IntoView {
                             .map(|hint| view! { <p class="field__hint" data-testid="sheet-hint">{hint}</p> })
                     }}
                     <p class="field__error" role="alert">{field_error("model")}</p>
-                    <details class="compare-picker">
+                </div>
+                {move || current.get().map(|(_, m)| {
+                    let max_n = m.max_n;
+                    view! {
+                        <div class="field studio__count">
+                            <label for="studio-n">"Images"</label>
+                            <input id="studio-n" type="number" min="1" max=max_n.to_string() prop:value=move || count.get().to_string()
+                                on:input=move |ev| count.set(event_target_value(&ev).parse::<u8>().unwrap_or(1).clamp(1, max_n)) />
+                            <p class="field__error" role="alert">{field_error("n")}</p>
+                        </div>
+                    }
+                })}
+                <details class="more-options">
+                    <summary class="more-options__summary">"More options"<span class="more-options__hint">" size, seed, character, collection, reference images, comparison"</span></summary>
+                    <div class="more-options__body">
+                        <details class="compare-picker">
                         <summary>{move || match compare.read().iter().filter(|k| **k != chosen.get()).count() {
                             0 => "Compare with other models".to_owned(),
                             n => format!("Compare with {n} other model{}", if n == 1 { "" } else { "s" }),
@@ -226,10 +241,8 @@ pub(super) fn GenerationForm(choices: CardChoices) -> impl IntoView {
                             }).collect_view()
                         }}
                     </details>
-                </div>
                 {move || current.get().map(|(_, m)| {
                     let ratio = m.sizes.iter().any(|s| s.contains(':'));
-                    let max_n = m.max_n;
                     view! {
                         <div class="form__row">
                             <div class="field">
@@ -249,12 +262,6 @@ pub(super) fn GenerationForm(choices: CardChoices) -> impl IntoView {
                                     </select>
                                 </div>
                             })}
-                            <div class="field">
-                                <label for="studio-n">"Images"</label>
-                                <input id="studio-n" type="number" min="1" max=max_n.to_string() prop:value=move || count.get().to_string()
-                                    on:input=move |ev| count.set(event_target_value(&ev).parse::<u8>().unwrap_or(1).clamp(1, max_n)) />
-                                <p class="field__error" role="alert">{field_error("n")}</p>
-                            </div>
                             <div class="field">
                                 <label for="studio-seed">"Seed (optional)"</label>
                                 <input id="studio-seed" type="text" inputmode="numeric" placeholder="Random" prop:value=move || seed.get()
@@ -283,6 +290,8 @@ pub(super) fn GenerationForm(choices: CardChoices) -> impl IntoView {
                     </div>
                 </div>
                 <References form=form max=max_refs />
+                    </div>
+                </details>
                 <button type="submit" class="button button--primary" disabled=move || busy.get().is_some() aria-busy=move || busy.get().is_some().to_string()>
                     {move || busy.get().unwrap_or_else(|| "Generate".to_owned())}
                 </button>

@@ -18,7 +18,7 @@ use crate::{
         generation::live_state,
         library::{list_characters, list_collections},
     },
-    components::{CardChoices, JobCard, PageHeader},
+    components::{CardChoices, EmptyState, JobCard, PageHeader, Skeleton},
     live::use_live,
 };
 
@@ -73,7 +73,7 @@ pub fn StudioPage() -> impl IntoView {
             <section class="studio__jobs" aria-labelledby="jobs-heading">
                 <CompareBoard />
                 <h2 id="jobs-heading">"Your jobs"</h2>
-                <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                <Transition fallback=|| view! { <Skeleton /> }>
                     {move || Suspend::new(async move {
                         match initial.await {
                             Err(e) => view! { <p class="notice notice--error" role="alert">{e.to_string()}</p> }.into_any(),
@@ -81,7 +81,7 @@ pub fn StudioPage() -> impl IntoView {
                                 live.merge(state.jobs, state.images);
                                 view! {
                                     <Show when=move || live.book.with(|b| b.jobs.is_empty())>
-                                        <p class="muted">"Nothing made yet: your jobs appear here as soon as you start them."</p>
+                                        <EmptyState title="Nothing made yet." text="Your jobs appear here as soon as you start them, and you can watch each one live." />
                                     </Show>
                                     <ul class="job-list" aria-label="Jobs">
                                         <For each=shown key=|id| id.clone() let:id>
