@@ -45,7 +45,7 @@ bin="${AVATAR_STUDIO_BIN:-$CARGO_TARGET_DIR/release/avatar-studio}"
 # and the same panel), /admin +36 KiB (spend by account, the price list's forms), the
 # others +1 to +6 KiB (a cost in every image's provenance, the comparison's cost).
 declare -A target=([/]=150 [/login]=150)
-declare -A enforced=([/]=430 [/login]=350 [/studio]=615 [/gallery]=645 ["/characters/{id}"]=670 [/settings]=600 [/admin]=595)
+declare -A enforced=([/]=440 [/login]=362 [/studio]=622 [/gallery]=656 ["/characters/{id}"]=672 [/settings]=615 [/admin]=608)
 
 start_scratch_server "$bin" RUST_LOG=warn
 email="bundle@example.com"

@@ -2,7 +2,7 @@ import { type Page, type BrowserContext } from "@playwright/test";
 import { test, expect } from "./fixtures";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { PASSWORD, hydrated, newEmail } from "./helpers";
+import { PASSWORD, hydrated, newEmail, signOut } from "./helpers";
 
 /// The link in the newest outbox message to `address` that contains `path`.
 async function linkFromOutbox(address: string, path: string): Promise<string> {
@@ -56,7 +56,7 @@ test("sign up, see who is signed in, sign out and in again", async ({ page }) =>
   await expect(page).toHaveURL(/\/studio$/);
   await expect(page.locator(".account-menu")).toContainText(email);
 
-  await page.getByRole("button", { name: "Sign out", exact: true }).click();
+  await signOut(page);
   await expect(page).toHaveURL(/\/$/);
   await expect(page.getByRole("link", { name: "Sign in" })).toBeVisible();
 
@@ -174,7 +174,7 @@ test("verify the email address and reset a forgotten password through the mailed
   await page.goto("/settings");
   await expect(page.locator("#profile")).toContainText("verified");
 
-  await page.getByRole("button", { name: "Sign out", exact: true }).click();
+  await signOut(page);
   await page.goto("/login");
   await page.getByRole("link", { name: "Forgot your password?" }).click();
   // The sign-in page, with a field of the same name, stays until the next one is in.

@@ -3,7 +3,7 @@
 // keyboard; a cleanup run from the command line appears on it.
 import { spawnSync } from "node:child_process";
 import { expect, test } from "./fixtures";
-import { hydrated, signInAsAdmin, signUp } from "./helpers";
+import { goToSection, hydrated, openMenu, signInAsAdmin, signUp } from "./helpers";
 
 
 test("members do not see the operations page; visitors are asked to sign in", async ({ page }) => {
@@ -12,9 +12,9 @@ test("members do not see the operations page; visitors are asked to sign in", as
   expect(anonymous?.ok()).toBe(true);
 
   await signUp(page, "member");
-  const nav = page.getByRole("navigation", { name: "Main" });
-  await expect(nav.getByRole("link", { name: "Gallery" })).toBeVisible();
-  await expect(nav.getByRole("link", { name: "Operations" })).toHaveCount(0);
+  const menu = await openMenu(page);
+  await expect(menu.getByRole("link", { name: "Settings" })).toBeVisible();
+  await expect(menu.getByRole("link", { name: "Operations" })).toHaveCount(0);
   const response = await page.goto("/admin");
   expect(response?.status()).toBe(404);
   await expect(page.getByRole("heading", { name: "Page not found" })).toBeVisible();
@@ -33,7 +33,7 @@ test("an administrator sees the queue, failures, storage and cleanup runs", asyn
   await signInAsAdmin(page);
   await hydrated(page);
   // The menu has the entry; the page opens from it.
-  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Operations" }).click();
+  await goToSection(page, "Operations");
   await expect(page).toHaveURL(/\/admin$/);
   await expect(page.getByRole("heading", { level: 1 })).toHaveText("Operations");
   for (const heading of ["Queue", "Failures in the last 24 hours", "Storage", "Cleanup runs"]) {

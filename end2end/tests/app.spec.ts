@@ -1,7 +1,7 @@
 import { type Page } from "@playwright/test";
 import { guardCsp, test, expect } from "./fixtures";
 
-import { PASSWORD, hydrated, newEmail } from "./helpers";
+import { PASSWORD, goToSection, hydrated, newEmail } from "./helpers";
 
 const SECTIONS = [
   { path: "/studio", link: "Studio", heading: "Studio" },
@@ -33,15 +33,23 @@ test("the home page is rendered on the server, before any script runs", async ({
   // The button that needs hydration is disabled in the server's HTML.
   expect(html).toMatch(/<button[^>]*data-testid="surprise-me"[^>]*disabled/);
 
-  // With JavaScript off, the page and its navigation are all there.
+  // With JavaScript off, the page and its navigation are all there (on a phone, in the
+  // menu, which opens without a script).
   const context = await browser.newContext({ baseURL, javaScriptEnabled: false });
   const page = await context.newPage();
   await page.goto("/");
   await expect(page.getByRole("heading", { level: 1 })).toHaveText("Avatar Studio");
-  await expect(page.getByRole("navigation", { name: "Main" }).getByRole("link")).toHaveCount(5);
   await expect(page.getByTestId("instance-info")).toContainText("builtin");
   await expect(page.getByTestId("surprise-me")).toBeDisabled();
   await expect(page.locator("html")).not.toHaveAttribute("data-hydrated", "true");
+  await page.setViewportSize({ width: 1280, height: 720 });
+  await expect(page.locator(".site-nav").getByRole("link")).toHaveCount(4);
+  await page.setViewportSize({ width: 360, height: 740 });
+  await expect(page.locator(".site-nav")).toBeHidden();
+  await page.locator("details.site-menu > summary").click();
+  await expect(page.getByRole("navigation", { name: "Main" }).getByRole("link")).toHaveCount(4);
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Gallery" }).click();
+  await expect(page).toHaveURL(/\/login\?next=%2Fgallery$/);
   await context.close();
 });
 
@@ -75,14 +83,14 @@ test("the navigation reaches every section without a full reload", async ({ page
   await page.goto("/");
   await hydrated(page);
   await page.evaluate(() => ((window as unknown as { marker: number }).marker = 42));
-  const nav = page.getByRole("navigation", { name: "Main" });
   for (const section of SECTIONS) {
-    const link = nav.getByRole("link", { name: section.link, exact: true });
-    await link.click();
+    await goToSection(page, section.link);
     await expect(page).toHaveURL(new RegExp(`${section.path}$`));
     await expect(page.getByRole("heading", { level: 1 })).toHaveText(section.heading);
     await expect(page).toHaveTitle(`${section.heading} · Avatar Studio`);
-    await expect(link).toHaveAttribute("aria-current", "page");
+    // The link says where the page is, and the menu closed behind it.
+    await expect(page.locator(`header a[href="${section.path}"][aria-current=page]`).first()).toBeAttached();
+    await expect(page.locator("details.site-menu")).not.toHaveAttribute("open", "");
   }
   // Client-side routing: the same document all along.
   expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(42);
@@ -116,7 +124,7 @@ test("on a slow network, a page whose code is still on its way never leaves the 
   const progress = page.getByRole("progressbar", { name: "Loading the page" });
   await expect(progress).toBeHidden();
   for (const section of ["Collections", "Gallery", "Settings"]) {
-    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: section, exact: true }).click();
+    await goToSection(page, section);
     await expect(page.getByRole("heading", { level: 1 })).toHaveText(section, { timeout: 20_000 });
     await expect(progress).toBeHidden();
   }
@@ -174,7 +182,7 @@ test("every page fits the screen without sideways scrolling", async ({ page, bas
       clientWidth: document.documentElement.clientWidth,
     }));
     expect(scrollWidth, `${path} overflows`).toBeLessThanOrEqual(clientWidth);
-    await expect(page.getByRole("navigation", { name: "Main" })).toBeVisible();
+    await expect(page.locator("details.site-menu > summary")).toBeVisible();
   }
 });
 
@@ -196,7 +204,7 @@ test("the theme follows the system setting", async ({ browser, baseURL }) => {
   expect(dark).toBe("rgb(18, 17, 26)");
 });
 
-test("the keyboard reaches the skip link and the navigation", async ({ page, baseURL }) => {
+test("the keyboard reaches the skip link and the navigation", async ({ page, baseURL, isMobile }) => {
   await signUp(page, baseURL);
   await page.goto("/gallery");
   await hydrated(page);
@@ -206,10 +214,22 @@ test("the keyboard reaches the skip link and the navigation", async ({ page, bas
   await expect(skip).toBeInViewport();
   await page.keyboard.press("Enter");
   await expect(page).toHaveURL(/#main$/);
-  // Tab order: skip link, product name, then the five sections.
+  // Tab order: skip link, product name, then the sections (on a phone, the menu's
+  // button, which Enter opens; Escape closes it and leaves the focus on it).
   await page.goto("/");
   await hydrated(page);
   for (let i = 0; i < 3; i++) await page.keyboard.press("Tab");
+  const summary = page.locator("details.site-menu > summary");
+  if (isMobile) {
+    await expect(summary).toBeFocused();
+    await page.keyboard.press("Enter");
+    await expect(page.locator("details.site-menu")).toHaveAttribute("open", "");
+    await page.keyboard.press("Escape");
+    await expect(page.locator("details.site-menu")).not.toHaveAttribute("open", "");
+    await expect(summary).toBeFocused();
+    await page.keyboard.press("Enter");
+    await page.keyboard.press("Tab");
+  }
   await expect(page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Studio" })).toBeFocused();
   await page.keyboard.press("Enter");
   await expect(page.getByRole("heading", { level: 1 })).toHaveText("Studio");

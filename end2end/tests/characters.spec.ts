@@ -2,7 +2,7 @@
 // generator: variations, an edit with a prompt and its lineage, the public avatar link,
 // imports on the character page, and the trash (restore as the avatar, delete for good).
 import { test, expect } from "./fixtures";
-import { BLUE, dropFiles, hydrated, RED, signUp } from "./helpers";
+import { BLUE, dropFiles, hydrated, RED, showDetails, signUp } from "./helpers";
 
 async function createCharacter(page: import("@playwright/test").Page, name: string, appearance = "") {
   await page.goto("/characters");
@@ -42,6 +42,7 @@ test("variations of a character, an edit with a prompt, and walking the lineage"
   const grid = page.getByRole("list", { name: "Images" });
   await expect(grid.getByRole("listitem")).toHaveCount(2);
   await page.getByRole("button", { name: "Open A portrait, smiling warmly" }).click();
+  await showDetails(page);
   const dialog = page.getByRole("dialog");
   await dialog.getByText("Edit with a prompt").click();
   await dialog.getByLabel("What to change").fill("wearing a red hat");
@@ -54,6 +55,7 @@ test("variations of a character, an edit with a prompt, and walking the lineage"
 
   // Its lineage: the image it was made from, and back.
   await edited.click();
+  await showDetails(page);
   await expect(dialog.getByRole("heading", { name: "wearing a red hat" })).toBeVisible();
   const lineage = dialog.getByRole("region", { name: "Lineage" });
   await lineage.getByRole("button", { name: "Open the image this was made from: A portrait, smiling warmly" }).click();
@@ -82,6 +84,7 @@ test("a public avatar link, imports on the character page, and the trash for goo
   await expect(grid.getByRole("listitem")).toHaveCount(2);
   const dialog = page.getByRole("dialog");
   await page.getByRole("button", { name: "Open blue sky" }).click();
+  await showDetails(page);
   await dialog.getByLabel("Use as avatar of").selectOption({ label: "Bea" });
   await expect(page.getByText("Now the avatar of Bea.")).toBeVisible();
 
@@ -118,6 +121,7 @@ test("a public avatar link, imports on the character page, and the trash for goo
   await page.getByRole("link", { name: "Trash" }).click();
   await expect(grid.getByRole("listitem")).toHaveCount(2);
   await page.getByRole("button", { name: "Open blue sky" }).click();
+  await showDetails(page);
   await dialog.getByRole("button", { name: "Restore as Bea’s avatar" }).click();
   await expect(page.getByText("Restored: the avatar of Bea again.")).toBeVisible();
   await expect(grid.getByRole("listitem")).toHaveCount(1);

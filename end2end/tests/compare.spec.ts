@@ -4,7 +4,7 @@
 // and the results stand side by side with the time and the cost of each; one is kept and
 // the others go to the trash in one click.
 import { expect, test } from "./fixtures";
-import { hydrated, signUp } from "./helpers";
+import { hydrated, moreOptions, signUp } from "./helpers";
 
 test("one prompt to three models side by side, with time and cost; keep one, trash the others", async ({ page }) => {
   const errors: string[] = [];
@@ -27,6 +27,7 @@ test("one prompt to three models side by side, with time and cost; keep one, tra
   await expect(page.locator(".live-status__state")).toHaveAttribute("data-state", "Live");
   // The best model with a key is the default.
   await expect(page.getByLabel("Provider and model")).toHaveValue("gemini/gemini-2.5-flash-image");
+  await moreOptions(page);
   await page.getByText("Compare with other models").click();
   await page.getByLabel("GPT Image 1", { exact: true }).check();
   await page.getByLabel("Portrait (offline)", { exact: true }).check();

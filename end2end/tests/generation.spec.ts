@@ -1,5 +1,5 @@
 import { test, expect } from "./fixtures";
-import { hydrated, signUp } from "./helpers";
+import { hydrated, moreOptions, signUp } from "./helpers";
 
 test("a character gets an avatar made with its prompt and settings", async ({ page }) => {
   const errors: string[] = [];
@@ -102,6 +102,7 @@ test("a character's sheet keeps it the same person, and the Studio says what eac
   await hydrated(page);
   const hint = page.getByTestId("sheet-hint");
   await expect(hint).toHaveCount(0);
+  await moreOptions(page);
   await page.getByLabel("Character (optional)").selectOption({ label: "Ada" });
   await expect(hint).toHaveText("Portrait (offline) gets the character's appearance and up to 4 of its identity images.");
   await page.getByLabel("Provider and model").selectOption({ label: "DALL·E 3 (add a key in Settings)" });

@@ -20,8 +20,40 @@ export async function signUp(page: Page, tag: string): Promise<string> {
   await page.getByLabel("Email address").fill(email);
   await page.getByLabel("Password").fill(PASSWORD);
   await page.getByRole("button", { name: "Create account" }).click();
-  await expect(page.getByRole("button", { name: "Sign out" })).toBeVisible();
+  await expectSignedIn(page);
   return email;
+}
+
+/// The header shows an account: the menu is the account's, not a visitor's.
+export async function expectSignedIn(page: Page) {
+  await expect(page.locator("details.site-menu:not(.site-menu--guest)")).toHaveCount(1);
+}
+
+/// Opens the header's menu (the account's on a wide screen; every section on a phone).
+export async function openMenu(page: Page) {
+  const menu = page.locator("details.site-menu");
+  if ((await menu.getAttribute("open")) === null) await menu.locator("summary").click();
+  await expect(menu).toHaveAttribute("open", "");
+  return menu;
+}
+
+/// Goes to a section the way a person would: its link in the header, or in the menu on a
+/// phone (and "Settings" and "Operations" are always in the menu).
+export async function goToSection(page: Page, name: string) {
+  const inline = page.locator(".site-nav").getByRole("link", { name, exact: true });
+  if (await inline.isVisible()) {
+    await inline.click();
+    return;
+  }
+  const menu = await openMenu(page);
+  await menu.getByRole("link", { name, exact: true }).click();
+}
+
+/// Signs out through the header's menu.
+export async function signOut(page: Page) {
+  const menu = await openMenu(page);
+  await menu.getByRole("button", { name: "Sign out", exact: true }).click();
+  await expect(page.locator("details.site-menu--guest")).toHaveCount(1);
 }
 
 // Two small PNGs (64×48 red, 48×64 blue).
@@ -50,5 +82,24 @@ export async function signInAsAdmin(page: Page) {
   await page.getByLabel("Email address").fill(process.env.E2E_ADMIN_EMAIL!);
   await page.getByLabel("Password").fill(process.env.E2E_ADMIN_PASSWORD!);
   await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page.getByRole("button", { name: "Sign out", exact: true })).toBeVisible();
+  await expectSignedIn(page);
+}
+
+/// On a phone the lightbox's details are in a sheet under the image: pulls it up.
+export async function showDetails(page: Page) {
+  const handle = page.getByRole("dialog").getByRole("button", { name: "Details" });
+  if (await handle.isVisible()) {
+    await handle.click();
+    await expect(handle).toHaveAttribute("aria-expanded", "true");
+  }
+}
+
+/// On a phone the Studio's less used fields are under "More options": opens it.
+export async function moreOptions(page: Page) {
+  const details = page.locator("details.more-options");
+  const summary = details.locator("> summary");
+  if ((await summary.isVisible()) && (await details.getAttribute("open")) === null) {
+    await summary.click();
+    await expect(details).toHaveAttribute("open", "");
+  }
 }

@@ -1,5 +1,5 @@
 import { test, expect } from "./fixtures";
-import { BLUE, dropFiles, hydrated, RED, signUp } from "./helpers";
+import { BLUE, dropFiles, hydrated, RED, showDetails, signUp } from "./helpers";
 
 test("upload by drag and drop, browse, organise, trash, restore and pick an avatar", async ({ page }) => {
   // The longest flow of the suite (six pages, three of them twice): 25 to 30 s on a
@@ -42,6 +42,7 @@ test("upload by drag and drop, browse, organise, trash, restore and pick an avat
 
   // The lightbox, by keyboard.
   await page.getByRole("button", { name: "Open red sunset" }).click();
+  await showDetails(page);
   const dialog = page.getByRole("dialog");
   await expect(dialog.getByRole("heading", { name: "red sunset" })).toBeVisible();
   await expect(dialog.getByText("64 × 48 px")).toBeVisible();
@@ -61,6 +62,7 @@ test("upload by drag and drop, browse, organise, trash, restore and pick an avat
   await page.goto("/gallery");
   await hydrated(page);
   await page.getByRole("button", { name: "Open red sunset" }).click();
+  await showDetails(page);
   await dialog.getByLabel("Collection").selectOption({ label: "Warm colours" });
   await expect(page.getByText("Moved.")).toBeVisible();
   await dialog.getByRole("button", { name: "Make collection cover" }).click();
@@ -73,12 +75,14 @@ test("upload by drag and drop, browse, organise, trash, restore and pick an avat
   await page.goto("/gallery");
   await hydrated(page);
   await page.getByRole("button", { name: "Open red sunset" }).click();
+  await showDetails(page);
   await dialog.getByRole("button", { name: "Delete" }).click();
   await expect(page.getByText("Moved to the trash.")).toBeVisible();
   await expect(grid.getByRole("listitem")).toHaveCount(1);
   await page.getByRole("link", { name: "Trash" }).click();
   await expect(grid.getByText("red sunset", { exact: true })).toBeVisible();
   await page.getByRole("button", { name: "Open red sunset" }).click();
+  await showDetails(page);
   await dialog.getByRole("button", { name: "Restore" }).click();
   await expect(page.getByText("Restored.")).toBeVisible();
   await page.getByRole("link", { name: "Back to the gallery" }).click();
@@ -86,6 +90,7 @@ test("upload by drag and drop, browse, organise, trash, restore and pick an avat
 
   // The blue one becomes Ada's avatar.
   await page.getByRole("button", { name: "Open blue sky" }).click();
+  await showDetails(page);
   await dialog.getByLabel("Use as avatar of").selectOption({ label: "Ada" });
   await expect(page.getByText("Now the avatar of Ada.")).toBeVisible();
   await page.goto("/characters");
@@ -105,8 +110,11 @@ test("upload by drag and drop, browse, organise, trash, restore and pick an avat
   await page.goto("/gallery");
   await hydrated(page);
   await page.getByRole("button", { name: "Open blue sky" }).click();
-  await dialog.getByLabel("Title").fill("Sky at noon");
+  await showDetails(page);
   await dialog.getByRole("button", { name: "Rename" }).click();
+  await expect(dialog.getByLabel("Title")).toBeFocused();
+  await dialog.getByLabel("Title").fill("Sky at noon");
+  await dialog.getByRole("button", { name: "Save" }).click();
   await expect(page.getByText("Renamed.")).toBeVisible();
   await expect(dialog.getByRole("heading", { name: "Sky at noon" })).toBeVisible();
   const links = dialog.getByRole("region", { name: "Share links" });
@@ -136,6 +144,7 @@ test("upload by drag and drop, browse, organise, trash, restore and pick an avat
   await page.goto("/gallery");
   await hydrated(page);
   await page.getByRole("button", { name: "Open Sky at noon" }).click();
+  await showDetails(page);
   await expect(page.getByRole("dialog").getByRole("heading", { name: "Sky at noon" })).toBeVisible();
   expect(errors).toEqual([]);
 });

@@ -5,7 +5,7 @@
 // administrator sees the account's spend.
 import { type Page } from "@playwright/test";
 import { expect, test } from "./fixtures";
-import { hydrated, signInAsAdmin, signUp } from "./helpers";
+import { hydrated, signInAsAdmin, signOut, signUp } from "./helpers";
 
 async function generateOne(page: Page, prompt: string) {
   await page.goto("/studio");
@@ -56,7 +56,7 @@ test("spend is shown by day and model, a monthly cap refuses the next job, admin
   await expect(cards).toHaveCount(1);
 
   // The administrator sees the account's cent.
-  await page.getByRole("button", { name: "Sign out", exact: true }).click();
+  await signOut(page);
   await signInAsAdmin(page);
   await page.goto("/admin");
   await hydrated(page);

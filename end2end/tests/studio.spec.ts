@@ -4,7 +4,7 @@
 // with BUILTIN_DELAY_MS=4000 (global-setup.ts), so each job is visibly under way.
 import { type Page } from "@playwright/test";
 import { test, expect } from "./fixtures";
-import { dropFiles, hydrated, RED, signUp } from "./helpers";
+import { dropFiles, goToSection, hydrated, moreOptions, RED, signUp } from "./helpers";
 
 function cards(page: Page) {
   return page.getByRole("list", { name: "Jobs" }).locator("li.job");
@@ -114,6 +114,7 @@ test("a dropped reference image survives a reload and is used once uploaded", as
   const errors = noErrors(page);
   await signUp(page, "drafts");
   await openStudio(page);
+  await moreOptions(page);
   await dropFiles(page, "[data-testid=reference-dropzone]", [{ name: "red.png", base64: RED }]);
   const draft = page.getByTestId("reference-draft");
   await expect(draft).toHaveCount(1);
@@ -149,7 +150,7 @@ test("a job that finishes while the person is elsewhere is announced", async ({ 
   await openStudio(page);
   await generate(page, "A sailor with a striped shirt");
   await expect(cards(page)).toHaveCount(1);
-  await page.getByRole("link", { name: "Gallery" }).click();
+  await goToSection(page, "Gallery");
   await expect(page.getByRole("heading", { name: "Gallery", level: 1 })).toBeVisible();
   // The header counts it meanwhile, and a notification says when it is ready.
   await expect(page.getByText("Your new image is ready.")).toBeVisible({ timeout: 20_000 });
