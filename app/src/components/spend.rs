@@ -6,7 +6,7 @@
 use leptos::prelude::*;
 use model::{format_usd, CapStatus, SpendLine, SpendSummary};
 
-use crate::api::spend::my_spend;
+use crate::{api::spend::my_spend, components::Skeleton};
 
 const MONTHS: [&str; 12] = [
     "January",
@@ -204,7 +204,7 @@ pub fn SpendCard(
         |(month, _)| my_spend(month),
     );
     view! {
-        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+        <Transition fallback=|| view! { <Skeleton /> }>
             {move || Suspend::new(async move {
                 match summary.await {
                     Ok(Some(s)) => {
