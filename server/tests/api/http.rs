@@ -61,8 +61,16 @@ async fn the_home_page_is_rendered_on_the_server() {
     let html = res.text().await.unwrap().replace("<!>", "");
     assert!(html.contains("<h1>Avatar Studio</h1>"), "{html}");
     assert!(html.contains("<title>Avatar Studio</title>"), "{html}");
-    // The navigation, and the scripts that hydrate the page.
-    for label in ["Studio", "Characters", "Gallery", "Collections", "Settings"] {
+    // The navigation (the sections, and a visitor's ways in), and the scripts that
+    // hydrate the page.
+    for label in [
+        "Studio",
+        "Characters",
+        "Gallery",
+        "Collections",
+        "Sign in",
+        "Create an account",
+    ] {
         assert!(html.contains(&format!(">{label}</a>")), "nav link {label}");
     }
     assert!(html.contains("/pkg/avatar-studio.js"), "hydration script");
