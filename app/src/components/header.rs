@@ -143,7 +143,7 @@ fn SiteMenu() -> impl IntoView {
                 </svg>
                 <span class="visually-hidden">"Menu"</span>
                 {move || user.get().map(|u| {
-                    let name = u.display_name.clone().unwrap_or_else(|| u.email.clone());
+                    let name = u.name().to_owned();
                     let initial = name.chars().next().map(|c| c.to_uppercase().to_string()).unwrap_or_default();
                     view! {
                         <span class="site-menu__initial" aria-hidden="true">{initial}</span>
@@ -157,7 +157,7 @@ fn SiteMenu() -> impl IntoView {
                     Some(u) => view! {
                         <p class="site-menu__account">
                             "Signed in as "
-                            <strong>{u.display_name.clone().unwrap_or_else(|| u.email.clone())}</strong>
+                            <strong>{u.name().to_owned()}</strong>
                             {u.display_name.is_some().then(|| view! { <span class="site-menu__email">{u.email.clone()}</span> })}
                         </p>
                         <ul class="site-menu__links">
