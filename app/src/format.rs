@@ -1,6 +1,22 @@
 //! How times and sizes are written on the pages (without chrono's format-string
 //! machinery, which weighs on the wasm).
 
+/// The months' names, January first.
+pub const MONTHS: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+
 /// `2026-11-22 14:05 UTC`
 pub fn when(time: chrono::DateTime<chrono::Utc>) -> String {
     use chrono::{Datelike, Timelike};

@@ -8,21 +8,6 @@ use model::{format_usd, CapStatus, SpendLine, SpendSummary};
 
 use crate::{api::spend::my_spend, components::Skeleton};
 
-const MONTHS: [&str; 12] = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-];
-
 fn parse_month(label: &str) -> Option<(i32, u32)> {
     let (y, m) = label.split_once('-')?;
     let (y, m) = (y.parse::<i32>().ok()?, m.parse::<u32>().ok()?);
@@ -32,7 +17,7 @@ fn parse_month(label: &str) -> Option<(i32, u32)> {
 /// "2026-12" → "December 2026".
 pub fn month_name(label: &str) -> String {
     match parse_month(label) {
-        Some((y, m)) => format!("{} {y}", MONTHS[(m - 1) as usize]),
+        Some((y, m)) => format!("{} {y}", crate::format::MONTHS[(m - 1) as usize]),
         None => label.to_owned(),
     }
 }
