@@ -22,8 +22,8 @@ pub fn Picture(
     #[prop(into)] image_id: String,
     #[prop(into)] alt: String,
     /// How wide the picture is displayed, for the browser to choose a width.
-    #[prop(default = "(min-width: 64rem) 20vw, (min-width: 40rem) 30vw, 48vw")]
-    sizes: &'static str,
+    #[prop(into, default = "(min-width: 64rem) 20vw, (min-width: 40rem) 30vw, 48vw".to_owned())]
+    sizes: String,
     /// Cropped to a square (grid tiles), or the whole image.
     #[prop(optional)]
     square: bool,

@@ -62,6 +62,10 @@ pub fn now() -> chrono::DateTime<chrono::Utc> {
     chrono::DateTime::from_timestamp_millis(js_sys::Date::now() as i64).unwrap_or_default()
 }
 
+pub fn utc_offset_minutes() -> i64 {
+    -(js_sys::Date::new_0().get_timezone_offset() as i64)
+}
+
 /// Runs `f` after `ms` milliseconds.
 pub fn later(ms: u32, f: impl FnOnce() + 'static) {
     spawn_local(async move {

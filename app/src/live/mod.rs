@@ -374,9 +374,19 @@ pub fn later(ms: u32, f: impl FnOnce() + 'static) {
     browser::later(ms, f);
 }
 
+/// Runs `f` once the current task (and the effects it queued) is done.
+pub fn defer(f: impl FnOnce() + 'static) {
+    browser::defer(f);
+}
+
 /// The time now (the browser's clock in the browser).
 pub fn now() -> DateTime<Utc> {
     browser::now()
+}
+
+/// How far ahead of UTC the viewer's clock is, in minutes (the server's render: UTC).
+pub fn utc_offset_minutes() -> i64 {
+    browser::utc_offset_minutes()
 }
 
 /// The stage of a job, in words.
@@ -447,6 +457,10 @@ mod browser {
 
     pub fn now() -> chrono::DateTime<chrono::Utc> {
         chrono::Utc::now()
+    }
+
+    pub fn utc_offset_minutes() -> i64 {
+        0
     }
 }
 

@@ -58,7 +58,7 @@ pub(super) fn Lightbox(
             }
             (Some(i), None) => {
                 zoomed.set(false);
-                focus_selector(&format!(".grid > li:nth-child({}) .tile__open", i + 1));
+                focus_selector(&format!(".tile[data-index='{i}'] .tile__open"));
             }
             _ => {}
         }

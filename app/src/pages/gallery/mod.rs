@@ -6,7 +6,9 @@
 
 mod details;
 mod filters;
+mod grid;
 mod import;
+mod layout;
 mod lightbox;
 mod lineage;
 mod shares;
@@ -25,10 +27,11 @@ use crate::{
 };
 
 use filters::Filters;
+use grid::{Grid, MorePages};
 use import::ImportForm;
 use lightbox::Lightbox;
-use state::{bulk_notice, filter_from_query, Gallery};
-use tile::{BulkBar, Tile};
+use state::{bulk_notice, filter_from_query, Gallery, Pick, MAX_PAGE_SIZE};
+use tile::{BulkBar, TileHooks};
 
 // Long because of its view: the logic is in `state`, the parts in their own files.
 #[component]
@@ -82,6 +85,7 @@ pub fn GalleryPage() -> impl IntoView {
         Change::Reread => g.reread(),
     });
 
+    Effect::new(move |_| g.interactive.set(true));
     // A new first page starts the list over.
     Effect::new(move |_| {
         if let Some(Ok(page)) = first.get() {
@@ -98,23 +102,31 @@ pub fn GalleryPage() -> impl IntoView {
         }
         now
     });
+    // The list the lightbox and the picks go by (derived: read when needed). The grid
+    // makes its own from the page it was drawn with, inside the <Transition>.
     let images = Signal::derive(move || {
-        let mut read = first
-            .get()
-            .and_then(Result::ok)
-            .map(|p| p.items)
-            .unwrap_or_default();
-        read.extend(extra.get());
-        g.live.with(|l| filter.with(|f| l.merge(f, read)))
+        g.merged(
+            first
+                .get()
+                .and_then(Result::ok)
+                .map(|p| p.items)
+                .unwrap_or_default(),
+        )
     });
 
-    let load_more = move |_| {
+    // The next page (when there is one and it is not on its way already), of the most a
+    // page may hold: people who scroll want many.
+    let load_more = Callback::new(move |()| {
+        if loading_more.get_untracked() {
+            return;
+        }
         let Some(next) = cursor.get_untracked() else {
             return;
         };
         loading_more.set(true);
         let mut f = filter.get_untracked();
         f.cursor = Some(next);
+        f.limit = Some(MAX_PAGE_SIZE);
         spawn_local(async move {
             match list_images(f).await {
                 Ok(page) => {
@@ -125,7 +137,15 @@ pub fn GalleryPage() -> impl IntoView {
             }
             loading_more.set(false);
         });
+    });
+    let hooks = TileHooks {
+        selected,
+        open,
+        pick: Callback::new(move |(id, how): (String, Pick)| {
+            images.with_untracked(|list| g.pick(list, &id, how));
+        }),
     };
+    let select_all = Callback::new(move |()| images.with_untracked(|list| g.select_all(list)));
 
     let refresh = Callback::new(move |()| g.reread());
     let run_bulk = move |action: BulkAction, ids: Vec<String>, collection_id: Option<String>| {
@@ -239,27 +259,13 @@ pub fn GalleryPage() -> impl IntoView {
                         </div>
                     }.into_any(),
                     Ok(page) if page.items.is_empty() => view! { <EmptyGallery trash=trash.get_untracked() filtered=filter.get_untracked() /> }.into_any(),
-                    Ok(_) => view! {
-                        <ul class="grid" aria-label="Images">
-                            <For
-                                each=move || images.get().into_iter().enumerate()
-                                key=|(_, image)| (image.id.clone(), image.updated_at, image.favorite)
-                                let:entry
-                            >
-                                <Tile image=entry.1.clone() index=entry.0 selected=selected open=open />
-                            </For>
-                        </ul>
+                    Ok(page) => view! {
+                        <Grid images=Signal::derive(move || g.merged(page.items.clone())) hooks=hooks select_all=select_all near_end=load_more interactive=g.interactive />
+                        <MorePages first=page.next_cursor g=g load_more=load_more />
                     }.into_any(),
                 }
             })}
         </Transition>
-        <Show when=move || cursor.get().is_some()>
-            <p class="actions actions--center">
-                <button type="button" class="button" on:click=load_more disabled=move || loading_more.get()>
-                    {move || if loading_more.get() { "Loading…" } else { "Show more" }}
-                </button>
-            </p>
-        </Show>
         <Lightbox images=images open=open trash=trash collections=collection_options characters=character_options refresh=refresh message=message walk=walk />
     }
     // A type-erased view: the page's full view type is deep enough to hit the compiler's

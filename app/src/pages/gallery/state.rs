@@ -16,8 +16,9 @@ pub const PAGE_SIZE: u32 = 48;
 /// The most images one page may ask for with `?limit=`.
 pub const MAX_PAGE_SIZE: u32 = 100;
 
-/// The filter in the address (`?q=&kind=&favorite=&collection=&view=trash&limit=`), so
-/// that a filtered gallery can be bookmarked and works before hydration. Unknown or empty
+/// The filter in the address (`?q=&kind=&favorite=&collection=&view=trash&limit=&cursor=`),
+/// so that a filtered gallery can be bookmarked and works before hydration (`cursor` is the
+/// page to start from: how pages follow each other without JavaScript). Unknown or empty
 /// values are no filter; a page size outside 1 to [`MAX_PAGE_SIZE`] is brought inside.
 pub fn filter_from_query(get: impl Fn(&str) -> Option<String>) -> ImageFilter {
     ImageFilter {
@@ -31,8 +32,81 @@ pub fn filter_from_query(get: impl Fn(&str) -> Option<String>) -> ImageFilter {
                 .and_then(|l| l.trim().parse::<u32>().ok())
                 .map_or(PAGE_SIZE, |l| l.clamp(1, MAX_PAGE_SIZE)),
         ),
+        cursor: get("cursor").filter(|s| !s.is_empty()),
         ..ImageFilter::default()
     }
+}
+
+/// The address of the page of `filter` that starts at `cursor` (the same filters, the
+/// page size only when not the default): the "Show more" link, which works without
+/// JavaScript; without a cursor, the first page.
+pub fn page_link(filter: &ImageFilter, cursor: Option<&str>) -> String {
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    if let Some(q) = &filter.q {
+        query.append_pair("q", q);
+    }
+    if let Some(kind) = filter.kind {
+        query.append_pair("kind", kind.as_str());
+    }
+    if let Some(favorite) = filter.favorite {
+        query.append_pair("favorite", if favorite { "true" } else { "false" });
+    }
+    if let Some(collection) = &filter.collection_id {
+        query.append_pair("collection", collection);
+    }
+    if filter.trashed == Some(true) {
+        query.append_pair("view", "trash");
+    }
+    if let Some(limit) = filter.limit.filter(|l| *l != PAGE_SIZE) {
+        query.append_pair("limit", &limit.to_string());
+    }
+    if let Some(cursor) = cursor {
+        query.append_pair("cursor", cursor);
+    }
+    let query = query.finish();
+    if query.is_empty() {
+        "/gallery".to_owned()
+    } else {
+        format!("/gallery?{query}")
+    }
+}
+
+/// How a click picks images: one more or one less, or every image from the one clicked
+/// before to this one (a click with Shift).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pick {
+    Toggle,
+    Range,
+}
+
+/// The selection after picking `id` in `images` (in the grid's order), `anchor` being the
+/// image picked before. A range selects everything between the two, both included, and
+/// keeps what was selected; without an anchor still in the list it is a toggle.
+pub fn pick(
+    selected: &[String],
+    images: &[Image],
+    anchor: Option<&str>,
+    id: &str,
+    how: Pick,
+) -> Vec<String> {
+    let position = |x: &str| images.iter().position(|i| i.id == x);
+    let mut out = selected.to_vec();
+    match (how, anchor.and_then(position), position(id)) {
+        (Pick::Range, Some(a), Some(b)) => {
+            for image in &images[a.min(b)..=a.max(b)] {
+                if !out.contains(&image.id) {
+                    out.push(image.id.clone());
+                }
+            }
+        }
+        _ => match out.iter().position(|x| x == id) {
+            Some(at) => {
+                out.remove(at);
+            }
+            None => out.push(id.to_owned()),
+        },
+    }
+    out
 }
 
 /// Whether an image belongs in the gallery as filtered (for images that changed live; the
@@ -147,10 +221,14 @@ pub struct Gallery {
     pub cursor: RwSignal<Option<String>>,
     pub loading_more: RwSignal<bool>,
     pub selected: RwSignal<Vec<String>>,
+    /// The image picked last, where a range picked with Shift starts.
+    pub anchor: RwSignal<Option<String>>,
     /// The index of the image open in the lightbox.
     pub open: RwSignal<Option<usize>>,
     pub message: RwSignal<Option<Notice>>,
     pub show_upload: RwSignal<bool>,
+    /// Whether the page is interactive (hydrated): the grid is virtual from then on.
+    pub interactive: RwSignal<bool>,
     pub live: RwSignal<LiveChanges>,
 }
 
@@ -164,9 +242,11 @@ impl Gallery {
             cursor: RwSignal::new(None),
             loading_more: RwSignal::new(false),
             selected: RwSignal::new(Vec::new()),
+            anchor: RwSignal::new(None),
             open: RwSignal::new(None),
             message: RwSignal::new(None),
             show_upload: RwSignal::new(false),
+            interactive: RwSignal::new(false),
             live: RwSignal::new(LiveChanges::default()),
         }
     }
@@ -174,6 +254,28 @@ impl Gallery {
     /// Reads the first page again.
     pub fn reread(self) {
         self.version.update(|v| *v += 1);
+    }
+
+    /// What the gallery shows: the first page (`first`), the pages read after it, and what
+    /// changed live since, as filtered.
+    pub fn merged(self, first: Vec<Image>) -> Vec<Image> {
+        let mut read = first;
+        self.extra.with(|extra| read.extend(extra.iter().cloned()));
+        self.live.with(|l| self.filter.with(|f| l.merge(f, read)))
+    }
+
+    /// Picks an image of `images` (the grid's list).
+    pub fn pick(self, images: &[Image], id: &str, how: Pick) {
+        let anchor = self.anchor.get_untracked();
+        self.selected
+            .update(|s| *s = pick(s, images, anchor.as_deref(), id, how));
+        self.anchor.set(Some(id.to_owned()));
+    }
+
+    /// Selects every image read so far.
+    pub fn select_all(self, images: &[Image]) {
+        self.selected
+            .set(images.iter().map(|i| i.id.clone()).collect());
     }
 
     /// A new first page was read: it starts the list over.
@@ -310,6 +412,77 @@ mod tests {
         let shown = live.merge(&ImageFilter::default(), Vec::new());
         assert_eq!(ids(&shown), ["x"]);
         assert_eq!(shown[0].prompt.as_deref(), Some("second"));
+    }
+
+    #[test]
+    fn show_more_links_keep_the_filters() {
+        let f = ImageFilter {
+            q: Some("red & blue hair".to_owned()),
+            kind: Some(ImageKind::Uploaded),
+            favorite: Some(true),
+            collection_id: Some("c1".to_owned()),
+            trashed: Some(true),
+            limit: Some(PAGE_SIZE),
+            cursor: Some("old".to_owned()),
+            ..ImageFilter::default()
+        };
+        let link = page_link(&f, Some("abc+/="));
+        assert_eq!(
+            link,
+            "/gallery?q=red+%26+blue+hair&kind=uploaded&favorite=true&collection=c1&view=trash&cursor=abc%2B%2F%3D"
+        );
+        // Read back, the link is the same filter at the new cursor.
+        let query = link.split_once('?').unwrap().1;
+        let pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
+            .into_owned()
+            .collect();
+        let back =
+            filter_from_query(|k| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()));
+        assert_eq!(back.cursor.as_deref(), Some("abc+/="));
+        assert_eq!(
+            ImageFilter {
+                cursor: None,
+                ..back
+            },
+            ImageFilter { cursor: None, ..f }
+        );
+        // A plain gallery: only the cursor (and a page size that is not the default).
+        let plain = ImageFilter {
+            trashed: Some(false),
+            limit: Some(100),
+            ..ImageFilter::default()
+        };
+        assert_eq!(page_link(&plain, Some("c")), "/gallery?limit=100&cursor=c");
+        // Back to the newest: no cursor at all.
+        assert_eq!(page_link(&ImageFilter::default(), None), "/gallery");
+    }
+
+    #[test]
+    fn shift_picks_a_range_and_a_plain_pick_toggles() {
+        let images: Vec<Image> = ["a", "b", "c", "d", "e"]
+            .iter()
+            .map(|id| image(id, "x"))
+            .collect();
+        let s = |v: &[&str]| v.iter().map(|x| (*x).to_owned()).collect::<Vec<_>>();
+        // One, then another.
+        let one = pick(&[], &images, None, "b", Pick::Toggle);
+        assert_eq!(one, s(&["b"]));
+        // Shift from b to d: b, c and d, whichever way round.
+        let range = pick(&one, &images, Some("b"), "d", Pick::Range);
+        assert_eq!(range, s(&["b", "c", "d"]));
+        let back = pick(&s(&["e"]), &images, Some("e"), "c", Pick::Range);
+        assert_eq!(back, s(&["e", "c", "d"]));
+        // A plain pick of a selected image lets it go.
+        assert_eq!(
+            pick(&range, &images, Some("d"), "c", Pick::Toggle),
+            s(&["b", "d"])
+        );
+        // A range from an image no longer listed is a toggle.
+        assert_eq!(
+            pick(&[], &images, Some("gone"), "a", Pick::Range),
+            s(&["a"])
+        );
+        assert_eq!(pick(&[], &images, None, "a", Pick::Range), s(&["a"]));
     }
 
     #[test]

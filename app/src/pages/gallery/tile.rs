@@ -1,57 +1,110 @@
 //! One tile of the grid, and the bar of bulk actions for the selected tiles.
 
-use leptos::prelude::*;
+use leptos::{ev::MouseEvent, prelude::*};
 use model::{BulkAction, Collection, Image};
 
 use crate::components::{ConfirmButton, Picture};
 
-// A component's props are owned: #[component] builds a props struct from them.
-#[allow(clippy::needless_pass_by_value)]
-#[component]
-pub(super) fn Tile(
-    image: Image,
+use super::state::Pick;
+
+/// What a tile needs besides its image: the page's selection and lightbox, and how a
+/// pick is made (the page knows the order a range follows).
+#[derive(Clone, Copy)]
+pub(super) struct TileHooks {
+    pub selected: RwSignal<Vec<String>>,
+    pub open: RwSignal<Option<usize>>,
+    pub pick: Callback<(String, Pick)>,
+}
+
+/// How a click picks: with Shift a range, with Ctrl or ⌘ one more (or one less).
+fn pick_of(ev: &MouseEvent) -> Option<Pick> {
+    if ev.shift_key() {
+        Some(Pick::Range)
+    } else if ev.ctrl_key() || ev.meta_key() {
+        Some(Pick::Toggle)
+    } else {
+        None
+    }
+}
+
+/// A tile's contents (the picture that opens the lightbox, its checkbox, its favourite
+/// star and caption) and whether it is selected, for the `<li>` that holds them: a tile of
+/// the server-rendered grid, or one placed by the virtual grid.
+///
+/// A plain click opens the image; Shift-click and Ctrl/⌘-click pick instead. The checkbox
+/// picks with a click or Space, a range with Shift.
+pub(super) fn tile_parts(
+    image: &Image,
     index: usize,
-    selected: RwSignal<Vec<String>>,
-    open: RwSignal<Option<usize>>,
-) -> impl IntoView {
+    hooks: TileHooks,
+    square: bool,
+    sizes: String,
+) -> (Memo<bool>, impl IntoView) {
+    let TileHooks {
+        selected,
+        open,
+        pick,
+    } = hooks;
     let id = image.id.clone();
     let label = image.label();
     let is_selected = {
         let id = id.clone();
         Memo::new(move |_| selected.read().contains(&id))
     };
-    let toggle = {
+    let on_open = {
         let id = id.clone();
-        move |_| {
-            selected.update(|s| {
-                if let Some(pos) = s.iter().position(|x| *x == id) {
-                    s.remove(pos);
-                } else {
-                    s.push(id.clone());
-                }
-            })
+        move |ev: MouseEvent| match pick_of(&ev) {
+            Some(how) => pick.run((id.clone(), how)),
+            None => open.set(Some(index)),
+        }
+    };
+    let on_check = {
+        let id = id.clone();
+        move |ev: MouseEvent| {
+            let how = if ev.shift_key() {
+                Pick::Range
+            } else {
+                Pick::Toggle
+            };
+            pick.run((id.clone(), how));
         }
     };
     let picture = if image.has_media() {
-        view! { <Picture image_id=id.clone() alt=label.clone() square=true width=256 height=256 /> }
+        view! { <Picture image_id=id.clone() alt=label.clone() square=square sizes=sizes width=256 height=256 /> }
             .into_any()
     } else {
         view! { <span class="tile__placeholder">{image.status.as_str()}</span> }.into_any()
     };
+    let parts = view! {
+        <button type="button" class="tile__open" on:click=on_open aria-label=format!("Open {label}")>
+            {picture}
+        </button>
+        <label class="tile__select">
+            <input type="checkbox" prop:checked=move || is_selected.try_get().unwrap_or(false) on:click=on_check />
+            <span class="visually-hidden">{format!("Select {label}")}</span>
+        </label>
+        {image.favorite.then(|| view! { <span class="tile__favorite" title="Favourite" aria-label="Favourite">"★"</span> })}
+        <span class="tile__caption">{label.clone()}</span>
+    };
+    (is_selected, parts)
+}
+
+/// A tile of the server-rendered grid (square, in a CSS grid): the first page, before the
+/// page is interactive and without JavaScript.
+// A component's props are owned: #[component] builds a props struct from them.
+#[allow(clippy::needless_pass_by_value)]
+#[component]
+pub(super) fn Tile(image: Image, index: usize, hooks: TileHooks) -> impl IntoView {
+    let (is_selected, parts) = tile_parts(&image, index, hooks, true, SQUARE_SIZES.to_owned());
     view! {
-        <li class="tile" class:tile--selected=move || is_selected.get()>
-            <button type="button" class="tile__open" on:click=move |_| open.set(Some(index)) aria-label=format!("Open {label}")>
-                {picture}
-            </button>
-            <label class="tile__select">
-                <input type="checkbox" prop:checked=move || is_selected.get() on:change=toggle />
-                <span class="visually-hidden">{format!("Select {}", image.label())}</span>
-            </label>
-            {image.favorite.then(|| view! { <span class="tile__favorite" title="Favourite" aria-label="Favourite">"★"</span> })}
-            <span class="tile__caption">{image.label()}</span>
+        <li class="tile" class:tile--selected=move || is_selected.try_get().unwrap_or(false) data-index=index>
+            {parts}
         </li>
     }
 }
+
+/// How wide a square tile is shown, for the browser to choose a picture's width.
+const SQUARE_SIZES: &str = "(min-width: 64rem) 20vw, (min-width: 40rem) 30vw, 48vw";
 
 #[component]
 pub(super) fn BulkBar(
@@ -93,6 +146,7 @@ pub(super) fn BulkBar(
                 }}
                 <a class="button" href=move || format!("/api/v1/images/export?ids={}", selected.read().join(",")) download="">"Export (ZIP)"</a>
                 <button type="button" class="button button--small" on:click=move |_| selected.set(Vec::new())>"Clear selection"</button>
+                <span class="bulk-bar__hint">"Shift-click picks a range; Ctrl+A picks all, Esc none."</span>
             </div>
         </Show>
     }
