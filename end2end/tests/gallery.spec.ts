@@ -4,7 +4,7 @@
 // keyboard, and pages that follow each other without JavaScript.
 import { type Page } from "@playwright/test";
 import { expect, test } from "./fixtures";
-import { PASSWORD, hydrated, newEmail, signUp } from "./helpers";
+import { hydrated, signUp, signedInWithoutJs } from "./helpers";
 import { SHAPES, seedImages } from "./seed";
 
 const grid = (page: Page) => page.getByRole("list", { name: "Images" });
@@ -212,14 +212,7 @@ async function captions(page: Page) {
 }
 
 test("without JavaScript the gallery pages with links", async ({ browser, baseURL }) => {
-  const context = await browser.newContext({ baseURL, javaScriptEnabled: false });
-  const res = await context.request.post("/api/v1/auth/signup", {
-    data: { email: newEmail("nojs-pages"), password: PASSWORD },
-    headers: { Origin: baseURL! },
-  });
-  expect(res.status()).toBe(201);
-  const page = await context.newPage();
-  await page.goto("/gallery");
+  const page = await signedInWithoutJs(browser, baseURL!, "nojs-pages");
   await seedImages(page, 60);
   await page.goto("/gallery");
   // (Images uploaded in one request can share a moment, so which page holds which is the
@@ -235,5 +228,5 @@ test("without JavaScript the gallery pages with links", async ({ browser, baseUR
   await page.getByRole("link", { name: "Newest first" }).click();
   await expect(grid(page).getByRole("listitem")).toHaveCount(48);
   expect(await captions(page)).toEqual(first);
-  await context.close();
+  await page.context().close();
 });

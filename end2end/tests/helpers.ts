@@ -1,6 +1,6 @@
 // What several suites share: the test password, a fresh address, waiting for hydration,
 // and signing up through the form.
-import { expect, type Page } from "@playwright/test";
+import { expect, type Browser, type Page } from "@playwright/test";
 
 export const PASSWORD = "correct horse battery";
 
@@ -102,4 +102,18 @@ export async function moreOptions(page: Page) {
     await summary.click();
     await expect(details).toHaveAttribute("open", "");
   }
+}
+
+/// A browser without JavaScript, signed in as a new account (signed up through the API):
+/// answers its page, on /gallery.
+export async function signedInWithoutJs(browser: Browser, baseURL: string, tag: string) {
+  const context = await browser.newContext({ baseURL, javaScriptEnabled: false });
+  const res = await context.request.post("/api/v1/auth/signup", {
+    data: { email: newEmail(tag), password: PASSWORD },
+    headers: { Origin: baseURL },
+  });
+  expect(res.status()).toBe(201);
+  const page = await context.newPage();
+  await page.goto("/gallery");
+  return page;
 }

@@ -3,7 +3,7 @@
 // in sight on a phone, that zooms, swipes and keeps the keyboard inside it.
 import { type Page } from "@playwright/test";
 import { expect, test } from "./fixtures";
-import { BLUE, PASSWORD, RED, hydrated, newEmail, openMenu, showDetails, signInAsAdmin, signUp } from "./helpers";
+import { BLUE, RED, hydrated, openMenu, showDetails, signInAsAdmin, signUp, signedInWithoutJs } from "./helpers";
 
 /// Uploads two pictures through the API (as the page's session).
 async function uploadTwo(page: Page) {
@@ -106,19 +106,12 @@ test("the gallery's filters line up and apply as they change, in the address", a
 });
 
 test("without JavaScript the filters apply with their button", async ({ browser, baseURL }) => {
-  const context = await browser.newContext({ baseURL, javaScriptEnabled: false });
-  const res = await context.request.post("/api/v1/auth/signup", {
-    data: { email: newEmail("nojs-filters"), password: PASSWORD },
-    headers: { Origin: baseURL! },
-  });
-  expect(res.status()).toBe(201);
-  const page = await context.newPage();
-  await page.goto("/gallery");
+  const page = await signedInWithoutJs(browser, baseURL!, "nojs-filters");
   await page.getByRole("searchbox").fill("lighthouse");
   await page.getByRole("button", { name: "Apply" }).click();
   await expect(page).toHaveURL(/[?&]q=lighthouse(&|$)/);
   await expect(page.getByText("No image matches these filters.")).toBeVisible();
-  await context.close();
+  await page.context().close();
 });
 
 test("the lightbox keeps its image in sight, zooms, swipes and holds the keyboard", async ({ page, isMobile }) => {

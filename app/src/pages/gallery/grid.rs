@@ -148,10 +148,10 @@ fn VirtualGrid(
         let (top, bottom) = band();
         layout.with(|l| l.visible(top, bottom))
     });
-    let heading_height = move || metrics.read().heading;
     let heads = Memo::new(move |_| {
         let (top, bottom) = band();
-        layout.with(|l| l.visible_headings(top, bottom, heading_height()))
+        let height = metrics.read().heading;
+        layout.with(|l| l.visible_headings(top, bottom, height))
     });
     // The end of what was read is near: the next page.
     Effect::new(move |_| {
@@ -178,11 +178,9 @@ fn VirtualGrid(
         if cell.y >= v.top && cell.bottom() <= v.bottom {
             return;
         }
-        let Some(Some(el)) = container.try_get_untracked() else {
-            return;
-        };
         let w = window();
-        let page_top = w.scroll_y().unwrap_or(0.0) + el.get_bounding_client_rect().top();
+        // Where the grid starts in the page: `v.top` is how far the screen is below it.
+        let page_top = w.scroll_y().unwrap_or(0.0) - v.top;
         let screen = v.bottom - v.top;
         w.scroll_to_with_x_and_y(0.0, page_top + cell.y - (screen - cell.h) / 2.0);
         measure();
