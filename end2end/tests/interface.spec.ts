@@ -1,9 +1,11 @@
 // The interface as people compare it with photo apps: a header that is one compact row,
 // gallery filters that line up and apply as they change, and a lightbox whose image stays
-// in sight on a phone, that zooms, swipes and keeps the keyboard inside it.
-import { type Page } from "@playwright/test";
+// in sight on a phone, that zooms (by a click, two fingers or a trackpad's pinch), swipes
+// and keeps the keyboard inside it.
+import { type Locator, type Page } from "@playwright/test";
 import { expect, test } from "./fixtures";
 import { BLUE, RED, hydrated, openMenu, showDetails, signInAsAdmin, signUp, signedInWithoutJs } from "./helpers";
+import { png } from "./seed";
 
 /// Uploads two pictures through the API (as the page's session).
 async function uploadTwo(page: Page) {
@@ -164,6 +166,88 @@ test("the lightbox keeps its image in sight, zooms, swipes and holds the keyboar
   await expect(page.getByRole("dialog")).toHaveCount(0);
   await expect(page.getByRole("button", { name: "Open blue sky" })).toBeFocused();
   void isMobile;
+});
+
+/// Which spot of the image (as fractions of its width and height) is at `x, y` on screen.
+async function spotAt(img: Locator, x: number, y: number) {
+  const r = (await img.boundingBox())!;
+  return { fx: (x - r.x) / r.width, fy: (y - r.y) / r.height };
+}
+
+test("a pinch opens the original around the fingers, and pinching back fits it again", async ({ page, isMobile }) => {
+  await signUp(page, "pinch");
+  // A large original (2400 × 1800), so that its full resolution is far bigger than the screen.
+  const res = await page.request.post("/api/v1/uploads", {
+    headers: { origin: new URL(page.url()).origin },
+    multipart: { file: { name: "wide field.png", mimeType: "image/png", buffer: png(2400, 1800, [40, 120, 60]) } },
+  });
+  expect(res.status()).toBe(201);
+  await page.goto("/gallery");
+  await hydrated(page);
+  await page.getByRole("button", { name: "Open wide field" }).click();
+  const dialog = page.getByRole("dialog", { name: "wide field" });
+  const fit = dialog.locator(".lightbox__picture:not(.lightbox__picture--full) img");
+  await expect.poll(() => fit.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0)).toBe(true);
+  const box = (await fit.boundingBox())!;
+  // Over the lower right part of the picture: three quarters across, two thirds down.
+  const x = box.x + box.width * 0.75;
+  const y = box.y + box.height * (2 / 3);
+  const full = dialog.locator(".lightbox__picture--full img");
+
+  if (isMobile) {
+    // Two real touches through Chromium's input pipeline (so `touch-action` applies).
+    const cdp = await page.context().newCDPSession(page);
+    const touch = (type: string, spread: number | null, at = x) =>
+      cdp.send("Input.dispatchTouchEvent", {
+        type,
+        touchPoints: spread === null ? [] : [
+          { x: at - spread, y, id: 1 },
+          { x: at + spread, y, id: 2 },
+        ],
+      });
+    await touch("touchStart", 20);
+    for (let spread = 30; spread <= 80; spread += 10) await touch("touchMove", spread);
+    // While the fingers move, the picture follows them.
+    expect(await fit.evaluate((img) => getComputedStyle(img.parentElement!).transform)).toMatch(/^matrix\(4(\.0*)?, /);
+    await touch("touchEnd", null);
+    await expect(full).toHaveAttribute("src", /^\/media\/[0-9a-f-]+$/);
+    await expect.poll(() => full.evaluate((img: HTMLImageElement) => img.naturalWidth)).toBe(2400);
+    // At its full size, and the spot the fingers spread over is still under them.
+    expect((await full.boundingBox())!.width).toBeCloseTo(2400, 0);
+    await expect.poll(async () => Math.abs((await spotAt(full, x, y)).fx - 0.75)).toBeLessThan(0.03);
+    expect(Math.abs((await spotAt(full, x, y)).fy - 2 / 3)).toBeLessThan(0.03);
+    // One finger moves the original about (and is no click back to the fit).
+    const stage = dialog.locator(".lightbox__stage");
+    const scrolled = () => stage.evaluate((el) => el.scrollLeft);
+    const before = await scrolled();
+    await cdp.send("Input.dispatchTouchEvent", { type: "touchStart", touchPoints: [{ x: 200, y, id: 3 }] });
+    for (let dx = 20; dx <= 100; dx += 20) {
+      await cdp.send("Input.dispatchTouchEvent", { type: "touchMove", touchPoints: [{ x: 200 - dx, y, id: 3 }] });
+    }
+    await cdp.send("Input.dispatchTouchEvent", { type: "touchEnd", touchPoints: [] });
+    await expect.poll(scrolled).toBeCloseTo(before + 100, 0);
+    await expect(full).toBeVisible();
+    // Pinching the original goes back to the fitted picture.
+    const middle = box.x + box.width / 2;
+    await touch("touchStart", 100, middle);
+    for (let spread = 90; spread >= 40; spread -= 10) await touch("touchMove", spread, middle);
+    await touch("touchEnd", null);
+  } else {
+    // A trackpad's pinch reaches the page as a wheel turned with Ctrl held.
+    await page.mouse.move(x, y);
+    await page.keyboard.down("Control");
+    await page.mouse.wheel(0, -120);
+    await expect.poll(() => full.evaluate((img: HTMLImageElement) => img.naturalWidth)).toBe(2400);
+    await expect.poll(async () => Math.abs((await spotAt(full, x, y)).fx - 0.75)).toBeLessThan(0.03);
+    expect(Math.abs((await spotAt(full, x, y)).fy - 2 / 3)).toBeLessThan(0.03);
+    // The page itself was not zoomed.
+    expect(await page.evaluate(() => window.visualViewport?.scale ?? 1)).toBe(1);
+    await page.mouse.wheel(0, 120);
+    await page.keyboard.up("Control");
+  }
+  await expect(full).toHaveCount(0);
+  await expect(dialog.getByRole("button", { name: "Zoom", exact: true })).toBeVisible();
+  await expect(fit).toBeInViewport();
 });
 
 test("a finished job is announced once, politely, on the page that shows it", async ({ page }) => {

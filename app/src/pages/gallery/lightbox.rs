@@ -1,5 +1,6 @@
 //! The lightbox: one image as large as the screen allows, the previous and next by
-//! arrow keys, buttons or a swipe, a zoom to the original's full resolution, and its
+//! arrow keys, buttons or a swipe, a zoom to the original's full resolution (a click, a
+//! spread of two fingers or a trackpad's pinch; the gestures are `gesture`'s), and its
 //! details beside it (a side panel on wide screens, a sheet that slides up on a phone).
 //! It is a modal dialog: Tab stays inside, Escape closes it, and focus goes back to the
 //! tile it was opened from.
@@ -11,12 +12,10 @@ use crate::components::{focus_selector, trap_tab, Notice, Picture};
 
 use super::{
     details::{title_line, Actions, Facts, TitleLine},
+    gesture::{self, Gesture, Point, Step},
     lineage::Lineage,
     shares::SharePanel,
 };
-
-/// How far a finger must travel sideways to go to the next image, in CSS pixels.
-const SWIPE_PX: f64 = 60.0;
 
 #[component]
 pub(super) fn Lightbox(
@@ -87,22 +86,131 @@ pub(super) fn Lightbox(
     });
     on_cleanup(move || handle.remove());
 
-    // A swipe: where the finger went down, and whether it is still the same gesture.
-    let swipe_from = StoredValue::new(None::<f64>);
-    let on_down = move |e: ev::PointerEvent| {
-        if !zoomed.get_untracked() {
-            swipe_from.set_value(Some(f64::from(e.client_x())));
-        }
+    // Swipes and pinches (`gesture`). While two fingers move, the picture follows them;
+    // when they lift, it snaps to the fitted picture or the original.
+    let stage = NodeRef::<leptos::html::Div>::new();
+    let gesture = StoredValue::new(Gesture::default());
+    // The picture scaled under the fingers while they move: the scale and the
+    // transform's origin within the picture, in CSS pixels.
+    let following = RwSignal::new(None::<(f64, f64, f64)>);
+    // Where the original should open: the spot under the fingers, as fractions of the
+    // picture, and where on the screen it should stay.
+    let zoom_to = StoredValue::new(None::<(f64, f64, Point)>);
+    // A gesture's end is not also a click on the picture.
+    let swallow_click = StoredValue::new(false);
+    let picture_rect = move || {
+        let stage = stage.get_untracked()?;
+        let img = stage.query_selector("img").ok().flatten()?;
+        Some(img.get_bounding_client_rect())
     };
-    let on_up = move |e: ev::PointerEvent| {
-        if let Some(from) = swipe_from.get_value() {
-            swipe_from.set_value(None);
-            let dx = f64::from(e.client_x()) - from;
-            if dx.abs() >= SWIPE_PX {
-                step(if dx < 0.0 { 1 } else { -1 });
+    let apply = move |s: Step| match s {
+        Step::Nothing => {}
+        Step::Scale { scale, around } => {
+            let origin = match following.get_untracked() {
+                Some((_, x, y)) => Some((x, y)),
+                // The transform's origin is fixed once, before the transform moves the box.
+                None => stage
+                    .get_untracked()
+                    .and_then(|s| s.first_element_child())
+                    .map(|el| {
+                        let r = el.get_bounding_client_rect();
+                        (around.x - r.left(), around.y - r.top())
+                    }),
+            };
+            if let Some((x, y)) = origin {
+                following.set(Some((scale, x, y)));
             }
         }
+        Step::Pan { dx, dy } => {
+            if let Some(stage) = stage.get_untracked() {
+                stage.scroll_by_with_x_and_y(dx, dy);
+            }
+        }
+        Step::Go(delta) => {
+            swallow_click.set_value(true);
+            step(delta);
+        }
+        Step::ZoomIn { around } => {
+            swallow_click.set_value(true);
+            // Scaling about the fingers' middle keeps that spot still, so the picture's
+            // box as it is now tells which spot of the image is there.
+            if let Some(r) = picture_rect().filter(|r| r.width() > 0.0 && r.height() > 0.0) {
+                let fx = ((around.x - r.left()) / r.width()).clamp(0.0, 1.0);
+                let fy = ((around.y - r.top()) / r.height()).clamp(0.0, 1.0);
+                zoom_to.set_value(Some((fx, fy, around)));
+            }
+            following.set(None);
+            zoomed.set(true);
+        }
+        Step::ZoomOut => {
+            swallow_click.set_value(true);
+            following.set(None);
+            zoomed.set(false);
+        }
+        Step::Settle => {
+            swallow_click.set_value(true);
+            following.set(None);
+        }
     };
+    let at = |e: &ev::PointerEvent| Point::new(f64::from(e.client_x()), f64::from(e.client_y()));
+    let on_down = move |e: ev::PointerEvent| {
+        swallow_click.set_value(false);
+        let z = zoomed.get_untracked();
+        let s = gesture.try_update_value(|g| g.down(e.pointer_id(), at(&e), z));
+        apply(s.unwrap_or(Step::Nothing));
+    };
+    let on_move = move |e: ev::PointerEvent| {
+        let s = gesture.try_update_value(|g| g.moved(e.pointer_id(), at(&e)));
+        apply(s.unwrap_or(Step::Nothing));
+    };
+    let on_up = move |e: ev::PointerEvent| {
+        let z = zoomed.get_untracked();
+        let s = gesture.try_update_value(|g| g.up(e.pointer_id(), at(&e), z));
+        apply(s.unwrap_or(Step::Nothing));
+    };
+    let on_cancel = move |_: ev::PointerEvent| {
+        let s = gesture.try_update_value(Gesture::cancel);
+        apply(s.unwrap_or(Step::Nothing));
+    };
+    // On the stage itself (events are not delegated here), so not passive: it can keep
+    // the page from zooming.
+    let on_wheel = move |e: ev::WheelEvent| {
+        let s = gesture::wheel(
+            e.ctrl_key(),
+            e.delta_y(),
+            Point::new(f64::from(e.client_x()), f64::from(e.client_y())),
+            zoomed.get_untracked(),
+        );
+        if e.ctrl_key() {
+            // The page itself is not zoomed by a pinch over the picture.
+            e.prevent_default();
+        }
+        apply(s);
+    };
+    // The original has loaded: scroll it so that the spot the fingers spread over is
+    // still under them.
+    let on_full_load = move |_| {
+        let (Some((fx, fy, around)), Some(stage), Some(r)) =
+            (zoom_to.get_value(), stage.get_untracked(), picture_rect())
+        else {
+            return;
+        };
+        zoom_to.set_value(None);
+        let dx = r.left() + fx * r.width() - around.x;
+        let dy = r.top() + fy * r.height() - around.y;
+        stage.scroll_by_with_x_and_y(dx, dy);
+    };
+    let clicked = move || {
+        !swallow_click
+            .try_update_value(std::mem::take)
+            .unwrap_or(false)
+    };
+    let transform = move || {
+        following
+            .get()
+            .map(|(scale, _, _)| format!("scale({scale})"))
+    };
+    let origin = move || following.get().map(|(_, x, y)| format!("{x}px {y}px"));
 
     view! {
         {move || current.get().map(|image| {
@@ -131,9 +239,12 @@ pub(super) fn Lightbox(
                         <div
                             class="lightbox__stage"
                             class:lightbox__stage--zoomed=move || zoomed.get()
+                            node_ref=stage
                             on:pointerdown=on_down
+                            on:pointermove=on_move
                             on:pointerup=on_up
-                            on:pointercancel=move |_| swipe_from.set_value(None)
+                            on:pointercancel=on_cancel
+                            on:wheel=on_wheel
                         >
                             {if has_media {
                                 let (fit_id, full_id, fit_label, full_label) = (id.clone(), id.clone(), label.clone(), label.clone());
@@ -141,13 +252,27 @@ pub(super) fn Lightbox(
                                     <Show
                                         when=move || zoomed.get()
                                         fallback=move || view! {
-                                            <button type="button" class="lightbox__picture" aria-label="Zoom to full size" on:click=move |_| zoomed.set(true)>
+                                            <button
+                                                type="button"
+                                                class="lightbox__picture"
+                                                aria-label="Zoom to full size"
+                                                style:transform=transform
+                                                style:transform-origin=origin
+                                                on:click=move |_| if clicked() { zoomed.set(true) }
+                                            >
                                                 <Picture image_id=fit_id.clone() alt=fit_label.clone() sizes="(min-width: 56rem) 65vw, 100vw" eager=true />
                                             </button>
                                         }
                                     >
-                                        <button type="button" class="lightbox__picture lightbox__picture--full" aria-label="Fit to the screen" on:click=move |_| zoomed.set(false)>
-                                            <img src=format!("/media/{full_id}") alt=full_label.clone() decoding="async" />
+                                        <button
+                                            type="button"
+                                            class="lightbox__picture lightbox__picture--full"
+                                            aria-label="Fit to the screen"
+                                            style:transform=transform
+                                            style:transform-origin=origin
+                                            on:click=move |_| if clicked() { zoomed.set(false) }
+                                        >
+                                            <img src=format!("/media/{full_id}") alt=full_label.clone() decoding="async" on:load=on_full_load />
                                         </button>
                                     </Show>
                                 }.into_any()

@@ -6,6 +6,7 @@
 
 mod details;
 mod filters;
+mod gesture;
 mod grid;
 mod import;
 mod layout;
