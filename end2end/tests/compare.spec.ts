@@ -1,8 +1,8 @@
 // Comparing models (issue 19 §3) and the default model (§4), against the fake OpenAI and
 // Gemini (the fakes crate's `fake-providers`, started by global-setup.ts). With keys for
 // both saved, the Studio starts on the best model; one prompt goes to three models at once
-// and the results stand side by side with the time and the cost of each; one is kept and
-// the others go to the trash in one click.
+// and the results stand side by side with the time and the cost of each; one is kept (into a
+// collection) and the others go to the trash in one click.
 import { expect, test } from "./fixtures";
 import { hydrated, moreOptions, signUp } from "./helpers";
 
@@ -21,6 +21,13 @@ test("one prompt to three models side by side, with time and cost; keep one, tra
     await row.getByRole("button", { name: "Save key" }).click();
     await expect(row.locator(".key-last4")).toHaveText("6789");
   }
+
+  const made = await page.request.post("/api/v1/collections", {
+    headers: { origin: new URL(page.url()).origin },
+    data: { name: "Lighthouses" },
+  });
+  expect(made.status()).toBe(201);
+  const collection = await made.json();
 
   await page.goto("/studio");
   await hydrated(page);
@@ -47,8 +54,14 @@ test("one prompt to three models side by side, with time and cost; keep one, tra
     await expect.poll(() => results.nth(i).locator("img").evaluate((img: HTMLImageElement) => img.naturalWidth)).toBeGreaterThan(0);
   }
 
+  // Kept into a collection chosen beside the results.
+  await page.getByLabel("Keep in").selectOption({ label: "Lighthouses" });
   await board.getByRole("button", { name: "Keep the one from OpenAI · gpt-image-1" }).click();
-  await expect(page.getByText("Kept: marked as a favourite.")).toBeVisible();
+  await expect(page.getByText("Kept: in the collection Lighthouses.")).toBeVisible();
+  const kept = await page.request.get(`/api/v1/images?collection_id=${collection.id}`);
+  const items = (await kept.json()).items;
+  expect(items).toHaveLength(1);
+  expect(items[0].generation.cost.usd).toBeGreaterThan(0.1);
   await page.getByRole("button", { name: "Trash the others" }).click();
   await expect(page.getByText("2 moved to the trash.")).toBeVisible();
   await expect(results).toHaveCount(1);

@@ -118,5 +118,8 @@ test("a character's sheet keeps it the same person, and the Studio says what eac
     .getByRole("list", { name: "Jobs" })
     .locator('li.job[data-status="completed"]', { hasText: "Smiling, in green winter clothes" });
   await expect(scenes.locator(".job__media img")).toHaveCount(2, { timeout: 30_000 });
-  await testInfo.attach("two images of one character", { body: await page.getByRole("list", { name: "Jobs" }).screenshot(), contentType: "image/png" });
+  // Kept on disk (end2end/test-results/…/two-images-of-one-character.png) as well as attached.
+  const shot = testInfo.outputPath("two-images-of-one-character.png");
+  await page.getByRole("list", { name: "Jobs" }).screenshot({ path: shot });
+  await testInfo.attach("two images of one character", { path: shot, contentType: "image/png" });
 });

@@ -266,6 +266,10 @@ pub struct Job {
     /// Set when the job is one of a comparison (`targets`): the jobs of one request share it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub batch_id: Option<String>,
+    /// Its estimated cost (the same as its image's `generation.cost`), once it has
+    /// completed; `null` before and for a job that failed (nothing is charged then).
+    #[serde(default)]
+    pub cost: Option<crate::Cost>,
 }
 
 /// `POST /api/v1/generations` (and the character avatar): the jobs, and with `?wait=true`

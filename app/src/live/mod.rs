@@ -113,6 +113,7 @@ impl JobBook {
                     finished_at: None,
                     next_attempt_at: event.next_attempt_at,
                     batch_id: None,
+                    cost: None,
                 },
             );
             return Applied::Unknown;
@@ -487,6 +488,7 @@ mod tests {
             finished_at: None,
             next_attempt_at: None,
             batch_id: None,
+            cost: None,
         }
     }
 

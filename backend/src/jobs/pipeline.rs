@@ -242,6 +242,7 @@ async fn complete(
     let (cost, entry) = spend::price_job(backend, job, request, output.usage.as_ref(), paid_by)
         .await
         .map_err(|e| Stop::Internal(e.to_string()))?;
+    let cost_json = serde_json::to_string(&cost).ok();
     let provenance = model::Provenance {
         cost: Some(cost),
         usage: output.usage.clone(),
@@ -261,6 +262,7 @@ async fn complete(
         sha256: prepared.sha256.clone(),
         revised_prompt: output.revised_prompt.clone(),
         generation: serde_json::to_string(&provenance).unwrap_or_default(),
+        cost: cost_json,
         spend: Some(entry),
     };
     let finished = queue_db::complete(

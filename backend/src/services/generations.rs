@@ -87,6 +87,35 @@ pub(super) fn invalid(field: &'static str, message: impl Into<String>) -> Servic
     FieldError::new(field, message).into()
 }
 
+/// What a checked batch asks of the providers, for the spending caps.
+fn asked(batch: &[Checked]) -> Vec<super::spend::Asked<'_>> {
+    batch
+        .iter()
+        .map(|c| super::spend::Asked {
+            provider: c.provider,
+            model: &c.model.id,
+            size: Some(&c.size),
+            quality: c.quality.as_deref(),
+            n: u32::from(c.n),
+        })
+        .collect()
+}
+
+/// Checks several requests that are started one after the other (a character's
+/// variations) as one against the spending caps, so that the set is refused whole (402)
+/// rather than queued in part.
+pub(super) async fn check_spend_of_set(
+    backend: &Backend,
+    principal: &Principal,
+    requests: &[GenerationRequest],
+) -> Result<(), ServiceError> {
+    let mut batch = Vec::with_capacity(requests.len());
+    for req in requests {
+        batch.push(check(backend, principal, req, false).await?);
+    }
+    super::spend::check_request(backend, principal.user_id(), &asked(&batch)).await
+}
+
 async fn check(
     backend: &Backend,
     principal: &Principal,
@@ -491,17 +520,7 @@ pub async fn start(
     };
     let total: u8 = batch.iter().map(|c| c.n).sum();
     super::quotas::check_generation(backend, user_id, total).await?;
-    let asked: Vec<super::spend::Asked<'_>> = batch
-        .iter()
-        .map(|c| super::spend::Asked {
-            provider: c.provider,
-            model: &c.model.id,
-            size: Some(&c.size),
-            quality: c.quality.as_deref(),
-            n: u32::from(c.n),
-        })
-        .collect();
-    super::spend::check_request(backend, user_id, &asked).await?;
+    super::spend::check_request(backend, user_id, &asked(&batch)).await?;
     // The jobs of a comparison share an id.
     let batch_id = req.targets.is_some().then(new_id);
     let mut images = Vec::new();

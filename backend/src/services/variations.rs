@@ -7,7 +7,7 @@ use model::{GenerationRequest, Job, VariationPreset, VariationsRequest};
 use super::{
     auth::Principal,
     avatars::{avatar_model, saved_settings},
-    generations::{invalid, start, Options},
+    generations::{check_spend_of_set, invalid, start, Options},
     ServiceError,
 };
 use crate::Backend;
@@ -47,7 +47,7 @@ fn chosen<'a>(
 /// `POST /api/v1/characters/{id}/variations`: one job per chosen preset, each from the
 /// character's sheet, with the character's saved settings (else the best model with a
 /// key) unless the request names a provider or model. The whole set is checked against
-/// the quotas first, so that it is started whole or not at all.
+/// the quotas and the spending caps first, so that it is started whole or not at all.
 pub async fn start_set(
     backend: &Backend,
     principal: &Principal,
@@ -77,9 +77,9 @@ pub async fn start_set(
             req.quality.clone().or(saved.quality),
         )
     };
-    let mut jobs = Vec::new();
-    for preset in picked {
-        let request = GenerationRequest {
+    let requests: Vec<GenerationRequest> = picked
+        .into_iter()
+        .map(|preset| GenerationRequest {
             prompt: preset.prompt.clone(),
             provider,
             model: model.clone(),
@@ -91,8 +91,12 @@ pub async fn start_set(
             collection_id: None,
             seed: None,
             targets: None,
-        };
-        jobs.extend(start(backend, principal, &request, &Options::default()).await?);
+        })
+        .collect();
+    check_spend_of_set(backend, principal, &requests).await?;
+    let mut jobs = Vec::new();
+    for request in &requests {
+        jobs.extend(start(backend, principal, request, &Options::default()).await?);
     }
     tracing::info!(jobs = jobs.len(), "variations queued");
     Ok(jobs)

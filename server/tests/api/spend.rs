@@ -87,6 +87,14 @@ async fn costs_are_stored_with_each_image_and_summed_by_month_on(dialect: Dialec
     let cost = &image_of(&s.api, &openai).await["generation"]["cost"];
     assert!(close(&cost["usd"], GPT_IMAGE_1_FAKE_USD), "{cost}");
     assert_eq!(cost["basis"], "tokens");
+    // The job carries the same cost (API.md), in the answer and when read again.
+    assert_eq!(&openai["cost"], cost, "{openai}");
+    let job_path = format!("/api/v1/generations/{}", openai["id"].as_str().unwrap());
+    let job = s
+        .api
+        .expect(Method::GET, &job_path, None, StatusCode::OK)
+        .await;
+    assert_eq!(&job["cost"], cost, "{job}");
     let version = cost["pricing_version"].as_str().unwrap().to_owned();
     assert!(
         version.starts_with("providers-2026-12-01+file:"),
@@ -388,4 +396,70 @@ async fn the_instance_cap_counts_every_account_on(dialect: Dialect) {
         close(&month["instance_cap"]["spent_usd"], 2.0 * GEMINI_FAKE_USD),
         "{month}"
     );
+}
+
+#[tokio::test]
+async fn a_set_of_variations_is_refused_whole_by_a_spending_cap() {
+    on_both(a_set_of_variations_is_refused_whole_by_a_spending_cap_on).await;
+}
+
+async fn a_set_of_variations_is_refused_whole_by_a_spending_cap_on(dialect: Dialect) {
+    let s = setup_on(dialect, &[]).await;
+    // GPT Image 1 at low quality is estimated at $0.011 an image: one fits under $0.02,
+    // two do not.
+    s.api
+        .expect(
+            Method::PUT,
+            "/api/v1/me/spending-cap",
+            Some(json!({"monthly_usd": 0.02})),
+            StatusCode::OK,
+        )
+        .await;
+    let ada = s
+        .api
+        .expect(
+            Method::POST,
+            "/api/v1/characters",
+            Some(json!({"name": "Ada", "appearance": "long curly red hair"})),
+            StatusCode::CREATED,
+        )
+        .await;
+    let path = format!(
+        "/api/v1/characters/{}/variations",
+        ada["id"].as_str().unwrap()
+    );
+    let low = |presets: Value| {
+        json!({"presets": presets, "provider": "openai", "model": "gpt-image-1",
+            "quality": "low", "size": "1024x1024"})
+    };
+    let resp = s
+        .api
+        .send(
+            Method::POST,
+            &path,
+            Some(low(json!(["smiling", "serious"]))),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::PAYMENT_REQUIRED);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "spending_cap_reached", "{body}");
+    // Not one of the set was queued, and nothing reached the provider.
+    let jobs = s
+        .api
+        .expect(Method::GET, "/api/v1/generations", None, StatusCode::OK)
+        .await;
+    assert_eq!(jobs["items"].as_array().unwrap().len(), 0, "{jobs}");
+    assert_eq!(s.openai.generation_requests().len(), 0);
+
+    // One variation fits.
+    let made = s
+        .api
+        .expect(
+            Method::POST,
+            &path,
+            Some(low(json!(["smiling"]))),
+            StatusCode::ACCEPTED,
+        )
+        .await;
+    assert_eq!(made["jobs"].as_array().unwrap().len(), 1, "{made}");
 }

@@ -75,6 +75,7 @@ mod tests {
             finished_at: None,
             next_attempt_at: None,
             batch_id: None,
+            cost: None,
         }
     }
 

@@ -1,14 +1,14 @@
 //! The latest comparison, side by side: one prompt sent to several models at once (one
 //! job each, sharing a `batch_id`), each result labelled by its model with the time it
-//! took and what it cost; "Keep" on one (the character's avatar when the comparison named one, else a
-//! favourite) and the others to the trash in one click. The logic is in plain functions
+//! took and what it cost; "Keep" on one (the character's avatar when the comparison named one, else
+//! into the collection chosen beside it, or a favourite) and the others to the trash in one click. The logic is in plain functions
 //! tested here; the jobs are the tab's live ones.
 
 use leptos::{prelude::*, task::spawn_local};
-use model::{BulkAction, Image, ImageStatus, Job, UpdateImageRequest};
+use model::{BulkAction, Collection, Image, ImageStatus, Job, UpdateImageRequest};
 
 use crate::{
-    api::library::{bulk_images, set_character_avatar, update_image},
+    api::library::{bulk_images, list_collections, set_character_avatar, update_image},
     components::{Notice, NoticeLine, Picture},
     live::{duration, use_live},
 };
@@ -60,6 +60,28 @@ pub fn cost_text(image: Option<&Image>) -> Option<String> {
     })
 }
 
+/// Where "Keep" puts an image that is no character's: into the collection `into` (by
+/// id, among `collections`), else among the favourites. Answers the change and what to
+/// say once it is made.
+pub fn keep_change(into: &str, collections: &[Collection]) -> (UpdateImageRequest, String) {
+    match collections.iter().find(|c| c.id == into) {
+        Some(c) => (
+            UpdateImageRequest {
+                collection_id: Some(Some(c.id.clone())),
+                ..UpdateImageRequest::default()
+            },
+            format!("Kept: in the collection {}.", c.name),
+        ),
+        None => (
+            UpdateImageRequest {
+                favorite: Some(true),
+                ..UpdateImageRequest::default()
+            },
+            "Kept: marked as a favourite.".to_owned(),
+        ),
+    }
+}
+
 /// The images to trash once one is kept: every other one of the comparison.
 pub fn others(batch: &[Job], kept_image: &str) -> Vec<String> {
     batch
@@ -76,6 +98,10 @@ pub(super) fn CompareBoard() -> impl IntoView {
     let kept = RwSignal::new(None::<String>);
     let trashed = RwSignal::new(Vec::<String>::new());
     let message = RwSignal::new(None::<Notice>);
+    // Where a kept image goes when no character is named: "" for the favourites, or a
+    // collection's id. The collections are read once the board shows.
+    let keep_into = RwSignal::new(String::new());
+    let collections = RwSignal::new(Vec::<Collection>::new());
     // A new comparison starts over.
     Effect::new(move |previous: Option<Option<String>>| {
         let now = batch.with(|b| b.first().and_then(|j| j.batch_id.clone()));
@@ -94,13 +120,9 @@ pub(super) fn CompareBoard() -> impl IntoView {
                     .await
                     .map(|c| format!("Kept: now the avatar of {}.", c.name)),
                 None => {
-                    let change = UpdateImageRequest {
-                        favorite: Some(true),
-                        ..UpdateImageRequest::default()
-                    };
-                    update_image(image_id.clone(), change)
-                        .await
-                        .map(|_| "Kept: marked as a favourite.".to_owned())
+                    let (change, said) =
+                        collections.with_untracked(|c| keep_change(&keep_into.get_untracked(), c));
+                    update_image(image_id.clone(), change).await.map(|_| said)
                 }
             };
             match done {
@@ -137,10 +159,34 @@ pub(super) fn CompareBoard() -> impl IntoView {
             .filter(|j| !trashed.read().contains(&j.image_id))
             .collect::<Vec<_>>()
     };
+    let names_character = move || batch.with(|b| b.iter().any(|j| j.character_id.is_some()));
+    // Read the collections when a comparison without a character first shows.
+    Effect::new(move |asked: Option<bool>| {
+        let wanted = !batch.read().is_empty() && !names_character();
+        if wanted && asked != Some(true) {
+            spawn_local(async move {
+                if let Ok(page) = list_collections(None).await {
+                    collections.set(page.items);
+                }
+            });
+        }
+        asked == Some(true) || wanted
+    });
     view! {
         <Show when=move || !batch.read().is_empty()>
             <section class="card compare" aria-labelledby="compare-heading">
                 <h2 id="compare-heading">"Side by side"</h2>
+                <Show when=move || !names_character()>
+                    <div class="field compare__keep">
+                        <label for="keep-into">"Keep in"</label>
+                        <select id="keep-into" on:change=move |ev| keep_into.set(event_target_value(&ev)) prop:value=move || keep_into.get()>
+                            <option value="">"Favourites"</option>
+                            <For each=move || collections.get() key=|c| c.id.clone() let:c>
+                                <option value=c.id.clone()>{c.name.clone()}</option>
+                            </For>
+                        </select>
+                    </div>
+                </Show>
                 <ul class="compare__grid" aria-label="Compared models">
                     <For each=shown key=|j| (j.id.clone(), j.status, j.seq) let:job>
                         {
@@ -217,6 +263,26 @@ mod tests {
         assert_eq!(ids, ["j3", "j4"]);
         assert_eq!(others(&batch, "img-j3"), ["img-j4"]);
         assert!(latest_batch(&jobs[..1]).is_empty());
+    }
+
+    #[test]
+    fn a_kept_image_goes_into_the_chosen_collection_else_among_the_favourites() {
+        let portraits: Collection = serde_json::from_value(serde_json::json!({
+            "id": "c1", "name": "Portraits", "image_count": 0,
+            "created_at": "2026-12-01T10:00:00Z", "updated_at": "2026-12-01T10:00:00Z",
+        }))
+        .unwrap();
+        let all = [portraits];
+        let (change, said) = keep_change("c1", &all);
+        assert_eq!(change.collection_id, Some(Some("c1".to_owned())));
+        assert_eq!(change.favorite, None);
+        assert_eq!(said, "Kept: in the collection Portraits.");
+        // The favourites, and a collection deleted meanwhile, are the favourites.
+        for into in ["", "gone"] {
+            let (change, said) = keep_change(into, &all);
+            assert_eq!((change.favorite, change.collection_id), (Some(true), None));
+            assert_eq!(said, "Kept: marked as a favourite.");
+        }
     }
 
     #[test]

@@ -208,6 +208,8 @@ pub struct Finished {
     pub revised_prompt: Option<String>,
     /// JSON: `model::Provenance`.
     pub generation: String,
+    /// JSON: `model::Cost` (the provenance's), kept on the job too.
+    pub cost: Option<String>,
     /// What it cost, for the spend ledger (`None` when no price applies).
     pub spend: Option<super::super::spend::Entry>,
 }
@@ -226,7 +228,7 @@ pub async fn complete(
     let job_sql = format!(
         "UPDATE jobs SET status = 'completed', seq = seq + 1, error_code = NULL, \
            error_message = NULL, lease_owner = NULL, lease_expires_at = NULL, \
-           finished_at = $1, updated_at = $1 \
+           finished_at = $1, updated_at = $1, cost = $4 \
          WHERE id = $2 AND lease_owner = $3 AND status IN {RUNNING} RETURNING {COLUMNS}"
     );
     with_pool!(db, |pool| {
@@ -235,6 +237,7 @@ pub async fn complete(
             .bind(now)
             .bind(job_id)
             .bind(owner)
+            .bind(&done.cost)
             .fetch_optional(&mut *tx)
             .await?
         else {

@@ -37,12 +37,14 @@ pub struct JobRecord {
     pub updated_at: i64,
     /// The jobs of one comparison share it.
     pub batch_id: Option<String>,
+    /// JSON `model::Cost`, set when it completes.
+    pub cost: Option<String>,
 }
 
 const COLUMNS: &str = "id, user_id, image_id, character_id, set_avatar, provider, model, \
      request, status, seq, attempt, max_attempts, next_attempt_at, lease_owner, \
      lease_expires_at, cancel_requested, error_code, error_message, created_at, started_at, \
-     finished_at, updated_at, batch_id";
+     finished_at, updated_at, batch_id, cost";
 
 /// Appends the job's current stage to its history, inside the transaction `tx` (a macro:
 /// the same code for both database backends).
@@ -102,6 +104,10 @@ impl JobRecord {
             next_attempt_at: (status == ImageStatus::Pending && self.attempt > 0)
                 .then(|| to_time(self.next_attempt_at)),
             batch_id: self.batch_id.clone(),
+            cost: self
+                .cost
+                .as_deref()
+                .and_then(|c| serde_json::from_str(c).ok()),
         }
     }
 }
