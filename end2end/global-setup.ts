@@ -102,6 +102,9 @@ export default async function globalSetup() {
       // The AI providers, faked (compare.spec.ts: people who save a key reach them).
       OPENAI_BASE_URL: fakes.openai,
       GEMINI_BASE_URL: fakes.gemini,
+      // Not the default (5 MiB), so that the upload panel's "Up to 6.0 MB" shows the
+      // limit comes from the server (characters.spec.ts).
+      MAX_UPLOAD_BYTES: String(6 * 1024 * 1024),
       // Every test signs up from 127.0.0.1; the limit has its own server test.
       AUTH_RATE_LIMIT_PER_MINUTE: "10000",
       // Sign-in through an identity provider (identity.spec.ts).

@@ -3,6 +3,7 @@
 // imports on the character page, and the trash (restore as the avatar, delete for good).
 import { test, expect } from "./fixtures";
 import { BLUE, dropFiles, hydrated, RED, showDetails, signUp } from "./helpers";
+import { png } from "./seed";
 
 async function createCharacter(page: import("@playwright/test").Page, name: string, appearance = "") {
   await page.goto("/characters");
@@ -75,13 +76,14 @@ test("a public avatar link, imports on the character page, and the trash for goo
   await page.goto("/gallery");
   await hydrated(page);
   await page.getByRole("button", { name: "Upload images" }).click();
-  await expect(page.getByTestId("upload-limit")).toHaveText("Up to 5.0 MB each; several at once.");
+  await expect(page.getByTestId("upload-limit")).toHaveText("Up to 6.0 MB each; several at once.");
   await dropFiles(page, "[data-testid=dropzone]", [
     { name: "red sunset.png", base64: RED },
     { name: "blue sky.png", base64: BLUE },
+    { name: "green field.png", base64: png(12, 8, [30, 160, 60]).toString("base64") },
   ]);
   const grid = page.getByRole("list", { name: "Images" });
-  await expect(grid.getByRole("listitem")).toHaveCount(2);
+  await expect(grid.getByRole("listitem")).toHaveCount(3);
   const dialog = page.getByRole("dialog");
   await page.getByRole("button", { name: "Open blue sky" }).click();
   await showDetails(page);
@@ -113,13 +115,26 @@ test("a public avatar link, imports on the character page, and the trash for goo
   // Both to the trash: the avatar remembers whose it was, and comes back as the avatar.
   await page.goto("/gallery");
   await hydrated(page);
-  for (const name of ["red sunset", "blue sky"]) {
+  for (const name of ["red sunset", "blue sky", "green field"]) {
     await grid.getByRole("listitem").filter({ hasText: name }).getByRole("checkbox").check();
   }
   await page.getByRole("toolbar", { name: "Selected images" }).getByRole("button", { name: "Delete" }).click();
-  await expect(page.getByText("2 moved to the trash.")).toBeVisible();
+  await expect(page.getByText("3 moved to the trash.")).toBeVisible();
   await page.getByRole("link", { name: "Trash" }).click();
+  await expect(grid.getByRole("listitem")).toHaveCount(3);
+
+  // One image deleted for good from the lightbox, after a question: its file is gone.
+  await page.getByRole("button", { name: "Open green field" }).click();
+  await showDetails(page);
+  const greenSrc = await dialog.locator(".lightbox__stage img").getAttribute("src");
+  const greenId = /\/media\/([0-9a-f-]+)/.exec(greenSrc!)![1];
+  expect((await page.request.get(`/media/${greenId}`)).status()).toBe(200);
+  await dialog.getByRole("button", { name: "Delete for good" }).click();
+  await dialog.getByRole("group", { name: "Delete this image for good? This cannot be undone." }).getByRole("button", { name: "Delete for good" }).click();
+  await expect(page.getByText("Deleted for good.")).toBeVisible();
   await expect(grid.getByRole("listitem")).toHaveCount(2);
+  expect((await page.request.get(`/media/${greenId}`)).status()).toBe(404);
+  expect((await page.request.get(`/api/v1/images/${greenId}`)).status()).toBe(404);
   await page.getByRole("button", { name: "Open blue sky" }).click();
   await showDetails(page);
   await dialog.getByRole("button", { name: "Restore as Bea’s avatar" }).click();

@@ -34,6 +34,12 @@ test("one prompt to three models side by side, with time and cost; keep one, tra
   await expect(page.locator(".live-status__state")).toHaveAttribute("data-state", "Live");
   // The best model with a key is the default.
   await expect(page.getByLabel("Provider and model")).toHaveValue("gemini/gemini-2.5-flash-image");
+  // A model chosen in this browser comes first on the next visit.
+  await page.getByLabel("Provider and model").selectOption("openai/gpt-image-1");
+  await page.reload();
+  await hydrated(page);
+  await expect(page.getByLabel("Provider and model")).toHaveValue("openai/gpt-image-1");
+  await page.getByLabel("Provider and model").selectOption("gemini/gemini-2.5-flash-image");
   await moreOptions(page);
   await page.getByText("Compare with other models").click();
   await page.getByLabel("GPT Image 1", { exact: true }).check();

@@ -230,7 +230,7 @@ pub(super) fn Lightbox(
                             <span class="lightbox__count">{move || format!("{} of {}", open.get().map_or(0, |i| i + 1), count())}</span>
                             <button type="button" class="button button--small" on:click=move |_| step(1) aria-label="Next image">"→"</button>
                             {has_media.then(|| view! {
-                                <button type="button" class="button button--small" aria-pressed=move || zoomed.get().to_string() on:click=move |_| zoomed.update(|z| *z = !*z)>
+                                <button type="button" class="button button--small" aria-pressed=move || zoomed.get().to_string() on:click=move |_| { zoom_to.set_value(None); zoomed.update(|z| *z = !*z) }>
                                     {move || if zoomed.get() { "Fit" } else { "Zoom" }}
                                 </button>
                             })}
@@ -258,7 +258,7 @@ pub(super) fn Lightbox(
                                                 aria-label="Zoom to full size"
                                                 style:transform=transform
                                                 style:transform-origin=origin
-                                                on:click=move |_| if clicked() { zoomed.set(true) }
+                                                on:click=move |_| if clicked() { zoom_to.set_value(None); zoomed.set(true) }
                                             >
                                                 <Picture image_id=fit_id.clone() alt=fit_label.clone() sizes="(min-width: 56rem) 65vw, 100vw" eager=true />
                                             </button>
