@@ -1,5 +1,5 @@
 import { test, expect } from "./fixtures";
-import { hydrated, moreOptions, signUp } from "./helpers";
+import { dropFiles, hydrated, moreOptions, RED, signUp } from "./helpers";
 
 test("a character gets an avatar made with its prompt and settings", async ({ page }) => {
   const errors: string[] = [];
@@ -96,6 +96,15 @@ test("a character's sheet keeps it the same person, and the Studio says what eac
   await expect(identity).toHaveAttribute("aria-pressed", "true");
   await page.reload();
   await expect(history.getByRole("button", { name: "Identity reference", pressed: true })).toHaveCount(1);
+
+  // A new image is read into the list in place: the rows already there keep their
+  // elements (so a click on one is not lost while the list is read again).
+  await hydrated(page);
+  await history.locator("li.tile").evaluateAll((tiles) => tiles.forEach((t) => ((t as unknown as { kept: boolean }).kept = true)));
+  await dropFiles(page, "[data-testid=dropzone]", [{ name: "red sunset.png", base64: RED }]);
+  await expect(history.locator("li.tile")).toHaveCount(3);
+  await expect(history.locator("li.tile", { hasText: "red sunset" })).toHaveCount(1);
+  expect(await history.locator("li.tile").evaluateAll((tiles) => tiles.filter((t) => (t as unknown as { kept?: boolean }).kept).length)).toBe(2);
 
   // The Studio: with the character chosen, each model says what it gets.
   await page.goto("/studio");

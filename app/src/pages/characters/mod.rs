@@ -3,6 +3,7 @@
 //! its avatar maker (`avatar`). The forms work before hydration.
 
 mod avatar;
+mod history;
 mod import;
 mod page;
 mod public_link;

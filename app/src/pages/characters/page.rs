@@ -5,10 +5,11 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::{components::A, hooks::use_params_map};
-use model::{Character, ImageFilter};
+use model::{Character, Image, ImageFilter};
 
 use super::{
     avatar::{becomes_avatar, AvatarMaker},
+    history::history_row,
     import::ImportForCharacterForm,
     public_link::PublicAvatarPanel,
     variations::Variations,
@@ -23,7 +24,7 @@ use crate::{
     },
     components::{
         field_error, form_error, succeeded, Avatar, EmptyState, Field, FormError, NoticeLine,
-        PageHeader, Picture, Skeleton, UploadPanel,
+        PageHeader, Skeleton, UploadPanel,
     },
     live::{use_live, Change},
 };
@@ -114,24 +115,37 @@ pub fn CharacterPage() -> impl IntoView {
         new_avatar.set(None);
     });
     let providers = Resource::new(|| (), |()| list_providers());
-    let history = Resource::new(
-        move || {
-            (
-                id.get(),
-                avatar.version().get(),
-                uploads.get(),
-                avatar_made.get(),
-                import.version().get(),
-            )
-        },
-        |(id, ..)| {
-            list_images(ImageFilter {
-                character_id: Some(id),
-                limit: Some(200),
-                ..ImageFilter::default()
-            })
-        },
-    );
+    // Every image of the character: read with the page (whole on the server and without
+    // JavaScript), then read again in place when one may have been added or changed. The
+    // rows are keyed, so a row that did not change keeps its elements — a click on one is
+    // not lost because another job finished meanwhile.
+    let of_character = |id: String| ImageFilter {
+        character_id: Some(id),
+        limit: Some(200),
+        ..ImageFilter::default()
+    };
+    let history = Resource::new(move || id.get(), move |id| list_images(of_character(id)));
+    let reread = RwSignal::new(None::<Vec<Image>>);
+    Effect::new(move |seen: Option<String>| {
+        let cid = id.get();
+        avatar.version().track();
+        uploads.track();
+        avatar_made.track();
+        import.version().track();
+        if seen.as_deref() == Some(cid.as_str()) {
+            let asked = cid.clone();
+            leptos::task::spawn_local(async move {
+                if let Ok(page) = list_images(of_character(asked.clone())).await {
+                    if id.get_untracked() == asked {
+                        reread.set(Some(page.items));
+                    }
+                }
+            });
+        } else {
+            reread.set(None);
+        }
+        cid
+    });
     view! {
         <Transition fallback=|| view! { <Skeleton /> }>
             {move || {
@@ -245,49 +259,36 @@ pub fn CharacterPage() -> impl IntoView {
                             <Transition fallback=|| view! { <Skeleton /> }>
                                 {
                                     move || {
-                                        let (cid, current, chosen) = (cid.clone(), current_history(), identity_ids());
+                                        let (cid, current, chosen) = (cid.clone(), current_history.clone(), identity_ids.clone());
                                         Suspend::new(async move {
                                             match history.await {
                                                 Err(e) => view! { <p class="notice notice--error">{e.to_string()}</p> }.into_any(),
-                                                Ok(page) if page.items.is_empty() => view! { <EmptyState title="No images of this character yet." text="Make an avatar above, or give it one from the gallery." /> }.into_any(),
-                                                Ok(page) => view! {
-                                                    <ul class="grid">
-                                                        {page.items.into_iter().map(|image| {
-                                                            let (cid, cid_identity) = (cid.clone(), cid.clone());
-                                                            let (image_avatar, image_identity) = (image.id.clone(), image.id.clone());
-                                                            let is_identity = chosen.contains(&image.id);
+                                                Ok(page) => {
+                                                    // As read with the page, until read again.
+                                                    let first = page.items;
+                                                    let list = Memo::new(move |_| reread.get().unwrap_or_else(|| first.clone()));
+                                                    let empty = move || list.with(Vec::is_empty);
+                                                    let rows = move || {
+                                                        let (current, chosen) = (current(), chosen());
+                                                        list.get().into_iter().map(|image| {
                                                             let is_avatar = current.as_deref() == Some(image.id.as_str());
-                                                            let label = image.label();
-                                                            view! {
-                                                                <li class="tile">
-                                                                    {image.has_media().then(|| view! { <Picture image_id=image.id.clone() alt=label.clone() square=true /> })}
-                                                                    <span class="tile__caption">{label.clone()}</span>
-                                                                    {if is_avatar {
-                                                                        view! { <p class="tile__badge">"Current avatar"</p> }.into_any()
-                                                                    } else if image.has_media() {
-                                                                        view! {
-                                                                            <ActionForm action=avatar attr:class="tile__action">
-                                                                                <input type="hidden" name="id" value=cid />
-                                                                                <input type="hidden" name="image_id" value=image_avatar />
-                                                                                <button type="submit" class="button button--small">"Use as avatar"</button>
-                                                                            </ActionForm>
-                                                                        }.into_any()
-                                                                    } else {
-                                                                        ().into_any()
-                                                                    }}
-                                                                    {image.has_media().then(|| view! {
-                                                                        <ActionForm action=identity attr:class="tile__action">
-                                                                            <input type="hidden" name="id" value=cid_identity />
-                                                                            <input type="hidden" name="image_id" value=image_identity />
-                                                                            <input type="hidden" name="chosen" value=(!is_identity).to_string() />
-                                                                            <button type="submit" class="button button--small" aria-pressed=is_identity.to_string()>"Identity reference"</button>
-                                                                        </ActionForm>
-                                                                    })}
-                                                                </li>
-                                                            }
-                                                        }).collect_view()}
-                                                    </ul>
-                                                }.into_any(),
+                                                            let is_identity = chosen.contains(&image.id);
+                                                            (image, is_avatar, is_identity)
+                                                        }).collect::<Vec<_>>()
+                                                    };
+                                                    view! {
+                                                        <Show when=empty>
+                                                            <EmptyState title="No images of this character yet." text="Make an avatar above, or give it one from the gallery." />
+                                                        </Show>
+                                                        <ul class="grid" hidden=empty>
+                                                            <For
+                                                                each=rows
+                                                                key=|(image, is_avatar, is_identity)| (image.id.clone(), image.status, image.label(), *is_avatar, *is_identity)
+                                                                children=move |(image, is_avatar, is_identity)| history_row(&cid, &image, is_avatar, is_identity, avatar, identity)
+                                                            />
+                                                        </ul>
+                                                    }.into_any()
+                                                }
                                             }
                                         })
                                     }
