@@ -101,19 +101,21 @@ fn asked(batch: &[Checked]) -> Vec<super::spend::Asked<'_>> {
         .collect()
 }
 
-/// Checks several requests that are started one after the other (a character's
-/// variations) as one against the spending caps, so that the set is refused whole (402)
-/// rather than queued in part.
+/// Checks a request that is started `times` over with other prompts (a character's
+/// variations: one model, size and quality, so one estimate) as one against the spending
+/// caps, so that the set is refused whole (402) rather than queued in part.
 pub(super) async fn check_spend_of_set(
     backend: &Backend,
     principal: &Principal,
-    requests: &[GenerationRequest],
+    req: &GenerationRequest,
+    times: u32,
 ) -> Result<(), ServiceError> {
-    let mut batch = Vec::with_capacity(requests.len());
-    for req in requests {
-        batch.push(check(backend, principal, req, false).await?);
+    let checked = [check(backend, principal, req, false).await?];
+    let mut set = asked(&checked);
+    for a in &mut set {
+        a.n *= times;
     }
-    super::spend::check_request(backend, principal.user_id(), &asked(&batch)).await
+    super::spend::check_request(backend, principal.user_id(), &set).await
 }
 
 async fn check(

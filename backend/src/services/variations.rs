@@ -93,7 +93,10 @@ pub async fn start_set(
             targets: None,
         })
         .collect();
-    check_spend_of_set(backend, principal, &requests).await?;
+    if let Some(first) = requests.first() {
+        let times = u32::try_from(requests.len()).unwrap_or(u32::MAX);
+        check_spend_of_set(backend, principal, first, times).await?;
+    }
     let mut jobs = Vec::new();
     for request in &requests {
         jobs.extend(start(backend, principal, request, &Options::default()).await?);

@@ -152,35 +152,30 @@ pub(super) fn Lightbox(
             following.set(None);
         }
     };
-    let at = |e: &ev::PointerEvent| Point::new(f64::from(e.client_x()), f64::from(e.client_y()));
+    let at = |e: &web_sys::MouseEvent| Point::new(f64::from(e.client_x()), f64::from(e.client_y()));
+    // Each pointer event goes to the gesture, and what it makes of it is done.
+    let feed = move |event: &dyn Fn(&mut Gesture) -> Step| {
+        apply(
+            gesture
+                .try_update_value(|g| event(g))
+                .unwrap_or(Step::Nothing),
+        );
+    };
     let on_down = move |e: ev::PointerEvent| {
         swallow_click.set_value(false);
         let z = zoomed.get_untracked();
-        let s = gesture.try_update_value(|g| g.down(e.pointer_id(), at(&e), z));
-        apply(s.unwrap_or(Step::Nothing));
+        feed(&|g| g.down(e.pointer_id(), at(&e), z));
     };
-    let on_move = move |e: ev::PointerEvent| {
-        let s = gesture.try_update_value(|g| g.moved(e.pointer_id(), at(&e)));
-        apply(s.unwrap_or(Step::Nothing));
-    };
+    let on_move = move |e: ev::PointerEvent| feed(&|g| g.moved(e.pointer_id(), at(&e)));
     let on_up = move |e: ev::PointerEvent| {
         let z = zoomed.get_untracked();
-        let s = gesture.try_update_value(|g| g.up(e.pointer_id(), at(&e), z));
-        apply(s.unwrap_or(Step::Nothing));
+        feed(&|g| g.up(e.pointer_id(), at(&e), z));
     };
-    let on_cancel = move |_: ev::PointerEvent| {
-        let s = gesture.try_update_value(Gesture::cancel);
-        apply(s.unwrap_or(Step::Nothing));
-    };
+    let on_cancel = move |_: ev::PointerEvent| feed(&Gesture::cancel);
     // On the stage itself (events are not delegated here), so not passive: it can keep
     // the page from zooming.
     let on_wheel = move |e: ev::WheelEvent| {
-        let s = gesture::wheel(
-            e.ctrl_key(),
-            e.delta_y(),
-            Point::new(f64::from(e.client_x()), f64::from(e.client_y())),
-            zoomed.get_untracked(),
-        );
+        let s = gesture::wheel(e.ctrl_key(), e.delta_y(), at(&e), zoomed.get_untracked());
         if e.ctrl_key() {
             // The page itself is not zoomed by a pinch over the picture.
             e.prevent_default();
