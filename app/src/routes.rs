@@ -5,6 +5,7 @@
 //! keeps what every page shares: the router, the header, the live connection and the
 //! notifications. Without `--split` every chunk is simply part of the one file.
 
+use leptos::lazy;
 use leptos::prelude::*;
 use leptos_router::{lazy_route, LazyRoute};
 
@@ -32,7 +33,6 @@ macro_rules! lazy_pages {
 }
 
 lazy_pages! {
-    HomeRoute => HomePage,
     StudioRoute => StudioPage,
     CharactersRoute => CharactersPage,
     CharacterRoute => CharacterPage,
@@ -45,6 +45,46 @@ lazy_pages! {
     ForgotPasswordRoute => ForgotPasswordPage,
     ResetPasswordRoute => ResetPasswordPage,
     VerifyEmailRoute => VerifyEmailPage,
+}
+
+/// The home page's route. Its view is a chunk like the others'; a signed-in person's
+/// dashboard is a further chunk (`pages::home`), which a signed-out visit never needs. When
+/// it is shown, the route's preload (which the router awaits before it hydrates or shows
+/// the page) fetches that chunk too: the router hydrates the view in one go, and a part
+/// whose code were still on its way would be hydrated empty against the server's HTML.
+pub struct HomeRoute {
+    dashboard: bool,
+}
+
+impl LazyRoute for HomeRoute {
+    fn data() -> Self {
+        Self {
+            dashboard: crate::pages::dashboard_shown(),
+        }
+    }
+
+    async fn view(this: Self) -> AnyView {
+        let (_, view) = futures::join!(
+            crate::pages::load_dashboard(this.dashboard),
+            home_view(this)
+        );
+        view
+    }
+
+    async fn preload() {
+        // In the router's reactive owner, so the signed-in person is known; from a header
+        // link's hover (no owner), the page's own chunk only.
+        let dashboard = crate::pages::load_dashboard(crate::pages::dashboard_shown());
+        #[cfg(feature = "hydrate")]
+        futures::join!(__preload_home_view(), dashboard);
+        #[cfg(not(feature = "hydrate"))]
+        dashboard.await;
+    }
+}
+
+#[lazy]
+fn home_view(_this: HomeRoute) -> AnyView {
+    view! { <HomePage /> }.into_any()
 }
 
 /// Starts fetching the chunk of the page a link leads to (a header link the pointer or the

@@ -30,6 +30,12 @@ test("the home page is rendered on the server, before any script runs", async ({
   expect(html).toContain("<h1>Avatar Studio</h1>");
   expect(html).toContain("<title>Avatar Studio</title>");
   expect(html).toContain("/pkg/avatar-studio.js");
+  // A split build (`--split`): the page names its route's chunks, so that the browser
+  // fetches them beside the main module. (They are named by where their code is; a server
+  // built from other sources than the front end names none, and the page loads slower.)
+  if (html.includes("__wasm_split")) {
+    expect(html).toMatch(/<link[^>]*href="\/pkg\/chunk_\d+\.wasm"[^>]*>/);
+  }
   // The button that needs hydration is disabled in the server's HTML.
   expect(html).toMatch(/<button[^>]*data-testid="surprise-me"[^>]*disabled/);
 
@@ -56,6 +62,10 @@ test("the home page is rendered on the server, before any script runs", async ({
 test("hydration makes the home page interactive", async ({ page }) => {
   await page.goto("/");
   await hydrated(page);
+  // Signed out, there is no dashboard (its library numbers and spend are a signed-in
+  // person's; their code is not even fetched).
+  await expect(page.getByRole("region", { name: "Your library" })).toHaveCount(0);
+  await expect(page.getByRole("region", { name: "Spending" })).toHaveCount(0);
   const button = page.getByTestId("surprise-me");
   await expect(button).toBeEnabled();
   const prompt = page.getByLabel("Prompt");

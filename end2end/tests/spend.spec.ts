@@ -37,6 +37,13 @@ test("spend is shown by day and model, a monthly cap refuses the next job, admin
   await expect(spending.locator(".spend__total strong")).toHaveText("$0.00");
   await spending.getByRole("button", { name: / →$/ }).click();
   await expect(spending.locator(".spend__total strong")).toHaveText("$0.01");
+  // Reached by a link rather than loaded (the dashboard's code then arrives after the
+  // page's): the same spend.
+  await page.goto("/studio");
+  await hydrated(page);
+  await page.locator("a.brand").click();
+  await expect(page).toHaveURL(/\/$/);
+  await expect(spending.locator(".spend__total strong")).toHaveText("$0.01");
 
   // Settings: a cap of one cent, and the spend by key.
   await page.goto("/settings#spending");

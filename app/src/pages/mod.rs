@@ -16,6 +16,7 @@ pub use characters::{CharacterPage, CharactersPage};
 pub use collections::CollectionsPage;
 pub use gallery::GalleryPage;
 pub use home::HomePage;
+pub(crate) use home::{dashboard_shown, load_dashboard};
 pub use not_found::NotFound;
 pub use settings::SettingsPage;
 pub use studio::StudioPage;

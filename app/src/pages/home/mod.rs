@@ -2,11 +2,12 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
 
-use crate::{
-    api::{account::my_usage, get_instance_info, library::library_stats},
-    components::{SpendCard, UsageMeters},
-    format::file_size,
-};
+use crate::api::get_instance_info;
+
+mod dashboard;
+
+use dashboard::Dashboard;
+pub(crate) use dashboard::{dashboard_shown, load_dashboard};
 
 /// The longest prompt the generators accept.
 pub const MAX_PROMPT_CHARS: usize = 4000;
@@ -204,46 +205,5 @@ mod tests {
         assert!(EXAMPLE_PROMPTS
             .iter()
             .all(|p| p.chars().count() <= MAX_PROMPT_CHARS));
-    }
-}
-
-/// For a signed-in person: what their library holds.
-#[component]
-fn Dashboard() -> impl IntoView {
-    let stats = Resource::new(|| (), |_| library_stats());
-    let usage = Resource::new(|| (), |()| my_usage());
-    view! {
-        <Transition fallback=|| ()>
-            {move || Suspend::new(async move {
-                let usage = usage.await.ok().flatten();
-                stats.await.ok().flatten().map(|s| {
-                    let providers = s.by_provider.iter().map(|(p, n)| format!("{p}: {n}")).collect::<Vec<_>>().join(", ");
-                    view! {
-                        <section class="card dashboard" aria-labelledby="dashboard-title">
-                            <h2 id="dashboard-title">"Your library"</h2>
-                            <dl class="dashboard__numbers">
-                                <div><dt>"Images"</dt><dd>{s.images.total}</dd></div>
-                                <div><dt>"Generated"</dt><dd>{s.images.generated}</dd></div>
-                                <div><dt>"Uploaded"</dt><dd>{s.images.uploaded}</dd></div>
-                                <div><dt>"Imported"</dt><dd>{s.images.imported}</dd></div>
-                                <div><dt>"Storage used"</dt><dd>{file_size(s.bytes_used)}</dd></div>
-                                <div><dt>"Characters with an avatar"</dt><dd>{format!("{} of {}", s.characters.with_avatar, s.characters.total)}</dd></div>
-                            </dl>
-                            {(!providers.is_empty()).then(|| view! { <p class="muted">"By provider: " {providers}</p> })}
-                            {usage.map(|u| view! { <h3>"Your limits"</h3> <UsageMeters usage=u /> })}
-                            <p class="actions">
-                                <A href="/gallery" attr:class="button">"Open the gallery"</A>
-                                <A href="/characters" attr:class="button">"Characters"</A>
-                            </p>
-                        </section>
-                    }
-                })
-            })}
-        </Transition>
-        <section class="card dashboard" aria-labelledby="spend-title">
-            <h2 id="spend-title">"Spending"</h2>
-            <SpendCard />
-            <p><A href="/settings#spending">"Set a monthly cap, or see it by key"</A></p>
-        </section>
     }
 }

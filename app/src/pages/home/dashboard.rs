@@ -1,0 +1,96 @@
+//! The home page's dashboard, for a signed-in person: what their library holds, their
+//! limits and their spend with its chart. Its code is a chunk of its own (`#[lazy]`), so a
+//! signed-out visit to the home page, which does not show it, never fetches it (issue 17).
+//! When the server rendered it, the route fetches the chunk with its own, before the page
+//! is hydrated ([`load_dashboard`]): the router hydrates a route's view in one go once its
+//! chunks are in, so the dashboard's code must be in place by then, or the part would be
+//! hydrated empty against the server's HTML and hydration would fail.
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+use crate::{
+    api::{account::my_usage, library::library_stats},
+    components::{CurrentUser, SpendCard, UsageMeters},
+    format::file_size,
+};
+
+/// Whether the dashboard is shown: someone is signed in.
+pub(crate) fn dashboard_shown() -> bool {
+    use_context::<CurrentUser>()
+        .is_some_and(|CurrentUser(user)| user.with_untracked(Option::is_some))
+}
+
+/// Fetches the dashboard's chunk when it will be shown (the route's view awaits it before
+/// the page is hydrated); nothing otherwise, and nothing on the server.
+pub(crate) async fn load_dashboard(shown: bool) {
+    #[cfg(feature = "hydrate")]
+    if shown {
+        __preload_dashboard_panels().await;
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = shown;
+}
+
+#[component]
+pub(crate) fn Dashboard() -> impl IntoView {
+    let CurrentUser(user) = expect_context::<CurrentUser>();
+    view! {
+        <Show when=move || user.with(Option::is_some)>
+            <Suspense fallback=|| ()>{move || Suspend::new(dashboard_panels())}</Suspense>
+        </Show>
+    }
+}
+
+#[leptos::lazy]
+pub(crate) fn dashboard_panels() -> AnyView {
+    view! { <LibraryCard /> <SpendSection /> }.into_any()
+}
+
+/// What the person's library holds and their limits.
+#[component]
+fn LibraryCard() -> impl IntoView {
+    let stats = Resource::new(|| (), |_| library_stats());
+    let usage = Resource::new(|| (), |()| my_usage());
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                let usage = usage.await.ok().flatten();
+                stats.await.ok().flatten().map(|s| {
+                    let providers = s.by_provider.iter().map(|(p, n)| format!("{p}: {n}")).collect::<Vec<_>>().join(", ");
+                    view! {
+                        <section class="card dashboard" aria-labelledby="dashboard-title">
+                            <h2 id="dashboard-title">"Your library"</h2>
+                            <dl class="dashboard__numbers">
+                                <div><dt>"Images"</dt><dd>{s.images.total}</dd></div>
+                                <div><dt>"Generated"</dt><dd>{s.images.generated}</dd></div>
+                                <div><dt>"Uploaded"</dt><dd>{s.images.uploaded}</dd></div>
+                                <div><dt>"Imported"</dt><dd>{s.images.imported}</dd></div>
+                                <div><dt>"Storage used"</dt><dd>{file_size(s.bytes_used)}</dd></div>
+                                <div><dt>"Characters with an avatar"</dt><dd>{format!("{} of {}", s.characters.with_avatar, s.characters.total)}</dd></div>
+                            </dl>
+                            {(!providers.is_empty()).then(|| view! { <p class="muted">"By provider: " {providers}</p> })}
+                            {usage.map(|u| view! { <h3>"Your limits"</h3> <UsageMeters usage=u /> })}
+                            <p class="actions">
+                                <A href="/gallery" attr:class="button">"Open the gallery"</A>
+                                <A href="/characters" attr:class="button">"Characters"</A>
+                            </p>
+                        </section>
+                    }
+                })
+            })}
+        </Transition>
+    }
+}
+
+/// The month's spend with its chart.
+#[component]
+fn SpendSection() -> impl IntoView {
+    view! {
+        <section class="card dashboard" aria-labelledby="spend-title">
+            <h2 id="spend-title">"Spending"</h2>
+            <SpendCard />
+            <p><A href="/settings#spending">"Set a monthly cap, or see it by key"</A></p>
+        </section>
+    }
+}
