@@ -1,6 +1,6 @@
 //! The pages as lazily loaded routes. Built with `cargo leptos build --split`, each page's
-//! view and everything only it uses is a chunk of WebAssembly of its own, fetched the
-//! first time the page is shown; the server names the chunks a page needs in its HTML, so
+//! view and everything only it uses is a chunk of WebAssembly of its own (or its group's:
+//! `grouped_pages!`), fetched the first time the page is shown; the server names the chunks a page needs in its HTML, so
 //! a first visit fetches them beside the main chunk instead of after it. The main chunk
 //! keeps what every page shares: the router, the header, the live connection and the
 //! notifications. Without `--split` every chunk is simply part of the one file.
@@ -34,18 +34,73 @@ macro_rules! lazy_pages {
 
 lazy_pages! {
     StudioRoute => StudioPage,
-    CharactersRoute => CharactersPage,
-    CharacterRoute => CharacterPage,
-    GalleryRoute => GalleryPage,
-    CollectionsRoute => CollectionsPage,
     SettingsRoute => SettingsPage,
     AdminRoute => AdminPage,
     SignInRoute => SignInPage,
+}
+
+/// Pages that share one chunk: each is a route of its own, but their views are one lazily
+/// loaded function. wasm-split makes a chunk for every distinct set of split points that
+/// use a piece of code, so each split point cuts the code the pages share into more,
+/// smaller files, which every page then fetches one by one; pages that are small beside
+/// their group, and seldom the first visit, cost less together (README, "Bundle").
+macro_rules! grouped_pages {
+    ($group:ident, $load:ident, $preload:ident { $($route:ident => $page:ident),* $(,)? }) => {
+        #[derive(Clone, Copy)]
+        #[doc(hidden)]
+        pub enum $group {
+            $($page,)*
+        }
+
+        #[lazy]
+        fn $load(page: $group) -> AnyView {
+            match page {
+                $($group::$page => view! { <$page /> }.into_any(),)*
+            }
+        }
+
+        $(
+            #[doc = concat!("The route of [`", stringify!($page), "`], its view loaded on demand with its group's.")]
+            pub struct $route;
+
+            impl LazyRoute for $route {
+                fn data() -> Self {
+                    Self
+                }
+
+                async fn view(_this: Self) -> AnyView {
+                    $load($group::$page).await
+                }
+
+                async fn preload() {
+                    #[cfg(feature = "hydrate")]
+                    $preload().await;
+                }
+            }
+        )*
+    };
+}
+
+// The list of characters is small beside a character's page, which it leads to.
+grouped_pages!(CharacterPages, character_pages, __preload_character_pages {
+    CharactersRoute => CharactersPage,
+    CharacterRoute => CharacterPage,
+});
+
+// The collections, a list that leads into the gallery.
+grouped_pages!(LibraryPages, library_pages, __preload_library_pages {
+    GalleryRoute => GalleryPage,
+    CollectionsRoute => CollectionsPage,
+});
+
+// Signing up, a forgotten password, a reset and an address's confirmation: forms that are
+// seldom a first visit.
+grouped_pages!(AccountPages, account_pages, __preload_account_pages {
     SignUpRoute => SignUpPage,
     ForgotPasswordRoute => ForgotPasswordPage,
     ResetPasswordRoute => ResetPasswordPage,
     VerifyEmailRoute => VerifyEmailPage,
-}
+});
 
 /// The home page's route. Its view is a chunk like the others'; a signed-in person's
 /// dashboard is a further chunk (`pages::home`), which a signed-out visit never needs. When
