@@ -1,7 +1,8 @@
 //! The pages as lazily loaded routes. Built with `cargo leptos build --split`, each page's
 //! view and everything only it uses is a chunk of WebAssembly of its own (or its group's:
-//! `grouped_pages!`), fetched the first time the page is shown; the server names the chunks a page needs in its HTML, so
-//! a first visit fetches them beside the main chunk instead of after it. The main chunk
+//! `grouped_pages!`), fetched the first time the page is shown; the server names the
+//! chunks a page needs in its HTML, so a first visit fetches them beside the main chunk
+//! instead of after it. The main chunk
 //! keeps what every page shares: the router, the header, the live connection and the
 //! notifications. Without `--split` every chunk is simply part of the one file.
 
@@ -107,33 +108,22 @@ grouped_pages!(AccountPages, account_pages, __preload_account_pages {
 /// it is shown, the route's preload (which the router awaits before it hydrates or shows
 /// the page) fetches that chunk too: the router hydrates the view in one go, and a part
 /// whose code were still on its way would be hydrated empty against the server's HTML.
-pub struct HomeRoute {
-    dashboard: bool,
-}
+pub struct HomeRoute;
 
 impl LazyRoute for HomeRoute {
     fn data() -> Self {
-        Self {
-            dashboard: crate::pages::dashboard_shown(),
-        }
+        Self
     }
 
     async fn view(this: Self) -> AnyView {
-        let (_, view) = futures::join!(
-            crate::pages::load_dashboard(this.dashboard),
-            home_view(this)
-        );
-        view
+        home_view(this).await
     }
 
     async fn preload() {
         // In the router's reactive owner, so the signed-in person is known; from a header
         // link's hover (no owner), the page's own chunk only.
-        let dashboard = crate::pages::load_dashboard(crate::pages::dashboard_shown());
         #[cfg(feature = "hydrate")]
-        futures::join!(__preload_home_view(), dashboard);
-        #[cfg(not(feature = "hydrate"))]
-        dashboard.await;
+        futures::join!(__preload_home_view(), crate::pages::load_dashboard());
     }
 }
 

@@ -15,8 +15,9 @@ pub use auth::{ForgotPasswordPage, ResetPasswordPage, SignInPage, SignUpPage, Ve
 pub use characters::{CharacterPage, CharactersPage};
 pub use collections::CollectionsPage;
 pub use gallery::GalleryPage;
+#[cfg(feature = "hydrate")]
+pub(crate) use home::load_dashboard;
 pub use home::HomePage;
-pub(crate) use home::{dashboard_shown, load_dashboard};
 pub use not_found::NotFound;
 pub use settings::SettingsPage;
 pub use studio::StudioPage;

@@ -2,7 +2,7 @@
 //! limits and their spend with its chart. Its code is a chunk of its own (`#[lazy]`), so a
 //! signed-out visit to the home page, which does not show it, never fetches it (issue 17).
 //! When the server rendered it, the route fetches the chunk with its own, before the page
-//! is hydrated ([`load_dashboard`]): the router hydrates a route's view in one go once its
+//! is hydrated (`load_dashboard`): the router hydrates a route's view in one go once its
 //! chunks are in, so the dashboard's code must be in place by then, or the part would be
 //! hydrated empty against the server's HTML and hydration would fail.
 
@@ -15,21 +15,16 @@ use crate::{
     format::file_size,
 };
 
-/// Whether the dashboard is shown: someone is signed in.
-pub(crate) fn dashboard_shown() -> bool {
-    use_context::<CurrentUser>()
+/// Fetches the dashboard's chunk when it will be shown, that is when someone is signed in
+/// (read from the reactive owner it runs in; the home route's preload awaits it before the
+/// page is hydrated); nothing otherwise. The browser's only: the server has no chunks.
+#[cfg(feature = "hydrate")]
+pub(crate) async fn load_dashboard() {
+    if use_context::<CurrentUser>()
         .is_some_and(|CurrentUser(user)| user.with_untracked(Option::is_some))
-}
-
-/// Fetches the dashboard's chunk when it will be shown (the route's view awaits it before
-/// the page is hydrated); nothing otherwise, and nothing on the server.
-pub(crate) async fn load_dashboard(shown: bool) {
-    #[cfg(feature = "hydrate")]
-    if shown {
+    {
         __preload_dashboard_panels().await;
     }
-    #[cfg(not(feature = "hydrate"))]
-    let _ = shown;
 }
 
 #[component]
@@ -43,7 +38,7 @@ pub(crate) fn Dashboard() -> impl IntoView {
 }
 
 #[leptos::lazy]
-pub(crate) fn dashboard_panels() -> AnyView {
+fn dashboard_panels() -> AnyView {
     view! { <LibraryCard /> <SpendSection /> }.into_any()
 }
 

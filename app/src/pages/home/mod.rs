@@ -6,8 +6,9 @@ use crate::api::get_instance_info;
 
 mod dashboard;
 
+#[cfg(feature = "hydrate")]
+pub(crate) use dashboard::load_dashboard;
 use dashboard::Dashboard;
-pub(crate) use dashboard::{dashboard_shown, load_dashboard};
 
 /// The longest prompt the generators accept.
 pub const MAX_PROMPT_CHARS: usize = 4000;
