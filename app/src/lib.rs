@@ -22,6 +22,7 @@ pub mod routes;
 pub mod session;
 #[cfg(feature = "ssr")]
 mod ssr;
+pub mod suspend;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};

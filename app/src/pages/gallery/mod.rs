@@ -252,7 +252,9 @@ pub fn GalleryPage() -> impl IntoView {
         <BulkBar selected=selected trash=trash collections=collection_options run=run_bulk />
         <Transition fallback=|| view! { <GridSkeleton /> }>
             {move || Suspend::new(async move {
-                match first.await {
+                let first = first.await;
+                crate::suspend::past_dry_resolve().await;
+                match first {
                     Err(e) => view! {
                         <div class="card empty-state" role="alert">
                             <p>"The gallery could not be loaded: " {e.to_string()}</p>
