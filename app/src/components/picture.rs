@@ -2,17 +2,38 @@
 //! never ships full-size originals as thumbnails. `format` is left to the server
 //! (`auto`: WebP for browsers that take it).
 
+use std::fmt::Write as _;
+
 use leptos::prelude::*;
 
 /// The widths offered to the browser for a picture, from the server's ladder.
 const PICTURE_WIDTHS: [u32; 6] = [160, 256, 384, 512, 768, 1024];
 
 fn variant(id: &str, w: u32, square: bool) -> String {
-    if square {
-        format!("/media/{id}?w={w}&h={w}&fit=cover")
+    let mut out = String::with_capacity(id.len() + 32);
+    push_variant(&mut out, id, w, square);
+    out
+}
+
+fn push_variant(out: &mut String, id: &str, w: u32, square: bool) {
+    let _ = if square {
+        write!(out, "/media/{id}?w={w}&h={w}&fit=cover")
     } else {
-        format!("/media/{id}?w={w}&fit=contain")
+        write!(out, "/media/{id}?w={w}&fit=contain")
+    };
+}
+
+/// `srcset` over the ladder, written into one string (a grid draws a hundred of them).
+fn srcset(id: &str, square: bool) -> String {
+    let mut out = String::with_capacity(PICTURE_WIDTHS.len() * (id.len() + 40));
+    for (i, w) in PICTURE_WIDTHS.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        push_variant(&mut out, id, *w, square);
+        let _ = write!(out, " {w}w");
     }
+    out
 }
 
 /// A picture of an image, `sizes` telling the browser how wide it is shown.
@@ -33,11 +54,7 @@ pub fn Picture(
     #[prop(optional)] width: Option<u32>,
     #[prop(optional)] height: Option<u32>,
 ) -> impl IntoView {
-    let srcset = PICTURE_WIDTHS
-        .iter()
-        .map(|w| format!("{} {w}w", variant(&image_id, *w, square)))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let srcset = srcset(&image_id, square);
     view! {
         <img
             src=variant(&image_id, 384, square)
@@ -91,5 +108,25 @@ pub fn Avatar(
             </span>
         }
         .into_any(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn srcset_names_every_width_of_the_ladder() {
+        assert_eq!(
+            srcset("img1", true),
+            "/media/img1?w=160&h=160&fit=cover 160w, /media/img1?w=256&h=256&fit=cover 256w, \
+             /media/img1?w=384&h=384&fit=cover 384w, /media/img1?w=512&h=512&fit=cover 512w, \
+             /media/img1?w=768&h=768&fit=cover 768w, /media/img1?w=1024&h=1024&fit=cover 1024w"
+        );
+        assert_eq!(
+            srcset("x", false).split(", ").next(),
+            Some("/media/x?w=160&fit=contain 160w")
+        );
+        assert_eq!(variant("x", 384, true), "/media/x?w=384&h=384&fit=cover");
     }
 }

@@ -16,7 +16,7 @@ use model::{Image, ImageFilter};
 use super::{
     layout::{day_label, day_of, justify, Item, Layout, Metrics, Rect},
     state::{page_link, Gallery},
-    tile::{tile_parts, Tile, TileHooks},
+    tile::{square_tile, tile_parts, TileHooks},
 };
 
 /// How much beyond the screen, above and below, is kept in the page, in screens: enough
@@ -63,9 +63,9 @@ pub(super) fn Grid(
                 // Shown before the page is interactive (or without JavaScript), so drawn
                 // whole, without a keyed list's code.
                 <ul class="grid" aria-label="Images" on:keydown=on_keydown>
-                    {move || images.try_get().unwrap_or_default().into_iter().enumerate().map(|(index, image)| view! {
-                        <Tile image=image index=index hooks=hooks />
-                    }).collect_view()}
+                    {move || images.try_with(|list| {
+                        list.iter().enumerate().map(|(index, image)| square_tile(image, index, hooks)).collect_view()
+                    })}
                 </ul>
             }
         >

@@ -90,12 +90,11 @@ pub(super) fn tile_parts(
 }
 
 /// A tile of the server-rendered grid (square, in a CSS grid): the first page, before the
-/// page is interactive and without JavaScript.
-// A component's props are owned: #[component] builds a props struct from them.
-#[allow(clippy::needless_pass_by_value)]
-#[component]
-pub(super) fn Tile(image: Image, index: usize, hooks: TileHooks) -> impl IntoView {
-    let (is_selected, parts) = tile_parts(&image, index, hooks, true, SQUARE_SIZES.to_owned());
+/// page is interactive and without JavaScript. A function over the borrowed image rather
+/// than a component, so that the grid's hundred tiles are drawn from its list without a
+/// copy of every image or an owner of their own (issue 17 §5).
+pub(super) fn square_tile(image: &Image, index: usize, hooks: TileHooks) -> impl IntoView {
+    let (is_selected, parts) = tile_parts(image, index, hooks, true, SQUARE_SIZES.to_owned());
     view! {
         <li class="tile" class:tile--selected=move || is_selected.try_get().unwrap_or(false) data-index=index>
             {parts}
