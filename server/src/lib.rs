@@ -22,6 +22,15 @@ use tokio_util::sync::CancellationToken;
 
 pub use state::AppState;
 
+/// mimalloc instead of glibc's malloc, for everything that links the server (the binary,
+/// its tests, the SSR benchmark's hand-written page alike). A page render allocates and
+/// frees tens of thousands of small objects, many on another thread than the one that
+/// made them (sqlx's SQLite worker makes the rows, tokio's worker drops them): under
+/// glibc, `malloc`, `free` and `malloc_consolidate` were a third of the server's time on
+/// the gallery page (perf, `scripts/bench-ssr.sh`, README "Server-side rendering").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Connects to the database (applying migrations) and the object store: everything the
 /// server needs before it can answer. Each failure names the variable to fix.
 pub async fn connect(config: Config) -> anyhow::Result<Backend> {
