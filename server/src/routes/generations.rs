@@ -201,6 +201,7 @@ pub async fn character_avatar(
 #[utoipa::path(post, path = "/api/v1/images/{id}/regenerate", tag = "images",
     params(WaitQuery),
     responses((status = 202, body = GenerationResponse), (status = 200, body = GenerationResponse),
+        (status = 400, body = model::ApiError, description = "A reference image of the original is gone: deleted, or in the trash (reference_image_ids)"),
         (status = 404, body = model::ApiError), (status = 422, body = model::ApiError),
         (status = 409, body = model::ApiError, description = "Idempotency-Key reused, or the image was not generated"),
         (status = 413, body = model::ApiError, description = "The account's storage is full (storage_quota_exceeded)"),
