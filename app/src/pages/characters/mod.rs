@@ -50,7 +50,9 @@ pub fn CharactersPage() -> impl IntoView {
         </section>
         <Transition fallback=|| view! { <Skeleton /> }>
             {move || Suspend::new(async move {
-                match list.await {
+                let list = list.await;
+                crate::suspend::past_dry_resolve().await;
+                match list {
                     Err(e) => view! { <p class="notice notice--error" role="alert">{e.to_string()}</p> }.into_any(),
                     Ok(page) if page.items.is_empty() => view! {
                         <EmptyState title="No characters yet." text="A character keeps a name, a look and every image of it. Create one above: its first avatar is made at once." />
