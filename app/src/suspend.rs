@@ -8,15 +8,23 @@
 //! hundred tiles that second build was about a fifth of the server's time
 //! (`scripts/bench-ssr.sh` under perf, issue 17 §5).
 //!
-//! [`past_dry_resolve`], awaited after the data are read and before the view is built,
-//! makes the future wait one poll on the server: the dry walk finds it pending and leaves
-//! it, and the render awaits it and builds the view once. Only for a view that reads no
+//! [`read`] awaits the data and then one poll more on the server (`past_dry_resolve`):
+//! the dry walk finds the `Suspend` pending and leaves it, and the render awaits it and
+//! builds the view once. Only for a view that reads no
 //! further resource outside a `<Suspense>` of its own (the walk no longer sees inside it).
 //! In the browser it is ready at once: hydration needs a `Suspend` whose data are there to
 //! be ready on its first poll.
 
+/// Reads a `Suspend`'s data (a resource, any future) so that its view is built once:
+/// `match suspend::read(list).await { … }`.
+pub async fn read<F: std::future::IntoFuture>(data: F) -> F::Output {
+    let data = data.await;
+    past_dry_resolve().await;
+    data
+}
+
 /// Ready on the second poll on the server (waking itself), at once in the browser.
-pub async fn past_dry_resolve() {
+async fn past_dry_resolve() {
     #[cfg(feature = "ssr")]
     {
         let mut polled = false;

@@ -44,9 +44,7 @@ pub fn CollectionsPage() -> impl IntoView {
         <FormError error=form_error(delete) />
         <Transition fallback=|| view! { <Skeleton /> }>
             {move || Suspend::new(async move {
-                let list = list.await;
-                crate::suspend::past_dry_resolve().await;
-                match list {
+                match crate::suspend::read(list).await {
                     Err(e) => view! { <p class="notice notice--error" role="alert">{e.to_string()}</p> }.into_any(),
                     Ok(page) if page.items.is_empty() => view! {
                         <EmptyState title="No collections yet." text="Create one above, then move images into it from the gallery or the Studio." />

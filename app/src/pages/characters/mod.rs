@@ -50,9 +50,7 @@ pub fn CharactersPage() -> impl IntoView {
         </section>
         <Transition fallback=|| view! { <Skeleton /> }>
             {move || Suspend::new(async move {
-                let list = list.await;
-                crate::suspend::past_dry_resolve().await;
-                match list {
+                match crate::suspend::read(list).await {
                     Err(e) => view! { <p class="notice notice--error" role="alert">{e.to_string()}</p> }.into_any(),
                     Ok(page) if page.items.is_empty() => view! {
                         <EmptyState title="No characters yet." text="A character keeps a name, a look and every image of it. Create one above: its first avatar is made at once." />

@@ -252,9 +252,7 @@ pub fn GalleryPage() -> impl IntoView {
         <BulkBar selected=selected trash=trash collections=collection_options run=run_bulk />
         <Transition fallback=|| view! { <GridSkeleton /> }>
             {move || Suspend::new(async move {
-                let first = first.await;
-                crate::suspend::past_dry_resolve().await;
-                match first {
+                match crate::suspend::read(first).await {
                     Err(e) => view! {
                         <div class="card empty-state" role="alert">
                             <p>"The gallery could not be loaded: " {e.to_string()}</p>
