@@ -3,7 +3,11 @@
 # measured in Chromium by end2end/perf/tti.mjs against the real server: `/`, `/login`,
 # `/studio` and `/gallery` (100 images). Prints a Markdown table (median of RUNS visits).
 #
-#   scripts/bench-tti.sh [RUNS] [--update-readme]
+#   scripts/bench-tti.sh [RUNS] [--behind-nginx] [--update-readme]
+#
+# --behind-nginx measures the app as the README's "Deploying" deploys it: Debian's nginx
+# with the README's own site in front (TLS with a self-signed certificate, HTTP/2;
+# scripts/nginx-site.sh), instead of the app's own HTTP/1.1 on its port.
 #
 # Needs the release front end (`cargo leptos build --release --precompress --split`); the
 # server is AVATAR_STUDIO_BIN (default: the release binary, built here when missing).
@@ -13,9 +17,11 @@ cd "$ROOT"
 
 runs=3
 write_readme=false
+behind_nginx=false
 for arg in "$@"; do
     case "$arg" in
         --update-readme) write_readme=true ;;
+        --behind-nginx) behind_nginx=true ;;
         [0-9]*) runs="$arg" ;;
         *) die "unknown option $arg" ;;
     esac
@@ -28,7 +34,15 @@ if [ -z "${AVATAR_STUDIO_BIN:-}" ]; then
 fi
 [ -x "$bin" ] || die "no server binary at $bin"
 
-start_scratch_server "$bin" RUST_LOG=warn BUILTIN_DELAY_MS=0 QUOTA_IMAGES_PER_DAY=0 QUOTA_ACTIVE_JOBS=0
+settings=(RUST_LOG=warn BUILTIN_DELAY_MS=0 QUOTA_IMAGES_PER_DAY=0 QUOTA_ACTIVE_JOBS=0)
+if $behind_nginx; then
+    https_port="$(free_port)"
+    start_scratch_server "$bin" "${settings[@]}" PUBLIC_URL="https://127.0.0.1:$https_port" TRUSTED_PROXIES=127.0.0.1
+    start_scratch_nginx "$https_port"
+    base="$proxy_base"
+else
+    start_scratch_server "$bin" "${settings[@]}"
+fi
 email="tti@example.com"
 password="measuring the time to interactive"
 printf '%s\n' "$password" | env -i PATH="$PATH" DATA_DIR="$work/data" \
@@ -39,10 +53,13 @@ node "$ROOT/end2end/perf/tti.mjs" "$base" "$email" "$password" "$runs" >"$work/t
 table="$(python3 - "$runs" "$work/tti.jsonl" <<'PY'
 import json, sys
 goals = {"/": 1500, "/login": 1500}
+rows = [json.loads(line) for line in open(sys.argv[2])]
+protocols = sorted({p for r in rows for p in r["protocols"] if p})
+print(f"(served over {', '.join(protocols)})")
+print()
 print(f"| route | time to interactive (median of {sys.argv[1]}) | runs (s) | goal |")
 print("|---|---|---|---|")
-for line in open(sys.argv[2]):
-    r = json.loads(line)
+for r in rows:
     goal = goals.get(r["route"], 2500)
     mark = "met" if r["median"] <= goal else "not met"
     runs = ", ".join(f"{ms / 1000:.2f}" for ms in r["runs"])
@@ -52,5 +69,5 @@ PY
 printf '%s\n' "$table"
 
 if $write_readme; then
-    update_readme tti "$table"
+    if $behind_nginx; then update_readme tti-nginx "$table"; else update_readme tti "$table"; fi
 fi

@@ -61,7 +61,7 @@ start_scratch_server() {
     work="$(mktemp -d)"
     server_pid=""
     trap 'stop_scratch_server' EXIT
-    port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+    port="$(free_port)"
     base="http://127.0.0.1:$port"
     env -i PATH="$PATH" HOME="$HOME" \
         DATA_DIR="$work/data" LEPTOS_SITE_ADDR="127.0.0.1:$port" LEPTOS_ENV=PROD \
@@ -76,8 +76,34 @@ start_scratch_server() {
     die "the server does not listen on $port"
 }
 stop_scratch_server() {
+    [ -n "${nginx_pid:-}" ] && kill "$nginx_pid" 2>/dev/null && wait "$nginx_pid" 2>/dev/null
     [ -n "${server_pid:-}" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
     rm -rf "${work:?}"
+}
+
+# Puts Debian's nginx, configured with the README's own site (scripts/nginx-site.sh: TLS
+# with a self-signed certificate, HTTP/2), in front of the scratch server started by
+# start_scratch_server (call that first, with PUBLIC_URL="https://127.0.0.1:$1" and
+# TRUSTED_PROXIES=127.0.0.1). $1 is the HTTPS port; sets `proxy_base` and `nginx_pid`.
+start_scratch_nginx() {
+    local https_port="$1" nginx
+    nginx="$(command -v nginx || echo /usr/sbin/nginx)"
+    [ -x "$nginx" ] || die "nginx is not installed: run ./scripts/setup.sh --test (Debian's nginx-light)"
+    "$ROOT/scripts/nginx-site.sh" "$work/nginx" "127.0.0.1:$port" "$https_port" "$(free_port)"
+    "$nginx" -p "$work/nginx" -c "$work/nginx/nginx.conf" -e "$work/nginx/error.log" &
+    nginx_pid=$!
+    proxy_base="https://127.0.0.1:$https_port"
+    for _ in $(seq 50); do
+        address_in_use "127.0.0.1:$https_port" && return
+        kill -0 "$nginx_pid" 2>/dev/null || { cat "$work/nginx/error.log"; die "nginx did not start"; }
+        sleep 0.2
+    done
+    die "nginx does not listen on $https_port"
+}
+
+# A free TCP port on loopback.
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
 # Replaces the text between `<!-- NAME:start -->` and `<!-- NAME:end -->` in README.md

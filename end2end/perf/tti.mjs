@@ -41,12 +41,14 @@ const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? 
 try {
   for (const r of routes) {
     const times = [];
+    const protocols = new Set();
     for (let i = 0; i < runs; i++) {
-      const { ms } = await visit(browser, base, r.route, { storageState: r.signedIn ? state : undefined, throttle: MOBILE });
+      const { ms, requests } = await visit(browser, base, r.route, { storageState: r.signedIn ? state : undefined, throttle: MOBILE });
       times.push(Math.round(ms));
+      for (const req of requests) protocols.add(req.protocol);
     }
     const sorted = [...times].sort((a, b) => a - b);
-    console.log(JSON.stringify({ route: r.route, runs: times, median: sorted[Math.floor(sorted.length / 2)] }));
+    console.log(JSON.stringify({ route: r.route, runs: times, median: sorted[Math.floor(sorted.length / 2)], protocols: [...protocols] }));
   }
 } finally {
   await browser.close();

@@ -311,28 +311,29 @@ async fn with_postgres_the_limits_hold_across_server_processes() {
     first.stop().await;
 }
 
-/// A real nginx from Debian in front of the app, on loopback ports, configured as the
-/// README's "Deploying" section says. It reaches the app from 127.0.0.2 (`proxy_bind`), the
-/// one trusted proxy, so that a client connecting straight to the app from 127.0.0.1 is
-/// an untrusted peer.
+/// A real nginx from Debian in front of the app, on loopback ports.
 struct Nginx {
     child: std::process::Child,
     base: String,
     _dir: tempfile::TempDir,
 }
 
+/// A free TCP port on loopback.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
 impl Nginx {
+    /// Configured as the README's "Deploying" section says, over plain HTTP. It reaches the
+    /// app from 127.0.0.2 (`proxy_bind`), the one trusted proxy, so that a client
+    /// connecting straight to the app from 127.0.0.1 is an untrusted peer.
     fn start(app: std::net::SocketAddr) -> Self {
-        let binary = ["/usr/sbin/nginx", "/usr/bin/nginx"]
-            .into_iter()
-            .find(|p| std::path::Path::new(p).exists())
-            .expect("nginx is not installed: run ./scripts/setup.sh --test (Debian's nginx-light)");
         let dir = tempfile::tempdir().unwrap();
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = free_port();
         let d = dir.path().display();
         let conf = format!(
             r#"daemon off;
@@ -366,13 +367,43 @@ http {{
 }}
 "#
         );
-        let conf_path = dir.path().join("nginx.conf");
-        std::fs::write(&conf_path, conf).unwrap();
+        std::fs::write(dir.path().join("nginx.conf"), conf).unwrap();
+        Self::run(dir, port, format!("http://127.0.0.1:{port}"))
+    }
+
+    /// The README's own site, as written (TLS with a self-signed certificate, HTTP/2, the
+    /// redirect from plain HTTP), made runnable here by `scripts/nginx-site.sh`, which
+    /// changes only the ports, the certificate's paths, the server name and the app's
+    /// address.
+    fn readme_site(app: std::net::SocketAddr, https_port: u16, http_port: u16) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/nginx-site.sh");
+        let out = std::process::Command::new(script)
+            .arg(dir.path())
+            .arg(app.to_string())
+            .arg(https_port.to_string())
+            .arg(http_port.to_string())
+            .output()
+            .expect("scripts/nginx-site.sh runs");
+        assert!(
+            out.status.success(),
+            "scripts/nginx-site.sh: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Self::run(dir, https_port, format!("https://127.0.0.1:{https_port}"))
+    }
+
+    /// Starts nginx on `dir/nginx.conf` and waits until it listens on `port`.
+    fn run(dir: tempfile::TempDir, port: u16, base: String) -> Self {
+        let binary = ["/usr/sbin/nginx", "/usr/bin/nginx"]
+            .into_iter()
+            .find(|p| std::path::Path::new(p).exists())
+            .expect("nginx is not installed: run ./scripts/setup.sh --test (Debian's nginx-light)");
         let child = std::process::Command::new(binary)
             .arg("-p")
             .arg(dir.path())
             .arg("-c")
-            .arg(&conf_path)
+            .arg(dir.path().join("nginx.conf"))
             .arg("-e")
             .arg(dir.path().join("error.log"))
             .stdout(std::process::Stdio::null())
@@ -390,7 +421,7 @@ http {{
         }
         Self {
             child,
-            base: format!("http://127.0.0.1:{port}"),
+            base,
             _dir: dir,
         }
     }
@@ -463,6 +494,95 @@ async fn through_a_real_nginx_each_client_has_its_own_limit_and_forgers_are_not_
     // Straight to the app from 127.0.0.1 (not the proxy): the header is not believed, so
     // every forged address is the same client.
     forgers_share_one_allowance(&server, 3).await;
+    drop(nginx);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_readmes_nginx_site_as_written_serves_the_app_over_tls_and_http2() {
+    let (https_port, http_port) = (free_port(), free_port());
+    let public_url = format!("https://127.0.0.1:{https_port}");
+    let server = TestServer::start_with(
+        Dialect::Sqlite,
+        &[
+            ("TRUSTED_PROXIES", "127.0.0.1/32"),
+            ("PUBLIC_URL", public_url.as_str()),
+        ],
+    )
+    .await;
+    let nginx = Nginx::readme_site(server.addr, https_port, http_port);
+    assert_eq!(nginx.base, public_url);
+    // The certificate is self-signed; the client comes from an address of its own.
+    let http = reqwest::Client::builder()
+        .danger_accept_invalid_certs(true)
+        .local_address(Some("127.0.0.13".parse().unwrap()))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+
+    // Plain HTTP is sent to HTTPS.
+    let resp = http
+        .get(format!(
+            "http://127.0.0.1:{http_port}/login?next=%2Fgallery"
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::MOVED_PERMANENTLY);
+    assert_eq!(
+        resp.headers()[header::LOCATION],
+        "https://127.0.0.1/login?next=%2Fgallery"
+    );
+
+    // The sign-in page, over TLS.
+    let resp = http
+        .get(format!("{public_url}/login"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(resp.text().await.unwrap().contains("<form"));
+
+    // Signing up: the cookie is `Secure`, and the session remembers the client nginx saw.
+    let mut ann = Client {
+        base: public_url.clone(),
+        http: http.clone(),
+        forwarded_for: Some("198.51.100.7".into()),
+        proto: None,
+        cookie: None,
+    };
+    let resp = ann.signup("ann@example.com").await;
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let cookie = resp.headers()[header::SET_COOKIE].to_str().unwrap();
+    assert!(cookie.contains("Secure"), "{cookie}");
+    let sessions: Value = ann
+        .send(reqwest::Method::GET, "/api/v1/sessions", None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(sessions["items"][0]["ip"], "127.0.0.13", "{sessions}");
+
+    // HTTP/2, as a browser asks for it (ALPN).
+    let url = format!("{public_url}/login");
+    let version = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("curl")
+            .args([
+                "-sk",
+                "--http2",
+                "-o",
+                "/dev/null",
+                "-w",
+                "%{http_version} %{http_code}",
+            ])
+            .arg(url)
+            .output()
+            .expect("curl runs")
+    })
+    .await
+    .unwrap();
+    assert_eq!(String::from_utf8_lossy(&version.stdout), "2 200");
+
     drop(nginx);
     server.stop().await;
 }
