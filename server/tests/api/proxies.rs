@@ -499,7 +499,7 @@ async fn through_a_real_nginx_each_client_has_its_own_limit_and_forgers_are_not_
 }
 
 #[tokio::test]
-async fn the_readmes_nginx_site_as_written_serves_the_app_over_tls_and_http2() {
+async fn the_readmes_nginx_site_as_written_serves_the_app_over_tls_http2_and_websocket() {
     let (https_port, http_port) = (free_port(), free_port());
     let public_url = format!("https://127.0.0.1:{https_port}");
     let server = TestServer::start_with(
@@ -564,25 +564,63 @@ async fn the_readmes_nginx_site_as_written_serves_the_app_over_tls_and_http2() {
     assert_eq!(sessions["items"][0]["ip"], "127.0.0.13", "{sessions}");
 
     // HTTP/2, as a browser asks for it (ALPN).
-    let url = format!("{public_url}/login");
-    let version = tokio::task::spawn_blocking(move || {
-        std::process::Command::new("curl")
-            .args([
-                "-sk",
-                "--http2",
-                "-o",
-                "/dev/null",
-                "-w",
-                "%{http_version} %{http_code}",
-            ])
-            .arg(url)
-            .output()
-            .expect("curl runs")
-    })
-    .await
-    .unwrap();
-    assert_eq!(String::from_utf8_lossy(&version.stdout), "2 200");
+    let out = curl(
+        &[
+            "--http2",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_version} %{http_code}",
+        ],
+        &format!("{public_url}/login"),
+    )
+    .await;
+    assert_eq!(out, "2 200");
+
+    // The live progress WebSocket is upgraded through it (as a signed-in page of the site
+    // asks for it; curl stops after the handshake, at its --max-time).
+    let cookie = format!("Cookie: {}", ann.cookie.clone().unwrap());
+    let origin = format!("Origin: {public_url}");
+    let out = curl(
+        &[
+            "--http1.1",
+            "-i",
+            "--max-time",
+            "3",
+            "-H",
+            "Connection: Upgrade",
+            "-H",
+            "Upgrade: websocket",
+            "-H",
+            "Sec-WebSocket-Version: 13",
+            "-H",
+            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
+            "-H",
+            &cookie,
+            "-H",
+            &origin,
+        ],
+        &format!("{public_url}/ws"),
+    )
+    .await;
+    assert!(out.starts_with("HTTP/1.1 101"), "{out}");
+    assert!(
+        out.to_ascii_lowercase()
+            .contains("sec-websocket-accept: s3pplmbitxaq9kygzzhzrbk+xoo="),
+        "{out}"
+    );
 
     drop(nginx);
     server.stop().await;
+}
+
+/// What curl prints for `url` with `args` (TLS not verified: the certificate is
+/// self-signed), run off the async runtime.
+async fn curl(args: &[&str], url: &str) -> String {
+    let mut command = std::process::Command::new("curl");
+    command.arg("-sk").args(args).arg(url);
+    let out = tokio::task::spawn_blocking(move || command.output().expect("curl runs"))
+        .await
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
