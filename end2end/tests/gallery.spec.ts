@@ -10,7 +10,9 @@ import { SHAPES, seedImages } from "./seed";
 const grid = (page: Page) => page.getByRole("list", { name: "Images" });
 
 /// Every tile in the page keeps its image's shape (seed n is SHAPES[n % 7]), read in one
-/// go in the page (the grid may be drawn again between two reads from outside).
+/// go in the page (the grid may be drawn again between two reads from outside). A tile's
+/// edges are placed on whole pixels, so its width may be a pixel off the exact shape
+/// (3 % of the narrowest tiles, 32 px wide on a phone).
 async function expectShapesKept(page: Page) {
   await expect
     .poll(() =>
@@ -21,7 +23,8 @@ async function expectShapesKept(page: Page) {
           const n = Number(/seed (\d+)$/.exec(e.querySelector(".tile__caption")?.textContent ?? "")?.[1]);
           const [w, h] = shapes[n % shapes.length];
           const off = Math.abs(r.width / r.height - w / h) / (w / h);
-          return off < 0.03 ? [] : [`seed ${n}: ${r.width}×${r.height} for ${w}×${h}`];
+          const pixels = Math.abs(r.width - (r.height * w) / h);
+          return off < 0.03 || pixels <= 1.5 ? [] : [`seed ${n}: ${r.width}×${r.height} for ${w}×${h}`];
         });
         return tiles.length > 3 ? wrong : ["fewer than four tiles"];
       }, SHAPES),
