@@ -68,12 +68,18 @@ start_scratch_server() {
         LEPTOS_SITE_ROOT="$LEPTOS_SITE_ROOT" "$@" \
         "$bin" >"$work/server.log" 2>&1 &
     server_pid=$!
+    wait_listening "$port" "$server_pid" "$work/server.log" "the server"
+}
+
+# Waits (20 s at most) until something listens on loopback port $1, as long as process $2
+# lives; shows log $3 and dies when it does not, naming it $4.
+wait_listening() {
     for _ in $(seq 100); do
-        address_in_use "127.0.0.1:$port" && return
-        kill -0 "$server_pid" 2>/dev/null || { cat "$work/server.log"; die "the server did not start"; }
+        address_in_use "127.0.0.1:$1" && return
+        kill -0 "$2" 2>/dev/null || { cat "$3"; die "$4 did not start"; }
         sleep 0.2
     done
-    die "the server does not listen on $port"
+    die "$4 does not listen on $1"
 }
 stop_scratch_server() {
     [ -n "${nginx_pid:-}" ] && kill "$nginx_pid" 2>/dev/null && wait "$nginx_pid" 2>/dev/null
@@ -93,12 +99,7 @@ start_scratch_nginx() {
     "$nginx" -p "$work/nginx" -c "$work/nginx/nginx.conf" -e "$work/nginx/error.log" &
     nginx_pid=$!
     proxy_base="https://127.0.0.1:$https_port"
-    for _ in $(seq 50); do
-        address_in_use "127.0.0.1:$https_port" && return
-        kill -0 "$nginx_pid" 2>/dev/null || { cat "$work/nginx/error.log"; die "nginx did not start"; }
-        sleep 0.2
-    done
-    die "nginx does not listen on $https_port"
+    wait_listening "$https_port" "$nginx_pid" "$work/nginx/error.log" "nginx"
 }
 
 # A free TCP port on loopback.

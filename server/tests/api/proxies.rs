@@ -73,6 +73,15 @@ impl Client {
         .status()
     }
 
+    /// `GET /api/v1/sessions`: the caller's sessions, as JSON.
+    async fn sessions(&mut self) -> Value {
+        self.send(reqwest::Method::GET, "/api/v1/sessions", None)
+            .await
+            .json()
+            .await
+            .unwrap()
+    }
+
     async fn signup(&mut self, email: &str) -> reqwest::Response {
         self.send(
             reqwest::Method::POST,
@@ -247,12 +256,7 @@ async fn the_sessions_list_and_the_cookie_follow_what_the_proxy_says() {
         "an HTTPS visitor's cookie is Secure: {cookie}"
     );
 
-    let sessions: Value = ann
-        .send(reqwest::Method::GET, "/api/v1/sessions", None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let sessions = ann.sessions().await;
     assert_eq!(sessions["items"][0]["ip"], "198.51.100.7", "{sessions}");
 
     // Straight to the app (no trusted proxy in between), the same headers mean nothing.
@@ -265,12 +269,7 @@ async fn the_sessions_list_and_the_cookie_follow_what_the_proxy_says() {
         .unwrap()
         .to_owned();
     assert!(!cookie.contains("Secure"), "{cookie}");
-    let sessions: Value = bob
-        .send(reqwest::Method::GET, "/api/v1/sessions", None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let sessions = bob.sessions().await;
     assert_eq!(sessions["items"][0]["ip"], "127.0.0.1", "{sessions}");
     plain.stop().await;
     server.stop().await;
@@ -483,12 +482,7 @@ async fn through_a_real_nginx_each_client_has_its_own_limit_and_forgers_are_not_
         ann.signup("ann@example.com").await.status(),
         StatusCode::CREATED
     );
-    let sessions: Value = ann
-        .send(reqwest::Method::GET, "/api/v1/sessions", None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let sessions = ann.sessions().await;
     assert_eq!(sessions["items"][0]["ip"], "127.0.0.13", "{sessions}");
 
     // Straight to the app from 127.0.0.1 (not the proxy): the header is not believed, so
@@ -555,12 +549,7 @@ async fn the_readmes_nginx_site_as_written_serves_the_app_over_tls_http2_and_web
     assert_eq!(resp.status(), StatusCode::CREATED);
     let cookie = resp.headers()[header::SET_COOKIE].to_str().unwrap();
     assert!(cookie.contains("Secure"), "{cookie}");
-    let sessions: Value = ann
-        .send(reqwest::Method::GET, "/api/v1/sessions", None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let sessions = ann.sessions().await;
     assert_eq!(sessions["items"][0]["ip"], "127.0.0.13", "{sessions}");
 
     // HTTP/2, as a browser asks for it (ALPN).
