@@ -87,6 +87,9 @@ export async function signInAsAdmin(page: Page) {
 
 /// On a phone the lightbox's details are in a sheet under the image: pulls it up.
 export async function showDetails(page: Page) {
+  // The lightbox's code may still be on its way (it is its own chunk): wait for the dialog
+  // before asking whether its handle shows, or a phone's details would stay folded.
+  await expect(page.getByRole("dialog")).toBeVisible();
   const handle = page.getByRole("dialog").getByRole("button", { name: "Details" });
   if (await handle.isVisible()) {
     await handle.click();
