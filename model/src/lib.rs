@@ -62,6 +62,7 @@ impl std::fmt::Display for UnknownValue {
 impl std::error::Error for UnknownValue {}
 
 pub mod account;
+pub mod card;
 pub mod error;
 pub mod generation;
 pub mod health;
@@ -72,6 +73,7 @@ pub mod spend;
 pub mod user;
 
 pub use account::*;
+pub use card::{images_of, ImageCard};
 pub use error::{ApiError, ApiErrorBody};
 pub use generation::*;
 pub use health::{Health, HealthCheck, InstanceInfo, ServerKeysFor, SignupMode};

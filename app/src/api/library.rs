@@ -4,8 +4,8 @@
 
 use leptos::{prelude::*, server_fn::codec::Json};
 use model::{
-    BulkAction, BulkResult, Character, Collection, EmptyTrashResult, Image, ImageFilter, Page,
-    ShareLink, Stats, UpdateCharacterRequest, UpdateCollectionRequest, UpdateImageRequest,
+    BulkAction, BulkResult, Character, Collection, EmptyTrashResult, Image, ImageCard, ImageFilter,
+    Page, ShareLink, Stats, UpdateCharacterRequest, UpdateCollectionRequest, UpdateImageRequest,
 };
 
 use crate::AppError;
@@ -23,6 +23,18 @@ pub async fn list_images(filter: ImageFilter) -> Result<Page<Image>, AppError> {
     images::list(&backend, &p, &filter)
         .await
         .map_err(service_error)
+}
+
+/// [`list_images`] for the gallery's pages: each image as an [`ImageCard`], what the grid
+/// and the lightbox read (a third of an `Image`: the hydration data carry every image of
+/// the first page).
+#[server(endpoint = "list_image_cards", input = Json)]
+pub async fn list_image_cards(filter: ImageFilter) -> Result<Page<ImageCard>, AppError> {
+    let page = list_images(filter).await?;
+    Ok(Page {
+        items: page.items.into_iter().map(ImageCard::from).collect(),
+        next_cursor: page.next_cursor,
+    })
 }
 
 #[server(endpoint = "get_image")]

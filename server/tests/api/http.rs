@@ -181,6 +181,57 @@ async fn a_character_page_is_whole_every_time() {
     server.stop().await;
 }
 
+// The gallery's first page is rendered on the server and handed to hydration as cards:
+// what the grid and the lightbox read, not the API's whole record of each image (issue 17
+// §5: the hydration data were half the page).
+#[tokio::test]
+async fn the_gallery_hands_hydration_its_images_as_cards() {
+    let server = TestServer::start(Dialect::Sqlite).await;
+    let cookie = server.sign_up("cards@example.com").await;
+    let api = Api::for_session(&server.base, &server.client, &cookie).await;
+    let made = api
+        .expect(
+            reqwest::Method::POST,
+            "/api/v1/generations?wait=true",
+            Some(serde_json::json!({"prompt": "A lighthouse at dusk, seen from the sea", "provider": "builtin", "size": "256x256"})),
+            StatusCode::OK,
+        )
+        .await;
+    let image = &made["images"][0];
+    let (id, sha256) = (
+        image["id"].as_str().unwrap(),
+        image["sha256"].as_str().unwrap(),
+    );
+    assert!(
+        image["params"].is_object() && image["seed"].is_i64(),
+        "{image}"
+    );
+    let html = server
+        .client
+        .get(server.url("/gallery"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+        .replace("<!>", "");
+    // The tile is there, with its picture, and the image is in the hydration data …
+    assert!(
+        html.contains("Open A lighthouse at dusk, seen from the sea"),
+        "{html}"
+    );
+    assert!(html.contains(&format!("/media/{id}?")), "{html}");
+    let data = &html[html.find("__RESOLVED_RESOURCES").expect("hydration data")..];
+    assert!(data.contains(id), "{data}");
+    // … without what only the API's clients read.
+    for only_api in [sha256, "sha256", "revised_prompt", "params"] {
+        assert!(!data.contains(only_api), "{only_api} in {data}");
+    }
+    server.stop().await;
+}
+
 #[tokio::test]
 async fn unknown_pages_get_the_html_404_page() {
     let server = TestServer::start(Dialect::Sqlite).await;

@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::{components::A, hooks::use_params_map};
-use model::{Character, Image, ImageFilter};
+use model::{images_of, Character, Image, ImageFilter};
 
 use super::{
     avatar::{becomes_avatar, AvatarMaker},
@@ -18,7 +18,7 @@ use crate::{
     api::{
         generation::{list_providers, GenerateAvatar, SaveAvatarSettings},
         library::{
-            get_character, list_images, DeleteCharacter, ImportForCharacter, PublishAvatar,
+            get_character, list_image_cards, DeleteCharacter, ImportForCharacter, PublishAvatar,
             SaveCharacter, SetCharacterAvatar, SetIdentityReference,
         },
     },
@@ -124,7 +124,10 @@ pub fn CharacterPage() -> impl IntoView {
         limit: Some(200),
         ..ImageFilter::default()
     };
-    let history = Resource::new(move || id.get(), move |id| list_images(of_character(id)));
+    let history = Resource::new(
+        move || id.get(),
+        move |id| list_image_cards(of_character(id)),
+    );
     let reread = RwSignal::new(None::<Vec<Image>>);
     Effect::new(move |seen: Option<String>| {
         let cid = id.get();
@@ -135,9 +138,9 @@ pub fn CharacterPage() -> impl IntoView {
         if seen.as_deref() == Some(cid.as_str()) {
             let asked = cid.clone();
             leptos::task::spawn_local(async move {
-                if let Ok(page) = list_images(of_character(asked.clone())).await {
+                if let Ok(page) = list_image_cards(of_character(asked.clone())).await {
                     if id.get_untracked() == asked {
-                        reread.set(Some(page.items));
+                        reread.set(Some(images_of(page.items)));
                     }
                 }
             });
@@ -265,7 +268,7 @@ pub fn CharacterPage() -> impl IntoView {
                                                 Err(e) => view! { <p class="notice notice--error">{e.to_string()}</p> }.into_any(),
                                                 Ok(page) => {
                                                     // As read with the page, until read again.
-                                                    let first = page.items;
+                                                    let first = images_of(page.items);
                                                     let list = Memo::new(move |_| reread.get().unwrap_or_else(|| first.clone()));
                                                     let empty = move || list.with(Vec::is_empty);
                                                     let rows = move || {

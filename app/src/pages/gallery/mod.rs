@@ -19,10 +19,10 @@ mod tile;
 use leptos::{prelude::*, task::spawn_local};
 use leptos_meta::Title;
 use leptos_router::{components::A, hooks::use_query_map};
-use model::{BulkAction, ImageEventKind, ImageFilter};
+use model::{images_of, BulkAction, ImageEventKind, ImageFilter};
 
 use crate::{
-    api::library::{bulk_images, empty_trash, list_characters, list_collections, list_images},
+    api::library::{bulk_images, empty_trash, list_characters, list_collections, list_image_cards},
     components::{ConfirmButton, EmptyState, Notice, NoticeLine, PageHeader, UploadPanel},
     live::{use_live, Change},
 };
@@ -56,9 +56,10 @@ pub fn GalleryPage() -> impl IntoView {
         show_upload,
         ..
     } = g;
+    // Cards, not whole images: the first page is also the hydration data (`ImageCard`).
     let first = Resource::new(
         move || (filter.get(), version.get()),
-        |(f, _)| list_images(f),
+        |(f, _)| list_image_cards(f),
     );
     // Choices for the selects, read in the browser only: they are not part of the
     // server-rendered page, so hydration never sees them differ.
@@ -110,7 +111,7 @@ pub fn GalleryPage() -> impl IntoView {
             first
                 .get()
                 .and_then(Result::ok)
-                .map(|p| p.items)
+                .map(|p| images_of(p.items))
                 .unwrap_or_default(),
         )
     });
@@ -129,9 +130,9 @@ pub fn GalleryPage() -> impl IntoView {
         f.cursor = Some(next);
         f.limit = Some(MAX_PAGE_SIZE);
         spawn_local(async move {
-            match list_images(f).await {
+            match list_image_cards(f).await {
                 Ok(page) => {
-                    extra.update(|list| list.extend(page.items));
+                    extra.update(|list| list.extend(images_of(page.items)));
                     cursor.set(page.next_cursor);
                 }
                 Err(e) => message.set(Some(Notice::failed(&e))),
@@ -260,10 +261,13 @@ pub fn GalleryPage() -> impl IntoView {
                         </div>
                     }.into_any(),
                     Ok(page) if page.items.is_empty() => view! { <EmptyGallery trash=trash.get_untracked() filtered=filter.get_untracked() /> }.into_any(),
-                    Ok(page) => view! {
-                        <Grid images=Signal::derive(move || g.merged(page.items.clone())) hooks=hooks select_all=select_all near_end=load_more interactive=g.interactive />
+                    Ok(page) => {
+                        let read = images_of(page.items);
+                        view! {
+                        <Grid images=Signal::derive(move || g.merged(read.clone())) hooks=hooks select_all=select_all near_end=load_more interactive=g.interactive />
                         <MorePages first=page.next_cursor g=g load_more=load_more />
-                    }.into_any(),
+                        }.into_any()
+                    }
                 }
             })}
         </Transition>
