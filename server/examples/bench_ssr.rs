@@ -11,6 +11,8 @@
 //! `bench_ssr serve` is the hand-written server itself (started by the benchmark). With
 //! `BENCH_SSR_PROFILE=DIR`, each server runs under `perf record -g` (Debian's linux-perf),
 //! its profile written to `DIR/ours.perf.data` and `DIR/handwritten.perf.data`.
+//! With `BENCH_SSR_SAVE=DIR`, the two pages as measured are written to `DIR/ours.html`
+//! and `DIR/handwritten.html`.
 
 // A benchmark reports its figures on standard output.
 #![allow(clippy::print_stdout)]
@@ -190,6 +192,7 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
 
 /// Loads `url` from `connections` keep-alive connections: a warm-up, then `length` counted.
 async fn load(
+    name: &str,
     url: &str,
     cookie: &str,
     length: Duration,
@@ -209,6 +212,9 @@ async fn load(
         .await?;
     let tiles = body.matches("class=\"tile__caption\"").count();
     anyhow::ensure!(tiles == IMAGES, "{url}: {tiles} tiles, not {IMAGES}");
+    if let Some(dir) = std::env::var_os("BENCH_SSR_SAVE") {
+        std::fs::write(Path::new(&dir).join(format!("{name}.html")), &body)?;
+    }
 
     let started = Instant::now();
     let (warm, end) = (started + WARM_UP, started + WARM_UP + length);
@@ -254,13 +260,13 @@ async fn drive(length: Duration, connections: usize) -> anyhow::Result<()> {
     let ours = start_pinned("ours", Path::new(&server_bin), &[], data.path())?;
     let cookie = seed(&http, &ours.base).await?;
     let url = format!("{}/gallery?limit={IMAGES}", ours.base);
-    let leptos = load(&url, &cookie, length, connections).await?;
+    let leptos = load("ours", &url, &cookie, length, connections).await?;
     drop(ours);
 
     let me = std::env::current_exe()?;
     let handwritten = start_pinned("handwritten", &me, &["serve"], data.path())?;
     let url = format!("{}/gallery", handwritten.base);
-    let hand = load(&url, &cookie, length, connections).await?;
+    let hand = load("handwritten", &url, &cookie, length, connections).await?;
     drop(handwritten);
 
     println!(
