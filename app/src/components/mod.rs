@@ -10,7 +10,7 @@ mod job_card;
 mod layout;
 mod model_select;
 mod notice;
-mod picture;
+pub(crate) mod picture;
 mod placeholder;
 pub mod spend;
 mod upload;

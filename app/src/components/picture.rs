@@ -2,38 +2,59 @@
 //! never ships full-size originals as thumbnails. `format` is left to the server
 //! (`auto`: WebP for browsers that take it).
 
-use std::fmt::Write as _;
-
 use leptos::prelude::*;
 
 /// The widths offered to the browser for a picture, from the server's ladder.
-const PICTURE_WIDTHS: [u32; 6] = [160, 256, 384, 512, 768, 1024];
+const PICTURE_WIDTHS: [&str; 6] = ["160", "256", "384", "512", "768", "1024"];
 
-fn variant(id: &str, w: u32, square: bool) -> String {
+pub(crate) fn variant(id: &str, w: u32, square: bool) -> String {
     let mut out = String::with_capacity(id.len() + 32);
-    push_variant(&mut out, id, w, square);
+    push_variant(&mut out, id, &w.to_string(), square, "&");
     out
 }
 
-fn push_variant(out: &mut String, id: &str, w: u32, square: bool) {
-    let _ = if square {
-        write!(out, "/media/{id}?w={w}&h={w}&fit=cover")
+/// A variant's address; `amp` separates the query's parameters (`&`, or `&amp;` in HTML
+/// written by hand).
+fn push_variant(out: &mut String, id: &str, w: &str, square: bool, amp: &str) {
+    out.push_str("/media/");
+    out.push_str(id);
+    out.push_str("?w=");
+    out.push_str(w);
+    out.push_str(amp);
+    if square {
+        out.push_str("h=");
+        out.push_str(w);
+        out.push_str(amp);
+        out.push_str("fit=cover");
     } else {
-        write!(out, "/media/{id}?w={w}&fit=contain")
-    };
+        out.push_str("fit=contain");
+    }
 }
 
-/// `srcset` over the ladder, written into one string (a grid draws a hundred of them).
-fn srcset(id: &str, square: bool) -> String {
-    let mut out = String::with_capacity(PICTURE_WIDTHS.len() * (id.len() + 40));
+fn push_srcset(out: &mut String, id: &str, square: bool, amp: &str) {
     for (i, w) in PICTURE_WIDTHS.iter().enumerate() {
         if i > 0 {
             out.push_str(", ");
         }
-        push_variant(&mut out, id, *w, square);
-        let _ = write!(out, " {w}w");
+        push_variant(out, id, w, square, amp);
+        out.push(' ');
+        out.push_str(w);
+        out.push('w');
     }
+}
+
+/// `srcset` over the ladder, written into one string (a grid draws a hundred of them).
+pub(crate) fn srcset(id: &str, square: bool) -> String {
+    let mut out = String::with_capacity(PICTURE_WIDTHS.len() * (id.len() + 40));
+    push_srcset(&mut out, id, square, "&");
     out
+}
+
+/// `srcset` over the ladder as the value of an HTML attribute written by hand: `id` must
+/// be escaped for a double-quoted attribute already.
+#[cfg(feature = "ssr")]
+pub(crate) fn push_srcset_attribute(out: &mut String, escaped_id: &str, square: bool) {
+    push_srcset(out, escaped_id, square, "&amp;");
 }
 
 /// A picture of an image, `sizes` telling the browser how wide it is shown.
@@ -128,5 +149,22 @@ mod tests {
             Some("/media/x?w=160&fit=contain 160w")
         );
         assert_eq!(variant("x", 384, true), "/media/x?w=384&h=384&fit=cover");
+    }
+
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn the_srcset_attribute_is_the_srcset_escaped() {
+        let mut out = String::new();
+        push_srcset_attribute(&mut out, "img1", true);
+        assert_eq!(
+            out,
+            html_escape::encode_double_quoted_attribute(&srcset("img1", true))
+        );
+        out.clear();
+        push_srcset_attribute(&mut out, "img1", false);
+        assert_eq!(
+            out,
+            html_escape::encode_double_quoted_attribute(&srcset("img1", false))
+        );
     }
 }

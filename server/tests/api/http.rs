@@ -229,6 +229,43 @@ async fn the_gallery_hands_hydration_its_images_as_cards() {
     for only_api in [sha256, "sha256", "revised_prompt", "params"] {
         assert!(!data.contains(only_api), "{only_api} in {data}");
     }
+
+    // The server-rendered tiles are written by hand (`server_tiles`): a title meant to
+    // break out of the markup stays text, in the tile's labels and its caption.
+    let hostile = r#""><script>alert(1)</script><img src=x onerror=alert(2)>"#;
+    api.expect(
+        reqwest::Method::PATCH,
+        &format!("/api/v1/images/{id}"),
+        Some(serde_json::json!({"title": hostile})),
+        StatusCode::OK,
+    )
+    .await;
+    let html = server
+        .client
+        .get(server.url("/gallery"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let grid = &html[html.find("<ul aria-label=\"Images\"").expect("the grid")..];
+    let grid = &grid[..grid.find("</ul>").expect("the grid's end")];
+    assert!(
+        !grid.contains("<script") && !grid.contains("onerror=alert(2)>"),
+        "{grid}"
+    );
+    let escaped =
+        "&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=alert(2)&gt;";
+    for place in [
+        format!("aria-label=\"Open {escaped}\""),
+        format!("alt=\"{escaped}\""),
+        format!("<span class=\"tile__caption\">{escaped}</span>"),
+    ] {
+        assert!(grid.contains(&place), "{place} in {grid}");
+    }
+    assert_eq!(grid.matches("<li ").count(), 1, "{grid}");
     server.stop().await;
 }
 

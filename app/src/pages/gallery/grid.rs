@@ -16,7 +16,7 @@ use model::{Image, ImageFilter};
 use super::{
     layout::{day_label, day_of, justify, Item, Layout, Metrics, Rect},
     state::{page_link, Gallery},
-    tile::{square_tile, tile_parts, TileHooks},
+    tile::{tile_parts, TileHooks},
 };
 
 /// How much beyond the screen, above and below, is kept in the page, in screens: enough
@@ -60,17 +60,31 @@ pub(super) fn Grid(
         <Show
             when=move || interactive.get()
             fallback=move || view! {
-                // Shown before the page is interactive (or without JavaScript), so drawn
-                // whole, without a keyed list's code.
-                <ul class="grid" aria-label="Images" on:keydown=on_keydown>
-                    {move || images.try_with(|list| {
-                        list.iter().enumerate().map(|(index, image)| square_tile(image, index, hooks)).collect_view()
-                    })}
-                </ul>
+                // Shown before the page is interactive (or without JavaScript): the plain
+                // grid of the first page, written by the server (`server_tiles`). The
+                // browser hydrates the list and keeps the tiles as they came, and the
+                // virtual grid replaces them once the page is interactive.
+                <ul class="grid" aria-label="Images" on:keydown=on_keydown inner_html=server_tiles(images)></ul>
             }
         >
             <VirtualGrid images=images hooks=hooks near_end=near_end on_keydown=on_keydown />
         </Show>
+    }
+}
+
+/// The server-rendered grid's tiles; in the browser nothing, because hydration keeps the
+/// tiles the server wrote (an `inner_html` is not set again when hydrating).
+fn server_tiles(images: Memo<Vec<Image>>) -> String {
+    #[cfg(feature = "ssr")]
+    {
+        images
+            .try_with(|list| super::server_tiles::tiles_html(list))
+            .unwrap_or_default()
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        let _ = images;
+        String::new()
     }
 }
 
@@ -258,7 +272,7 @@ fn placed(index: usize, image: &Image, cell: Rect, hooks: TileHooks) -> impl Int
         (cell.x + cell.w).round() - left,
         (cell.y + cell.h).round() - top,
     );
-    let (is_selected, parts) = tile_parts(image, index, hooks, false, px(width));
+    let (is_selected, parts) = tile_parts(image, index, hooks, px(width));
     view! {
         <li
             class="tile tile--placed"

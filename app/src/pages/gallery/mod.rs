@@ -12,6 +12,8 @@ mod import;
 mod layout;
 mod lightbox;
 mod lineage;
+#[cfg(feature = "ssr")]
+mod server_tiles;
 mod shares;
 mod state;
 mod tile;

@@ -28,8 +28,8 @@ fn pick_of(ev: &MouseEvent) -> Option<Pick> {
 }
 
 /// A tile's contents (the picture that opens the lightbox, its checkbox, its favourite
-/// star and caption) and whether it is selected, for the `<li>` that holds them: a tile of
-/// the server-rendered grid, or one placed by the virtual grid.
+/// star and caption) and whether it is selected, for the `<li>` the virtual grid places.
+/// (The server-rendered grid's tiles are the same markup, written by `server_tiles`.)
 ///
 /// A plain click opens the image; Shift-click and Ctrl/⌘-click pick instead. The checkbox
 /// picks with a click or Space, a range with Shift.
@@ -37,7 +37,6 @@ pub(super) fn tile_parts(
     image: &Image,
     index: usize,
     hooks: TileHooks,
-    square: bool,
     sizes: String,
 ) -> (Memo<bool>, impl IntoView) {
     let TileHooks {
@@ -70,7 +69,7 @@ pub(super) fn tile_parts(
         }
     };
     let picture = if image.has_media() {
-        view! { <Picture image_id=id.clone() alt=label.clone() square=square sizes=sizes width=256 height=256 /> }
+        view! { <Picture image_id=id.clone() alt=label.clone() sizes=sizes width=256 height=256 /> }
             .into_any()
     } else {
         view! { <span class="tile__placeholder">{image.status.as_str()}</span> }.into_any()
@@ -88,22 +87,6 @@ pub(super) fn tile_parts(
     };
     (is_selected, parts)
 }
-
-/// A tile of the server-rendered grid (square, in a CSS grid): the first page, before the
-/// page is interactive and without JavaScript. A function over the borrowed image rather
-/// than a component, so that the grid's hundred tiles are drawn from its list without a
-/// copy of every image or an owner of their own (issue 17 §5).
-pub(super) fn square_tile(image: &Image, index: usize, hooks: TileHooks) -> impl IntoView {
-    let (is_selected, parts) = tile_parts(image, index, hooks, true, SQUARE_SIZES.to_owned());
-    view! {
-        <li class="tile" class:tile--selected=move || is_selected.try_get().unwrap_or(false) data-index=index>
-            {parts}
-        </li>
-    }
-}
-
-/// How wide a square tile is shown, for the browser to choose a picture's width.
-const SQUARE_SIZES: &str = "(min-width: 64rem) 20vw, (min-width: 40rem) 30vw, 48vw";
 
 #[component]
 pub(super) fn BulkBar(
