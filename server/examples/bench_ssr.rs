@@ -4,7 +4,9 @@
 //! 100 rows through the same service and formats the same tiles into a `String`. Both sit
 //! behind the same session and authentication layers over the same SQLite database, each
 //! on one core (`taskset -c 0`), loaded from another core by this program (`taskset -c 1`
-//! in scripts/bench-ssr.sh) over keep-alive connections.
+//! in scripts/bench-ssr.sh) over keep-alive connections. The two are loaded in turns
+//! ([`ROUNDS`] rounds, each a fifth of the time asked for), so that a slow spell of the
+//! machine falls on both rather than on one.
 //!
 //!     scripts/bench-ssr.sh [SECONDS] [CONNECTIONS]      (default 10 s, 16 connections)
 //!
@@ -34,7 +36,12 @@ use serde_json::{json, Value};
 use server::{auth::Authenticated, state::AppState};
 
 const IMAGES: usize = 100;
+/// Before a server's first round; its later rounds warm their new connections up for
+/// [`ROUND_WARM_UP`].
 const WARM_UP: Duration = Duration::from_secs(2);
+const ROUND_WARM_UP: Duration = Duration::from_millis(300);
+/// How many turns each server gets.
+const ROUNDS: u32 = 5;
 
 /// The environment both servers run with (besides `DATA_DIR`).
 const ENV: &[(&str, &str)] = &[
@@ -182,6 +189,27 @@ struct Figures {
     bytes: usize,
 }
 
+impl Figures {
+    /// Over every round: the requests answered in `length` in all.
+    fn of(rounds: &[Round], length: Duration) -> Self {
+        let mut latencies: Vec<Duration> =
+            rounds.iter().flat_map(|r| r.latencies.clone()).collect();
+        latencies.sort_unstable();
+        Self {
+            requests_per_s: latencies.len() as f64 / length.as_secs_f64(),
+            p50_ms: percentile(&latencies, 50.0),
+            p99_ms: percentile(&latencies, 99.0),
+            bytes: rounds.first().map_or(0, |r| r.bytes),
+        }
+    }
+}
+
+/// One turn of one server: every counted request's latency, and the page's size.
+struct Round {
+    latencies: Vec<Duration>,
+    bytes: usize,
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
@@ -190,14 +218,15 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
     sorted[rank.min(sorted.len() - 1)].as_secs_f64() * 1000.0
 }
 
-/// Loads `url` from `connections` keep-alive connections: a warm-up, then `length` counted.
+/// Loads `url` from `connections` keep-alive connections: `warm_up`, then `length` counted.
 async fn load(
     name: &str,
     url: &str,
     cookie: &str,
+    warm_up: Duration,
     length: Duration,
     connections: usize,
-) -> anyhow::Result<Figures> {
+) -> anyhow::Result<Round> {
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(connections)
         .build()?;
@@ -217,7 +246,7 @@ async fn load(
     }
 
     let started = Instant::now();
-    let (warm, end) = (started + WARM_UP, started + WARM_UP + length);
+    let (warm, end) = (started + warm_up, started + warm_up + length);
     let mut tasks = Vec::new();
     for _ in 0..connections {
         let (http, url, cookie) = (http.clone(), url.to_owned(), cookie.to_owned());
@@ -242,11 +271,8 @@ async fn load(
     for t in tasks {
         latencies.extend(t.await??);
     }
-    latencies.sort_unstable();
-    Ok(Figures {
-        requests_per_s: latencies.len() as f64 / length.as_secs_f64(),
-        p50_ms: percentile(&latencies, 50.0),
-        p99_ms: percentile(&latencies, 99.0),
+    Ok(Round {
+        latencies,
         bytes: body.len(),
     })
 }
@@ -257,22 +283,46 @@ async fn drive(length: Duration, connections: usize) -> anyhow::Result<()> {
     let data = tempfile::tempdir()?;
     let http = reqwest::Client::new();
 
+    // Both servers run from the start (on the same core, over the same database); the one
+    // not being loaded sits idle.
     let ours = start_pinned("ours", Path::new(&server_bin), &[], data.path())?;
     let cookie = seed(&http, &ours.base).await?;
-    let url = format!("{}/gallery?limit={IMAGES}", ours.base);
-    let leptos = load("ours", &url, &cookie, length, connections).await?;
-    drop(ours);
-
     let me = std::env::current_exe()?;
     let handwritten = start_pinned("handwritten", &me, &["serve"], data.path())?;
-    let url = format!("{}/gallery", handwritten.base);
-    let hand = load("handwritten", &url, &cookie, length, connections).await?;
+    let ours_url = format!("{}/gallery?limit={IMAGES}", ours.base);
+    let hand_url = format!("{}/gallery", handwritten.base);
+
+    let turn = length / ROUNDS;
+    let (mut leptos, mut hand, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+    for round in 0..ROUNDS {
+        let warm_up = if round == 0 { WARM_UP } else { ROUND_WARM_UP };
+        let a = load("ours", &ours_url, &cookie, warm_up, turn, connections).await?;
+        let b = load(
+            "handwritten",
+            &hand_url,
+            &cookie,
+            warm_up,
+            turn,
+            connections,
+        )
+        .await?;
+        ratios.push(a.latencies.len() as f64 / b.latencies.len().max(1) as f64);
+        leptos.push(a);
+        hand.push(b);
+    }
+    drop(ours);
     drop(handwritten);
+    let (leptos, hand) = (
+        Figures::of(&leptos, turn * ROUNDS),
+        Figures::of(&hand, turn * ROUNDS),
+    );
+    ratios.sort_by(f64::total_cmp);
 
     println!(
         "Gallery page, {IMAGES} images, signed in; each server on one core (taskset -c 0), \
-         {connections} keep-alive connections from another core, {} s after {} s of warm-up.\n",
-        length.as_secs(),
+         {connections} keep-alive connections from another core; {ROUNDS} turns of {:.1} s \
+         each, in alternation ({} s of warm-up before the first).\n",
+        turn.as_secs_f64(),
         WARM_UP.as_secs()
     );
     println!("| server | requests/s | p50 ms | p99 ms | page KiB |");
@@ -290,8 +340,10 @@ async fn drive(length: Duration, connections: usize) -> anyhow::Result<()> {
         );
     }
     println!(
-        "\nratio (ours / hand-written): {:.2}",
-        leptos.requests_per_s / hand.requests_per_s
+        "\nratio (ours / hand-written): {:.2} (its turns: {:.2} to {:.2})",
+        leptos.requests_per_s / hand.requests_per_s,
+        ratios.first().copied().unwrap_or_default(),
+        ratios.last().copied().unwrap_or_default(),
     );
     Ok(())
 }
