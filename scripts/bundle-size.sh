@@ -62,8 +62,11 @@ bin="${AVATAR_STUDIO_BIN:-$CARGO_TARGET_DIR/release/avatar-studio}"
 # chunks (`app::routes::grouped_pages!`, 16 split points to 10, 244 files to 150): every
 # route below where it was before the dashboard's split, but /gallery (+ the collections).
 # /gallery lowered to 679 once its page reads `ImageCard`s (676.6 measured, 2026-12-05).
+# Every route lowered (4-14 KiB) the same day once wasm-opt strips the `producers` and
+# `target_features` sections of each file (`wasm-opt-features`, Cargo.toml): the measured
+# figures plus about 2 KiB.
 declare -A target=([/]=150 [/login]=150)
-declare -A enforced=([/]=347 [/login]=344 [/studio]=600 [/gallery]=679 ["/characters/{id}"]=654 [/settings]=583 [/admin]=581)
+declare -A enforced=([/]=341 [/login]=340 [/studio]=590 [/gallery]=665 ["/characters/{id}"]=640 [/settings]=570 [/admin]=569)
 
 start_scratch_server "$bin" RUST_LOG=warn
 email="bundle@example.com"
