@@ -191,15 +191,15 @@ struct Figures {
 
 impl Figures {
     /// Over every round: the requests answered in `length` in all.
-    fn of(rounds: &[Round], length: Duration) -> Self {
-        let mut latencies: Vec<Duration> =
-            rounds.iter().flat_map(|r| r.latencies.clone()).collect();
+    fn of(rounds: Vec<Round>, length: Duration) -> Self {
+        let bytes = rounds.first().map_or(0, |r| r.bytes);
+        let mut latencies: Vec<Duration> = rounds.into_iter().flat_map(|r| r.latencies).collect();
         latencies.sort_unstable();
         Self {
             requests_per_s: latencies.len() as f64 / length.as_secs_f64(),
             p50_ms: percentile(&latencies, 50.0),
             p99_ms: percentile(&latencies, 99.0),
-            bytes: rounds.first().map_or(0, |r| r.bytes),
+            bytes,
         }
     }
 }
@@ -313,8 +313,8 @@ async fn drive(length: Duration, connections: usize) -> anyhow::Result<()> {
     drop(ours);
     drop(handwritten);
     let (leptos, hand) = (
-        Figures::of(&leptos, turn * ROUNDS),
-        Figures::of(&hand, turn * ROUNDS),
+        Figures::of(leptos, turn * ROUNDS),
+        Figures::of(hand, turn * ROUNDS),
     );
     ratios.sort_by(f64::total_cmp);
 

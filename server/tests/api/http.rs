@@ -206,17 +206,19 @@ async fn the_gallery_hands_hydration_its_images_as_cards() {
         image["params"].is_object() && image["seed"].is_i64(),
         "{image}"
     );
-    let html = server
-        .client
-        .get(server.url("/gallery"))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
-        .replace("<!>", "");
+    let gallery = || async {
+        server
+            .client
+            .get(server.url("/gallery"))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    };
+    let html = gallery().await.replace("<!>", "");
     // The tile is there, with its picture, and the image is in the hydration data …
     assert!(
         html.contains("Open A lighthouse at dusk, seen from the sea"),
@@ -240,16 +242,7 @@ async fn the_gallery_hands_hydration_its_images_as_cards() {
         StatusCode::OK,
     )
     .await;
-    let html = server
-        .client
-        .get(server.url("/gallery"))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = gallery().await;
     let grid = &html[html.find("<ul aria-label=\"Images\"").expect("the grid")..];
     let grid = &grid[..grid.find("</ul>").expect("the grid's end")];
     assert!(
