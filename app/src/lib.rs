@@ -25,7 +25,7 @@ mod ssr;
 pub mod suspend;
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
     Lazy, ParamSegment, SsrMode, StaticSegment,
@@ -64,13 +64,13 @@ pub fn safe_next(next: Option<&str>) -> String {
 
 /// The signed-in account, as the server knows it while rendering a page.
 #[cfg(feature = "ssr")]
-fn signed_in_user() -> Option<model::User> {
-    ssr::principal().map(|p| p.caller.to_model())
+fn signed_in_user() -> Option<model::Viewer> {
+    ssr::principal().map(|p| p.caller.to_model().into())
 }
 
 /// In the browser the answer comes from the server's render (see `SharedValue`).
 #[cfg(not(feature = "ssr"))]
-fn signed_in_user() -> Option<model::User> {
+fn signed_in_user() -> Option<model::Viewer> {
     None
 }
 
@@ -131,6 +131,17 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <meta name="color-scheme" content="light dark" />
+                // What never changes from page to page is written here, on the server only,
+                // rather than with leptos_meta's components in `App`: those would be hydrated
+                // in the browser, and their code (builders and attribute types) was part of
+                // the main chunk every first visit downloads (issue 17).
+                <link rel="stylesheet" id="leptos" href="/pkg/avatar-studio.css" />
+                <link rel="icon" type="image/svg+xml" href="/favicon.svg" />
+                <meta
+                    name="description"
+                    content="Self-hosted AI avatar studio: create characters, generate avatars with OpenAI, Gemini or the built-in generator, and manage every image you make."
+                />
+                <meta name="theme-color" content="#5b4bdb" />
                 <AutoReload options=options.clone() />
                 <HydrationScripts options />
                 <MetaTags />
@@ -161,13 +172,6 @@ pub fn App() -> impl IntoView {
 
     let (routing, set_routing) = signal(false);
     view! {
-        <Stylesheet id="leptos" href="/pkg/avatar-studio.css" />
-        <Link rel="icon" type_="image/svg+xml" href="/favicon.svg" />
-        <Meta
-            name="description"
-            content="Self-hosted AI avatar studio: create characters, generate avatars with OpenAI, Gemini or the built-in generator, and manage every image you make."
-        />
-        <Meta name="theme-color" content="#5b4bdb" />
         // While a page (its chunk, its data) loads after a click, the page stays and a bar
         // at the top of the window says that something is on its way.
         <Router set_is_routing=set_routing>

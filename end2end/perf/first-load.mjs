@@ -41,6 +41,10 @@ try {
     const pkg = requests.filter((req) => new URL(req.url).pathname.startsWith("/pkg/"));
     const bytes = pkg.reduce((sum, req) => sum + req.bytes, 0);
     const encodings = [...new Set(pkg.map((req) => req.encoding))];
+    // The same address answers brotli or plain bytes by Accept-Encoding: a shared cache
+    // must be told, or it hands brotli to a client that cannot read it.
+    const unvaried = pkg.filter((req) => !req.vary.includes("accept-encoding"));
+    if (unvaried.length) throw new Error(`${r.route}: no "Vary: accept-encoding" on ${unvaried[0].url} (and ${unvaried.length - 1} more)`);
     console.log(JSON.stringify({ route: r.route, bytes, files: pkg.length, encodings, ms: Math.round(ms) }));
   }
 } finally {

@@ -19,7 +19,8 @@ export async function signIn(base, email, password) {
 
 // Visits base + path; answers { ms, requests } where ms is the time from the start of the
 // navigation to hydration and requests every request made before that moment, each
-// { url, bytes (as transferred), encoding, protocol ("http/1.1", "h2") }.
+// { url, bytes (as transferred), encoding, vary (the Vary header, lower case, "" when
+// absent), protocol ("http/1.1", "h2") }.
 export async function visit(browser, base, path, { storageState, throttle } = {}) {
   // Behind the proxy of scripts/bench-tti.sh --behind-nginx: a self-signed certificate.
   const context = await browser.newContext({ storageState, ignoreHTTPSErrors: true });
@@ -46,6 +47,7 @@ export async function visit(browser, base, path, { storageState, throttle } = {}
       const h = e.response.headers;
       if (req) {
         req.encoding = h["content-encoding"] ?? h["Content-Encoding"] ?? "identity";
+        req.vary = (h["vary"] ?? h["Vary"] ?? "").toLowerCase();
         req.protocol = e.response.protocol;
       }
     });

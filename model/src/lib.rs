@@ -81,7 +81,7 @@ pub use identity::{IdentityProvider, LinkedIdentity, SignInMethods, SignInProble
 pub use library::*;
 pub use operations::*;
 pub use spend::*;
-pub use user::User;
+pub use user::{User, Viewer};
 
 /// The product's name, as shown in the UI and in the server-rendered HTML.
 pub const PRODUCT_NAME: &str = "Avatar Studio";

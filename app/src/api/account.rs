@@ -3,7 +3,7 @@
 //! (progressive enhancement); on success they redirect where a person expects to go.
 
 use leptos::prelude::*;
-use model::{KeyProvider, ProviderKeyInfo, SessionInfo, SignInMethods, TokenInfo, User};
+use model::{KeyProvider, ProviderKeyInfo, SessionInfo, SignInMethods, TokenInfo, User, Viewer};
 
 use crate::AppError;
 
@@ -13,10 +13,11 @@ use {
     backend::services::{accounts, provider_keys, tokens},
 };
 
-/// The signed-in account, if any (the header shows it).
+/// The signed-in account, if any (the header shows it; without its timestamp, see
+/// [`Viewer`]).
 #[server(endpoint = "current_user")]
-pub async fn current_user() -> Result<Option<User>, AppError> {
-    Ok(crate::ssr::principal().map(|p| p.caller.to_model()))
+pub async fn current_user() -> Result<Option<Viewer>, AppError> {
+    Ok(crate::ssr::principal().map(|p| p.caller.to_model().into()))
 }
 
 #[server(endpoint = "sign_up")]

@@ -1,6 +1,6 @@
 use leptos::prelude::*;
 use leptos_router::{components::A, hooks::use_location};
-use model::{ImageStatus, User};
+use model::{ImageStatus, Viewer};
 
 use crate::{
     api::account::current_user,
@@ -9,12 +9,12 @@ use crate::{
 
 /// The signed-in account, as the pages know it.
 #[derive(Clone, Copy)]
-pub struct CurrentUser(pub Signal<Option<User>>);
+pub struct CurrentUser(pub Signal<Option<Viewer>>);
 
 /// Who is signed in: the server renders it from the request's session (no suspense: the
 /// header is never waiting on anything); in the browser it is read again after each
 /// navigation, so it follows sign-in and sign-out.
-pub fn provide_current_user() -> Signal<Option<User>> {
+pub fn provide_current_user() -> Signal<Option<Viewer>> {
     let location = use_location();
     let rendered = SharedValue::new(crate::signed_in_user).into_inner();
     // Browser only: asked again after every navigation (sign-in and sign-out redirect).

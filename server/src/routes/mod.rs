@@ -75,6 +75,14 @@ pub fn router(state: AppState) -> Router {
             // The file names are stable across builds: revalidate, answered by 304.
             HeaderValue::from_static("no-cache"),
         ))
+        // The same address answers brotli, gzip or plain bytes by the request's
+        // Accept-Encoding (the precompressed files below); ServeDir does not say so, and a
+        // shared cache (a CDN, nginx's proxy_cache) would then hand one client's brotli to
+        // another that cannot read it.
+        .layer(SetResponseHeaderLayer::overriding(
+            header::VARY,
+            HeaderValue::from_static("accept-encoding"),
+        ))
         .service(
             ServeDir::new(pkg_dir)
                 .precompressed_br()
