@@ -88,6 +88,21 @@ fn identity_providers() -> Vec<model::IdentityProvider> {
     Vec::new()
 }
 
+/// What this instance offers (its version, the providers ready without a key), as the
+/// server knows it while rendering a page: its configuration, the same for every request.
+#[cfg(feature = "ssr")]
+fn instance_info() -> Option<model::InstanceInfo> {
+    ssr::backend()
+        .ok()
+        .map(|b| backend::services::instance::info(&b.config))
+}
+
+/// In the browser the answer comes from the server's render (see `SharedValue`).
+#[cfg(not(feature = "ssr"))]
+fn instance_info() -> Option<model::InstanceInfo> {
+    None
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

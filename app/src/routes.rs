@@ -108,11 +108,19 @@ grouped_pages!(AccountPages, account_pages, __preload_account_pages {
 /// it is shown, the route's preload (which the router awaits before it hydrates or shows
 /// the page) fetches that chunk too: the router hydrates the view in one go, and a part
 /// whose code were still on its way would be hydrated empty against the server's HTML.
-pub struct HomeRoute;
+pub struct HomeRoute {
+    /// What this instance offers, which the page shows. The server writes it into the page;
+    /// the browser reads it back here, while the route is matched during hydration: a
+    /// `SharedValue` made in the view, once its chunk is in, found nothing, and the page
+    /// then failed to hydrate.
+    instance: Option<model::InstanceInfo>,
+}
 
 impl LazyRoute for HomeRoute {
     fn data() -> Self {
-        Self
+        Self {
+            instance: SharedValue::new(crate::instance_info).into_inner(),
+        }
     }
 
     async fn view(this: Self) -> AnyView {
@@ -128,8 +136,8 @@ impl LazyRoute for HomeRoute {
 }
 
 #[lazy]
-fn home_view(_this: HomeRoute) -> AnyView {
-    view! { <HomePage /> }.into_any()
+fn home_view(this: HomeRoute) -> AnyView {
+    view! { <HomePage instance=this.instance /> }.into_any()
 }
 
 /// Starts fetching the chunk of the page a link leads to (a header link the pointer or the

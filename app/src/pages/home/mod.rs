@@ -2,8 +2,6 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
 
-use crate::api::get_instance_info;
-
 mod dashboard;
 
 #[cfg(feature = "hydrate")]
@@ -24,7 +22,7 @@ const EXAMPLE_PROMPTS: [&str; 6] = [
 ];
 
 #[component]
-pub fn HomePage() -> impl IntoView {
+pub fn HomePage(instance: Option<model::InstanceInfo>) -> impl IntoView {
     view! {
         <Title text="" />
         <section class="hero">
@@ -84,7 +82,7 @@ pub fn HomePage() -> impl IntoView {
             </ul>
         </section>
 
-        <InstanceStatus />
+        <InstanceStatus info=instance />
     }
 }
 
@@ -164,29 +162,26 @@ fn js_encode(value: &str) -> String {
     out
 }
 
+/// The instance's version and ready providers. They are its configuration, so the server
+/// writes them into the page (read back by the route, `routes::HomeRoute`) instead of the
+/// browser asking a server function for them: the home page is most visitors' first, and
+/// the request's client code and a `Suspense` were part of what it downloaded (issue 17).
 #[component]
-fn InstanceStatus() -> impl IntoView {
-    let info = Resource::new(|| (), |()| get_instance_info());
+fn InstanceStatus(info: Option<model::InstanceInfo>) -> impl IntoView {
     view! {
         <section class="instance" aria-labelledby="instance-title">
             <h2 id="instance-title">"This instance"</h2>
-            <Suspense fallback=|| view! { <p class="muted">"Checking…"</p> }>
-                {move || Suspend::new(async move {
-                    match info.await {
-                        Ok(info) => {
-                            view! {
-                                <p data-testid="instance-info">
-                                    "Version " {info.version} ". Ready to generate with: "
-                                    {info.ready_providers.join(", ")}
-                                    ". Add your own OpenAI or Gemini key in Settings to use them."
-                                </p>
-                            }
-                                .into_any()
-                        }
-                        Err(e) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
-                    }
-                })}
-            </Suspense>
+            {match info {
+                Some(info) => view! {
+                    <p data-testid="instance-info">
+                        "Version " {info.version} ". Ready to generate with: "
+                        {info.ready_providers.join(", ")}
+                        ". Add your own OpenAI or Gemini key in Settings to use them."
+                    </p>
+                }
+                .into_any(),
+                None => view! { <p class="error">"This instance's details are not available."</p> }.into_any(),
+            }}
         </section>
     }
 }
