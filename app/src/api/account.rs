@@ -17,7 +17,7 @@ use {
 /// [`Viewer`]).
 #[server(endpoint = "current_user")]
 pub async fn current_user() -> Result<Option<Viewer>, AppError> {
-    Ok(crate::ssr::principal().map(|p| p.caller.to_model().into()))
+    Ok(crate::signed_in_user())
 }
 
 #[server(endpoint = "sign_up")]
