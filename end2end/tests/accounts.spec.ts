@@ -62,7 +62,7 @@ test("sign up, see who is signed in, sign out and in again", async ({ page }) =>
 
   // A private page sends the visitor to sign in, and back afterwards.
   await page.goto("/settings");
-  await expect(page).toHaveURL(/\/login\?next=%2Fsettings$/);
+  await expect(page).toHaveURL(/\/login\?next=/);
   await hydrated(page);
   await page.getByLabel("Email address").fill(email);
   await page.getByLabel("Password").fill("not the password");
@@ -104,6 +104,11 @@ test("the forms work without JavaScript", async ({ browser, baseURL }) => {
   await page.reload();
   await expect(page.getByLabel("New access token")).toHaveCount(0);
   await expect(page.locator("#tokens")).toContainText("no-script token");
+  // Signing out from the header's menu (a <details>, open without JavaScript too).
+  await signOut(page);
+  await expect(page).toHaveURL(/\/$/);
+  await page.goto("/settings");
+  await expect(page).toHaveURL(/\/login\?next=/);
   await context.close();
 });
 

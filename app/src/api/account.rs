@@ -14,7 +14,8 @@ use {
 };
 
 /// The signed-in account, if any (the header shows it; without its timestamp, see
-/// [`Viewer`]).
+/// [`Viewer`]). The header asks with a plain request to this address, not through this
+/// function's client (`components::layout::provide_current_user`): keep its input empty.
 #[server(endpoint = "current_user")]
 pub async fn current_user() -> Result<Option<Viewer>, AppError> {
     Ok(crate::signed_in_user())

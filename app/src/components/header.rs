@@ -5,7 +5,7 @@
 //! with it closes on Escape (focus back on its button), on a click or focus elsewhere and
 //! after a navigation.
 
-use leptos::{ev, prelude::*};
+use leptos::{ev, prelude::*, server_fn::ServerFn};
 use leptos_router::{components::A, hooks::use_location};
 
 use crate::{
@@ -115,7 +115,6 @@ fn SiteMenu() -> impl IntoView {
         }
     });
     on_cleanup(move || clicks.remove());
-    let sign_out = ServerAction::<SignOut>::new();
     view! {
         <Show when=move || !signed_in()>
             <div class="guest-actions">
@@ -164,9 +163,12 @@ fn SiteMenu() -> impl IntoView {
                             <li><NavLink href="/settings">"Settings"</NavLink></li>
                             {u.is_admin.then(|| view! { <li><NavLink href="/admin">"Operations"</NavLink></li> })}
                         </ul>
-                        <ActionForm action=sign_out attr:class="site-menu__sign-out">
+                        // A plain form: signing out loads the home page afresh, so nothing of
+                        // the account stays in the tab's memory, and the header needs no
+                        // server-function client (code every first visit would download).
+                        <form method="post" action=SignOut::PATH class="site-menu__sign-out">
                             <button type="submit" class="button button--small">"Sign out"</button>
-                        </ActionForm>
+                        </form>
                     }
                     .into_any(),
                     None => view! {

@@ -2,10 +2,7 @@ use leptos::prelude::*;
 use leptos_router::{components::A, hooks::use_location};
 use model::{ImageStatus, Viewer};
 
-use crate::{
-    api::account::current_user,
-    live::{remedy, use_live, Change, Live},
-};
+use crate::live::{remedy, use_live, Change, Live};
 
 /// The signed-in account, as the pages know it.
 #[derive(Clone, Copy)]
@@ -13,21 +10,56 @@ pub struct CurrentUser(pub Signal<Option<Viewer>>);
 
 /// Who is signed in: the server renders it from the request's session (no suspense: the
 /// header is never waiting on anything); in the browser it is read again after each
-/// navigation, so it follows sign-in and sign-out.
+/// navigation, so it follows a sign-in within the app. (Signing out loads a page afresh.)
 pub fn provide_current_user() -> Signal<Option<Viewer>> {
     let location = use_location();
     let rendered = SharedValue::new(crate::signed_in_user).into_inner();
-    // Browser only: asked again after every navigation (sign-in and sign-out redirect).
+    // Browser only, and not for the page as loaded: the server's answer is fresh then.
+    let first = std::cell::Cell::new(true);
     let fresh = LocalResource::new(move || {
         location.pathname.track();
-        current_user()
+        let ask = !first.replace(false);
+        async move {
+            if ask {
+                ask_current_user().await
+            } else {
+                None
+            }
+        }
     });
     let user = Signal::derive(move || match fresh.get() {
-        Some(Ok(current)) => current,
+        Some(Some(current)) => current,
         _ => rendered.clone(),
     });
     provide_context(CurrentUser(user));
     user
+}
+
+/// Who is signed in, asked of the server (the `current_user` server function); `None` when
+/// it could not be asked. A plain request to the server function's address, not its
+/// generated client: that client (the server-function machinery) would otherwise be
+/// main-chunk code that a first visit to a public page downloads for nothing (issue 17).
+#[cfg(feature = "hydrate")]
+async fn ask_current_user() -> Option<Option<Viewer>> {
+    use leptos::server_fn::ServerFn;
+    let response = gloo_net::http::Request::post(crate::api::account::CurrentUser::PATH)
+        .header("accept", "application/json")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("")
+        .ok()?
+        .send()
+        .await
+        .ok()?;
+    if !response.ok() {
+        return None;
+    }
+    response.json().await.ok()
+}
+
+/// The server's render never asks: it knows.
+#[cfg(not(feature = "hydrate"))]
+async fn ask_current_user() -> Option<Option<Viewer>> {
+    None
 }
 
 #[component]
