@@ -579,6 +579,40 @@ async fn server_functions_answer() {
     server.stop().await;
 }
 
+/// The sign-up page says, in the page the server sends (so also without JavaScript), who may
+/// sign up on this instance.
+#[tokio::test]
+async fn the_sign_up_page_says_who_may_sign_up() {
+    let notice = "data-testid=\"signup-mode\"";
+    let server = TestServer::start(Dialect::Sqlite).await;
+    let html = server.get("/signup").await.text().await.unwrap();
+    assert!(html.contains("Create an account"), "{html}");
+    assert!(
+        !html.contains(notice),
+        "open sign-up needs no notice: {html}"
+    );
+    server.stop().await;
+
+    let server = TestServer::start_with(Dialect::Sqlite, &[("SIGNUP", "invite")]).await;
+    let html = server.get("/signup").await.text().await.unwrap();
+    assert!(html.contains(notice), "{html}");
+    assert!(
+        html.contains("New accounts here need an invitation"),
+        "{html}"
+    );
+    let html = server.get("/signup?invite=abc").await.text().await.unwrap();
+    assert!(html.contains("You were invited"), "{html}");
+    server.stop().await;
+
+    let server = TestServer::start_with(Dialect::Sqlite, &[("SIGNUP", "closed")]).await;
+    let html = server.get("/signup").await.text().await.unwrap();
+    assert!(
+        html.contains("This instance does not take new accounts"),
+        "{html}"
+    );
+    server.stop().await;
+}
+
 /// The `nonce` of the page's module script (the hydration script).
 fn script_nonce(html: &str) -> Option<String> {
     let at =
