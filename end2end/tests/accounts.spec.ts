@@ -62,7 +62,7 @@ test("sign up, see who is signed in, sign out and in again", async ({ page }) =>
 
   // A private page sends the visitor to sign in, and back afterwards.
   await page.goto("/settings");
-  await expect(page).toHaveURL(/\/login\?next=/);
+  await expect(page).toHaveURL(/\/login\?next=%2Fsettings$/);
   await hydrated(page);
   await page.getByLabel("Email address").fill(email);
   await page.getByLabel("Password").fill("not the password");
@@ -108,7 +108,7 @@ test("the forms work without JavaScript", async ({ browser, baseURL }) => {
   await signOut(page);
   await expect(page).toHaveURL(/\/$/);
   await page.goto("/settings");
-  await expect(page).toHaveURL(/\/login\?next=/);
+  await expect(page).toHaveURL(/\/login\?next=%2Fsettings$/);
   await context.close();
 });
 
