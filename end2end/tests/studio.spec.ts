@@ -154,6 +154,11 @@ test("a job that finishes while the person is elsewhere is announced", async ({ 
   await expect(page.getByRole("heading", { name: "Gallery", level: 1 })).toBeVisible();
   // The header counts it meanwhile, and a notification says when it is ready.
   await expect(page.getByText("Your new image is ready.")).toBeVisible({ timeout: 20_000 });
+  // It links to where the image is, and goes when dismissed.
+  const toast = page.locator(".toast", { hasText: "Your new image is ready." });
+  await expect(toast.getByRole("link", { name: "Open the Studio" })).toHaveAttribute("href", "/studio");
+  await toast.getByRole("button", { name: "Dismiss" }).click();
+  await expect(page.getByText("Your new image is ready.")).toBeHidden();
   // The gallery shows the finished image without a reload...
   const grid = page.getByRole("list", { name: "Images" });
   await expect(grid.locator("img")).toHaveCount(1);

@@ -146,13 +146,21 @@ pub fn Toasts() -> impl IntoView {
             {move || live.announcement.get()}
         </div>
         <div class="toasts" role="status" aria-live="polite">
-            <For each=move || live.toasts.get() key=|t| t.id let:toast>
-                <div class=if toast.ok { "toast toast--ok" } else { "toast toast--error" }>
-                    <p>{toast.text.clone()}</p>
-                    {toast.link.clone().map(|(href, words)| view! { <A href=href>{words}</A> })}
-                    <button type="button" class="toast__close" aria-label="Dismiss" on:click=move |_| live.dismiss(toast.id)>"×"</button>
-                </div>
-            </For>
+            // By position, not keyed: a notification that leaves is hidden in place
+            // (`live::ToastList`), so no other moves and none is read out twice.
+            {move || {
+                live.toasts
+                    .with(|t| t.items().to_vec())
+                    .into_iter()
+                    .map(|toast| view! {
+                        <div class=if toast.ok { "toast toast--ok" } else { "toast toast--error" } hidden=!toast.shown>
+                            <p>{toast.text}</p>
+                            {toast.link.map(|(href, words)| view! { <A href=href>{words}</A> })}
+                            <button type="button" class="toast__close" aria-label="Dismiss" on:click=move |_| live.dismiss(toast.id)>"×"</button>
+                        </div>
+                    })
+                    .collect_view()
+            }}
         </div>
     }
 }

@@ -24,6 +24,9 @@ use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use model::{Image, ImageEventKind, ImageStatus, Job, JobEvent};
 
+mod toasts;
+pub use toasts::{Toast, ToastList};
+
 /// How the tab is connected to the server's events.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Connection {
@@ -192,15 +195,6 @@ pub enum Change {
     Reread,
 }
 
-/// A notification shown at the corner of the page.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Toast {
-    pub id: u64,
-    pub ok: bool,
-    pub text: String,
-    pub link: Option<(String, String)>,
-}
-
 /// The live state of the tab, provided to every page.
 #[derive(Clone, Copy)]
 pub struct Live {
@@ -208,7 +202,7 @@ pub struct Live {
     pub book: RwSignal<JobBook>,
     /// The time, ticking each second in the browser (for elapsed times).
     pub now: RwSignal<DateTime<Utc>>,
-    pub toasts: RwSignal<Vec<Toast>>,
+    pub toasts: RwSignal<ToastList>,
     /// What a screen reader is told when a job on the page being read finishes (toasts
     /// speak for themselves elsewhere; the ticking job list is never announced).
     pub announcement: RwSignal<String>,
@@ -233,7 +227,7 @@ impl Live {
             connection: RwSignal::new(Connection::Idle),
             book: RwSignal::new(JobBook::default()),
             now: RwSignal::new(now),
-            toasts: RwSignal::new(Vec::new()),
+            toasts: RwSignal::new(ToastList::default()),
             announcement: RwSignal::new(String::new()),
             listeners: StoredValue::new(Vec::new()),
             next_id: StoredValue::new(1),
@@ -326,20 +320,15 @@ impl Live {
 
     pub fn toast(&self, ok: bool, text: String, link: Option<(String, String)>) {
         let id = self.next_id();
-        self.toasts.update(|t| {
-            t.push(Toast { id, ok, text, link });
-            // Never a wall of them.
-            let extra = t.len().saturating_sub(4);
-            t.drain(..extra);
-        });
+        self.toasts.update(|t| t.add(id, ok, text, link));
         browser::later(8_000, {
             let toasts = self.toasts;
-            move || toasts.update(|t| t.retain(|x| x.id != id))
+            move || toasts.update(|t| t.hide(id))
         });
     }
 
     pub fn dismiss(&self, id: u64) {
-        self.toasts.update(|t| t.retain(|x| x.id != id));
+        self.toasts.update(|t| t.hide(id));
     }
 
     /// Opens the connection (browser only; a no-op in the server's render).
