@@ -15,6 +15,7 @@ pub mod csp;
 pub mod drafts;
 pub mod error;
 pub mod format;
+pub mod instance;
 pub mod live;
 pub mod pages;
 pub mod routes;
@@ -74,27 +75,13 @@ fn signed_in_user() -> Option<model::Viewer> {
     None
 }
 
-/// The configured identity providers, as the server knows them while rendering a page.
-#[cfg(feature = "ssr")]
-fn identity_providers() -> Vec<model::IdentityProvider> {
-    ssr::backend()
-        .map(|b| b.config.identity.providers())
-        .unwrap_or_default()
-}
-
-/// In the browser the answer comes from the server's render (see `SharedValue`).
-#[cfg(not(feature = "ssr"))]
-fn identity_providers() -> Vec<model::IdentityProvider> {
-    Vec::new()
-}
-
-/// What this instance offers (its version, the providers ready without a key), as the
-/// server knows it while rendering a page: its configuration, the same for every request.
+/// What this instance offers (`instance`), as the server knows it while rendering a page:
+/// its configuration, the same for every request.
 #[cfg(feature = "ssr")]
 fn instance_info() -> Option<model::InstanceInfo> {
-    ssr::backend()
-        .ok()
-        .map(|b| backend::services::instance::info(&b.config))
+    // Not `ssr::backend()`, which reports a missing backend as an internal error: the
+    // route list is made by rendering the app once without one.
+    use_context::<backend::Backend>().map(|b| backend::services::instance::info(&b.config))
 }
 
 /// In the browser the answer comes from the server's render (see `SharedValue`).
@@ -204,6 +191,7 @@ pub fn App() -> impl IntoView {
 #[component]
 fn Layout() -> impl IntoView {
     let user = components::provide_current_user();
+    instance::provide_instance();
     let live = Live::new(live::now());
     provide_context(live);
     Effect::new(move |_| {

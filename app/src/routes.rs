@@ -109,17 +109,16 @@ grouped_pages!(AccountPages, account_pages, __preload_account_pages {
 /// the page) fetches that chunk too: the router hydrates the view in one go, and a part
 /// whose code were still on its way would be hydrated empty against the server's HTML.
 pub struct HomeRoute {
-    /// What this instance offers, which the page shows. The server writes it into the page;
-    /// the browser reads it back here, while the route is matched during hydration: a
-    /// `SharedValue` made in the view, once its chunk is in, found nothing, and the page
-    /// then failed to hydrate.
+    /// What this instance offers, which the page shows: written into every page by the
+    /// server and read back once by the layout (`crate::instance`), so it is there after
+    /// a click within the app too.
     instance: Option<model::InstanceInfo>,
 }
 
 impl LazyRoute for HomeRoute {
     fn data() -> Self {
         Self {
-            instance: SharedValue::new(crate::instance_info).into_inner(),
+            instance: crate::instance::use_instance(),
         }
     }
 

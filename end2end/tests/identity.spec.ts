@@ -37,6 +37,29 @@ test("signs in with the identity provider by clicking, and comes back where it s
   await expect(methods.getByRole("button", { name: "Unlink Corp SSO" })).toBeDisabled();
 });
 
+test("the sign-in and sign-up pages reached by a click within the app offer the provider too", async ({ page, isMobile }) => {
+  await page.goto("/");
+  await hydrated(page);
+  await page.evaluate(() => ((window as unknown as { marker: number }).marker = 7));
+  // The header's way in: a button on a wide screen, in the menu on a phone.
+  if (isMobile) {
+    await page.locator("details.site-menu > summary").click();
+    await page.locator(".site-menu__panel").getByRole("link", { name: "Sign in" }).click();
+  } else {
+    await page.locator(".guest-actions").getByRole("link", { name: "Sign in" }).click();
+  }
+  await expect(page.getByRole("heading", { name: "Sign in", level: 1 })).toBeVisible();
+  await expect(page.getByRole("link", { name: "Sign in with Corp SSO" })).toBeVisible();
+  await page.getByRole("link", { name: "Create an account" }).click();
+  await expect(page.getByRole("heading", { name: "Create an account", level: 1 })).toBeVisible();
+  await expect(page.getByRole("link", { name: "Sign up with Corp SSO" })).toBeVisible();
+  // And the home page, reached the same way, tells what this instance offers.
+  await page.getByRole("link", { name: "Avatar Studio" }).first().click();
+  await expect(page.getByTestId("instance-info")).toContainText("builtin");
+  // All of it without loading a page afresh.
+  expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(7);
+});
+
 test("the provider's page can be reached and used with the keyboard only", async ({ page }) => {
   await page.goto("/login");
   await hydrated(page);

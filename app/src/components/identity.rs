@@ -28,10 +28,12 @@ pub fn problem_notice(code: Option<&str>) -> Option<Notice> {
     })
 }
 
-/// The configured providers, as the server rendered the page (no request of its own: the
-/// list is written into the page and read back when it hydrates).
+/// The configured providers, from the instance's details (`crate::instance`: written into
+/// every page, no request of its own).
 pub fn use_identity_providers() -> Vec<IdentityProvider> {
-    SharedValue::new(crate::identity_providers).into_inner()
+    crate::instance::use_instance()
+        .map(|i| i.identity_providers)
+        .unwrap_or_default()
 }
 
 /// The sentence of the sign-in page after a provider's sign-in found an account with the

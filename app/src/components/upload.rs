@@ -5,7 +5,7 @@
 
 use leptos::prelude::*;
 
-use crate::{api::get_instance_info, browser_data::fetched, format::file_size};
+use crate::format::file_size;
 
 /// Why a file of `size` bytes is not sent, when it is larger than the server's limit
 /// (`MAX_UPLOAD_BYTES`, from the server; until it is known, everything is sent and the
@@ -54,14 +54,10 @@ pub fn UploadPanel(
     let items = RwSignal::new(Vec::<UploadItem>::new());
     let dragging = RwSignal::new(false);
     let next_id = StoredValue::new(0usize);
-    // Read in the browser only: the limit is shown once known.
-    let info = fetched(get_instance_info);
-    let limit = Signal::derive(move || {
-        info.get()
-            .and_then(Result::ok)
-            .map(|i| i.max_upload_bytes)
-            .filter(|b| *b > 0)
-    });
+    // The instance's limit (`MAX_UPLOAD_BYTES`), written into the page by the server.
+    let limit = crate::instance::use_instance()
+        .map(|i| i.max_upload_bytes)
+        .filter(|b| *b > 0);
 
     let add_files = move |files: Vec<web_sys::File>| {
         for file in files {
@@ -74,7 +70,7 @@ pub fn UploadPanel(
                 state: RwSignal::new(UploadState::Uploading),
             };
             items.update(|list| list.push(item));
-            if let Some(reason) = too_large(file.size(), limit.get_untracked()) {
+            if let Some(reason) = too_large(file.size(), limit) {
                 item.state.set(UploadState::Failed(reason));
                 continue;
             }
@@ -134,7 +130,7 @@ pub fn UploadPanel(
                     on:change=on_pick
                 />
             </label>
-            <p class="muted" data-testid="upload-limit">{move || match limit.get() {
+            <p class="muted" data-testid="upload-limit">{match limit {
                 Some(l) => format!("Up to {} each; several at once.", file_size(l)),
                 None => "Several at once.".to_owned(),
             }}</p>

@@ -8,10 +8,7 @@ use leptos_router::{components::A, hooks::use_query_map};
 use model::SignupMode;
 
 use crate::{
-    api::{
-        account::{ForgotPassword, ResetPassword, SignIn, SignUp, VerifyEmail},
-        get_instance_info,
-    },
+    api::account::{ForgotPassword, ResetPassword, SignIn, SignUp, VerifyEmail},
     components::{
         field_error, form_error, pending_link_text, problem_notice, use_identity_providers, Field,
         FormError, Notice, NoticeLine, ProviderButtons,
@@ -99,7 +96,9 @@ pub fn SignUpPage() -> impl IntoView {
     let next = query("next");
     let invite = query("invite");
     let check = query("check");
-    let info = Resource::new(|| (), |()| get_instance_info());
+    let mode = crate::instance::use_instance()
+        .map(|i| i.signup)
+        .unwrap_or_default();
     let providers = use_identity_providers();
     view! {
         <AuthCard title="Create an account">
@@ -108,14 +107,9 @@ pub fn SignUpPage() -> impl IntoView {
                     "Check your inbox: we sent a message to that address with what to do next. Confirm the address before you sign in."
                 </p>
             </Show>
-            <Suspense fallback=|| ()>
-                {move || Suspend::new(async move {
-                    let mode = info.await.map(|i| i.signup).unwrap_or_default();
-                    signup_notice(mode, invite.get().is_some()).map(|text| view! {
-                        <p class="notice" class:notice--error=mode == SignupMode::Closed data-testid="signup-mode">{text}</p>
-                    })
-                })}
-            </Suspense>
+            {move || signup_notice(mode, invite.get().is_some()).map(|text| view! {
+                <p class="notice" class:notice--error=mode == SignupMode::Closed data-testid="signup-mode">{text}</p>
+            })}
             <ProviderButtons verb="Sign up" providers next=next />
             <FormError error=form_error(action) />
             <ActionForm action=action attr:class="form">

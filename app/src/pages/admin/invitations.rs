@@ -6,10 +6,7 @@ use leptos::prelude::*;
 use model::{Invitation, SignupMode};
 
 use crate::{
-    api::{
-        admin::{list_invitations, CreateInvitation, RevokeInvitation},
-        get_instance_info,
-    },
+    api::admin::{list_invitations, CreateInvitation, RevokeInvitation},
     components::{field_error, form_error, Field, FormError, Skeleton},
     format::when,
 };
@@ -33,7 +30,7 @@ pub fn signup_words(mode: SignupMode) -> &'static str {
 pub fn Invitations() -> impl IntoView {
     let create = ServerAction::<CreateInvitation>::new();
     let revoke = ServerAction::<RevokeInvitation>::new();
-    let info = Resource::new(|| (), |()| get_instance_info());
+    let signup = crate::instance::use_instance().map(|i| i.signup);
     let open = Resource::new(
         move || (create.version().get(), revoke.version().get()),
         |_| list_invitations(),
@@ -42,11 +39,7 @@ pub fn Invitations() -> impl IntoView {
     view! {
         <section class="card" aria-labelledby="invitations-heading">
             <h2 id="invitations-heading">"Invitations"</h2>
-            <Suspense fallback=|| ()>
-                {move || Suspend::new(async move {
-                    info.await.ok().map(|i| view! { <p class="muted">{signup_words(i.signup)}</p> })
-                })}
-            </Suspense>
+            {signup.map(|mode| view! { <p class="muted">{signup_words(mode)}</p> })}
             <FormError error=form_error(create) />
             <ActionForm action=create attr:class="form form--inline">
                 <Field label="For whom (optional)" name="note" maxlength=200 error=field_error(create, "note") />
