@@ -8,8 +8,8 @@ use leptos::prelude::*;
 use crate::format::file_size;
 
 /// Why a file of `size` bytes is not sent, when it is larger than the server's limit
-/// (`MAX_UPLOAD_BYTES`, from the server; until it is known, everything is sent and the
-/// server checks).
+/// (`MAX_UPLOAD_BYTES`, from the instance's details; without them everything is sent and
+/// the server checks).
 pub fn too_large(size: f64, limit: Option<u64>) -> Option<String> {
     let limit = limit.filter(|l| *l > 0)?;
     (size > limit as f64).then(|| {
