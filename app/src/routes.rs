@@ -108,22 +108,15 @@ grouped_pages!(AccountPages, account_pages, __preload_account_pages {
 /// it is shown, the route's preload (which the router awaits before it hydrates or shows
 /// the page) fetches that chunk too: the router hydrates the view in one go, and a part
 /// whose code were still on its way would be hydrated empty against the server's HTML.
-pub struct HomeRoute {
-    /// What this instance offers, which the page shows: written into every page by the
-    /// server and read back once by the layout (`crate::instance`), so it is there after
-    /// a click within the app too.
-    instance: Option<model::InstanceInfo>,
-}
+pub struct HomeRoute;
 
 impl LazyRoute for HomeRoute {
     fn data() -> Self {
-        Self {
-            instance: crate::instance::use_instance(),
-        }
+        Self
     }
 
-    async fn view(this: Self) -> AnyView {
-        home_view(this).await
+    async fn view(_this: Self) -> AnyView {
+        home_view().await
     }
 
     async fn preload() {
@@ -135,8 +128,8 @@ impl LazyRoute for HomeRoute {
 }
 
 #[lazy]
-fn home_view(this: HomeRoute) -> AnyView {
-    view! { <HomePage instance=this.instance /> }.into_any()
+fn home_view() -> AnyView {
+    view! { <HomePage /> }.into_any()
 }
 
 /// Starts fetching the chunk of the page a link leads to (a header link the pointer or the

@@ -22,7 +22,7 @@ const EXAMPLE_PROMPTS: [&str; 6] = [
 ];
 
 #[component]
-pub fn HomePage(instance: Option<model::InstanceInfo>) -> impl IntoView {
+pub fn HomePage() -> impl IntoView {
     view! {
         <Title text="" />
         <section class="hero">
@@ -82,7 +82,7 @@ pub fn HomePage(instance: Option<model::InstanceInfo>) -> impl IntoView {
             </ul>
         </section>
 
-        <InstanceStatus info=instance />
+        <InstanceStatus />
     }
 }
 
@@ -163,15 +163,15 @@ fn js_encode(value: &str) -> String {
 }
 
 /// The instance's version and ready providers. They are its configuration, so the server
-/// writes them into the page (read back by the route, `routes::HomeRoute`) instead of the
-/// browser asking a server function for them: the home page is most visitors' first, and
-/// the request's client code and a `Suspense` were part of what it downloaded (issue 17).
+/// writes them into the page (`crate::instance`) instead of the browser asking a server
+/// function for them: the home page is most visitors' first, and the request's client code
+/// and a `Suspense` were part of what it downloaded (issue 17).
 #[component]
-fn InstanceStatus(info: Option<model::InstanceInfo>) -> impl IntoView {
+fn InstanceStatus() -> impl IntoView {
     view! {
         <section class="instance" aria-labelledby="instance-title">
             <h2 id="instance-title">"This instance"</h2>
-            {match info {
+            {match crate::instance::use_instance() {
                 Some(info) => view! {
                     <p data-testid="instance-info">
                         "Version " {info.version} ". Ready to generate with: "
