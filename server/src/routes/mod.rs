@@ -3,6 +3,7 @@
 pub mod account;
 pub mod admin;
 pub mod api;
+pub mod assets;
 pub mod generations;
 pub mod health;
 pub mod identity;
@@ -29,8 +30,7 @@ use tower::ServiceBuilder;
 use tower_http::{
     catch_panic::CatchPanicLayer,
     compression::CompressionLayer,
-    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
-    services::ServeDir,
+    request_id::{MakeRequestUuid, SetRequestIdLayer},
     set_header::SetResponseHeaderLayer,
     timeout::TimeoutLayer,
     trace::TraceLayer,
@@ -69,26 +69,6 @@ pub fn router(state: AppState) -> Router {
     let backend = state.backend.clone();
     let context = move || provide_context(backend.clone());
 
-    let static_files = ServiceBuilder::new()
-        .layer(SetResponseHeaderLayer::overriding(
-            header::CACHE_CONTROL,
-            // The file names are stable across builds: revalidate, answered by 304.
-            HeaderValue::from_static("no-cache"),
-        ))
-        // The same address answers brotli, gzip or plain bytes by the request's
-        // Accept-Encoding (the precompressed files below); ServeDir does not say so, and a
-        // shared cache (a CDN, nginx's proxy_cache) would then hand one client's brotli to
-        // another that cannot read it.
-        .layer(SetResponseHeaderLayer::overriding(
-            header::VARY,
-            HeaderValue::from_static("accept-encoding"),
-        ))
-        .service(
-            ServeDir::new(pkg_dir)
-                .precompressed_br()
-                .precompressed_gzip(),
-        );
-
     // Everything a person or a script reaches through an account: the API, the server
     // functions and the pages. Sessions and authentication apply here and nowhere else
     // (operations endpoints and static files never touch the session table).
@@ -119,7 +99,10 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(health::metrics))
         // Public avatar links need no account: outside the sessions, like the health checks.
         .route("/avatars/{token}", get(media::public_avatar))
-        .nest_service(&format!("/{}", leptos_options.site_pkg_dir), static_files)
+        .nest_service(
+            &format!("/{}", leptos_options.site_pkg_dir),
+            assets::service(&pkg_dir),
+        )
         .layer(middleware::from_fn(record_metrics))
         .layer(
             ServiceBuilder::new()
@@ -164,7 +147,7 @@ pub fn router(state: AppState) -> Router {
                     state.clone(),
                     crate::client::resolve,
                 ))
-                .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+                .layer(middleware::from_fn(echo_request_id))
                 .layer(CatchPanicLayer::custom(panic_response))
                 // A request that takes longer than REQUEST_TIMEOUT_SECONDS is answered 503.
                 .layer(TimeoutLayer::with_status_code(
@@ -175,9 +158,10 @@ pub fn router(state: AppState) -> Router {
                     header::X_CONTENT_TYPE_OPTIONS,
                     HeaderValue::from_static("nosniff"),
                 ))
+                // Document-only headers: not on the application's files (`assets`).
                 .layer(SetResponseHeaderLayer::if_not_present(
                     header::X_FRAME_OPTIONS,
-                    HeaderValue::from_static("DENY"),
+                    assets::unless_asset(HeaderValue::from_static("DENY")),
                 ))
                 .layer(SetResponseHeaderLayer::if_not_present(
                     header::STRICT_TRANSPORT_SECURITY,
@@ -185,7 +169,9 @@ pub fn router(state: AppState) -> Router {
                 ))
                 .layer(SetResponseHeaderLayer::if_not_present(
                     header::REFERRER_POLICY,
-                    HeaderValue::from_static("strict-origin-when-cross-origin"),
+                    assets::unless_asset(HeaderValue::from_static(
+                        "strict-origin-when-cross-origin",
+                    )),
                 ))
                 .layer(CompressionLayer::new()),
         )
@@ -261,6 +247,18 @@ async fn drop_odd_request_id(mut request: Request, next: Next) -> Response {
         request.headers_mut().remove(REQUEST_ID);
     }
     next.run(request).await
+}
+
+/// Answers with the request's id (the caller's, or the one made for it), so that a failed
+/// call can be found in the logs — except the application's files, which are logged with
+/// it but do not repeat it (`assets`).
+async fn echo_request_id(request: Request, next: Next) -> Response {
+    let id = request.headers().get(REQUEST_ID).cloned();
+    let mut response = next.run(request).await;
+    if let Some(id) = id.filter(|_| !assets::is_asset(&response)) {
+        response.headers_mut().entry(REQUEST_ID).or_insert(id);
+    }
+    response
 }
 
 async fn record_metrics(request: Request, next: Next) -> Response {

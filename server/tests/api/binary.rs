@@ -259,6 +259,77 @@ async fn zero_configuration_serves_the_app() {
     assert_eq!(line["span"]["request_id"], "follow-me-42", "{line}");
 }
 
+/// The application's files (`/pkg/`) are served as files: their type, `nosniff`, `Vary`,
+/// and none of a document's headers nor the request id, which a first visit would
+/// otherwise receive once per chunk (issue 17); pages keep them all. The file's request is
+/// still logged with its id.
+#[tokio::test]
+async fn application_files_carry_a_files_headers_and_pages_a_documents() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join("site");
+    std::fs::create_dir_all(site.join("pkg")).unwrap();
+    let chunk = b"\0asm\x01\0\0\0 a chunk".to_vec();
+    std::fs::write(site.join("pkg/chunk.wasm"), &chunk).unwrap();
+    let mut cmd = binary();
+    cmd.env("DATA_DIR", dir.path().join("data"))
+        .env("LEPTOS_SITE_ROOT", &site);
+    let server = RunningBinary::spawn(cmd);
+    let addr = server.wait_listening();
+    let client = reqwest::Client::new();
+
+    let res = client
+        .get(format!("http://{addr}/pkg/chunk.wasm"))
+        .header("x-request-id", "chunk-request-7")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let headers = res.headers().clone();
+    assert_eq!(res.bytes().await.unwrap().as_ref(), chunk.as_slice());
+    assert_eq!(headers["content-type"], "application/wasm");
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    assert_eq!(headers["vary"], "accept-encoding");
+    assert_eq!(headers["cache-control"], "no-cache");
+    for document_only in ["x-frame-options", "referrer-policy", "x-request-id"] {
+        assert!(
+            headers.get(document_only).is_none(),
+            "{document_only}: {headers:?}"
+        );
+    }
+    let mut line = server.wait_for("answered", Duration::from_secs(10));
+    while line["span"]["path"] != "/pkg/chunk.wasm" {
+        line = server.wait_for("answered", Duration::from_secs(10));
+    }
+    assert_eq!(line["span"]["request_id"], "chunk-request-7", "{line}");
+
+    // A file that is not there is answered as a file too.
+    let res = client
+        .get(format!("http://{addr}/pkg/missing.wasm"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+    assert!(res.headers().get("x-frame-options").is_none());
+
+    // Pages and the API keep a document's headers and the request id.
+    for path in ["/login", "/api/v1/me"] {
+        let res = client
+            .get(format!("http://{addr}{path}"))
+            .header("x-request-id", "page-request-8")
+            .send()
+            .await
+            .unwrap();
+        let headers = res.headers();
+        assert_eq!(headers["x-frame-options"], "DENY", "{path}");
+        assert_eq!(
+            headers["referrer-policy"], "strict-origin-when-cross-origin",
+            "{path}"
+        );
+        assert_eq!(headers["x-request-id"], "page-request-8", "{path}");
+        assert_eq!(headers["x-content-type-options"], "nosniff", "{path}");
+    }
+}
+
 #[test]
 fn sigterm_lets_an_in_flight_request_finish_then_exits_0() {
     let dir = tempfile::tempdir().unwrap();

@@ -482,7 +482,7 @@ async fn metrics_can_require_a_token() {
 }
 
 #[tokio::test]
-async fn every_response_carries_a_request_id_and_safe_headers() {
+async fn answers_carry_a_request_id_and_safe_headers() {
     let server = TestServer::start(Dialect::Sqlite).await;
     let res = server.get("/healthz").await;
     let id = res.headers()["x-request-id"].to_str().unwrap().to_owned();
