@@ -100,11 +100,9 @@ pub fn Avatar(
     #[prop(default = 64)]
     size: u32,
 ) -> impl IntoView {
-    let initial: String = name
-        .chars()
-        .next()
-        .map(|c| c.to_uppercase().collect())
-        .unwrap_or_default();
+    // In capitals by the stylesheet, like the header's (`text-transform`; no case tables
+    // in the code).
+    let initial: String = name.chars().next().map(String::from).unwrap_or_default();
     match image_id {
         Some(id) => {
             let one = format!("/media/{id}?w={size}&h={size}&fit=cover");
