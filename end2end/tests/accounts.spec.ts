@@ -55,6 +55,11 @@ test("sign up, see who is signed in, sign out and in again", async ({ page }) =>
   await page.getByRole("button", { name: "Create account" }).click();
   await expect(page).toHaveURL(/\/studio$/);
   await expect(page.locator(".account-menu")).toContainText(email);
+  // On a wide screen, a round initial beside the name: its first letter, in capitals.
+  const initial = page.locator(".site-menu__initial");
+  if (await initial.isVisible()) {
+    await expect(initial).toHaveText(email[0].toUpperCase(), { useInnerText: true });
+  }
 
   await signOut(page);
   await expect(page).toHaveURL(/\/$/);
