@@ -88,7 +88,7 @@ declare -A target=([/]=150 [/login]=150)
 # panel and the invitations: no page's chunk carries that client any more (/admin 21 KiB,
 # /gallery and /characters/{id} 9-10 KiB less, the rest 0.5-4 KiB). The figures plus ~2 KiB.
 # Then the files under /pkg/ stop carrying a document's headers and the request id (about
-# 125 bytes a file, server::routes::assets): 4-12 KiB less a route. The figures plus ~2 KiB.
+# 126 bytes a file, server::routes::assets): 4-12 KiB less a route. The figures plus ~2 KiB.
 # Then the header's initial is capitalised by the stylesheet instead of char::to_uppercase
 # (Unicode's case tables out of the main chunk), and so are the characters' initials: 4 KiB
 # less, /characters/{id} 16 KiB. The figures plus ~2 KiB.
