@@ -16,9 +16,11 @@ struct Instance(Option<InstanceInfo>);
 
 /// Reads the details the server wrote into the page (on the server: from its
 /// configuration) and provides them to every page. Called once, by the layout.
+/// In miniserde's JSON: this is main-chunk code, and serde_json's would be there for it
+/// alone (issue 17).
 pub fn provide_instance() {
     provide_context(Instance(
-        SharedValue::new(crate::instance_info).into_inner(),
+        SharedValue::new_miniserde(crate::instance_info).into_inner(),
     ));
 }
 

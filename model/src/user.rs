@@ -27,7 +27,17 @@ impl User {
 /// timestamp. The browser's first chunk carries the header, and decoding a timestamp
 /// brings in `chrono`'s parser, which the first visit to any page would download for a date
 /// no header shows (issue 17: first-load bytes).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Also in miniserde's JSON: the page carries it that way and the header reads it so.
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    miniserde::Serialize,
+    miniserde::Deserialize,
+)]
 pub struct Viewer {
     pub id: String,
     pub email: String,

@@ -13,7 +13,8 @@ pub struct CurrentUser(pub Signal<Option<Viewer>>);
 /// navigation, so it follows a sign-in within the app. (Signing out loads a page afresh.)
 pub fn provide_current_user() -> Signal<Option<Viewer>> {
     let location = use_location();
-    let rendered = SharedValue::new(crate::signed_in_user).into_inner();
+    // In miniserde's JSON, like the instance's details (`crate::instance`).
+    let rendered = SharedValue::new_miniserde(crate::signed_in_user).into_inner();
     // Browser only, and not for the page as loaded: the server's answer is fresh then.
     let first = std::cell::Cell::new(true);
     let fresh = LocalResource::new(move || {
@@ -53,7 +54,8 @@ async fn ask_current_user() -> Option<Option<Viewer>> {
     if !response.ok() {
         return None;
     }
-    response.json().await.ok()
+    // Decoded with miniserde, not `response.json()` (serde_json): see `provide_current_user`.
+    miniserde::json::from_str(&response.text().await.ok()?).ok()
 }
 
 /// The server's render never asks: it knows.
