@@ -251,11 +251,7 @@ async fn zero_configuration_serves_the_app() {
         .await
         .unwrap();
     assert_eq!(res.status(), 200);
-    let line = server.wait_for("answered", Duration::from_secs(10));
-    let mut line = line;
-    while line["span"]["path"] != "/healthz" {
-        line = server.wait_for("answered", Duration::from_secs(10));
-    }
+    let line = server.wait_answered("/healthz");
     assert_eq!(line["span"]["request_id"], "follow-me-42", "{line}");
 }
 
@@ -296,10 +292,7 @@ async fn application_files_carry_a_files_headers_and_pages_a_documents() {
             "{document_only}: {headers:?}"
         );
     }
-    let mut line = server.wait_for("answered", Duration::from_secs(10));
-    while line["span"]["path"] != "/pkg/chunk.wasm" {
-        line = server.wait_for("answered", Duration::from_secs(10));
-    }
+    let line = server.wait_answered("/pkg/chunk.wasm");
     assert_eq!(line["span"]["request_id"], "chunk-request-7", "{line}");
 
     // A file that is not there is answered as a file too.

@@ -252,6 +252,17 @@ impl RunningBinary {
         let line = self.wait_for("listening on", Duration::from_secs(60));
         line["addr"].as_str().unwrap().parse().unwrap()
     }
+
+    /// Waits for the log line of an answer to a request for `path` (earlier requests'
+    /// lines are skipped).
+    pub fn wait_answered(&self, path: &str) -> serde_json::Value {
+        loop {
+            let line = self.wait_for("answered", Duration::from_secs(10));
+            if line["span"]["path"] == path {
+                return line;
+            }
+        }
+    }
 }
 
 impl Drop for RunningBinary {
