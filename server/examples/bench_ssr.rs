@@ -31,7 +31,7 @@ use std::{
 use anyhow::Context as _;
 use axum::{extract::State, response::Html, routing::get, Router};
 use backend::{services::images, Config};
-use model::ImageFilter;
+use model::{Image, ImageFilter};
 use serde_json::{json, Value};
 use server::{auth::Authenticated, state::AppState};
 
@@ -400,9 +400,12 @@ async fn gallery(
         limit: Some(u32::try_from(IMAGES).unwrap_or(100)),
         ..ImageFilter::default()
     };
-    let page = images::list(&state.backend, &principal, &filter)
+    // The same read as the real page's (`list_image_cards`), the cards made into images as
+    // its grid does.
+    let page = images::list_cards(&state.backend, &principal, &filter)
         .await
         .map_err(|e| e.to_string())?;
+    let items: Vec<Image> = page.items.into_iter().map(Image::from).collect();
     let mut out = String::with_capacity(64 * 1024);
     out.push_str(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"/>\
@@ -417,7 +420,7 @@ async fn gallery(
          uploaded or imported, searchable and filterable.</p></div>\
          <ul class=\"grid\" aria-label=\"Images\">",
     );
-    for image in &page.items {
+    for image in &items {
         let label = image.label();
         let id = &image.id;
         out.push_str(

@@ -27,14 +27,13 @@ pub async fn list_images(filter: ImageFilter) -> Result<Page<Image>, AppError> {
 
 /// [`list_images`] for the gallery's pages: each image as an [`ImageCard`], what the grid
 /// and the lightbox read (a third of an `Image`: the hydration data carry every image of
-/// the first page).
+/// the first page), read from only the columns a card needs.
 #[server(endpoint = "list_image_cards", input = Json)]
 pub async fn list_image_cards(filter: ImageFilter) -> Result<Page<ImageCard>, AppError> {
-    let page = list_images(filter).await?;
-    Ok(Page {
-        items: page.items.into_iter().map(ImageCard::from).collect(),
-        next_cursor: page.next_cursor,
-    })
+    let (backend, p) = (backend()?, require_principal()?);
+    images::list_cards(&backend, &p, &filter)
+        .await
+        .map_err(service_error)
 }
 
 #[server(endpoint = "get_image")]

@@ -1,6 +1,6 @@
 //! Services tested where their logic lives, without HTTP: a generation checked against
-//! the catalogue and the person's library before anything is queued, and bulk actions on
-//! images, each id done or reported.
+//! the catalogue and the person's library before anything is queued, bulk actions on
+//! images, each id done or reported, and the gallery's cards read as the images are.
 
 use backend::{
     db::{images, jobs, Db},
@@ -8,7 +8,10 @@ use backend::{
     services::{generations, images as image_service, ServiceError},
     testing,
 };
-use model::{BulkAction, BulkRequest, GenerationRequest, ImageKind, ImageStatus, ProviderId};
+use model::{
+    BulkAction, BulkRequest, GenerationRequest, ImageCard, ImageFilter, ImageKind, ImageStatus,
+    ProviderId,
+};
 
 fn request(prompt: &str) -> GenerationRequest {
     serde_json::from_value(serde_json::json!({ "prompt": prompt })).unwrap()
@@ -245,3 +248,115 @@ db_test!(a_collection_deleted_after_the_check_is_not_found, |db| {
         .unwrap();
     assert!(unchanged.collection_id.is_none());
 });
+
+db_test!(
+    cards_are_the_images_they_list_read_from_fewer_columns,
+    |db| {
+        let backend = testing::backend(db.clone());
+        let ann = testing::principal(&backend, "ann@example.com").await;
+        let bob = testing::principal(&backend, "bob@example.com").await;
+        // A generated image with everything a card leaves out (parameters, seed, checksum,
+        // revised prompt…) and everything it keeps, uploads, a favourite, one in the trash and
+        // one of Bob's.
+        let favourite = stored_image(&db, &ann.caller.id).await;
+        let patch = images::ImagePatch {
+            favorite: Some(true),
+            ..images::ImagePatch::default()
+        };
+        images::update(&db, &ann.caller.id, &favourite, &patch)
+            .await
+            .unwrap();
+        let id = backend::new_id();
+        let mut generated = images::NewImage::new(
+            id.clone(),
+            ann.caller.id.clone(),
+            ImageKind::Generated,
+            ImageStatus::Completed,
+        );
+        generated.title = Some("Ann \"<b>\" à la plage".into());
+        generated.prompt = Some("a portrait by the sea".into());
+        generated.provider = Some("builtin".into());
+        generated.model = Some("builtin-1".into());
+        generated.params = Some(r#"{"size":"1024x1024","n":1}"#.into());
+        generated.seed = Some(42);
+        generated.parent_id = Some(favourite.clone());
+        generated.width = Some(1024);
+        generated.height = Some(768);
+        generated.mime_type = Some("image/png".into());
+        generated.bytes = Some(123_456);
+        generated.sha256 = Some("ab".repeat(32));
+        generated.storage_key = Some(format!("generated/{}/{id}.png", ann.caller.id));
+        images::insert(&db, &generated).await.unwrap();
+        let trashed = stored_image(&db, &ann.caller.id).await;
+        let trash = BulkRequest {
+            action: BulkAction::Delete,
+            ids: vec![trashed.clone()],
+            collection_id: None,
+        };
+        image_service::bulk(&backend, &ann, &trash).await.unwrap();
+        stored_image(&db, &ann.caller.id).await;
+        stored_image(&db, &bob.caller.id).await;
+
+        let filters = [
+            ImageFilter::default(),
+            ImageFilter {
+                favorite: Some(true),
+                ..ImageFilter::default()
+            },
+            ImageFilter {
+                trashed: Some(true),
+                ..ImageFilter::default()
+            },
+            ImageFilter {
+                q: Some("PORTRAIT".into()),
+                ..ImageFilter::default()
+            },
+            ImageFilter {
+                kind: Some(ImageKind::Uploaded),
+                limit: Some(1),
+                ..ImageFilter::default()
+            },
+        ];
+        let mut seen = 0;
+        for mut filter in filters {
+            // Every page of the filter, following the cursor.
+            loop {
+                let images = image_service::list(&backend, &ann, &filter).await.unwrap();
+                let cards = image_service::list_cards(&backend, &ann, &filter)
+                    .await
+                    .unwrap();
+                let expected: Vec<ImageCard> =
+                    images.items.into_iter().map(ImageCard::from).collect();
+                assert_eq!(cards.items, expected, "{filter:?}");
+                assert_eq!(cards.next_cursor, images.next_cursor, "{filter:?}");
+                seen += cards.items.len();
+                match cards.next_cursor {
+                    Some(next) => filter.cursor = Some(next),
+                    None => break,
+                }
+            }
+        }
+        // Ann's 3 outside the trash, 1 favourite, 1 in the trash, 1 portrait, 2 uploads a page
+        // at a time: nothing compared was empty.
+        assert_eq!(seen, 3 + 1 + 1 + 1 + 2);
+        let all = image_service::list_cards(&backend, &ann, &ImageFilter::default())
+            .await
+            .unwrap();
+        let card = all.items.iter().find(|c| c.id == id).unwrap();
+        assert_eq!(card.title.as_deref(), Some("Ann \"<b>\" à la plage"));
+        assert_eq!(
+            (card.width, card.height, card.bytes),
+            (Some(1024), Some(768), Some(123_456))
+        );
+        assert_eq!(card.parent_id.as_ref(), Some(&favourite));
+
+        // Filters are checked as for the images.
+        let bad = ImageFilter {
+            limit: Some(100_000),
+            ..ImageFilter::default()
+        };
+        assert!(image_service::list_cards(&backend, &ann, &bad)
+            .await
+            .is_err());
+    }
+);
