@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use model::{Image, ImageFilter};
 
 use crate::{
-    api::library::{get_image, list_images},
+    api::library::{get_image, list_image_cards},
     browser_data::fetched,
     components::Picture,
 };
@@ -34,8 +34,9 @@ pub(super) fn Lineage(
             }
         }
     });
+    // Cards, like the grid's: the lightbox reads nothing else of an image.
     let children = fetched(move || {
-        list_images(ImageFilter {
+        list_image_cards(ImageFilter {
             parent_id: Some(id.clone()),
             limit: Some(CHILDREN),
             ..ImageFilter::default()
@@ -64,6 +65,7 @@ pub(super) fn Lineage(
             })}
             {move || {
                 let kids = children.get().and_then(Result::ok).map(|p| p.items).unwrap_or_default();
+                let kids: Vec<Image> = kids.into_iter().map(Image::from).collect();
                 (!kids.is_empty()).then(|| view! {
                     <h3>"Made from this"</h3>
                     <ul class="lineage__list">
