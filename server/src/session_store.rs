@@ -33,6 +33,16 @@ fn backend_err(e: impl std::fmt::Display) -> Error {
     Error::Backend(e.to_string())
 }
 
+/// The session's data as JSON, its keys in order. The library keeps them in a `HashMap`,
+/// whose order differs from one load to the next: written as it iterates, the same data
+/// read as changed on most requests, and `save` wrote the row on nearly every page view
+/// instead of once a minute (a write per request, and on SQLite every connection's page
+/// cache thrown away with it).
+fn encode(record: &Record) -> Result<String> {
+    let ordered: std::collections::BTreeMap<_, _> = record.data.iter().collect();
+    serde_json::to_string(&ordered).map_err(|e| Error::Encode(e.to_string()))
+}
+
 fn expiry_ms(record: &Record) -> i64 {
     i64::try_from(record.expiry_date.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
 }
@@ -56,7 +66,7 @@ impl SessionStore for DbSessionStore {
             .and_then(|v| v.as_str())
             .and_then(|ip| ip.parse::<std::net::IpAddr>().ok())
             .map(|ip| ip.to_string());
-        let data = serde_json::to_string(&record.data).map_err(|e| Error::Encode(e.to_string()))?;
+        let data = encode(record)?;
         // A 128-bit random id collides practically never; if it does, pick another.
         for _ in 0..5 {
             let inserted = session_records::create(
@@ -81,7 +91,7 @@ impl SessionStore for DbSessionStore {
     }
 
     async fn save(&self, record: &Record) -> Result<()> {
-        let data = serde_json::to_string(&record.data).map_err(|e| Error::Encode(e.to_string()))?;
+        let data = encode(record)?;
         session_records::save(&self.db, &record.id.to_string(), &data, expiry_ms(record))
             .await
             .map_err(backend_err)

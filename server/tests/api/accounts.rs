@@ -210,6 +210,50 @@ async fn the_cookie_is_secure_when_the_site_is_https() {
     server.stop().await;
 }
 
+/// Reading pages and the API does not write the session each time: its row is written
+/// when it changes and once a minute to slide its expiry (`TOUCH_INTERVAL_MS`), not on
+/// every request. (The library keeps a session's data in a `HashMap`; written in the
+/// order it iterates, the same three values read as changed on nearly every request.)
+#[tokio::test]
+async fn reading_pages_does_not_write_the_session_every_time() {
+    on_both(|dialect| async move {
+        let server = TestServer::start(dialect).await;
+        let mut ann = Browser::new(&server);
+        let user = ann.signup("ann@example.com").await;
+        let user_id = user["id"].as_str().unwrap().to_owned();
+        let row = || async {
+            let rows = backend::db::sessions::list_for_user(server.db(), &user_id)
+                .await
+                .unwrap();
+            assert_eq!(rows.len(), 1, "one session");
+            rows.into_iter().next().unwrap()
+        };
+        let signed_in = row().await;
+        // Time passes between requests, as it does for a person (the row keeps
+        // milliseconds: a write would show).
+        for path in [
+            "/gallery",
+            "/api/v1/me",
+            "/",
+            "/settings",
+            "/api/v1/images",
+            "/studio",
+        ] {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+            assert_eq!(ann.get(path).await.status(), StatusCode::OK, "{path}");
+        }
+        let after = row().await;
+        assert_eq!(after.data, signed_in.data);
+        assert_eq!(
+            after.last_seen_at, signed_in.last_seen_at,
+            "no write within a minute"
+        );
+        assert_eq!(after.expires_at, signed_in.expires_at);
+        server.stop().await;
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn sessions_are_listed_and_revoked_at_once() {
     on_both(|dialect| async move {
