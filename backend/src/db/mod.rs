@@ -207,6 +207,9 @@ impl Db {
             let pool = SqlitePoolOptions::new()
                 .max_connections(max_connections)
                 .acquire_timeout(ACQUIRE_TIMEOUT)
+                // A connection to a local file does not go stale as a network one can:
+                // no ping (a round trip to the connection's thread) before every query.
+                .test_before_acquire(false)
                 .connect_with(options)
                 .await
                 .map_err(connect_err)?;
