@@ -81,6 +81,26 @@ struct Pinned {
     base: String,
 }
 
+impl Pinned {
+    /// The CPU time the server has used so far (every thread's, user and system), from
+    /// `/proc/PID/stat`; `None` under a profiler (the child is then `perf`). Unlike the
+    /// requests per second, the CPU time a request costs does not change when the
+    /// machine has a slow spell (time the core was taken away is not counted).
+    fn cpu(&self) -> Option<Duration> {
+        if std::env::var_os("BENCH_SSR_PROFILE").is_some() {
+            return None;
+        }
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).ok()?;
+        // After the command's name (in parentheses, which may hold spaces): utime and
+        // stime are the 12th and 13th fields, in clock ticks (USER_HZ, 100 on Linux).
+        let rest = &stat[stat.rfind(')')? + 2..];
+        let fields: Vec<&str> = rest.split(' ').collect();
+        let ticks: u64 =
+            fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+        Some(Duration::from_millis(ticks * 10))
+    }
+}
+
 impl Drop for Pinned {
     fn drop(&mut self) {
         // Asked to stop first, so that a profiler around the server writes its data.
@@ -187,12 +207,15 @@ struct Figures {
     p50_ms: f64,
     p99_ms: f64,
     bytes: usize,
+    /// The server's CPU time per counted request, when it could be read.
+    cpu_ms: Option<f64>,
 }
 
 impl Figures {
     /// Over every round: the requests answered in `length` in all.
     fn of(rounds: Vec<Round>, length: Duration) -> Self {
         let bytes = rounds.first().map_or(0, |r| r.bytes);
+        let cpu: Option<Duration> = rounds.iter().map(|r| r.cpu).sum();
         let mut latencies: Vec<Duration> = rounds.into_iter().flat_map(|r| r.latencies).collect();
         latencies.sort_unstable();
         Self {
@@ -200,6 +223,7 @@ impl Figures {
             p50_ms: percentile(&latencies, 50.0),
             p99_ms: percentile(&latencies, 99.0),
             bytes,
+            cpu_ms: cpu.map(|c| c.as_secs_f64() * 1000.0 / latencies.len().max(1) as f64),
         }
     }
 }
@@ -208,6 +232,8 @@ impl Figures {
 struct Round {
     latencies: Vec<Duration>,
     bytes: usize,
+    /// The server's CPU time from the end of the warm-up to the last answer.
+    cpu: Option<Duration>,
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
@@ -220,6 +246,7 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
 
 /// Loads `url` from `connections` keep-alive connections: `warm_up`, then `length` counted.
 async fn load(
+    server: &Pinned,
     name: &str,
     url: &str,
     cookie: &str,
@@ -267,13 +294,20 @@ async fn load(
             anyhow::Ok(latencies)
         }));
     }
+    tokio::time::sleep_until(warm.into()).await;
+    let cpu_before = server.cpu();
     let mut latencies = Vec::new();
     for t in tasks {
         latencies.extend(t.await??);
     }
+    let cpu = server
+        .cpu()
+        .zip(cpu_before)
+        .map(|(after, before)| after.saturating_sub(before));
     Ok(Round {
         latencies,
         bytes: body.len(),
+        cpu,
     })
 }
 
@@ -296,8 +330,18 @@ async fn drive(length: Duration, connections: usize) -> anyhow::Result<()> {
     let (mut leptos, mut hand, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
     for round in 0..ROUNDS {
         let warm_up = if round == 0 { WARM_UP } else { ROUND_WARM_UP };
-        let a = load("ours", &ours_url, &cookie, warm_up, turn, connections).await?;
+        let a = load(
+            &ours,
+            "ours",
+            &ours_url,
+            &cookie,
+            warm_up,
+            turn,
+            connections,
+        )
+        .await?;
         let b = load(
+            &handwritten,
             "handwritten",
             &hand_url,
             &cookie,
@@ -325,14 +369,17 @@ async fn drive(length: Duration, connections: usize) -> anyhow::Result<()> {
         turn.as_secs_f64(),
         WARM_UP.as_secs()
     );
-    println!("| server | requests/s | p50 ms | p99 ms | page KiB |");
-    println!("|---|---|---|---|---|");
+    println!("| server | requests/s | p50 ms | p99 ms | CPU ms per request | page KiB |");
+    println!("|---|---|---|---|---|---|");
     for (name, f) in [
         ("Avatar Studio (Leptos SSR)", &leptos),
         ("hand-written axum", &hand),
     ] {
+        let cpu = f
+            .cpu_ms
+            .map_or_else(|| "—".to_owned(), |ms| format!("{ms:.2}"));
         println!(
-            "| {name} | {:.0} | {:.2} | {:.2} | {:.1} |",
+            "| {name} | {:.0} | {:.2} | {:.2} | {cpu} | {:.1} |",
             f.requests_per_s,
             f.p50_ms,
             f.p99_ms,
@@ -345,6 +392,12 @@ async fn drive(length: Duration, connections: usize) -> anyhow::Result<()> {
         ratios.first().copied().unwrap_or_default(),
         ratios.last().copied().unwrap_or_default(),
     );
+    if let (Some(ours), Some(hand)) = (leptos.cpu_ms, hand.cpu_ms) {
+        println!(
+            "ratio by CPU time per request (hand-written / ours): {:.2}",
+            hand / ours
+        );
+    }
     Ok(())
 }
 
