@@ -90,6 +90,14 @@ pub fn start_server(bin: &str, env: &[(&str, &str)]) -> anyhow::Result<Server> {
 /// Waits (a minute at most) for a server started with its standard output piped and
 /// `LOG_FORMAT=json` to log "listening on", and answers its base URL.
 pub fn wait_listening(child: &mut std::process::Child) -> anyhow::Result<String> {
+    wait_listening_within(child, Duration::from_secs(60))
+}
+
+/// [`wait_listening`], for `limit` at most (a server under valgrind starts slowly).
+pub fn wait_listening_within(
+    child: &mut std::process::Child,
+    limit: Duration,
+) -> anyhow::Result<String> {
     let stdout = child.stdout.take().context("no stdout")?;
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
@@ -104,9 +112,7 @@ pub fn wait_listening(child: &mut std::process::Child) -> anyhow::Result<String>
             }
         }
     });
-    let addr = rx
-        .recv_timeout(Duration::from_secs(60))
-        .context("the server did not start")?;
+    let addr = rx.recv_timeout(limit).context("the server did not start")?;
     Ok(format!("http://{addr}"))
 }
 

@@ -10,6 +10,8 @@
 //!
 //!     scripts/bench-ssr.sh [SECONDS] [CONNECTIONS]      (default 10 s, 16 connections)
 //!
+//!     scripts/bench-ssr.sh --instructions [REQUESTS]    (default 100; see `instructions`)
+//!
 //! `bench_ssr serve` is the hand-written server itself (started by the benchmark). With
 //! `BENCH_SSR_PROFILE=DIR`, each server runs under `perf record -g` (Debian's linux-perf),
 //! its profile written to `DIR/ours.perf.data` and `DIR/handwritten.perf.data`.
@@ -19,7 +21,9 @@
 // A benchmark reports its figures on standard output.
 #![allow(clippy::print_stdout)]
 
+#[path = "../common/mod.rs"]
 mod common;
+mod instructions;
 
 use std::{
     fmt::Write as _,
@@ -65,6 +69,13 @@ fn main() -> anyhow::Result<()> {
             .enable_all()
             .build()?
             .block_on(serve_handwritten());
+    }
+    if args.get(1).map(String::as_str) == Some("instructions") {
+        let requests: usize = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(100);
+        return tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?
+            .block_on(instructions::run(requests));
     }
     let seconds: u64 = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(10);
     let connections: usize = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(16);
@@ -141,7 +152,19 @@ fn start_pinned(name: &str, program: &Path, args: &[&str], data: &Path) -> anyho
             .arg(out)
             .arg("--");
     }
-    command
+    spawn(command, program, args, data, Duration::from_secs(60))
+}
+
+/// Runs `program args` through `launcher` (whose own arguments are already given) with the
+/// benchmark's environment, and waits `limit` at most for its "listening on" log line.
+fn spawn(
+    mut launcher: Command,
+    program: &Path,
+    args: &[&str],
+    data: &Path,
+    limit: Duration,
+) -> anyhow::Result<Pinned> {
+    launcher
         .arg(program)
         .args(args)
         .env_clear()
@@ -149,14 +172,14 @@ fn start_pinned(name: &str, program: &Path, args: &[&str], data: &Path) -> anyho
         .env("DATA_DIR", data)
         .envs(ENV.iter().copied());
     if let Ok(root) = std::env::var("LEPTOS_SITE_ROOT") {
-        command.env("LEPTOS_SITE_ROOT", root);
+        launcher.env("LEPTOS_SITE_ROOT", root);
     }
-    let mut child = command
+    let mut child = launcher
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
-        .with_context(|| format!("cannot start {} under taskset", program.display()))?;
-    let base = common::wait_listening(&mut child)?;
+        .with_context(|| format!("cannot start {}", program.display()))?;
+    let base = common::wait_listening_within(&mut child, limit)?;
     Ok(Pinned { child, base })
 }
 
