@@ -15,6 +15,7 @@ pub mod csp;
 pub mod drafts;
 pub mod error;
 pub mod format;
+pub mod hydration_codec;
 pub mod instance;
 pub mod live;
 pub mod pages;

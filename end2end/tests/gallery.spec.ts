@@ -4,7 +4,7 @@
 // keyboard, and pages that follow each other without JavaScript.
 import { type Page } from "@playwright/test";
 import { expect, test } from "./fixtures";
-import { hydrated, signUp, signedInWithoutJs } from "./helpers";
+import { hydrated, showDetails, signUp, signedInWithoutJs } from "./helpers";
 import { SHAPES, seedImages } from "./seed";
 
 const grid = (page: Page) => page.getByRole("list", { name: "Images" });
@@ -232,4 +232,35 @@ test("without JavaScript the gallery pages with links", async ({ browser, baseUR
   await expect(grid(page).getByRole("listitem")).toHaveCount(48);
   expect(await captions(page)).toEqual(first);
   await page.context().close();
+});
+
+test("titles with quotes, apostrophes and markup come through the page's hydration as written", async ({
+  page,
+}) => {
+  // The gallery's first page reaches the browser inside the page with its quotes swapped
+  // (app::hydration_codec); what people wrote must read back exactly, and hydrate cleanly.
+  const errors: string[] = [];
+  page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
+  page.on("pageerror", (e) => errors.push(e.message));
+  await signUp(page, "quotes");
+  await seedImages(page, 2);
+  const origin = new URL(page.url()).origin;
+  const { items } = await (await page.request.get("/api/v1/images")).json();
+  const titles = [`Ada's "copper" helmet \\ </script><b>`, `l'été au 東京 🦊 "x" 'y'`];
+  for (const [i, title] of titles.entries()) {
+    const res = await page.request.patch(`/api/v1/images/${items[i].id}`, { headers: { origin }, data: { title } });
+    expect(res.status()).toBe(200);
+  }
+  await page.goto("/gallery");
+  await hydrated(page);
+  for (const title of titles) {
+    // Drawn by the browser from the hydrated data: the tile, then its lightbox.
+    await expect(grid(page).getByText(title, { exact: true })).toBeVisible();
+    await page.getByRole("button", { name: `Open ${title}` }).click();
+    await showDetails(page);
+    await expect(page.getByRole("dialog").getByRole("heading", { name: title })).toBeVisible();
+    await page.keyboard.press("Escape");
+    await expect(page.getByRole("dialog")).toHaveCount(0);
+  }
+  expect(errors).toEqual([]);
 });

@@ -26,6 +26,7 @@ use model::{images_of, BulkAction, ImageEventKind, ImageFilter};
 use crate::{
     api::library::{bulk_images, empty_trash, list_characters, list_collections, list_image_cards},
     components::{ConfirmButton, EmptyState, Notice, NoticeLine, PageHeader, UploadPanel},
+    hydration_codec::QuotesSwappedJson,
     live::{use_live, Change},
 };
 
@@ -58,10 +59,12 @@ pub fn GalleryPage() -> impl IntoView {
         show_upload,
         ..
     } = g;
-    // Cards, not whole images: the first page is also the hydration data (`ImageCard`).
-    let first = Resource::new(
+    // Cards, not whole images: the first page is also the hydration data (`ImageCard`),
+    // handed over with its quotes swapped (the page's largest literal, `hydration_codec`).
+    let first = Resource::<_, QuotesSwappedJson>::new_with_options(
         move || (filter.get(), version.get()),
         |(f, _)| list_image_cards(f),
+        false,
     );
     // Choices for the selects, read in the browser only: they are not part of the
     // server-rendered page, so hydration never sees them differ.
