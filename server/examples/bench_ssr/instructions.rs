@@ -24,7 +24,7 @@ use std::{
 
 use anyhow::Context as _;
 
-use super::{seed, spawn, Pinned, IMAGES};
+use super::{gallery_page, seed, spawn, Pinned, IMAGES};
 
 /// Requests before the count starts: connections, caches and the allocator settle.
 const WARM_UP_REQUESTS: usize = 20;
@@ -152,16 +152,7 @@ fn which(program: &str) -> anyhow::Result<()> {
 /// Asks for the page `n` times, one after another; every answer must be the whole gallery.
 async fn fetch(http: &reqwest::Client, url: &str, cookie: &str, n: usize) -> anyhow::Result<()> {
     for _ in 0..n {
-        let body = http
-            .get(url)
-            .header("cookie", cookie)
-            .send()
-            .await?
-            .error_for_status()?
-            .text()
-            .await?;
-        let tiles = body.matches("class=\"tile__caption\"").count();
-        anyhow::ensure!(tiles == IMAGES, "{url}: {tiles} tiles, not {IMAGES}");
+        gallery_page(http, url, cookie).await?;
     }
     Ok(())
 }

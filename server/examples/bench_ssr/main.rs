@@ -281,16 +281,7 @@ async fn load(
         .pool_max_idle_per_host(connections)
         .build()?;
     // One request first: the page must be the gallery with every image on it.
-    let body = http
-        .get(url)
-        .header("cookie", cookie)
-        .send()
-        .await?
-        .error_for_status()?
-        .text()
-        .await?;
-    let tiles = body.matches("class=\"tile__caption\"").count();
-    anyhow::ensure!(tiles == IMAGES, "{url}: {tiles} tiles, not {IMAGES}");
+    let body = gallery_page(&http, url, cookie).await?;
     if let Some(dir) = std::env::var_os("BENCH_SSR_SAVE") {
         std::fs::write(Path::new(&dir).join(format!("{name}.html")), &body)?;
     }
@@ -332,6 +323,21 @@ async fn load(
         bytes: body.len(),
         cpu,
     })
+}
+
+/// The page at `url`, which must be the gallery with every image on it.
+async fn gallery_page(http: &reqwest::Client, url: &str, cookie: &str) -> anyhow::Result<String> {
+    let body = http
+        .get(url)
+        .header("cookie", cookie)
+        .send()
+        .await?
+        .error_for_status()?
+        .text()
+        .await?;
+    let tiles = body.matches("class=\"tile__caption\"").count();
+    anyhow::ensure!(tiles == IMAGES, "{url}: {tiles} tiles, not {IMAGES}");
+    Ok(body)
 }
 
 async fn drive(length: Duration, connections: usize) -> anyhow::Result<()> {
