@@ -70,6 +70,7 @@ pub mod identity;
 pub mod library;
 pub mod operations;
 pub mod spend;
+pub mod timestamp;
 pub mod user;
 
 pub use account::*;

@@ -98,9 +98,12 @@ pub struct Image {
     pub error: Option<ImageFailure>,
     /// `/media/{id}`: the bytes (owner only); add `?w=&h=&fit=&format=` for a variant.
     pub url: String,
+    #[serde(serialize_with = "crate::timestamp::serialize")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::timestamp::serialize")]
     pub updated_at: DateTime<Utc>,
     /// Set while the image is in the trash.
+    #[serde(serialize_with = "crate::timestamp::serialize_option")]
     pub deleted_at: Option<DateTime<Utc>>,
     pub favorite: bool,
     /// The character this image was the avatar of when it went to the trash: restoring
@@ -116,11 +119,10 @@ impl Image {
             return t.to_owned();
         }
         if let Some(p) = self.prompt.as_deref().filter(|p| !p.is_empty()) {
-            let short: String = p.chars().take(60).collect();
-            return if short.len() < p.len() {
-                format!("{short}…")
-            } else {
-                short
+            // The first 60 characters (the slice is cut where the 61st begins).
+            return match p.char_indices().nth(60) {
+                Some((cut, _)) => format!("{}…", &p[..cut]),
+                None => p.to_owned(),
             };
         }
         match self.kind {
@@ -541,6 +543,34 @@ pub fn media_url(image_id: &str, width: Option<u32>, height: Option<u32>) -> Str
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn image(title: Option<&str>, prompt: Option<&str>) -> Image {
+        let mut image: Image = serde_json::from_value(serde_json::json!({
+            "id": "i1", "kind": "uploaded", "status": "completed", "url": "/media/i1",
+            "created_at": "2026-12-05T06:00:00Z", "updated_at": "2026-12-05T06:00:00Z",
+            "favorite": false
+        }))
+        .unwrap();
+        image.title = title.map(str::to_owned);
+        image.prompt = prompt.map(str::to_owned);
+        image
+    }
+
+    #[test]
+    fn an_image_is_named_by_its_title_else_its_prompt_cut_at_sixty_characters() {
+        assert_eq!(image(Some("Bea"), Some("a prompt")).label(), "Bea");
+        assert_eq!(image(Some(""), Some("a prompt")).label(), "a prompt");
+        let sixty = "é".repeat(60);
+        assert_eq!(
+            image(None, Some(&sixty)).label(),
+            sixty,
+            "sixty characters are kept whole"
+        );
+        let longer = format!("{sixty}ü and more");
+        assert_eq!(image(None, Some(&longer)).label(), format!("{sixty}…"));
+        assert_eq!(image(None, Some("")).label(), "Uploaded image");
+        assert_eq!(image(None, None).label(), "Uploaded image");
+    }
 
     #[test]
     fn patch_fields_tell_absent_from_null() {

@@ -283,6 +283,7 @@ async fn load(
     // One request first: the page must be the gallery with every image on it.
     let body = gallery_page(&http, url, cookie).await?;
     if let Some(dir) = std::env::var_os("BENCH_SSR_SAVE") {
+        std::fs::create_dir_all(&dir)?;
         std::fs::write(Path::new(&dir).join(format!("{name}.html")), &body)?;
     }
 
