@@ -12,7 +12,7 @@ pub mod shutdown;
 pub mod state;
 pub mod telemetry;
 
-use std::{net::SocketAddr, sync::Arc};
+use std::net::SocketAddr;
 
 use anyhow::Context as _;
 use backend::{config::SecretSource, Backend, Config, Db, Storage};
@@ -133,13 +133,13 @@ impl Server {
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         let backend = build(config, db, storage)?;
-        let state = AppState {
+        let state = AppState::new(state::Shared {
             backend,
             leptos_options: leptos_options(local),
             metrics: telemetry::prometheus(),
             shutdown: CancellationToken::new(),
-            started: Arc::new(std::time::Instant::now()),
-        };
+            started: std::time::Instant::now(),
+        });
         Ok(Self {
             state,
             listener,
