@@ -93,11 +93,11 @@ struct Pinned {
 }
 
 impl Pinned {
-    /// The CPU time the server has used so far (every thread's, user and system), from
-    /// `/proc/PID/stat`; `None` under a profiler (the child is then `perf`). Unlike the
-    /// requests per second, the CPU time a request costs does not change when the
-    /// machine has a slow spell (time the core was taken away is not counted).
-    fn cpu(&self) -> Option<Duration> {
+    /// The CPU time the server has used so far (every thread's), in user space and in the
+    /// kernel, from `/proc/PID/stat`; `None` under a profiler (the child is then `perf`).
+    /// Unlike the requests per second, the CPU time a request costs does not change when
+    /// the machine has a slow spell (time the core was taken away is not counted).
+    fn cpu(&self) -> Option<Cpu> {
         if std::env::var_os("BENCH_SSR_PROFILE").is_some() {
             return None;
         }
@@ -106,9 +106,45 @@ impl Pinned {
         // stime are the 12th and 13th fields, in clock ticks (USER_HZ, 100 on Linux).
         let rest = &stat[stat.rfind(')')? + 2..];
         let fields: Vec<&str> = rest.split(' ').collect();
-        let ticks: u64 =
-            fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
-        Some(Duration::from_millis(ticks * 10))
+        let ticks = |i: usize| {
+            fields
+                .get(i)
+                .and_then(|f| f.parse::<u64>().ok())
+                .map(|t| Duration::from_millis(t * 10))
+        };
+        Some(Cpu {
+            user: ticks(11)?,
+            system: ticks(12)?,
+        })
+    }
+}
+
+/// CPU time, in user space and in the kernel.
+#[derive(Debug, Clone, Copy, Default)]
+struct Cpu {
+    user: Duration,
+    system: Duration,
+}
+
+impl Cpu {
+    fn since(self, before: Cpu) -> Cpu {
+        Cpu {
+            user: self.user.saturating_sub(before.user),
+            system: self.system.saturating_sub(before.system),
+        }
+    }
+
+    fn plus(self, other: Cpu) -> Cpu {
+        Cpu {
+            user: self.user + other.user,
+            system: self.system + other.system,
+        }
+    }
+
+    /// Milliseconds per request: (user + kernel, user, kernel).
+    fn per_request_ms(self, requests: usize) -> (f64, f64, f64) {
+        let ms = |d: Duration| d.as_secs_f64() * 1000.0 / requests.max(1) as f64;
+        (ms(self.user + self.system), ms(self.user), ms(self.system))
     }
 }
 
@@ -230,15 +266,18 @@ struct Figures {
     p50_ms: f64,
     p99_ms: f64,
     bytes: usize,
-    /// The server's CPU time per counted request, when it could be read.
-    cpu_ms: Option<f64>,
+    /// The server's CPU time per counted request (all, user, kernel), when it could be read.
+    cpu_ms: Option<(f64, f64, f64)>,
 }
 
 impl Figures {
     /// Over every round: the requests answered in `length` in all.
     fn of(rounds: Vec<Round>, length: Duration) -> Self {
         let bytes = rounds.first().map_or(0, |r| r.bytes);
-        let cpu: Option<Duration> = rounds.iter().map(|r| r.cpu).sum();
+        let cpu = rounds
+            .iter()
+            .map(|r| r.cpu)
+            .try_fold(Cpu::default(), |all, c| c.map(|c| all.plus(c)));
         let mut latencies: Vec<Duration> = rounds.into_iter().flat_map(|r| r.latencies).collect();
         latencies.sort_unstable();
         Self {
@@ -246,7 +285,7 @@ impl Figures {
             p50_ms: percentile(&latencies, 50.0),
             p99_ms: percentile(&latencies, 99.0),
             bytes,
-            cpu_ms: cpu.map(|c| c.as_secs_f64() * 1000.0 / latencies.len().max(1) as f64),
+            cpu_ms: cpu.map(|c| c.per_request_ms(latencies.len())),
         }
     }
 }
@@ -256,7 +295,7 @@ struct Round {
     latencies: Vec<Duration>,
     bytes: usize,
     /// The server's CPU time from the end of the warm-up to the last answer.
-    cpu: Option<Duration>,
+    cpu: Option<Cpu>,
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
@@ -318,7 +357,7 @@ async fn load(
     let cpu = server
         .cpu()
         .zip(cpu_before)
-        .map(|(after, before)| after.saturating_sub(before));
+        .map(|(after, before)| after.since(before));
     Ok(Round {
         latencies,
         bytes: body.len(),
@@ -399,15 +438,18 @@ async fn drive(length: Duration, connections: usize) -> anyhow::Result<()> {
         turn.as_secs_f64(),
         WARM_UP.as_secs()
     );
-    println!("| server | requests/s | p50 ms | p99 ms | CPU ms per request | page KiB |");
+    println!(
+        "| server | requests/s | p50 ms | p99 ms | CPU ms per request (user + kernel) | page KiB |"
+    );
     println!("|---|---|---|---|---|---|");
     for (name, f) in [
         ("Avatar Studio (Leptos SSR)", &leptos),
         ("hand-written axum", &hand),
     ] {
-        let cpu = f
-            .cpu_ms
-            .map_or_else(|| "—".to_owned(), |ms| format!("{ms:.2}"));
+        let cpu = f.cpu_ms.map_or_else(
+            || "—".to_owned(),
+            |(all, user, kernel)| format!("{all:.2} ({user:.2} + {kernel:.2})"),
+        );
         println!(
             "| {name} | {:.0} | {:.2} | {:.2} | {cpu} | {:.1} |",
             f.requests_per_s,
@@ -425,7 +467,7 @@ async fn drive(length: Duration, connections: usize) -> anyhow::Result<()> {
     if let (Some(ours), Some(hand)) = (leptos.cpu_ms, hand.cpu_ms) {
         println!(
             "ratio by CPU time per request (hand-written / ours): {:.2}",
-            hand / ours
+            hand.0 / ours.0
         );
     }
     Ok(())
