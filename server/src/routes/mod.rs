@@ -12,6 +12,7 @@ pub mod media;
 pub mod realtime;
 pub mod shares;
 pub mod spend;
+pub mod whole_pages;
 
 use std::time::{Duration, Instant};
 
@@ -87,6 +88,7 @@ pub fn router(state: AppState) -> Router {
             AppState,
             _,
         >(context, app::shell))
+        .layer(middleware::from_fn(whole_pages::send_whole))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             crate::auth::authenticate,
@@ -228,7 +230,6 @@ fn route_label(path: &str) -> &'static str {
     }
 }
 
-/// Counts requests and times them.
 /// Whether a client-supplied `X-Request-Id` may be used: 1 to 64 of `A-Z a-z 0-9 . _ -`.
 pub fn acceptable_request_id(value: &[u8]) -> bool {
     (1..=64).contains(&value.len())
@@ -261,6 +262,7 @@ async fn echo_request_id(request: Request, next: Next) -> Response {
     response
 }
 
+/// Counts requests and times them.
 async fn record_metrics(request: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = match request.method().as_str() {

@@ -17,6 +17,7 @@ mod identities;
 mod library;
 mod maintenance;
 mod operators;
+mod pages;
 mod provider_keys;
 mod providers;
 mod proxies;
