@@ -23,11 +23,8 @@ const LONGEST: usize = 30;
 /// Serializes `t` as chrono does.
 pub fn serialize<S: Serializer>(t: &DateTime<Utc>, serializer: S) -> Result<S::Ok, S::Error> {
     let mut buf = [0u8; LONGEST];
-    match write(t, &mut buf) {
-        Some(len) => match std::str::from_utf8(&buf[..len]) {
-            Ok(text) => serializer.serialize_str(text),
-            Err(_) => t.serialize(serializer),
-        },
+    match write(t, &mut buf).and_then(|len| std::str::from_utf8(&buf[..len]).ok()) {
+        Some(text) => serializer.serialize_str(text),
         None => t.serialize(serializer),
     }
 }
@@ -37,10 +34,7 @@ pub fn serialize_option<S: Serializer>(
     t: &Option<DateTime<Utc>>,
     serializer: S,
 ) -> Result<S::Ok, S::Error> {
-    match t {
-        Some(t) => serializer.serialize_some(&Rfc3339(t)),
-        None => serializer.serialize_none(),
-    }
+    t.as_ref().map(Rfc3339).serialize(serializer)
 }
 
 /// A timestamp to serialize as [`serialize`] does, where a field attribute cannot say so.
