@@ -41,6 +41,18 @@ pub struct ImageCard {
     pub was_avatar_of: Option<String>,
 }
 
+impl ImageCard {
+    /// A display name, as [`Image::label`] gives it.
+    pub fn label(&self) -> String {
+        crate::library::label_of(self.title.as_deref(), self.prompt.as_deref(), self.kind)
+    }
+
+    /// Whether there are bytes to show, as [`Image::has_media`] says.
+    pub fn has_media(&self) -> bool {
+        self.status.has_media()
+    }
+}
+
 /// The fields in the order they are declared, as an array (see the module's documentation).
 impl Serialize for ImageCard {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -191,6 +203,51 @@ mod tests {
             }
         );
         assert_eq!(back.url, "/media/0b5f6c3e-8f0e-4d5c-9a51-6d0f3f4f1a2b");
+    }
+
+    /// The server draws the gallery's first tiles from the cards, the browser from the
+    /// images made of them: both name an image and show its picture alike.
+    #[test]
+    fn a_card_is_named_and_shown_as_its_image_is() {
+        let long_prompt = "a".repeat(61);
+        for (title, prompt, status) in [
+            (
+                Some("Bea, smiling"),
+                Some("a prompt"),
+                ImageStatus::Completed,
+            ),
+            (
+                Some(""),
+                Some(long_prompt.as_str()),
+                ImageStatus::Generating,
+            ),
+            (None, None, ImageStatus::Error),
+        ] {
+            let image = Image {
+                title: title.map(str::to_owned),
+                prompt: prompt.map(str::to_owned),
+                status,
+                ..generated()
+            };
+            let card = ImageCard::from(image.clone());
+            assert_eq!(card.label(), image.label());
+            assert_eq!(card.has_media(), image.has_media());
+        }
+        let card = ImageCard::from(Image {
+            title: None,
+            prompt: Some(long_prompt.clone()),
+            ..generated()
+        });
+        assert_eq!(card.label(), format!("{}…", &long_prompt[..60]));
+        assert!(card.has_media());
+        let card = ImageCard::from(Image {
+            title: None,
+            prompt: None,
+            status: ImageStatus::Pending,
+            ..generated()
+        });
+        assert_eq!(card.label(), "Generated image");
+        assert!(!card.has_media());
     }
 
     #[test]

@@ -46,6 +46,13 @@ string_enum!(ImageStatus, "an image status", {
 });
 
 impl ImageStatus {
+    /// Whether an image in this state has bytes to show.
+    pub fn has_media(self) -> bool {
+        self == ImageStatus::Completed
+    }
+}
+
+impl ImageStatus {
     /// Whether the image has reached its final state.
     pub fn is_final(self) -> bool {
         matches!(self, Self::Completed | Self::Error | Self::Canceled)
@@ -115,26 +122,32 @@ pub struct Image {
 impl Image {
     /// A display name: the title, else the start of the prompt, else the kind.
     pub fn label(&self) -> String {
-        if let Some(t) = self.title.as_deref().filter(|t| !t.is_empty()) {
-            return t.to_owned();
-        }
-        if let Some(p) = self.prompt.as_deref().filter(|p| !p.is_empty()) {
-            // The first 60 characters (the slice is cut where the 61st begins).
-            return match p.char_indices().nth(60) {
-                Some((cut, _)) => format!("{}…", &p[..cut]),
-                None => p.to_owned(),
-            };
-        }
-        match self.kind {
-            ImageKind::Generated => "Generated image".to_owned(),
-            ImageKind::Uploaded => "Uploaded image".to_owned(),
-            ImageKind::Imported => "Imported image".to_owned(),
-        }
+        label_of(self.title.as_deref(), self.prompt.as_deref(), self.kind)
     }
 
     /// Whether there are bytes to show.
     pub fn has_media(&self) -> bool {
-        self.status == ImageStatus::Completed
+        self.status.has_media()
+    }
+}
+
+/// An image's display name (`Image::label`, `ImageCard::label`): the title, else the start
+/// of the prompt, else the kind.
+pub(crate) fn label_of(title: Option<&str>, prompt: Option<&str>, kind: ImageKind) -> String {
+    if let Some(t) = title.filter(|t| !t.is_empty()) {
+        return t.to_owned();
+    }
+    if let Some(p) = prompt.filter(|p| !p.is_empty()) {
+        // The first 60 characters (the slice is cut where the 61st begins).
+        return match p.char_indices().nth(60) {
+            Some((cut, _)) => format!("{}…", &p[..cut]),
+            None => p.to_owned(),
+        };
+    }
+    match kind {
+        ImageKind::Generated => "Generated image".to_owned(),
+        ImageKind::Uploaded => "Uploaded image".to_owned(),
+        ImageKind::Imported => "Imported image".to_owned(),
     }
 }
 

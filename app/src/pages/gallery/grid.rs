@@ -8,7 +8,10 @@
 //! Keyboard: Ctrl/⌘+A selects every image read, Escape lets the selection go; a tile's
 //! checkbox picks with Space (a range with Shift+Space).
 
-use std::hash::{DefaultHasher, Hash, Hasher};
+use std::{
+    hash::{DefaultHasher, Hash, Hasher},
+    sync::Arc,
+};
 
 use leptos::{ev, prelude::*};
 use model::{Image, ImageFilter};
@@ -31,7 +34,10 @@ const READ_AHEAD: usize = 60;
 /// virtual one.
 #[component]
 pub(super) fn Grid(
-    images: Signal<Vec<Image>>,
+    /// The list the grid shows, merged once per change (`Gallery::merged`).
+    images: Memo<Vec<Image>>,
+    /// The plain grid's tiles as the server wrote them (`first_page`); empty in the browser.
+    tiles: Arc<str>,
     hooks: TileHooks,
     /// Selects every image read.
     select_all: Callback<()>,
@@ -41,10 +47,6 @@ pub(super) fn Grid(
     /// virtual at once).
     interactive: RwSignal<bool>,
 ) -> impl IntoView {
-    // Merged once per change, not once per reader (the page's list is derived). A grid
-    // being replaced (the list read again) can still be asked once after the page it was
-    // drawn with is gone: then it is empty.
-    let images = Memo::new(move |_| images.try_get().unwrap_or_default());
     let selected = hooks.selected;
     let on_keydown = move |e: ev::KeyboardEvent| {
         let key = e.key();
@@ -64,27 +66,11 @@ pub(super) fn Grid(
                 // grid of the first page, written by the server (`server_tiles`). The
                 // browser hydrates the list and keeps the tiles as they came, and the
                 // virtual grid replaces them once the page is interactive.
-                <ul class="grid" aria-label="Images" on:keydown=on_keydown inner_html=server_tiles(images)></ul>
+                <ul class="grid" aria-label="Images" on:keydown=on_keydown inner_html=tiles.clone()></ul>
             }
         >
             <VirtualGrid images=images hooks=hooks near_end=near_end on_keydown=on_keydown />
         </Show>
-    }
-}
-
-/// The server-rendered grid's tiles; in the browser nothing, because hydration keeps the
-/// tiles the server wrote (an `inner_html` is not set again when hydrating).
-fn server_tiles(images: Memo<Vec<Image>>) -> String {
-    #[cfg(feature = "ssr")]
-    {
-        images
-            .try_with(|list| super::server_tiles::tiles_html(list))
-            .unwrap_or_default()
-    }
-    #[cfg(not(feature = "ssr"))]
-    {
-        let _ = images;
-        String::new()
     }
 }
 

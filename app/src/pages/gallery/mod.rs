@@ -6,6 +6,7 @@
 
 mod details;
 mod filters;
+mod first_page;
 mod gesture;
 mod grid;
 mod import;
@@ -31,6 +32,7 @@ use crate::{
 };
 
 use filters::Filters;
+use first_page::{first_page, FirstPage};
 use grid::{Grid, MorePages};
 use import::ImportForm;
 use lightbox::Lightbox;
@@ -258,19 +260,20 @@ pub fn GalleryPage() -> impl IntoView {
         <BulkBar selected=selected trash=trash collections=collection_options run=run_bulk />
         <Transition fallback=|| view! { <GridSkeleton /> }>
             {move || Suspend::new(async move {
-                match crate::suspend::read(first).await {
+                match first_page(first).await {
                     Err(e) => view! {
                         <div class="card empty-state" role="alert">
                             <p>"The gallery could not be loaded: " {e.to_string()}</p>
                             <button type="button" class="button" on:click=move |_| refresh.run(())>"Try again"</button>
                         </div>
                     }.into_any(),
-                    Ok(page) if page.items.is_empty() => view! { <EmptyGallery trash=trash.get_untracked() filtered=filter.get_untracked() /> }.into_any(),
-                    Ok(page) => {
-                        let read = images_of(page.items);
+                    Ok(FirstPage::Empty) => view! { <EmptyGallery trash=trash.get_untracked() filtered=filter.get_untracked() /> }.into_any(),
+                    Ok(FirstPage::Images { next_cursor, tiles, read }) => {
+                        // Merged once per change, not once per reader.
+                        let images = Memo::new(move |_| g.merged(read.clone()));
                         view! {
-                        <Grid images=Signal::derive(move || g.merged(read.clone())) hooks=hooks select_all=select_all near_end=load_more interactive=g.interactive />
-                        <MorePages first=page.next_cursor g=g load_more=load_more />
+                        <Grid images=images tiles=tiles hooks=hooks select_all=select_all near_end=load_more interactive=g.interactive />
+                        <MorePages first=next_cursor g=g load_more=load_more />
                         }.into_any()
                     }
                 }

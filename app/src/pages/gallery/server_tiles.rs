@@ -7,12 +7,13 @@
 //! each tile was a view with a memo, three handlers and a picture component, built for the
 //! page and thrown away: the largest part of the gallery's render. Here they are written
 //! straight into one string in the same markup, every text and attribute escaped by
-//! `html-escape` (the crate Leptos' own renderer escapes with).
+//! `html-escape` (the crate Leptos' own renderer escapes with), from the page's cards where
+//! the resource keeps them (`first_page`).
 
 use html_escape::{
     encode_double_quoted_attribute, encode_double_quoted_attribute_to_string, encode_text_to_string,
 };
-use model::Image;
+use model::ImageCard;
 
 use crate::components::picture;
 
@@ -20,7 +21,7 @@ use crate::components::picture;
 const SQUARE_SIZES: &str = "(min-width: 64rem) 20vw, (min-width: 40rem) 30vw, 48vw";
 
 /// The tiles of `images`, in order, as the `<li>`s of the server-rendered grid.
-pub(super) fn tiles_html(images: &[Image]) -> String {
+pub(super) fn tiles_html(images: &[ImageCard]) -> String {
     // About 1.1 KB a tile with a picture.
     let mut out = String::with_capacity(images.len() * 1200);
     for (index, image) in images.iter().enumerate() {
@@ -37,7 +38,7 @@ fn attr(out: &mut String, name: &str, value: &str) {
     out.push('"');
 }
 
-fn write_tile(out: &mut String, image: &Image, index: usize) {
+fn write_tile(out: &mut String, image: &ImageCard, index: usize) {
     // The label is in the tile four times, in attributes and in texts: escaped once, for an
     // attribute (which is also safe as text).
     let label = image.label();
@@ -83,7 +84,7 @@ fn write_tile(out: &mut String, image: &Image, index: usize) {
 mod tests {
     use super::*;
 
-    fn image(id: &str, title: &str, status: &str, favorite: bool) -> Image {
+    fn image(id: &str, title: &str, status: &str, favorite: bool) -> ImageCard {
         serde_json::from_value(serde_json::json!({
             "id": id,
             "kind": "generated",

@@ -161,6 +161,9 @@ impl LiveChanges {
     /// read come first (newest first); the images read keep their order, in their newest
     /// state, unless they no longer match or are gone.
     pub fn merge(&self, filter: &ImageFilter, read: Vec<Image>) -> Vec<Image> {
+        if self.changed.is_empty() && self.removed.is_empty() {
+            return read;
+        }
         let mut shown: Vec<Image> = self
             .changed
             .iter()
@@ -402,6 +405,17 @@ mod tests {
             ..ImageFilter::default()
         };
         assert_eq!(ids(&live.merge(&trash, Vec::new())), ["c"]);
+    }
+
+    #[test]
+    fn with_nothing_changed_the_images_read_are_shown_as_read() {
+        let read = vec![image("a", "one"), image("b", "two")];
+        let trash = ImageFilter {
+            trashed: Some(true),
+            ..ImageFilter::default()
+        };
+        // The server chose them by the filter: they are not filtered again.
+        assert_eq!(LiveChanges::default().merge(&trash, read.clone()), read);
     }
 
     #[test]
