@@ -174,6 +174,7 @@ fn start_pinned(name: &str, program: &Path, args: &[&str], data: &Path) -> anyho
     let mut command = Command::new("taskset");
     command.arg("-c").arg("0");
     if let Some(dir) = std::env::var_os("BENCH_SSR_PROFILE") {
+        std::fs::create_dir_all(&dir)?;
         let out = Path::new(&dir).join(format!("{name}.perf.data"));
         command
             .args([
