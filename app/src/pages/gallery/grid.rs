@@ -34,8 +34,8 @@ const READ_AHEAD: usize = 60;
 /// virtual one.
 #[component]
 pub(super) fn Grid(
-    /// The list the grid shows, merged once per change (`Gallery::merged`).
-    images: Memo<Vec<Image>>,
+    /// The list the grid shows (`Gallery::merged`); read only in the browser.
+    images: Signal<Vec<Image>>,
     /// The plain grid's tiles as the server wrote them (`first_page`); empty in the browser.
     tiles: Arc<str>,
     hooks: TileHooks,
@@ -47,6 +47,10 @@ pub(super) fn Grid(
     /// virtual at once).
     interactive: RwSignal<bool>,
 ) -> impl IntoView {
+    // Merged once per change, not once per reader (the page's list is derived). A grid
+    // being replaced (the list read again) can still be asked once after the page it was
+    // drawn with is gone: then it is empty.
+    let images = Memo::new(move |_| images.try_get().unwrap_or_default());
     let selected = hooks.selected;
     let on_keydown = move |e: ev::KeyboardEvent| {
         let key = e.key();

@@ -269,10 +269,8 @@ pub fn GalleryPage() -> impl IntoView {
                     }.into_any(),
                     Ok(FirstPage::Empty) => view! { <EmptyGallery trash=trash.get_untracked() filtered=filter.get_untracked() /> }.into_any(),
                     Ok(FirstPage::Images { next_cursor, tiles, read }) => {
-                        // Merged once per change, not once per reader.
-                        let images = Memo::new(move |_| g.merged(read.clone()));
                         view! {
-                        <Grid images=images tiles=tiles hooks=hooks select_all=select_all near_end=load_more interactive=g.interactive />
+                        <Grid images=Signal::derive(move || g.merged(read.clone())) tiles=tiles hooks=hooks select_all=select_all near_end=load_more interactive=g.interactive />
                         <MorePages first=next_cursor g=g load_more=load_more />
                         }.into_any()
                     }
