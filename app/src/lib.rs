@@ -18,6 +18,7 @@ pub mod format;
 pub mod hydration_codec;
 pub mod instance;
 pub mod live;
+pub mod markup;
 pub mod pages;
 pub mod routes;
 #[cfg(feature = "ssr")]

@@ -1,11 +1,9 @@
 //! The gallery's first page, read for the grid.
 
-use std::sync::Arc;
-
 use leptos::prelude::*;
 use model::{Image, ImageCard, Page};
 
-use crate::{hydration_codec::QuotesSwappedJson, AppError};
+use crate::{hydration_codec::QuotesSwappedJson, markup::Markup, AppError};
 
 /// The first page as the gallery keeps it (`GalleryPage`).
 pub(super) type FirstPageResource = Resource<Result<Page<ImageCard>, AppError>, QuotesSwappedJson>;
@@ -18,7 +16,7 @@ pub(super) enum FirstPage {
         next_cursor: Option<String>,
         /// The plain grid's tiles, written by the server (`server_tiles`); empty in the
         /// browser, which keeps the tiles the server wrote.
-        tiles: Arc<str>,
+        tiles: Markup,
         /// The page's images, for the browser's grid to merge live changes into; empty on
         /// the server, which draws only the plain grid.
         read: Vec<Image>,
@@ -26,7 +24,7 @@ pub(super) enum FirstPage {
 }
 
 impl FirstPage {
-    fn of(page: &Page<ImageCard>, tiles: Arc<str>, read: Vec<Image>) -> Self {
+    fn of(page: &Page<ImageCard>, tiles: Markup, read: Vec<Image>) -> Self {
         if page.items.is_empty() {
             Self::Empty
         } else {
@@ -63,8 +61,12 @@ pub(super) async fn first_page(first: FirstPageResource) -> Result<FirstPage, Ap
     }
     #[cfg(not(feature = "ssr"))]
     {
-        crate::suspend::read(first)
-            .await
-            .map(|page| FirstPage::of(&page, Arc::from(""), model::images_of(page.items.clone())))
+        crate::suspend::read(first).await.map(|page| {
+            FirstPage::of(
+                &page,
+                Markup::default(),
+                model::images_of(page.items.clone()),
+            )
+        })
     }
 }

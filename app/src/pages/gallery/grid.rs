@@ -8,10 +8,7 @@
 //! Keyboard: Ctrl/⌘+A selects every image read, Escape lets the selection go; a tile's
 //! checkbox picks with Space (a range with Shift+Space).
 
-use std::{
-    hash::{DefaultHasher, Hash, Hasher},
-    sync::Arc,
-};
+use std::hash::{DefaultHasher, Hash, Hasher};
 
 use leptos::{ev, prelude::*};
 use model::{Image, ImageFilter};
@@ -21,6 +18,7 @@ use super::{
     state::{page_link, Gallery},
     tile::{tile_parts, TileHooks},
 };
+use crate::markup::Markup;
 
 /// How much beyond the screen, above and below, is kept in the page, in screens: enough
 /// that a fast flick never shows an empty row.
@@ -37,7 +35,7 @@ pub(super) fn Grid(
     /// The list the grid shows (`Gallery::merged`); read only in the browser.
     images: Signal<Vec<Image>>,
     /// The plain grid's tiles as the server wrote them (`first_page`); empty in the browser.
-    tiles: Arc<str>,
+    tiles: Markup,
     hooks: TileHooks,
     /// Selects every image read.
     select_all: Callback<()>,
