@@ -24,12 +24,13 @@ pub(super) enum FirstPage {
 }
 
 impl FirstPage {
-    fn of(page: &Page<ImageCard>, tiles: Markup, read: Vec<Image>) -> Self {
-        if page.items.is_empty() {
+    /// A page of `count` images, with what the grid is drawn from.
+    fn of(count: usize, next_cursor: Option<String>, tiles: Markup, read: Vec<Image>) -> Self {
+        if count == 0 {
             Self::Empty
         } else {
             Self::Images {
-                next_cursor: page.next_cursor.clone(),
+                next_cursor,
                 tiles,
                 read,
             }
@@ -54,18 +55,26 @@ pub(super) async fn first_page(first: FirstPageResource) -> Result<FirstPage, Ap
         match &*first.by_ref().await {
             Ok(page) => {
                 let tiles = super::server_tiles::tiles_html(&page.items).into();
-                Ok(FirstPage::of(page, tiles, Vec::new()))
+                Ok(FirstPage::of(
+                    page.items.len(),
+                    page.next_cursor.clone(),
+                    tiles,
+                    Vec::new(),
+                ))
             }
             Err(e) => Err(e.clone()),
         }
     }
     #[cfg(not(feature = "ssr"))]
     {
+        // The page is this read's own copy: its cards become the grid's images.
         crate::suspend::read(first).await.map(|page| {
+            let (count, next_cursor) = (page.items.len(), page.next_cursor);
             FirstPage::of(
-                &page,
+                count,
+                next_cursor,
                 Markup::default(),
-                model::images_of(page.items.clone()),
+                model::images_of(page.items),
             )
         })
     }
