@@ -153,6 +153,50 @@ test("an unknown address shows the 404 page", async ({ page }) => {
   await expect(page.getByRole("heading", { level: 1 })).toHaveText("Avatar Studio");
 });
 
+test("a first visit fetches the chunks its page names in its head, each once", async ({ page, browser, baseURL }) => {
+  await signUp(page, baseURL);
+  for (const path of ["/", "/gallery", "/characters", "/settings", "/studio"]) {
+    const html = await (await page.request.get(path)).text();
+    test.skip(!html.includes("__wasm_split"), "a build without --split has no chunks");
+    const head = html.slice(0, html.indexOf("</head>"));
+    const links = [...head.matchAll(/<link [^>]*>/g)].map((m) => m[0]);
+    const named = links
+      .filter((l) => l.includes(' rel="preload"'))
+      .map((l) => l.match(/ href="(\/pkg\/[^"]+\.wasm)"/)?.[1])
+      .filter((href): href is string => !!href && href !== "/pkg/avatar-studio.wasm");
+    expect(named.length, path).toBeGreaterThan(0);
+    expect(new Set(named).size, `${path} names each chunk once`).toBe(named.length);
+    expect(links.filter((l) => l.includes(' rel="modulepreload"') && /href="\/pkg\/__wasm_split\.[^"]*\.js"/.test(l)), path).toHaveLength(1);
+
+    // A first visit, nothing cached: the chunks the page needed before it was interactive
+    // (those fetched when `data-hydrated` appears; the live connection's code is fetched
+    // after, on purpose) are the ones it named, and each one it named was fetched.
+    const context = await browser.newContext({ baseURL, storageState: await page.context().storageState() });
+    const violations = await guardCsp(context);
+    await context.addInitScript(() => {
+      performance.setResourceTimingBufferSize(1000);
+      new MutationObserver((_, observer) => {
+        if (document.documentElement.dataset.hydrated !== "true") return;
+        const w = window as unknown as { atHydration: string[] };
+        w.atHydration = performance.getEntriesByType("resource").map((e) => new URL(e.name).pathname);
+        observer.disconnect();
+      }).observe(document, { attributes: true, subtree: true, attributeFilter: ["data-hydrated"] });
+    });
+    const visit = await context.newPage();
+    const fetched = new Set<string>();
+    visit.on("request", (req) => fetched.add(new URL(req.url()).pathname));
+    await visit.goto(path);
+    await hydrated(visit);
+    const isChunk = (p: string) => p.startsWith("/pkg/") && p.endsWith(".wasm") && p !== "/pkg/avatar-studio.wasm";
+    const needed = (await visit.evaluate(() => (window as unknown as { atHydration: string[] }).atHydration)).filter(isChunk);
+    expect(needed.length, path).toBeGreaterThan(0);
+    for (const chunk of needed) expect(named, `${path} needed ${chunk}`).toContain(chunk);
+    for (const chunk of named) expect([...fetched], `${path} named ${chunk}`).toContain(chunk);
+    expect(violations).toEqual([]);
+    await context.close();
+  }
+});
+
 test("no page logs a console error or throws", async ({ page, baseURL }) => {
   await signUp(page, baseURL);
   const problems: string[] = [];

@@ -4,6 +4,7 @@ pub mod account;
 pub mod admin;
 pub mod api;
 pub mod assets;
+pub mod chunk_links;
 pub mod generations;
 pub mod health;
 pub mod identity;
@@ -14,7 +15,10 @@ pub mod shares;
 pub mod spend;
 pub mod whole_pages;
 
-use std::time::{Duration, Instant};
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
 use axum::{
     body::Body,
@@ -68,7 +72,11 @@ pub fn router(state: AppState) -> Router {
     );
 
     let backend = state.backend.clone();
-    let context = move || provide_context(backend.clone());
+    let context = move || {
+        provide_context(backend.clone());
+        chunk_links::note_lazy_calls();
+    };
+    let chunk_links = chunk_links::ChunkLinks::load(&leptos_options).map(Arc::new);
 
     // Everything a person or a script reaches through an account: the API, the server
     // functions and the pages. Sessions and authentication apply here and nowhere else
@@ -88,7 +96,10 @@ pub fn router(state: AppState) -> Router {
             AppState,
             _,
         >(context, app::shell))
-        .layer(middleware::from_fn(whole_pages::send_whole))
+        .layer(middleware::from_fn_with_state(
+            chunk_links,
+            whole_pages::send_whole,
+        ))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             crate::auth::authenticate,

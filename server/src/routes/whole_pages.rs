@@ -7,30 +7,46 @@
 //! reader) and chunked encoding. A page's chunks are gathered here and sent together, with
 //! the page's length, without being copied into one buffer: hyper writes them out in one
 //! vectored write. (Pages stay far below [`PAGE_LIMIT`]; the gallery's 100 images are
-//! 150 KiB.)
+//! 150 KiB.) A split build's page also gets, in its head, the links of the chunks its
+//! render needed ([`super::chunk_links`]).
 
 use std::{
     collections::VecDeque,
     convert::Infallible,
     pin::Pin,
+    sync::Arc,
     task::{Context, Poll},
 };
 
 use axum::{
     body::{Body, Bytes, HttpBody as _},
-    extract::Request,
+    extract::{Request, State},
     http::{header, StatusCode},
     middleware::Next,
     response::{IntoResponse, Response},
 };
 use futures::StreamExt as _;
 use http_body::{Frame, SizeHint};
+use leptos::PrefetchLazyFn;
+
+use super::chunk_links::ChunkLinks;
 
 /// The most a page may be.
 const PAGE_LIMIT: usize = 16 * 1024 * 1024;
 
-/// Gathers an HTML response streamed in chunks, to send it whole.
-pub async fn send_whole(request: Request, next: Next) -> Response {
+/// Gathers an HTML response streamed in chunks, to send it whole, with the links of the
+/// chunks of WebAssembly its render needed when the build is split.
+pub async fn send_whole(
+    State(chunk_links): State<Option<Arc<ChunkLinks>>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    // The render notes here the lazily loaded functions it calls (`note_lazy_calls`).
+    let called = chunk_links.is_some().then(|| {
+        let called = PrefetchLazyFn::default();
+        request.extensions_mut().insert(called.clone());
+        called
+    });
     let response = next.run(request).await;
     let is_page = response
         .headers()
@@ -41,7 +57,13 @@ pub async fn send_whole(request: Request, next: Next) -> Response {
     }
     let (parts, body) = response.into_parts();
     match Whole::gather(body).await {
-        Ok(whole) => Response::from_parts(parts, Body::new(whole)),
+        Ok(mut whole) => {
+            let links = chunk_links.zip(called);
+            if let Some(links) = links.and_then(|(links, called)| links.links_of(&called)) {
+                whole.end_head_with(links);
+            }
+            Response::from_parts(parts, Body::new(whole))
+        }
         Err(e) => {
             tracing::error!(error = %e, "a page could not be rendered whole");
             StatusCode::INTERNAL_SERVER_ERROR.into_response()
@@ -76,7 +98,28 @@ impl Whole {
             left: u64::try_from(length)?,
         })
     }
+
+    /// Inserts `html` at the end of the page's head (before `</head>`, which is in the
+    /// first chunk that holds the shell), without copying the page: the chunk is cut in two
+    /// around it. A page without a head is left as it is.
+    fn end_head_with(&mut self, html: Bytes) {
+        let found = self
+            .chunks
+            .iter()
+            .enumerate()
+            .find_map(|(i, chunk)| memchr::memmem::find(chunk, HEAD_END).map(|at| (i, at)));
+        let Some((i, at)) = found else {
+            return;
+        };
+        let chunk = self.chunks.remove(i).unwrap_or_default();
+        self.left += html.len() as u64;
+        self.chunks.insert(i, chunk.slice(at..));
+        self.chunks.insert(i, html);
+        self.chunks.insert(i, chunk.slice(..at));
+    }
 }
+
+const HEAD_END: &[u8] = b"</head>";
 
 impl http_body::Body for Whole {
     type Data = Bytes;
@@ -100,5 +143,50 @@ impl http_body::Body for Whole {
 
     fn size_hint(&self) -> SizeHint {
         SizeHint::with_exact(self.left)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn whole(chunks: &[&'static str]) -> Whole {
+        let chunks: Vec<_> = chunks
+            .iter()
+            .map(|c| Ok::<_, Infallible>(Bytes::from_static(c.as_bytes())))
+            .collect();
+        let stream = futures::stream::iter(chunks);
+        Whole::gather(Body::from_stream(stream)).await.unwrap()
+    }
+
+    async fn sent(whole: Whole) -> String {
+        let length = whole.size_hint().exact().unwrap();
+        let bytes = axum::body::to_bytes(Body::new(whole), usize::MAX)
+            .await
+            .unwrap();
+        assert_eq!(bytes.len() as u64, length, "the length sent is the page's");
+        String::from_utf8(bytes.to_vec()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn links_go_at_the_end_of_the_head_wherever_the_chunks_were_cut() {
+        let mut page = whole(&[
+            "<html><head><title>T",
+            "</title></head><body>",
+            "x</body></html>",
+        ])
+        .await;
+        page.end_head_with(Bytes::from_static(b"<link a><link b>"));
+        assert_eq!(
+            sent(page).await,
+            "<html><head><title>T</title><link a><link b></head><body>x</body></html>"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_page_without_a_head_is_sent_as_it_was() {
+        let mut page = whole(&["<p>no head</p>"]).await;
+        page.end_head_with(Bytes::from_static(b"<link a>"));
+        assert_eq!(sent(page).await, "<p>no head</p>");
     }
 }
