@@ -8,7 +8,7 @@
 //! (`__wasm_split_manifest.json`, written by `cargo leptos build --split`) lists the chunks
 //! each function needs. Leptos writes those links itself, each through a `leptos_meta`
 //! `<Link>` component with fifteen optional attributes: for the gallery's 84 chunks, a
-//! tenth of its whole render (README, "SSR throughput", item 13). Here each chunk's link is
+//! tenth of its whole render (README, "Server-side rendering", item 13). Here each chunk's link is
 //! written once, when the server starts, and a page gets the links of the functions it
 //! called, each chunk once, inserted into its head as it is sent whole
 //! ([`super::whole_pages`]). The request carries the set the render notes into: the
