@@ -3,18 +3,17 @@
 //! them.
 //!
 //! Which chunks those are is known only once the page is rendered: every `#[lazy]`
-//! function the render called (a route's view, the dashboard, the live connection) notes
-//! its name in a [`PrefetchLazyFn`] set, and the build's split manifest
-//! (`__wasm_split_manifest.json`, written by `cargo leptos build --split`) lists the chunks
-//! each function needs. Leptos writes those links itself, each through a `leptos_meta`
-//! `<Link>` component with fifteen optional attributes: for the gallery's 84 chunks, a
-//! tenth of its whole render (README, "Server-side rendering", item 13). Here each chunk's link is
-//! written once, when the server starts, and a page gets the links of the functions it
-//! called, each chunk once, inserted into its head as it is sent whole
-//! ([`super::whole_pages`]). The request carries the set the render notes into: the
-//! middleware puts a fresh one in the request's extensions and [`note_lazy_calls`], run
-//! in every render's context, provides it in place of Leptos' own, which stays empty, so
-//! Leptos writes no links of its own.
+//! function the render called (a route's view, the dashboard) notes its name in a
+//! [`PrefetchLazyFn`] set, and the build's split manifest (`__wasm_split_manifest.json`,
+//! written by `cargo leptos build --split`) lists the chunks each function needs. Leptos
+//! writes those links itself, each through a `leptos_meta` `<Link>` component with fifteen
+//! optional attributes: for the gallery's 84 links, a tenth of its whole render (README,
+//! "Server-side rendering", item 13). Here each chunk's link is written once, when the
+//! server starts, and a page gets the links of the functions it called, each chunk once,
+//! inserted into its head as it is sent whole ([`super::whole_pages`]). The request
+//! carries the set the render notes into: the middleware puts a fresh one in the request's
+//! extensions and [`note_lazy_calls`], run in every render's context, provides it in place
+//! of Leptos' own, which stays empty, so Leptos writes no links of its own.
 //!
 //! Without a manifest (a build without `--split`, where every chunk is part of the one
 //! module) or with hashed file names (not used here; Leptos then reads the names from its
