@@ -55,6 +55,10 @@ export async function visit(browser, base, path, { storageState, throttle } = {}
       const req = requests.get(e.requestId);
       if (req) req.bytes = e.encodedDataLength;
     });
+    cdp.on("Network.loadingFailed", (e) => {
+      const req = requests.get(e.requestId);
+      if (req) req.failed = e.errorText;
+    });
     await page.addInitScript(() => {
       new MutationObserver((_, observer) => {
         if (document.documentElement.hasAttribute("data-hydrated")) {
@@ -70,9 +74,17 @@ export async function visit(browser, base, path, { storageState, throttle } = {}
     const hydrated = await page.evaluate(() => window.__hydrated);
     if (!hydrated) throw new Error(`${path}: the moment of hydration was not seen`);
     // Let the responses of the requests made before that moment finish being counted.
+    // Waiting for the network to be idle is not always enough: a request made as the page
+    // became interactive (the live connection's chunk) can still be on its way then, on a
+    // throttled HTTP/2 connection behind nginx; so each is awaited, for up to a minute.
     await page.waitForLoadState("networkidle");
     const before = [...requests.values()].filter((r) => r.sentAt <= hydrated.at);
+    const deadline = Date.now() + 60_000;
+    while (before.some((r) => r.bytes === undefined && r.failed === undefined) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
     for (const r of before) {
+      if (r.failed !== undefined) throw new Error(`${path}: ${r.url} failed: ${r.failed}`);
       if (r.bytes === undefined) throw new Error(`${path}: ${r.url} did not finish`);
     }
     return { ms: hydrated.ms, requests: before };
