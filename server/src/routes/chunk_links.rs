@@ -137,8 +137,11 @@ fn numbered(name: &str) -> (&str, usize, &str) {
 /// [`super::whole_pages::send_whole`] when the build is split), so that the `#[lazy]`
 /// functions the render calls are noted there instead of in Leptos' own set.
 pub fn note_lazy_calls() {
-    let carried = use_context::<http::request::Parts>()
-        .and_then(|parts| parts.extensions.get::<PrefetchLazyFn>().cloned());
+    // Read in place: `use_context` would copy the request's headers and extensions.
+    let carried = with_context::<http::request::Parts, _>(|parts| {
+        parts.extensions.get::<PrefetchLazyFn>().cloned()
+    })
+    .flatten();
     if let Some(called) = carried {
         provide_context(called);
     }
