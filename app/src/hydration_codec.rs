@@ -12,9 +12,56 @@
 //! exchange is its own inverse: the browser swaps them back and reads plain JSON. Nothing
 //! else changes: the literal is still written and escaped by Leptos (`<` included), and
 //! read by the browser's own parser.
+//!
+//! Every other resource travels as plain JSON ([`Json`], made with [`resource`]). Both
+//! codecs read with `serde_json::from_slice`, the reader the server functions' client
+//! uses for their answers: serde's decoders are compiled once per type *and* reader, and
+//! Leptos' default codec (`JsonSerdeCodec`, `serde_json::from_str`) made every type that a
+//! resource fetches from a server function be compiled twice into the browser's code.
 
-use leptos::server::codee::{Decoder, Encoder};
+use std::future::Future;
+
+use leptos::{
+    prelude::Resource,
+    server::codee::{Decoder, Encoder},
+};
 use serde::{de::DeserializeOwned, Serialize};
+
+/// A resource's value as plain JSON, read back with `serde_json::from_slice`; see the
+/// module's documentation.
+pub struct Json;
+
+impl<T: Serialize> Encoder<T> for Json {
+    type Error = serde_json::Error;
+    type Encoded = String;
+
+    fn encode(val: &T) -> Result<String, Self::Error> {
+        serde_json::to_string(val)
+    }
+}
+
+impl<T: DeserializeOwned> Decoder<T> for Json {
+    type Error = serde_json::Error;
+    type Encoded = str;
+
+    fn decode(val: &str) -> Result<T, Self::Error> {
+        serde_json::from_slice(val.as_bytes())
+    }
+}
+
+/// `Resource::new`, with its value handed to the browser in [`Json`].
+#[track_caller]
+pub fn resource<S, T, Fut>(
+    source: impl Fn() -> S + Send + Sync + 'static,
+    fetcher: impl Fn(S) -> Fut + Send + Sync + 'static,
+) -> Resource<T, Json>
+where
+    S: Send + Sync + Clone + PartialEq + 'static,
+    T: Serialize + DeserializeOwned + Send + Sync + 'static,
+    Fut: Future<Output = T> + Send + 'static,
+{
+    Resource::new_with_options(source, fetcher, false)
+}
 
 /// A resource's value as JSON with `"` and `'` exchanged; see the module's documentation.
 pub struct QuotesSwappedJson;
@@ -54,9 +101,8 @@ impl<T: DeserializeOwned> Decoder<T> for QuotesSwappedJson {
     fn decode(val: &str) -> Result<T, Self::Error> {
         let mut json = val.as_bytes().to_vec();
         swap_quotes(&mut json);
-        let json =
-            String::from_utf8(json).map_err(<serde_json::Error as serde::de::Error>::custom)?;
-        serde_json::from_str(&json)
+        // From bytes, like `Json` (see the module's documentation).
+        serde_json::from_slice(&json)
     }
 }
 
@@ -95,6 +141,19 @@ mod tests {
             };
             assert_eq!(round_trip(&card), card, "{title}");
         }
+    }
+
+    #[test]
+    fn plain_json_resources_come_back_as_they_were_and_bad_text_is_an_error() {
+        let card = Card {
+            id: "img_1".into(),
+            title: Some("café \"東京\" 🦊".into()),
+            bytes: 7,
+        };
+        let encoded = <Json as Encoder<Card>>::encode(&card).expect("encodes");
+        assert_eq!(encoded, serde_json::to_string(&card).expect("encodes"));
+        assert_eq!(<Json as Decoder<Card>>::decode(&encoded).expect("decodes"), card);
+        assert!(<Json as Decoder<Card>>::decode("{\"id\":").is_err());
     }
 
     /// The point of the codec: in the string literal Leptos writes (`{:?}` after `<` is

@@ -184,7 +184,7 @@ pub fn SpendCard(
     #[prop(optional, into)] version: Option<Signal<usize>>,
 ) -> impl IntoView {
     let month = RwSignal::new(None::<String>);
-    let summary = Resource::new(
+    let summary = crate::hydration_codec::resource(
         move || (month.get(), version.map(|v| v.get())),
         |(month, _)| my_spend(month),
     );

@@ -182,7 +182,10 @@ async fn run(live: Live, mut control: UnboundedReceiver<Control>) {
             loop {
                 match select(ws.next(), control.next()).await {
                     Either::Left((Some(Ok(Message::Text(text))), _)) => {
-                        let Ok(message) = serde_json::from_str::<ServerMessage>(&text) else {
+                        // From bytes, like every other answer (`crate::hydration_codec`): the
+                        // jobs' decoders are then the ones the pages already have.
+                        let Ok(message) = serde_json::from_slice::<ServerMessage>(text.as_bytes())
+                        else {
                             continue;
                         };
                         match message {

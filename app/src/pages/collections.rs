@@ -18,7 +18,7 @@ pub fn CollectionsPage() -> impl IntoView {
     let create = ServerAction::<CreateCollection>::new();
     let rename = ServerAction::<RenameCollection>::new();
     let delete = ServerAction::<DeleteCollection>::new();
-    let list = Resource::new(
+    let list = crate::hydration_codec::resource(
         move || {
             (
                 create.version().get(),

@@ -13,7 +13,8 @@ use crate::{
 #[component]
 pub fn Accounts() -> impl IntoView {
     let save = ServerAction::<SetAccountQuota>::new();
-    let accounts = Resource::new(move || save.version().get(), |_| list_accounts(None));
+    let accounts =
+        crate::hydration_codec::resource(move || save.version().get(), |_| list_accounts(None));
     view! {
         <section class="card" aria-labelledby="accounts-heading">
             <h2 id="accounts-heading">"Accounts and their limits"</h2>

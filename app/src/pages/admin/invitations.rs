@@ -31,7 +31,7 @@ pub fn Invitations() -> impl IntoView {
     let create = ServerAction::<CreateInvitation>::new();
     let revoke = ServerAction::<RevokeInvitation>::new();
     let signup = crate::instance::use_instance().map(|i| i.signup);
-    let open = Resource::new(
+    let open = crate::hydration_codec::resource(
         move || (create.version().get(), revoke.version().get()),
         |_| list_invitations(),
     );

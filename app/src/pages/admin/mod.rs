@@ -71,7 +71,7 @@ pub fn AdminPage() -> impl IntoView {
     let live = use_live();
     // The first read decides the page (the numbers, or a 404 for a member); later reads
     // only update the numbers.
-    let first = Resource::new(|| (), |()| get_operations());
+    let first = crate::hydration_codec::resource(|| (), |()| get_operations());
     let reread = Reread::new();
     // Browser only (the clock ticks there): read again every REFRESH_SECONDS.
     let last = StoredValue::new(live.now.get_untracked());

@@ -33,7 +33,7 @@ pub fn amount(v: Option<f64>) -> String {
 pub fn Prices() -> impl IntoView {
     let save = ServerAction::<SetModelPrice>::new();
     let reset = ServerAction::<ResetModelPrice>::new();
-    let list = Resource::new(
+    let list = crate::hydration_codec::resource(
         move || (save.version().get(), reset.version().get()),
         |_| price_list(),
     );

@@ -33,7 +33,7 @@ pub fn account_line(a: &AccountSpend) -> (String, String) {
 #[component]
 pub fn Spending() -> impl IntoView {
     let month = RwSignal::new(None::<String>);
-    let spend = Resource::new(move || month.get(), spend_by_account);
+    let spend = crate::hydration_codec::resource(move || month.get(), spend_by_account);
     view! {
         <section class="card" aria-labelledby="spending-heading">
             <h2 id="spending-heading">"Spending by account"</h2>

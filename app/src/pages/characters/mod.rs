@@ -26,7 +26,8 @@ use crate::{
 #[component]
 pub fn CharactersPage() -> impl IntoView {
     let create = ServerAction::<CreateCharacter>::new();
-    let list = Resource::new(move || create.version().get(), |_| list_characters(None));
+    let list =
+        crate::hydration_codec::resource(move || create.version().get(), |_| list_characters(None));
     view! {
         <Title text="Characters" />
         <PageHeader

@@ -89,7 +89,7 @@ pub fn CharacterPage() -> impl IntoView {
     // rebuild the whole page, its forms and their state, under the person's hands (and a
     // click on the old page while the new one is being made would reach parts already
     // gone).
-    let character = Resource::new(move || id.get(), get_character);
+    let character = crate::hydration_codec::resource(move || id.get(), get_character);
     // Reference-counted, not in the arena: the title reads it, and on the server
     // leptos_meta formats the title outside the arena, where reading an arena signal panics.
     let latest = ArcRwSignal::new(None::<Character>);
@@ -114,7 +114,7 @@ pub fn CharacterPage() -> impl IntoView {
         import.version().track();
         new_avatar.set(None);
     });
-    let providers = Resource::new(|| (), |()| list_providers());
+    let providers = crate::hydration_codec::resource(|| (), |()| list_providers());
     // Every image of the character: read with the page (whole on the server and without
     // JavaScript), then read again in place when one may have been added or changed. The
     // rows are keyed, so a row that did not change keeps its elements — a click on one is
@@ -124,7 +124,7 @@ pub fn CharacterPage() -> impl IntoView {
         limit: Some(200),
         ..ImageFilter::default()
     };
-    let history = Resource::new(
+    let history = crate::hydration_codec::resource(
         move || id.get(),
         move |id| list_image_cards(of_character(id)),
     );

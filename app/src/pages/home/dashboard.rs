@@ -45,8 +45,8 @@ fn dashboard_panels() -> AnyView {
 /// What the person's library holds and their limits.
 #[component]
 fn LibraryCard() -> impl IntoView {
-    let stats = Resource::new(|| (), |_| library_stats());
-    let usage = Resource::new(|| (), |()| my_usage());
+    let stats = crate::hydration_codec::resource(|| (), |_| library_stats());
+    let usage = crate::hydration_codec::resource(|| (), |()| my_usage());
     view! {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {

@@ -51,7 +51,7 @@ pub fn SettingsPage() -> impl IntoView {
 /// What the account uses of its limits.
 #[component]
 fn UsageSection() -> impl IntoView {
-    let usage = Resource::new(|| (), |()| my_usage());
+    let usage = crate::hydration_codec::resource(|| (), |()| my_usage());
     view! {
         <section class="card settings-section" id="usage" aria-labelledby="usage-title">
             <h2 id="usage-title">"Usage"</h2>
@@ -75,7 +75,7 @@ fn UsageSection() -> impl IntoView {
 fn ProfileSection() -> impl IntoView {
     let update = ServerAction::<UpdateProfile>::new();
     let resend = ServerAction::<ResendVerification>::new();
-    let user = Resource::new(move || update.version().get(), |_| current_user());
+    let user = crate::hydration_codec::resource(move || update.version().get(), |_| current_user());
     view! {
         <section class="card settings-section" id="profile" aria-labelledby="profile-title">
             <h2 id="profile-title">"Profile"</h2>
@@ -149,7 +149,7 @@ fn ProviderKeysSection() -> impl IntoView {
         ServerAction::<TestProviderKey>::new(),
     );
     let remove = ServerAction::<DeleteProviderKey>::new();
-    let keys = Resource::new(
+    let keys = crate::hydration_codec::resource(
         move || {
             (
                 openai.0.version().get(),
@@ -259,12 +259,12 @@ fn ProviderKeyRow(
 fn TokensSection() -> impl IntoView {
     let create = ServerAction::<CreateToken>::new();
     let revoke = ServerAction::<RevokeToken>::new();
-    let tokens = Resource::new(
+    let tokens = crate::hydration_codec::resource(
         move || (create.version().get(), revoke.version().get()),
         |_| list_tokens(),
     );
     // A token created by a form posted without JavaScript comes back through the session.
-    let posted = Resource::new(|| (), |_| take_new_token());
+    let posted = crate::hydration_codec::resource(|| (), |_| take_new_token());
     view! {
         <section class="card settings-section" id="tokens" aria-labelledby="tokens-title">
             <h2 id="tokens-title">"Access tokens"</h2>
@@ -377,7 +377,7 @@ fn TokenRow(token: TokenInfo, revoke: ServerAction<RevokeToken>) -> impl IntoVie
 fn SessionsSection() -> impl IntoView {
     let revoke = ServerAction::<RevokeSession>::new();
     let others = ServerAction::<RevokeOtherSessions>::new();
-    let sessions = Resource::new(
+    let sessions = crate::hydration_codec::resource(
         move || (revoke.version().get(), others.version().get()),
         |_| list_sessions(),
     );

@@ -46,7 +46,7 @@ pub fn is_last_way_in(methods: &SignInMethods) -> bool {
 pub fn SignInMethodsSection() -> impl IntoView {
     let password = ServerAction::<ChangePassword>::new();
     let unlink = ServerAction::<UnlinkIdentity>::new();
-    let methods = Resource::new(
+    let methods = crate::hydration_codec::resource(
         move || (password.version().get(), unlink.version().get()),
         |_| list_sign_in_methods(),
     );

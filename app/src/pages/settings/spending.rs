@@ -18,7 +18,7 @@ pub fn cap_value(cap: Option<f64>) -> String {
 pub fn SpendingSection() -> impl IntoView {
     let set = ServerAction::<SetSpendingCap>::new();
     let version = set.version();
-    let current = Resource::new(move || version.get(), |_| my_spend(None));
+    let current = crate::hydration_codec::resource(move || version.get(), |_| my_spend(None));
     view! {
         <section class="card settings-section" id="spending" aria-labelledby="spending-title">
             <h2 id="spending-title">"Spending"</h2>

@@ -31,7 +31,7 @@ const SHOWN: usize = 24;
 #[component]
 pub fn StudioPage() -> impl IntoView {
     let live = use_live();
-    let initial = Resource::new(|| (), |()| live_state());
+    let initial = crate::hydration_codec::resource(|| (), |()| live_state());
     let characters = LocalResource::new(|| list_characters(None));
     let collections = LocalResource::new(|| list_collections(None));
     let choices = CardChoices {
