@@ -152,7 +152,10 @@ mod tests {
         };
         let encoded = <Json as Encoder<Card>>::encode(&card).expect("encodes");
         assert_eq!(encoded, serde_json::to_string(&card).expect("encodes"));
-        assert_eq!(<Json as Decoder<Card>>::decode(&encoded).expect("decodes"), card);
+        assert_eq!(
+            <Json as Decoder<Card>>::decode(&encoded).expect("decodes"),
+            card
+        );
         assert!(<Json as Decoder<Card>>::decode("{\"id\":").is_err());
     }
 

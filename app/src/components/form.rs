@@ -3,36 +3,42 @@
 
 use leptos::prelude::*;
 
-use super::Notice;
-use crate::{error::error_of, AppError};
+use super::{FormAction, Notice};
+use crate::AppError;
 
 /// The message for one field from the last result of a form's action.
-pub fn field_error<T>(action: ServerAction<T>, field: &'static str) -> Signal<Option<String>>
+pub fn field_error<T>(action: FormAction<T>, field: &'static str) -> Signal<Option<String>>
 where
-    T: leptos::server_fn::ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
-    T::Output: Clone + Send + Sync + 'static,
+    T: leptos::server_fn::ServerFn<Error = AppError> + 'static,
+    T::Output: serde::de::DeserializeOwned + Send + Sync + 'static,
 {
-    Signal::derive(move || error_of(action.value().get()).and_then(|e| e.for_field(field)))
+    message_for(action.error(), field)
+}
+
+fn message_for(error: Signal<Option<AppError>>, field: &'static str) -> Signal<Option<String>> {
+    Signal::derive(move || error.get().and_then(|e| e.for_field(field)))
 }
 
 /// The error of the last result of a form's action, if any.
-pub fn form_error<T>(action: ServerAction<T>) -> Signal<Option<AppError>>
+pub fn form_error<T>(action: FormAction<T>) -> Signal<Option<AppError>>
 where
-    T: leptos::server_fn::ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
-    T::Output: Clone + Send + Sync + 'static,
+    T: leptos::server_fn::ServerFn<Error = AppError> + 'static,
+    T::Output: serde::de::DeserializeOwned + Send + Sync + 'static,
 {
-    Signal::derive(move || error_of(action.value().get()))
+    action.error()
 }
 
 /// A confirmation saying `message` once the last result of a form's action is a success.
-pub fn succeeded<T>(action: ServerAction<T>, message: &'static str) -> Signal<Option<Notice>>
+pub fn succeeded<T>(action: FormAction<T>, message: &'static str) -> Signal<Option<Notice>>
 where
-    T: leptos::server_fn::ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
-    T::Output: Clone + Send + Sync + 'static,
+    T: leptos::server_fn::ServerFn<Error = AppError> + 'static,
+    T::Output: serde::de::DeserializeOwned + Send + Sync + 'static,
 {
-    Signal::derive(move || {
-        matches!(action.value().get(), Some(Ok(_))).then(|| Notice::done(message))
-    })
+    done_when(action.succeeded(), message)
+}
+
+fn done_when(succeeded: Signal<bool>, message: &'static str) -> Signal<Option<Notice>> {
+    Signal::derive(move || succeeded.get().then(|| Notice::done(message)))
 }
 
 /// A labelled input (a text area with `kind="textarea"`). `error` is the message for this field, shown under it and linked

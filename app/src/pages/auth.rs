@@ -2,6 +2,7 @@
 //! forgot and reset the password. Every form posts to its server function, so it works
 //! before the page is hydrated; errors appear next to the field they are about.
 
+use crate::components::{FormAction, PostForm};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::{components::A, hooks::use_query_map};
@@ -34,7 +35,7 @@ fn AuthCard(title: &'static str, children: Children) -> impl IntoView {
 
 #[component]
 pub fn SignInPage() -> impl IntoView {
-    let action = ServerAction::<SignIn>::new();
+    let action = FormAction::<SignIn>::new();
     let next = query("next");
     let reset = query("reset");
     let problem = query("error");
@@ -54,14 +55,14 @@ pub fn SignInPage() -> impl IntoView {
             {move || pending().map(|text| view! { <p class="notice" data-testid="pending-link">{text}</p> })}
             <ProviderButtons verb="Sign in" providers next=next />
             <FormError error=form_error(action) />
-            <ActionForm action=action attr:class="form">
+            <PostForm action=action attr:class="form">
                 <input type="hidden" name="next" value=move || next.get().unwrap_or_default() />
                 <Field label="Email address" name="email" kind="email" autocomplete="email" required=true error=field_error(action, "email") />
                 <Field label="Password" name="password" kind="password" autocomplete="current-password" required=true error=field_error(action, "password") />
                 <button type="submit" class="button button--primary" disabled=move || action.pending().get()>
                     {move || if action.pending().get() { "Signing in…" } else { "Sign in" }}
                 </button>
-            </ActionForm>
+            </PostForm>
             <p class="auth__links">
                 <A href="/forgot-password">"Forgot your password?"</A>
             </p>
@@ -92,7 +93,7 @@ pub fn signup_notice(mode: SignupMode, invited: bool) -> Option<&'static str> {
 
 #[component]
 pub fn SignUpPage() -> impl IntoView {
-    let action = ServerAction::<SignUp>::new();
+    let action = FormAction::<SignUp>::new();
     let next = query("next");
     let invite = query("invite");
     let check = query("check");
@@ -112,7 +113,7 @@ pub fn SignUpPage() -> impl IntoView {
             })}
             <ProviderButtons verb="Sign up" providers next=next />
             <FormError error=form_error(action) />
-            <ActionForm action=action attr:class="form">
+            <PostForm action=action attr:class="form">
                 <input type="hidden" name="next" value=move || next.get().unwrap_or_default() />
                 <input type="hidden" name="invitation" value=move || invite.get().unwrap_or_default() />
                 <Field label="Email address" name="email" kind="email" autocomplete="email" required=true error=field_error(action, "email") />
@@ -121,7 +122,7 @@ pub fn SignUpPage() -> impl IntoView {
                 <button type="submit" class="button button--primary" disabled=move || action.pending().get()>
                     {move || if action.pending().get() { "Creating your account…" } else { "Create account" }}
                 </button>
-            </ActionForm>
+            </PostForm>
             <p class="auth__links">"Already have an account? " <A href="/login">"Sign in"</A></p>
         </AuthCard>
     }
@@ -129,7 +130,7 @@ pub fn SignUpPage() -> impl IntoView {
 
 #[component]
 pub fn ForgotPasswordPage() -> impl IntoView {
-    let action = ServerAction::<ForgotPassword>::new();
+    let action = FormAction::<ForgotPassword>::new();
     let sent = query("sent");
     view! {
         <AuthCard title="Forgot your password?">
@@ -144,10 +145,10 @@ pub fn ForgotPasswordPage() -> impl IntoView {
             >
                 <p>"Enter the address you signed up with and we will send you a link to choose a new password."</p>
                 <FormError error=form_error(action) />
-                <ActionForm action=action attr:class="form">
+                <PostForm action=action attr:class="form">
                     <Field label="Email address" name="email" kind="email" autocomplete="email" required=true error=field_error(action, "email") />
                     <button type="submit" class="button button--primary" disabled=move || action.pending().get()>"Send the link"</button>
-                </ActionForm>
+                </PostForm>
                 <p class="auth__links"><A href="/login">"Back to sign in"</A></p>
             </Show>
         </AuthCard>
@@ -156,17 +157,17 @@ pub fn ForgotPasswordPage() -> impl IntoView {
 
 #[component]
 pub fn ResetPasswordPage() -> impl IntoView {
-    let action = ServerAction::<ResetPassword>::new();
+    let action = FormAction::<ResetPassword>::new();
     let token = query("token");
     view! {
         <AuthCard title="Choose a new password">
             <FormError error=form_error(action) />
             <p class="notice notice--error" role="alert">{move || field_error(action, "token").get()}</p>
-            <ActionForm action=action attr:class="form">
+            <PostForm action=action attr:class="form">
                 <input type="hidden" name="token" value=move || token.get().unwrap_or_default() />
                 <Field label="New password" name="password" kind="password" autocomplete="new-password" required=true minlength=10 hint="At least 10 characters. You will be signed out everywhere else, and your access tokens will stop working." error=field_error(action, "password") />
                 <button type="submit" class="button button--primary" disabled=move || action.pending().get()>"Save the new password"</button>
-            </ActionForm>
+            </PostForm>
             <p class="auth__links"><A href="/forgot-password">"Ask for a new link"</A></p>
         </AuthCard>
     }
@@ -176,7 +177,7 @@ pub fn ResetPasswordPage() -> impl IntoView {
 /// confirms with a button.
 #[component]
 pub fn VerifyEmailPage() -> impl IntoView {
-    let action = ServerAction::<VerifyEmail>::new();
+    let action = FormAction::<VerifyEmail>::new();
     let token = query("token");
     let done = query("done");
     view! {
@@ -190,10 +191,10 @@ pub fn VerifyEmailPage() -> impl IntoView {
             >
                 <FormError error=form_error(action) />
                 <p class="notice notice--error" role="alert">{move || field_error(action, "token").get()}</p>
-                <ActionForm action=action attr:class="form">
+                <PostForm action=action attr:class="form">
                     <input type="hidden" name="token" value=move || token.get().unwrap_or_default() />
                     <button type="submit" class="button button--primary" disabled=move || action.pending().get()>"Confirm my email address"</button>
-                </ActionForm>
+                </PostForm>
             </Show>
         </AuthCard>
     }

@@ -1,6 +1,7 @@
 //! Collections: each with its cover and count, opening the gallery filtered to it; create,
 //! rename and delete (the images stay). The forms work before hydration.
 
+use crate::components::{FormAction, PostForm};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
@@ -15,9 +16,9 @@ use crate::{
 
 #[component]
 pub fn CollectionsPage() -> impl IntoView {
-    let create = ServerAction::<CreateCollection>::new();
-    let rename = ServerAction::<RenameCollection>::new();
-    let delete = ServerAction::<DeleteCollection>::new();
+    let create = FormAction::<CreateCollection>::new();
+    let rename = FormAction::<RenameCollection>::new();
+    let delete = FormAction::<DeleteCollection>::new();
     let list = crate::hydration_codec::resource(
         move || {
             (
@@ -34,11 +35,11 @@ pub fn CollectionsPage() -> impl IntoView {
         <section class="card" aria-labelledby="new-collection">
             <h2 id="new-collection">"New collection"</h2>
             <FormError error=form_error(create) />
-            <ActionForm action=create attr:class="form form--inline">
+            <PostForm action=create attr:class="form form--inline">
                 <Field label="Name" name="name" required=true maxlength=100 error=field_error(create, "name") />
                 <Field label="Description (optional)" name="description" maxlength=2000 error=field_error(create, "description") />
                 <button type="submit" class="button button--primary" disabled=move || create.pending().get()>"Create"</button>
-            </ActionForm>
+            </PostForm>
         </section>
         <FormError error=form_error(rename) />
         <FormError error=form_error(delete) />
@@ -63,8 +64,8 @@ pub fn CollectionsPage() -> impl IntoView {
 #[component]
 fn CollectionCard(
     collection: Collection,
-    rename: ServerAction<RenameCollection>,
-    delete: ServerAction<DeleteCollection>,
+    rename: FormAction<RenameCollection>,
+    delete: FormAction<DeleteCollection>,
 ) -> impl IntoView {
     let href = format!("/gallery?collection={}", collection.id);
     let count = match collection.image_count {
@@ -89,18 +90,18 @@ fn CollectionCard(
             {collection.description.clone().map(|d| view! { <p>{d}</p> })}
             <details>
                 <summary>"Rename or delete"</summary>
-                <ActionForm action=rename attr:class="form form--inline">
+                <PostForm action=rename attr:class="form form--inline">
                     <input type="hidden" name="id" value=rename_id />
                     <label>
                         <span class="visually-hidden">{rename_label}</span>
                         <input type="text" name="name" required maxlength="100" value=current_name />
                     </label>
                     <button type="submit" class="button">"Rename"</button>
-                </ActionForm>
-                <ActionForm action=delete attr:class="form form--inline">
+                </PostForm>
+                <PostForm action=delete attr:class="form form--inline">
                     <input type="hidden" name="id" value=delete_id />
                     <button type="submit" class="button button--danger">{delete_label}</button>
-                </ActionForm>
+                </PostForm>
             </details>
         </li>
     }

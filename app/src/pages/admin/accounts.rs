@@ -2,6 +2,7 @@
 //! limits for one account (empty follows the instance's defaults; 0 is no limit). The
 //! forms work before hydration.
 
+use crate::components::{FormAction, PostForm};
 use leptos::prelude::*;
 use model::AccountUsage;
 
@@ -12,7 +13,7 @@ use crate::{
 
 #[component]
 pub fn Accounts() -> impl IntoView {
-    let save = ServerAction::<SetAccountQuota>::new();
+    let save = FormAction::<SetAccountQuota>::new();
     let accounts =
         crate::hydration_codec::resource(move || save.version().get(), |_| list_accounts(None));
     view! {
@@ -39,7 +40,7 @@ pub fn Accounts() -> impl IntoView {
 }
 
 #[component]
-fn AccountRow(account: AccountUsage, save: ServerAction<SetAccountQuota>) -> impl IntoView {
+fn AccountRow(account: AccountUsage, save: FormAction<SetAccountQuota>) -> impl IntoView {
     let s = account.settings;
     let show = |v: Option<u64>| v.map(|n| n.to_string()).unwrap_or_default();
     let id = account.id.clone();
@@ -53,7 +54,7 @@ fn AccountRow(account: AccountUsage, save: ServerAction<SetAccountQuota>) -> imp
             </div>
             <details>
                 <summary>{if account.usage.custom { "Its own limits" } else { "Set its own limits" }}</summary>
-                <ActionForm action=save attr:class="form form--inline">
+                <PostForm action=save attr:class="form form--inline">
                     <input type="hidden" name="id" value=account.id.clone() />
                     <label for=field("images")>"Images per 24 h"</label>
                     <input id=field("images") name="images_per_day" inputmode="numeric" placeholder="default" value=show(s.images_per_day.map(u64::from)) />
@@ -62,7 +63,7 @@ fn AccountRow(account: AccountUsage, save: ServerAction<SetAccountQuota>) -> imp
                     <label for=field("storage")>"Storage (MB)"</label>
                     <input id=field("storage") name="storage_mb" inputmode="numeric" placeholder="default" value=show(s.storage_bytes.map(|b| b / 1_000_000)) />
                     <button type="submit" class="button">"Save limits"</button>
-                </ActionForm>
+                </PostForm>
             </details>
         </li>
     }

@@ -2,6 +2,7 @@
 //! once, to hand to the person), see the ones that still work, withdraw one. The forms
 //! work before hydration.
 
+use crate::components::{FormAction, PostForm};
 use leptos::prelude::*;
 use model::{Invitation, SignupMode};
 
@@ -28,8 +29,8 @@ pub fn signup_words(mode: SignupMode) -> &'static str {
 
 #[component]
 pub fn Invitations() -> impl IntoView {
-    let create = ServerAction::<CreateInvitation>::new();
-    let revoke = ServerAction::<RevokeInvitation>::new();
+    let create = FormAction::<CreateInvitation>::new();
+    let revoke = FormAction::<RevokeInvitation>::new();
     let signup = crate::instance::use_instance().map(|i| i.signup);
     let open = crate::hydration_codec::resource(
         move || (create.version().get(), revoke.version().get()),
@@ -41,11 +42,11 @@ pub fn Invitations() -> impl IntoView {
             <h2 id="invitations-heading">"Invitations"</h2>
             {signup.map(|mode| view! { <p class="muted">{signup_words(mode)}</p> })}
             <FormError error=form_error(create) />
-            <ActionForm action=create attr:class="form form--inline">
+            <PostForm action=create attr:class="form form--inline">
                 <Field label="For whom (optional)" name="note" maxlength=200 error=field_error(create, "note") />
                 <Field label="Works for (days)" name="days" kind="number" required=true value="7" error=field_error(create, "days") />
                 <button type="submit" class="button button--primary" disabled=move || create.pending().get()>"Make an invitation link"</button>
-            </ActionForm>
+            </PostForm>
             {move || made().map(|i| view! { <MadeLink invitation=i /> })}
             <Transition fallback=|| view! { <Skeleton /> }>
                 {move || Suspend::new(async move {
@@ -79,7 +80,7 @@ fn MadeLink(invitation: Invitation) -> impl IntoView {
 }
 
 #[component]
-fn Row(invitation: Invitation, revoke: ServerAction<RevokeInvitation>) -> impl IntoView {
+fn Row(invitation: Invitation, revoke: FormAction<RevokeInvitation>) -> impl IntoView {
     let note = invitation
         .note
         .clone()
@@ -90,10 +91,10 @@ fn Row(invitation: Invitation, revoke: ServerAction<RevokeInvitation>) -> impl I
                 <strong>{note}</strong>
                 <p class="muted">{format!("Made {} · works until {}", when(invitation.created_at), when(invitation.expires_at))}</p>
             </div>
-            <ActionForm action=revoke attr:class="form form--inline">
+            <PostForm action=revoke attr:class="form form--inline">
                 <input type="hidden" name="id" value=invitation.id.clone() />
                 <button type="submit" class="button button--danger">"Withdraw"</button>
-            </ActionForm>
+            </PostForm>
         </li>
     }
 }

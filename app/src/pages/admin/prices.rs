@@ -3,6 +3,7 @@
 //! Images already made keep the cost their prices gave them. The forms work before
 //! hydration.
 
+use crate::components::{FormAction, PostForm};
 use leptos::prelude::*;
 use model::{ModelPrice, PriceSource};
 
@@ -31,8 +32,8 @@ pub fn amount(v: Option<f64>) -> String {
 
 #[component]
 pub fn Prices() -> impl IntoView {
-    let save = ServerAction::<SetModelPrice>::new();
-    let reset = ServerAction::<ResetModelPrice>::new();
+    let save = FormAction::<SetModelPrice>::new();
+    let reset = FormAction::<ResetModelPrice>::new();
     let list = crate::hydration_codec::resource(
         move || (save.version().get(), reset.version().get()),
         |_| price_list(),
@@ -63,8 +64,8 @@ pub fn Prices() -> impl IntoView {
 #[component]
 fn PriceRow(
     price: ModelPrice,
-    save: ServerAction<SetModelPrice>,
-    reset: ServerAction<ResetModelPrice>,
+    save: FormAction<SetModelPrice>,
+    reset: FormAction<ResetModelPrice>,
 ) -> impl IntoView {
     let key = format!("{}-{}", price.provider, price.model);
     let field = move |name: &str| format!("price-{name}-{key}");
@@ -79,7 +80,7 @@ fn PriceRow(
             </div>
             <details>
                 <summary>{format!("Change the price of {}", price.model)}</summary>
-                <ActionForm action=save attr:class="form form--inline">
+                <PostForm action=save attr:class="form form--inline">
                     <input type="hidden" name="provider" value=provider />
                     <input type="hidden" name="model" value=model />
                     <label for=field("image")>"Per image"</label>
@@ -91,13 +92,13 @@ fn PriceRow(
                     <label for=field("output")>"Output, per million tokens"</label>
                     <input id=field("output") name="output_per_mtok_usd" inputmode="decimal" placeholder="none" value=amount(price.output_per_mtok_usd) />
                     <button type="submit" class="button">"Save the price"</button>
-                </ActionForm>
+                </PostForm>
                 {(price.source == PriceSource::Administrator).then(|| view! {
-                    <ActionForm action=reset attr:class="form form--inline">
+                    <PostForm action=reset attr:class="form form--inline">
                         <input type="hidden" name="provider" value=provider_r />
                         <input type="hidden" name="model" value=model_r />
                         <button type="submit" class="button">"Back to the default price"</button>
-                    </ActionForm>
+                    </PostForm>
                 })}
             </details>
         </li>

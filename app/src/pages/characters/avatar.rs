@@ -1,6 +1,7 @@
 //! Making a character's avatar: the button, the jobs it started (followed live until the
 //! avatar is in place), and the saved settings (provider and model, size, quality).
 
+use crate::components::{FormAction, PostForm};
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use model::{AvatarSettings, Character, Job, ProviderInfo};
@@ -63,8 +64,8 @@ pub(super) fn AvatarMaker(
     /// Whether the character has an avatar prompt (it may be saved while the page is open).
     has_prompt: Signal<bool>,
     catalogue: Vec<ProviderInfo>,
-    generate: ServerAction<GenerateAvatar>,
-    settings: ServerAction<SaveAvatarSettings>,
+    generate: FormAction<GenerateAvatar>,
+    settings: FormAction<SaveAvatarSettings>,
     /// How many avatars were made while the page is open.
     made: RwSignal<u32>,
 ) -> impl IntoView {
@@ -114,12 +115,12 @@ pub(super) fn AvatarMaker(
             </Show>
             <FormError error=form_error(generate) />
             <p class="field__error" role="alert">{move || field_error(generate, "prompt").get()}</p>
-            <ActionForm action=generate attr:class="form form--inline">
+            <PostForm action=generate attr:class="form form--inline">
                 <input type="hidden" name="id" value=id />
                 <button type="submit" class="button button--primary" disabled=move || making.get() aria-busy=move || making.get().to_string()>
                     {move || if making.get() { "Making the avatar…" } else { "Make a new avatar" }}
                 </button>
-            </ActionForm>
+            </PostForm>
             <ul class="job-list job-list--compact" aria-label="Avatar jobs">
                 <For each=move || jobs.get() key=|id| id.clone() let:id>
                     <JobCard id=id />
@@ -129,7 +130,7 @@ pub(super) fn AvatarMaker(
             <details>
                 <summary>"Avatar settings"</summary>
                 <FormError error=form_error(settings) />
-                <ActionForm action=settings attr:class="form">
+                <PostForm action=settings attr:class="form">
                     <input type="hidden" name="id" value=id_settings />
                     <div class="field">
                         <label for="avatar-model">"Provider and model"</label>
@@ -159,7 +160,7 @@ pub(super) fn AvatarMaker(
                         }
                     })}
                     <button type="submit" class="button" disabled=move || settings.pending().get()>"Save settings"</button>
-                </ActionForm>
+                </PostForm>
                 <NoticeLine notice=succeeded(settings, "Settings saved.") />
                 <p class="field__error" role="alert">{move || field_error(settings, "avatar_generation_config").get()}</p>
             </details>

@@ -2,6 +2,7 @@
 //! avatar", and whether it is one of the character's identity references. Plain forms, so
 //! they work before hydration and without JavaScript.
 
+use crate::components::{FormAction, PostForm};
 use leptos::prelude::*;
 use model::Image;
 
@@ -15,8 +16,8 @@ pub(super) fn history_row(
     image: &Image,
     is_avatar: bool,
     is_identity: bool,
-    avatar: ServerAction<SetCharacterAvatar>,
-    identity: ServerAction<SetIdentityReference>,
+    avatar: FormAction<SetCharacterAvatar>,
+    identity: FormAction<SetIdentityReference>,
 ) -> impl IntoView {
     let label = image.label();
     let has_media = image.has_media();
@@ -30,23 +31,23 @@ pub(super) fn history_row(
                 view! { <p class="tile__badge">"Current avatar"</p> }.into_any()
             } else if has_media {
                 view! {
-                    <ActionForm action=avatar attr:class="tile__action">
+                    <PostForm action=avatar attr:class="tile__action">
                         <input type="hidden" name="id" value=cid />
                         <input type="hidden" name="image_id" value=image_avatar />
                         <button type="submit" class="button button--small">"Use as avatar"</button>
-                    </ActionForm>
+                    </PostForm>
                 }
                 .into_any()
             } else {
                 ().into_any()
             }}
             {has_media.then(|| view! {
-                <ActionForm action=identity attr:class="tile__action">
+                <PostForm action=identity attr:class="tile__action">
                     <input type="hidden" name="id" value=cid_identity />
                     <input type="hidden" name="image_id" value=image_identity />
                     <input type="hidden" name="chosen" value=(!is_identity).to_string() />
                     <button type="submit" class="button button--small" aria-pressed=is_identity.to_string()>"Identity reference"</button>
-                </ActionForm>
+                </PostForm>
             })}
         </li>
     }

@@ -3,6 +3,7 @@
 //! fetched by the server with the same checks as an upload; the page never loads images
 //! from other sites.
 
+use crate::components::{FormAction, PostForm};
 use leptos::prelude::*;
 
 use crate::{
@@ -16,7 +17,7 @@ pub(super) fn ImportForCharacterForm(
     /// The avatar's address while it is outside this studio.
     #[prop(into)]
     external: Signal<Option<String>>,
-    action: ServerAction<ImportForCharacter>,
+    action: FormAction<ImportForCharacter>,
 ) -> impl IntoView {
     let id_store = id.clone();
     let busy = move || action.pending().get();
@@ -30,17 +31,17 @@ pub(super) fn ImportForCharacterForm(
                         <a href=shown.clone() target="_blank" rel="noopener noreferrer" class="meta__url">{shown.clone()}</a>
                         ", outside this studio. Store it here to see it on these pages, resize it and use it as an identity reference."
                     </p>
-                    <ActionForm action=action>
+                    <PostForm action=action>
                         <input type="hidden" name="id" value=id />
                         <input type="hidden" name="url" value=url />
                         <input type="hidden" name="as_avatar" value="on" />
                         <button type="submit" class="button" disabled=busy>"Store it here"</button>
-                    </ActionForm>
+                    </PostForm>
                 </div>
             }
         })}
         <FormError error=form_error(action) />
-        <ActionForm action=action attr:class="form form--inline import-form">
+        <PostForm action=action attr:class="form form--inline import-form">
             <input type="hidden" name="id" value=id />
             <Field label="Or import from a web address" name="url" kind="url" required=true maxlength=2048 error=field_error(action, "url") />
             <div class="field field--check">
@@ -50,7 +51,7 @@ pub(super) fn ImportForCharacterForm(
             <button type="submit" class="button" disabled=busy>
                 {move || if busy() { "Importing…" } else { "Import" }}
             </button>
-        </ActionForm>
+        </PostForm>
         <NoticeLine notice=succeeded(action, "Imported.") />
     }
 }

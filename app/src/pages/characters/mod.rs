@@ -11,6 +11,7 @@ mod variations;
 
 pub use page::CharacterPage;
 
+use crate::components::{FormAction, PostForm};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
@@ -25,7 +26,7 @@ use crate::{
 
 #[component]
 pub fn CharactersPage() -> impl IntoView {
-    let create = ServerAction::<CreateCharacter>::new();
+    let create = FormAction::<CreateCharacter>::new();
     let list =
         crate::hydration_codec::resource(move || create.version().get(), |_| list_characters(None));
     view! {
@@ -37,7 +38,7 @@ pub fn CharactersPage() -> impl IntoView {
         <section class="card" aria-labelledby="new-character">
             <h2 id="new-character">"New character"</h2>
             <FormError error=form_error(create) />
-            <ActionForm action=create attr:class="form">
+            <PostForm action=create attr:class="form">
                 <Field label="Name" name="name" required=true maxlength=100 error=field_error(create, "name") />
                 <Field label="Description (optional)" name="description" maxlength=2000 error=field_error(create, "description") />
                 <Field label="Appearance (optional)" name="appearance" kind="textarea" maxlength=2000 hint="Face, hair, build, distinguishing marks, usual clothes: added to every prompt for this character so that it stays recognisable." error=field_error(create, "appearance") />
@@ -47,7 +48,7 @@ pub fn CharactersPage() -> impl IntoView {
                     <label for="make-avatar">"Make an avatar now"</label>
                 </div>
                 <button type="submit" class="button button--primary" disabled=move || create.pending().get()>"Create character"</button>
-            </ActionForm>
+            </PostForm>
         </section>
         <Transition fallback=|| view! { <Skeleton /> }>
             {move || Suspend::new(async move {

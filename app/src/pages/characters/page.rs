@@ -2,6 +2,7 @@
 //! avatar and the avatar maker, new images for it, the history of every image made for it
 //! (any of which can become the avatar), and deleting it.
 
+use crate::components::{FormAction, PostForm};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::{components::A, hooks::use_params_map};
@@ -35,14 +36,14 @@ use crate::{
 pub fn CharacterPage() -> impl IntoView {
     let params = use_params_map();
     let id = Memo::new(move |_| params.read().get("id").unwrap_or_default());
-    let save = ServerAction::<SaveCharacter>::new();
-    let avatar = ServerAction::<SetCharacterAvatar>::new();
-    let delete = ServerAction::<DeleteCharacter>::new();
-    let generate = ServerAction::<GenerateAvatar>::new();
-    let settings = ServerAction::<SaveAvatarSettings>::new();
-    let identity = ServerAction::<SetIdentityReference>::new();
-    let publish = ServerAction::<PublishAvatar>::new();
-    let import = ServerAction::<ImportForCharacter>::new();
+    let save = FormAction::<SaveCharacter>::new();
+    let avatar = FormAction::<SetCharacterAvatar>::new();
+    let delete = FormAction::<DeleteCharacter>::new();
+    let generate = FormAction::<GenerateAvatar>::new();
+    let settings = FormAction::<SaveAvatarSettings>::new();
+    let identity = FormAction::<SetIdentityReference>::new();
+    let publish = FormAction::<PublishAvatar>::new();
+    let import = FormAction::<ImportForCharacter>::new();
     let uploads = RwSignal::new(0u32);
     // Bumped when one of this character's avatar jobs completes; the new avatar is shown
     // at once, without reading the whole character (and rebuilding the page) again.
@@ -235,14 +236,14 @@ pub fn CharacterPage() -> impl IntoView {
                         <section class="card" aria-labelledby="edit-character">
                             <h2 id="edit-character">"Details"</h2>
                             <FormError error=form_error(save) />
-                            <ActionForm action=save attr:class="form">
+                            <PostForm action=save attr:class="form">
                                 <input type="hidden" name="id" value=id_save />
                                 <Field label="Name" name="name" required=true maxlength=100 value=name_field error=field_error(save, "name") />
                                 <Field label="Description" name="description" maxlength=2000 value=description_field error=field_error(save, "description") />
                                 <Field label="Appearance" name="appearance" kind="textarea" maxlength=2000 value=appearance_field hint="Face, hair, build, distinguishing marks, usual clothes: added to every prompt for this character." error=field_error(save, "appearance") />
                                 <Field label="Avatar prompt" name="avatar_prompt" maxlength=4000 value=prompt_field hint="Optional: without one, a portrait from the name, description and appearance." error=field_error(save, "avatar_prompt") />
                                 <button type="submit" class="button" disabled=move || save.pending().get()>"Save"</button>
-                            </ActionForm>
+                            </PostForm>
                             <NoticeLine notice=succeeded(save, "Saved.") />
                         </section>
                         <AvatarMaker character=c.clone() has_prompt=has_prompt catalogue=catalogue generate=generate settings=settings made=avatar_made />
@@ -302,10 +303,10 @@ pub fn CharacterPage() -> impl IntoView {
                             <h2 id="delete-character">"Delete this character"</h2>
                             <p>"The images made for it stay in your gallery."</p>
                             <FormError error=form_error(delete) />
-                            <ActionForm action=delete>
+                            <PostForm action=delete>
                                 <input type="hidden" name="id" value=id_delete />
                                 <button type="submit" class="button button--danger">{move || format!("Delete {}", name_delete())}</button>
-                            </ActionForm>
+                            </PostForm>
                         </section>
                     }.into_any()
                 })

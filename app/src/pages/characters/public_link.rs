@@ -1,6 +1,7 @@
 //! A character's public avatar link: made (and revoked) by its owner with plain forms that
 //! work before hydration, shown with the snippet to embed it elsewhere.
 
+use crate::components::{FormAction, PostForm};
 use leptos::prelude::*;
 
 use crate::{
@@ -26,7 +27,7 @@ pub(super) fn PublicAvatarPanel(
     #[prop(into)]
     url: Signal<Option<String>>,
     #[prop(into)] has_avatar: Signal<bool>,
-    action: ServerAction<PublishAvatar>,
+    action: FormAction<PublishAvatar>,
 ) -> impl IntoView {
     let id_revoke = id.clone();
     view! {
@@ -38,11 +39,11 @@ pub(super) fn PublicAvatarPanel(
                 match url.get() {
                 None => view! {
                     <p class="muted">"Anyone with the link sees this character's avatar, whichever it is at the time (the link follows when you choose another),, in any size, without signing in. The link does not expire; you can revoke it at any time."</p>
-                    <ActionForm action=action>
+                    <PostForm action=action>
                         <input type="hidden" name="id" value=id />
                         <input type="hidden" name="public" value="true" />
                         <button type="submit" class="button" disabled=move || action.pending().get()>"Make the avatar public"</button>
-                    </ActionForm>
+                    </PostForm>
                 }.into_any(),
                 Some(link) => {
                     let snippet = embed_snippet(&link, &name.get());
@@ -59,11 +60,11 @@ pub(super) fn PublicAvatarPanel(
                         <p class="actions">
                             <a class="button" href=link.clone() target="_blank" rel="noopener">"Open the link"</a>
                         </p>
-                        <ActionForm action=action>
+                        <PostForm action=action>
                             <input type="hidden" name="id" value=id_revoke />
                             <input type="hidden" name="public" value="false" />
                             <button type="submit" class="button button--danger" disabled=move || action.pending().get()>"Revoke the link"</button>
-                        </ActionForm>
+                        </PostForm>
                     }.into_any()
                 }
             }}}

@@ -2,6 +2,7 @@
 //! revoke any of them. The list is read from the server each time the panel is drawn, so
 //! a link made or revoked in another tab shows too.
 
+use crate::components::{FormAction, PostForm};
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use model::ShareLink;
@@ -55,7 +56,7 @@ pub fn share_rows(links: &[ShareLink], now: DateTime<Utc>) -> Vec<ShareRow> {
 
 #[component]
 pub(super) fn SharePanel(image_id: String) -> impl IntoView {
-    let create = ServerAction::<ShareImage>::new();
+    let create = FormAction::<ShareImage>::new();
     let revoke = ServerAction::<RevokeShare>::new();
     let listed = {
         let image_id = image_id.clone();
@@ -66,7 +67,7 @@ pub(super) fn SharePanel(image_id: String) -> impl IntoView {
     };
     view! {
         <section class="share-panel" aria-label="Share links">
-            <ActionForm action=create attr:class="form form--inline">
+            <PostForm action=create attr:class="form form--inline">
                 <input type="hidden" name="id" value=image_id />
                 <label>
                     <span class="filters__label">"Link works for"</span>
@@ -77,9 +78,9 @@ pub(super) fn SharePanel(image_id: String) -> impl IntoView {
                     </select>
                 </label>
                 <button type="submit" class="button" disabled=move || create.pending().get()>"Make a share link"</button>
-            </ActionForm>
+            </PostForm>
             <FormError error=form_error(create) />
-            <FormError error=form_error(revoke) />
+            <FormError error=Signal::derive(move || crate::error::error_of(revoke.value().get())) />
             <Transition fallback=|| view! { <p class="muted">"Loading links…"</p> }>
                 {move || Suspend::new(async move {
                     match listed.await {

@@ -5,6 +5,7 @@
 mod sign_in_methods;
 mod spending;
 
+use crate::components::{FormAction, PostForm};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use model::{KeyProvider, ProviderKeyInfo, SessionInfo, TokenInfo, TokenScope};
@@ -73,8 +74,8 @@ fn UsageSection() -> impl IntoView {
 
 #[component]
 fn ProfileSection() -> impl IntoView {
-    let update = ServerAction::<UpdateProfile>::new();
-    let resend = ServerAction::<ResendVerification>::new();
+    let update = FormAction::<UpdateProfile>::new();
+    let resend = FormAction::<ResendVerification>::new();
     let user = crate::hydration_codec::resource(move || update.version().get(), |_| current_user());
     view! {
         <section class="card settings-section" id="profile" aria-labelledby="profile-title">
@@ -94,15 +95,15 @@ fn ProfileSection() -> impl IntoView {
                                     }}
                                 </p>
                                 <Show when=move || !verified>
-                                    <ActionForm action=resend attr:class="form form--inline">
+                                    <PostForm action=resend attr:class="form form--inline">
                                         <button type="submit" class="button">"Send the verification email again"</button>
-                                    </ActionForm>
+                                    </PostForm>
                                     <NoticeLine notice=succeeded(resend, "A new verification link is on its way.") />
                                 </Show>
-                                <ActionForm action=update attr:class="form">
+                                <PostForm action=update attr:class="form">
                                     <Field label="Display name" name="display_name" autocomplete="nickname" maxlength=80 value=u.display_name.clone().unwrap_or_default() error=field_error(update, "display_name") />
                                     <button type="submit" class="button">"Save"</button>
-                                </ActionForm>
+                                </PostForm>
                                 <NoticeLine notice=succeeded(update, "Saved.") />
                             }
                             .into_any()
@@ -141,14 +142,14 @@ fn ProviderKeysSection() -> impl IntoView {
     // One save and one test action per provider, made here so that they outlive the
     // reloads of the list (their messages stay visible).
     let openai = (
-        ServerAction::<SaveProviderKey>::new(),
-        ServerAction::<TestProviderKey>::new(),
+        FormAction::<SaveProviderKey>::new(),
+        FormAction::<TestProviderKey>::new(),
     );
     let gemini = (
-        ServerAction::<SaveProviderKey>::new(),
-        ServerAction::<TestProviderKey>::new(),
+        FormAction::<SaveProviderKey>::new(),
+        FormAction::<TestProviderKey>::new(),
     );
-    let remove = ServerAction::<DeleteProviderKey>::new();
+    let remove = FormAction::<DeleteProviderKey>::new();
     let keys = crate::hydration_codec::resource(
         move || {
             (
@@ -192,9 +193,9 @@ fn ProviderKeysSection() -> impl IntoView {
 fn ProviderKeyRow(
     provider: KeyProvider,
     stored: Option<ProviderKeyInfo>,
-    save: ServerAction<SaveProviderKey>,
-    test: ServerAction<TestProviderKey>,
-    remove: ServerAction<DeleteProviderKey>,
+    save: FormAction<SaveProviderKey>,
+    test: FormAction<TestProviderKey>,
+    remove: FormAction<DeleteProviderKey>,
 ) -> impl IntoView {
     let save_error = field_error(save, "api_key");
     let test_result = move || {
@@ -217,22 +218,22 @@ fn ProviderKeyRow(
                         <span class="muted">{format!(" · updated {}", when(k.updated_at))}</span>
                     </p>
                     <div class="key-row__actions">
-                        <ActionForm action=test attr:class="form form--inline">
+                        <PostForm action=test attr:class="form form--inline">
                             <input type="hidden" name="provider" value=provider.as_str() />
                             <button type="submit" class="button" disabled=move || test.pending().get()>
                                 {move || if test.pending().get() { "Testing…" } else { "Test key" }}
                             </button>
-                        </ActionForm>
-                        <ActionForm action=remove attr:class="form form--inline">
+                        </PostForm>
+                        <PostForm action=remove attr:class="form form--inline">
                             <input type="hidden" name="provider" value=provider.as_str() />
                             <button type="submit" class="button button--danger">"Remove"</button>
-                        </ActionForm>
+                        </PostForm>
                     </div>
                     {test_result}
                 }.into_any(),
                 None => view! { <p class="key-row__status muted">"No key saved."</p> }.into_any(),
             }}
-            <ActionForm action=save attr:class="form form--inline">
+            <PostForm action=save attr:class="form form--inline">
                 <input type="hidden" name="provider" value=provider.as_str() />
                 <div class="field" class:field--invalid=move || save_error.get().is_some()>
                     <label for=input_id.clone()>
@@ -250,15 +251,15 @@ fn ProviderKeyRow(
                     <p class="field__error" role="alert">{move || save_error.get()}</p>
                 </div>
                 <button type="submit" class="button button--primary">"Save key"</button>
-            </ActionForm>
+            </PostForm>
         </div>
     }
 }
 
 #[component]
 fn TokensSection() -> impl IntoView {
-    let create = ServerAction::<CreateToken>::new();
-    let revoke = ServerAction::<RevokeToken>::new();
+    let create = FormAction::<CreateToken>::new();
+    let revoke = FormAction::<RevokeToken>::new();
     let tokens = crate::hydration_codec::resource(
         move || (create.version().get(), revoke.version().get()),
         |_| list_tokens(),
@@ -272,7 +273,7 @@ fn TokensSection() -> impl IntoView {
                 "For scripts and the HTTP API: send " <code>"Authorization: Bearer <token>"</code> ". A token is shown once, when you create it."
             </p>
             <FormError error=form_error(create) />
-            <ActionForm action=create attr:class="form form--inline">
+            <PostForm action=create attr:class="form form--inline">
                 <Field label="Name" name="name" required=true maxlength=100 hint="What the token is for, e.g. “backup script”." error=field_error(create, "name") />
                 <div class="field">
                     <label for="field-expires_in_days">"Expires"</label>
@@ -296,7 +297,7 @@ fn TokensSection() -> impl IntoView {
                 <button type="submit" class="button button--primary" disabled=move || create.pending().get()>
                     "Create token"
                 </button>
-            </ActionForm>
+            </PostForm>
             {move || match create.value().get() {
                 Some(Ok(token)) => Some(view! { <NewToken token /> }),
                 _ => None,
@@ -347,7 +348,7 @@ pub fn scope_words(scopes: &[TokenScope]) -> String {
 }
 
 #[component]
-fn TokenRow(token: TokenInfo, revoke: ServerAction<RevokeToken>) -> impl IntoView {
+fn TokenRow(token: TokenInfo, revoke: FormAction<RevokeToken>) -> impl IntoView {
     view! {
         <li class="item-list__row token-row">
             <div>
@@ -365,18 +366,18 @@ fn TokenRow(token: TokenInfo, revoke: ServerAction<RevokeToken>) -> impl IntoVie
                     }}
                 </p>
             </div>
-            <ActionForm action=revoke attr:class="form form--inline">
+            <PostForm action=revoke attr:class="form form--inline">
                 <input type="hidden" name="id" value=token.id.clone() />
                 <button type="submit" class="button button--danger" aria-label=format!("Revoke token {}", token.name)>"Revoke"</button>
-            </ActionForm>
+            </PostForm>
         </li>
     }
 }
 
 #[component]
 fn SessionsSection() -> impl IntoView {
-    let revoke = ServerAction::<RevokeSession>::new();
-    let others = ServerAction::<RevokeOtherSessions>::new();
+    let revoke = FormAction::<RevokeSession>::new();
+    let others = FormAction::<RevokeOtherSessions>::new();
     let sessions = crate::hydration_codec::resource(
         move || (revoke.version().get(), others.version().get()),
         |_| list_sessions(),
@@ -397,9 +398,9 @@ fn SessionsSection() -> impl IntoView {
                     }
                 })}
             </Transition>
-            <ActionForm action=others attr:class="form form--inline">
+            <PostForm action=others attr:class="form form--inline">
                 <button type="submit" class="button">"Sign out everywhere else"</button>
-            </ActionForm>
+            </PostForm>
             <NoticeLine notice=Signal::derive(move || match others.value().get() {
                 Some(Ok(n)) => Some(Notice::done(format!("Signed out {n} other session(s)."))),
                 _ => None,
@@ -409,7 +410,7 @@ fn SessionsSection() -> impl IntoView {
 }
 
 #[component]
-fn SessionRow(session: SessionInfo, revoke: ServerAction<RevokeSession>) -> impl IntoView {
+fn SessionRow(session: SessionInfo, revoke: FormAction<RevokeSession>) -> impl IntoView {
     let agent = session
         .user_agent
         .clone()
@@ -424,10 +425,10 @@ fn SessionRow(session: SessionInfo, revoke: ServerAction<RevokeSession>) -> impl
                 </p>
             </div>
             {(!session.current).then(|| view! {
-                <ActionForm action=revoke attr:class="form form--inline">
+                <PostForm action=revoke attr:class="form form--inline">
                     <input type="hidden" name="id" value=session.id.clone() />
                     <button type="submit" class="button button--danger">"Sign out"</button>
-                </ActionForm>
+                </PostForm>
             })}
         </li>
     }
@@ -435,16 +436,16 @@ fn SessionRow(session: SessionInfo, revoke: ServerAction<RevokeSession>) -> impl
 
 #[component]
 fn DeleteAccountSection() -> impl IntoView {
-    let delete = ServerAction::<DeleteAccount>::new();
+    let delete = FormAction::<DeleteAccount>::new();
     view! {
         <section class="card settings-section settings-section--danger" id="danger" aria-labelledby="danger-title">
             <h2 id="danger-title">"Delete account"</h2>
             <p>"This deletes your account, your keys, your characters and every image you made or uploaded. It cannot be undone."</p>
             <FormError error=form_error(delete) />
-            <ActionForm action=delete attr:class="form">
+            <PostForm action=delete attr:class="form">
                 <Field label="Your password, to confirm" name="password" kind="password" autocomplete="current-password" required=true error=field_error(delete, "password") />
                 <button type="submit" class="button button--danger" disabled=move || delete.pending().get()>"Delete my account"</button>
-            </ActionForm>
+            </PostForm>
         </section>
     }
 }

@@ -3,6 +3,7 @@
 //! link each other configured provider and one to unlink each identity — never the last
 //! way in (the server refuses it too).
 
+use crate::components::{FormAction, PostForm};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use model::{LinkedIdentity, SignInMethods};
@@ -44,8 +45,8 @@ pub fn is_last_way_in(methods: &SignInMethods) -> bool {
 
 #[component]
 pub fn SignInMethodsSection() -> impl IntoView {
-    let password = ServerAction::<ChangePassword>::new();
-    let unlink = ServerAction::<UnlinkIdentity>::new();
+    let password = FormAction::<ChangePassword>::new();
+    let unlink = FormAction::<UnlinkIdentity>::new();
     let methods = crate::hydration_codec::resource(
         move || (password.version().get(), unlink.version().get()),
         |_| list_sign_in_methods(),
@@ -79,7 +80,7 @@ pub fn SignInMethodsSection() -> impl IntoView {
 }
 
 #[component]
-fn Identities(methods: SignInMethods, unlink: ServerAction<UnlinkIdentity>) -> impl IntoView {
+fn Identities(methods: SignInMethods, unlink: FormAction<UnlinkIdentity>) -> impl IntoView {
     let last = is_last_way_in(&methods);
     let rows = methods
         .identities
@@ -113,7 +114,7 @@ fn Identities(methods: SignInMethods, unlink: ServerAction<UnlinkIdentity>) -> i
 fn IdentityRow(
     identity: LinkedIdentity,
     last: bool,
-    unlink: ServerAction<UnlinkIdentity>,
+    unlink: FormAction<UnlinkIdentity>,
 ) -> impl IntoView {
     let label = format!("Unlink {}", identity.display_name);
     view! {
@@ -125,19 +126,19 @@ fn IdentityRow(
                     {format!("Linked {} · last used {}", when(identity.created_at), when(identity.last_used_at))}
                 </p>
             </div>
-            <ActionForm action=unlink attr:class="form form--inline">
+            <PostForm action=unlink attr:class="form form--inline">
                 <input type="hidden" name="id" value=identity.id.clone() />
                 <button type="submit" class="button button--danger" aria-label=label disabled=last
                     title=last.then_some("This is your only way to sign in: set a password or link another provider first.")>
                     "Unlink"
                 </button>
-            </ActionForm>
+            </PostForm>
         </li>
     }
 }
 
 #[component]
-fn PasswordForm(has_password: bool, password: ServerAction<ChangePassword>) -> impl IntoView {
+fn PasswordForm(has_password: bool, password: FormAction<ChangePassword>) -> impl IntoView {
     let (title, button, done) = if has_password {
         (
             "Change password",
@@ -157,7 +158,7 @@ fn PasswordForm(has_password: bool, password: ServerAction<ChangePassword>) -> i
             <p class="muted">"Your account was made through an identity provider and has no password yet."</p>
         })}
         <FormError error=form_error(password) />
-        <ActionForm action=password attr:class="form">
+        <PostForm action=password attr:class="form">
             {if has_password {
                 view! { <Field label="Current password" name="current_password" kind="password" autocomplete="current-password" required=true error=field_error(password, "current_password") /> }.into_any()
             } else {
@@ -165,7 +166,7 @@ fn PasswordForm(has_password: bool, password: ServerAction<ChangePassword>) -> i
             }}
             <Field label="New password" name="new_password" kind="password" autocomplete="new-password" required=true minlength=10 hint="At least 10 characters. Your other sessions end." error=field_error(password, "new_password") />
             <button type="submit" class="button" disabled=move || password.pending().get()>{button}</button>
-        </ActionForm>
+        </PostForm>
         <NoticeLine notice=succeeded(password, done) />
     }
 }

@@ -2,6 +2,7 @@
 //! monthly cap (issue 19 §4). The form posts to a server function, so it works before
 //! hydration.
 
+use crate::components::{FormAction, PostForm};
 use leptos::prelude::*;
 
 use crate::{
@@ -16,7 +17,7 @@ pub fn cap_value(cap: Option<f64>) -> String {
 
 #[component]
 pub fn SpendingSection() -> impl IntoView {
-    let set = ServerAction::<SetSpendingCap>::new();
+    let set = FormAction::<SetSpendingCap>::new();
     let version = set.version();
     let current = crate::hydration_codec::resource(move || version.get(), |_| my_spend(None));
     view! {
@@ -27,10 +28,10 @@ pub fn SpendingSection() -> impl IntoView {
                 {move || Suspend::new(async move {
                     let cap = current.await.ok().flatten().and_then(|s| s.account_cap).map(|c| c.monthly_usd);
                     view! {
-                        <ActionForm action=set attr:class="form form--inline">
+                        <PostForm action=set attr:class="form form--inline">
                             <Field label="Monthly cap in US dollars" name="monthly_usd" hint="Leave it empty for no cap." value=cap_value(cap) maxlength=12 error=field_error(set, "monthly_usd") />
                             <button type="submit" class="button">"Save the cap"</button>
-                        </ActionForm>
+                        </PostForm>
                     }
                 })}
             </Transition>
