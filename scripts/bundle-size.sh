@@ -99,8 +99,9 @@ declare -A target=([/]=150 [/login]=150)
 # 2026-12-06: resources read back with serde_json::from_slice like the server functions'
 # answers (each type's decoder compiled once, not twice), then the forms post through
 # `components::PostForm` (one action and no serde_qs decoder for all of them) instead of
-# `ActionForm`: /login 28 KiB less, the signed-in pages 8-53 KiB less. The figures plus ~2 KiB.
-declare -A enforced=([/]=246 [/login]=296 [/studio]=547 [/gallery]=611 ["/characters/{id}"]=570 [/settings]=504 [/admin]=488)
+# `ActionForm` (and a share link's "Revoke" is such a form too): /login 28 KiB less, the
+# signed-in pages 8-53 KiB less. The figures plus ~2 KiB.
+declare -A enforced=([/]=246 [/login]=296 [/studio]=547 [/gallery]=607 ["/characters/{id}"]=570 [/settings]=504 [/admin]=488)
 
 start_scratch_server "$bin" RUST_LOG=warn
 email="bundle@example.com"

@@ -57,7 +57,7 @@ pub fn share_rows(links: &[ShareLink], now: DateTime<Utc>) -> Vec<ShareRow> {
 #[component]
 pub(super) fn SharePanel(image_id: String) -> impl IntoView {
     let create = FormAction::<ShareImage>::new();
-    let revoke = ServerAction::<RevokeShare>::new();
+    let revoke = FormAction::<RevokeShare>::new();
     let listed = {
         let image_id = image_id.clone();
         LocalResource::new(move || {
@@ -80,7 +80,7 @@ pub(super) fn SharePanel(image_id: String) -> impl IntoView {
                 <button type="submit" class="button" disabled=move || create.pending().get()>"Make a share link"</button>
             </PostForm>
             <FormError error=form_error(create) />
-            <FormError error=Signal::derive(move || crate::error::error_of(revoke.value().get())) />
+            <FormError error=form_error(revoke) />
             <Transition fallback=|| view! { <p class="muted">"Loading links…"</p> }>
                 {move || Suspend::new(async move {
                     match listed.await {
@@ -100,7 +100,7 @@ pub(super) fn SharePanel(image_id: String) -> impl IntoView {
 
 #[component]
 #[allow(clippy::needless_pass_by_value)]
-fn Row(row: ShareRow, revoke: ServerAction<RevokeShare>) -> impl IntoView {
+fn Row(row: ShareRow, revoke: FormAction<RevokeShare>) -> impl IntoView {
     let ShareRow {
         id,
         url,
@@ -118,7 +118,10 @@ fn Row(row: ShareRow, revoke: ServerAction<RevokeShare>) -> impl IntoView {
                             input.select();
                         } />
                     </label>
-                    <button type="button" class="button button--danger" on:click=move |_| { revoke.dispatch(RevokeShare { id: id.clone() }); }>"Revoke"</button>
+                    <PostForm action=revoke attr:class="form form--inline">
+                        <input type="hidden" name="id" value=id />
+                        <button type="submit" class="button button--danger" disabled=move || revoke.pending().get()>"Revoke"</button>
+                    </PostForm>
                 }.into_any()
             } else {
                 view! { <p class="muted">{status}</p> }.into_any()
