@@ -2,7 +2,6 @@
 //! forgot and reset the password. Every form posts to its server function, so it works
 //! before the page is hydrated; errors appear next to the field they are about.
 
-use crate::components::{FormAction, PostForm};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::{components::A, hooks::use_query_map};
@@ -12,7 +11,7 @@ use crate::{
     api::account::{ForgotPassword, ResetPassword, SignIn, SignUp, VerifyEmail},
     components::{
         field_error, form_error, pending_link_text, problem_notice, use_identity_providers, Field,
-        FormError, Notice, NoticeLine, ProviderButtons,
+        FormAction, FormError, Notice, NoticeLine, PostForm, ProviderButtons,
     },
     urlencode,
 };

@@ -1,7 +1,6 @@
 //! Collections: each with its cover and count, opening the gallery filtered to it; create,
 //! rename and delete (the images stay). The forms work before hydration.
 
-use crate::components::{FormAction, PostForm};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
@@ -10,7 +9,8 @@ use model::Collection;
 use crate::{
     api::library::{list_collections, CreateCollection, DeleteCollection, RenameCollection},
     components::{
-        field_error, form_error, EmptyState, Field, FormError, PageHeader, Picture, Skeleton,
+        field_error, form_error, EmptyState, Field, FormAction, FormError, PageHeader, Picture,
+        PostForm, Skeleton,
     },
 };
 

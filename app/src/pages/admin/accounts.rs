@@ -2,13 +2,12 @@
 //! limits for one account (empty follows the instance's defaults; 0 is no limit). The
 //! forms work before hydration.
 
-use crate::components::{FormAction, PostForm};
 use leptos::prelude::*;
 use model::AccountUsage;
 
 use crate::{
     api::admin::{list_accounts, SetAccountQuota},
-    components::{form_error, FormError, Skeleton, UsageMeters},
+    components::{form_error, FormAction, FormError, PostForm, Skeleton, UsageMeters},
 };
 
 #[component]

@@ -2,13 +2,12 @@
 //! once, to hand to the person), see the ones that still work, withdraw one. The forms
 //! work before hydration.
 
-use crate::components::{FormAction, PostForm};
 use leptos::prelude::*;
 use model::{Invitation, SignupMode};
 
 use crate::{
     api::admin::{list_invitations, CreateInvitation, RevokeInvitation},
-    components::{field_error, form_error, Field, FormError, Skeleton},
+    components::{field_error, form_error, Field, FormAction, FormError, PostForm, Skeleton},
     format::when,
 };
 

@@ -3,13 +3,12 @@
 //! Images already made keep the cost their prices gave them. The forms work before
 //! hydration.
 
-use crate::components::{FormAction, PostForm};
 use leptos::prelude::*;
 use model::{ModelPrice, PriceSource};
 
 use crate::{
     api::spend::{price_list, ResetModelPrice, SetModelPrice},
-    components::{form_error, FormError, Skeleton},
+    components::{form_error, FormAction, FormError, PostForm, Skeleton},
 };
 
 /// Where a price comes from, in words.

@@ -1,7 +1,6 @@
 //! Making a character's avatar: the button, the jobs it started (followed live until the
 //! avatar is in place), and the saved settings (provider and model, size, quality).
 
-use crate::components::{FormAction, PostForm};
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use model::{AvatarSettings, Character, Job, ProviderInfo};
@@ -9,8 +8,8 @@ use model::{AvatarSettings, Character, Job, ProviderInfo};
 use crate::{
     api::generation::{GenerateAvatar, SaveAvatarSettings},
     components::{
-        field_error, find_model, form_error, succeeded, FormError, JobCard, ModelOptions, Notice,
-        NoticeLine,
+        field_error, find_model, form_error, succeeded, FormAction, FormError, JobCard,
+        ModelOptions, Notice, NoticeLine, PostForm,
     },
     live::use_live,
 };

@@ -2,13 +2,12 @@
 //! avatar", and whether it is one of the character's identity references. Plain forms, so
 //! they work before hydration and without JavaScript.
 
-use crate::components::{FormAction, PostForm};
 use leptos::prelude::*;
 use model::Image;
 
 use crate::{
     api::library::{SetCharacterAvatar, SetIdentityReference},
-    components::Picture,
+    components::{FormAction, Picture, PostForm},
 };
 
 pub(super) fn history_row(

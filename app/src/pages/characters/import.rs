@@ -3,12 +3,13 @@
 //! fetched by the server with the same checks as an upload; the page never loads images
 //! from other sites.
 
-use crate::components::{FormAction, PostForm};
 use leptos::prelude::*;
 
 use crate::{
     api::library::ImportForCharacter,
-    components::{field_error, form_error, succeeded, Field, FormError, NoticeLine},
+    components::{
+        field_error, form_error, succeeded, Field, FormAction, FormError, NoticeLine, PostForm,
+    },
 };
 
 #[component]

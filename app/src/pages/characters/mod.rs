@@ -11,7 +11,6 @@ mod variations;
 
 pub use page::CharacterPage;
 
-use crate::components::{FormAction, PostForm};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
@@ -20,7 +19,8 @@ use model::Character;
 use crate::{
     api::library::{list_characters, CreateCharacter},
     components::{
-        field_error, form_error, Avatar, EmptyState, Field, FormError, PageHeader, Skeleton,
+        field_error, form_error, Avatar, EmptyState, Field, FormAction, FormError, PageHeader,
+        PostForm, Skeleton,
     },
 };
 

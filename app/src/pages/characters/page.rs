@@ -2,7 +2,6 @@
 //! avatar and the avatar maker, new images for it, the history of every image made for it
 //! (any of which can become the avatar), and deleting it.
 
-use crate::components::{FormAction, PostForm};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::{components::A, hooks::use_params_map};
@@ -24,8 +23,8 @@ use crate::{
         },
     },
     components::{
-        field_error, form_error, succeeded, Avatar, EmptyState, Field, FormError, NoticeLine,
-        PageHeader, Skeleton, UploadPanel,
+        field_error, form_error, succeeded, Avatar, EmptyState, Field, FormAction, FormError,
+        NoticeLine, PageHeader, PostForm, Skeleton, UploadPanel,
     },
     live::{use_live, Change},
 };

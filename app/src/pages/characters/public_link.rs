@@ -1,12 +1,11 @@
 //! A character's public avatar link: made (and revoked) by its owner with plain forms that
 //! work before hydration, shown with the snippet to embed it elsewhere.
 
-use crate::components::{FormAction, PostForm};
 use leptos::prelude::*;
 
 use crate::{
     api::library::PublishAvatar,
-    components::{form_error, FormError},
+    components::{form_error, FormAction, FormError, PostForm},
 };
 
 /// The `<img>` to paste into another site: the link at 256 px (any size of the ladder

@@ -2,14 +2,13 @@
 //! revoke any of them. The list is read from the server each time the panel is drawn, so
 //! a link made or revoked in another tab shows too.
 
-use crate::components::{FormAction, PostForm};
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use model::ShareLink;
 
 use crate::{
     api::library::{image_shares, RevokeShare, ShareImage},
-    components::{form_error, FormError},
+    components::{form_error, FormAction, FormError, PostForm},
     format::when,
     live::now,
 };

@@ -5,7 +5,6 @@
 mod sign_in_methods;
 mod spending;
 
-use crate::components::{FormAction, PostForm};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use model::{KeyProvider, ProviderKeyInfo, SessionInfo, TokenInfo, TokenScope};
@@ -17,8 +16,8 @@ use crate::{
         RevokeSession, RevokeToken, SaveProviderKey, TestProviderKey, UpdateProfile,
     },
     components::{
-        field_error, form_error, succeeded, Field, FormError, Notice, NoticeLine, PageHeader,
-        Skeleton, UsageMeters,
+        field_error, form_error, succeeded, Field, FormAction, FormError, Notice, NoticeLine,
+        PageHeader, PostForm, Skeleton, UsageMeters,
     },
     format::when,
 };

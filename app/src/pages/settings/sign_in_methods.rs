@@ -3,7 +3,6 @@
 //! link each other configured provider and one to unlink each identity — never the last
 //! way in (the server refuses it too).
 
-use crate::components::{FormAction, PostForm};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use model::{LinkedIdentity, SignInMethods};
@@ -11,8 +10,8 @@ use model::{LinkedIdentity, SignInMethods};
 use crate::{
     api::account::{list_sign_in_methods, ChangePassword, UnlinkIdentity},
     components::{
-        field_error, form_error, problem_notice, succeeded, Field, FormError, Notice, NoticeLine,
-        Skeleton,
+        field_error, form_error, problem_notice, succeeded, Field, FormAction, FormError, Notice,
+        NoticeLine, PostForm, Skeleton,
     },
     format::when,
 };

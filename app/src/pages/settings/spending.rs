@@ -2,12 +2,11 @@
 //! monthly cap (issue 19 §4). The form posts to a server function, so it works before
 //! hydration.
 
-use crate::components::{FormAction, PostForm};
 use leptos::prelude::*;
 
 use crate::{
     api::spend::{my_spend, SetSpendingCap},
-    components::{field_error, succeeded, Field, NoticeLine, SpendCard},
+    components::{field_error, succeeded, Field, FormAction, NoticeLine, PostForm, SpendCard},
 };
 
 /// The cap as the form shows it: "12.50", or empty for none.
