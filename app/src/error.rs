@@ -76,8 +76,3 @@ impl FromServerFnError for AppError {
         }
     }
 }
-
-/// The error of a server function's result, if any: for forms that show errors.
-pub fn error_of<T>(result: Option<Result<T, AppError>>) -> Option<AppError> {
-    result.and_then(Result::err)
-}
