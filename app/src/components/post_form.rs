@@ -53,21 +53,8 @@ where
     /// failed, the page it returns to starts with that error (as `ServerAction` does).
     #[track_caller]
     pub fn new() -> Self {
-        let failed = use_context::<ServerActionError>().and_then(|error| {
-            (error.path() == T::PATH)
-                .then(|| Err(ServerFnUrlError::<AppError>::decode_err(error.err())))
-        });
-        // In the browser the request's future is not `Send` (it holds JavaScript values),
-        // so the action is a thread-local one; on the server it must not be: a thread-local
-        // action's value is empty on any other thread, and the page's suspended parts,
-        // which show the error, may be rendered on another.
-        #[cfg(feature = "hydrate")]
-        let action =
-            Action::new_unsync_with_value(failed, |body: &String| send(T::PATH, body.clone()));
-        #[cfg(not(feature = "hydrate"))]
-        let action = Action::new_with_value(failed, |body: &String| send(T::PATH, body.clone()));
         Self {
-            action,
+            action: action_for(T::PATH),
             of: PhantomData,
         }
     }
@@ -114,6 +101,25 @@ where
     }
 }
 
+/// The action posting to the server function at `path`: the same code for every form (only
+/// the address differs), so nothing of an action's machinery is compiled per form.
+#[track_caller]
+fn action_for(path: &'static str) -> Action<String, Answer> {
+    let failed = use_context::<ServerActionError>().and_then(|error| {
+        (error.path() == path).then(|| Err(ServerFnUrlError::<AppError>::decode_err(error.err())))
+    });
+    // In the browser the request's future is not `Send` (it holds JavaScript values),
+    // so the action is a thread-local one; on the server it must not be: a thread-local
+    // action's value is empty on any other thread, and the page's suspended parts,
+    // which show the error, may be rendered on another.
+    #[cfg(feature = "hydrate")]
+    let action =
+        Action::new_unsync_with_value(failed, move |body: &String| send(path, body.clone()));
+    #[cfg(not(feature = "hydrate"))]
+    let action = Action::new_with_value(failed, move |body: &String| send(path, body.clone()));
+    action
+}
+
 fn last_error(action: Action<String, Answer>) -> Signal<Option<AppError>> {
     let value = action.value();
     Signal::derive(move || {
@@ -136,13 +142,28 @@ fn read<O: DeserializeOwned>(json: &str) -> Result<O, AppError> {
     })
 }
 
-/// A `<form>` posting to the server function `T`; its fields are `T`'s arguments.
+/// Where a [`PostForm`] posts: a [`FormAction`] of any server function, without its type,
+/// so that the form component is compiled once, not once per server function.
+#[derive(Clone, Copy)]
+pub struct FormTarget {
+    path: &'static str,
+    action: Action<String, Answer>,
+}
+
+impl<T: ServerFn> From<FormAction<T>> for FormTarget {
+    fn from(action: FormAction<T>) -> Self {
+        Self {
+            path: T::PATH,
+            action: action.action,
+        }
+    }
+}
+
+/// A `<form>` posting to a [`FormAction`]'s server function; its fields are the function's
+/// arguments.
 #[component]
-pub fn PostForm<T>(action: FormAction<T>, children: Children) -> impl IntoView
-where
-    T: ServerFn<Error = AppError> + 'static,
-{
-    form_posting_to(T::PATH, action.action, children())
+pub fn PostForm(#[prop(into)] action: FormTarget, children: Children) -> impl IntoView {
+    form_posting_to(action.path, action.action, children())
 }
 
 /// The form itself, the same code for every server function.
