@@ -256,7 +256,7 @@ async fn zero_configuration_serves_the_app() {
 }
 
 /// The application's files (`/pkg/`) are served as files: their type, `nosniff`, `Vary`,
-/// and none of a document's headers nor the request id, which a first visit would
+/// and none of a document's headers, `Accept-Ranges` nor the request id, which a first visit would
 /// otherwise receive once per chunk (issue 17); pages keep them all. The file's request is
 /// still logged with its id.
 #[tokio::test]
@@ -286,13 +286,24 @@ async fn application_files_carry_a_files_headers_and_pages_a_documents() {
     assert_eq!(headers["x-content-type-options"], "nosniff");
     assert_eq!(headers["vary"], "accept-encoding");
     assert_eq!(headers["cache-control"], "no-cache");
-    for document_only in ["x-frame-options", "referrer-policy", "x-request-id"] {
-        assert!(
-            headers.get(document_only).is_none(),
-            "{document_only}: {headers:?}"
-        );
+    for left_off in [
+        "x-frame-options",
+        "referrer-policy",
+        "x-request-id",
+        "accept-ranges",
+    ] {
+        assert!(headers.get(left_off).is_none(), "{left_off}: {headers:?}");
     }
     let line = server.wait_answered("/pkg/chunk.wasm");
+    // A request for a part is still answered with that part.
+    let res = client
+        .get(format!("http://{addr}/pkg/chunk.wasm"))
+        .header("range", "bytes=0-3")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 206);
+    assert_eq!(res.bytes().await.unwrap().as_ref(), &chunk[..4]);
     assert_eq!(line["span"]["request_id"], "chunk-request-7", "{line}");
 
     // A file that is not there is answered as a file too.
