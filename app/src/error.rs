@@ -80,8 +80,8 @@ impl FromServerFnError for AppError {
 /// How an [`AppError`] travels: the JSON serde writes for it (`"NotFound"`,
 /// `{"Validation":{"field":…,"message":…}}`, …), as with server_fn's `JsonEncoding`, but read
 /// with miniserde, whose parser every page already has (the header's signed-in person, the
-/// instance's details). So a page whose only JSON is an error — the sign-in page — carries
-/// no serde_json at all (issue 17 §2).
+/// instance's details). So a page whose only JSON is an error — the sign-in page — needs no
+/// serde_json (issue 17 §2: `/login` 19.8 KiB less).
 pub struct ErrorJson;
 
 impl ContentType for ErrorJson {

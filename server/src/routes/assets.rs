@@ -5,9 +5,9 @@
 //! answered with its own headers over HTTP/1.1. Headers that only mean something on a
 //! document — `X-Frame-Options`, `Referrer-Policy` — and the request id, which only helps
 //! someone quoting a failed page or API call, are left off them: 126 of a chunk's 408 bytes
-//! (issue 17); so is `Accept-Ranges` (22 more, see `mark`). `X-Content-Type-Options: nosniff` stays (it is what keeps a script from
-//! being read as anything but its type), and so does HSTS, which a browser honours on any
-//! answer.
+//! (issue 17); so is `Accept-Ranges` (22 more, see `mark`). `X-Content-Type-Options:
+//! nosniff` stays (it is what keeps a script from being read as anything but its type), and
+//! so does HSTS, which a browser honours on any answer.
 
 use axum::http::{header, HeaderValue, Response};
 use tower::ServiceBuilder;

@@ -256,9 +256,9 @@ async fn zero_configuration_serves_the_app() {
 }
 
 /// The application's files (`/pkg/`) are served as files: their type, `nosniff`, `Vary`,
-/// and none of a document's headers, `Accept-Ranges` nor the request id, which a first visit would
-/// otherwise receive once per chunk (issue 17); pages keep them all. The file's request is
-/// still logged with its id.
+/// and none of a document's headers, `Accept-Ranges` nor the request id, which a first
+/// visit would otherwise receive once per chunk (issue 17); pages keep them all. The file's
+/// request is still logged with its id, and a request for a part gets that part.
 #[tokio::test]
 async fn application_files_carry_a_files_headers_and_pages_a_documents() {
     let dir = tempfile::tempdir().unwrap();
@@ -295,6 +295,8 @@ async fn application_files_carry_a_files_headers_and_pages_a_documents() {
         assert!(headers.get(left_off).is_none(), "{left_off}: {headers:?}");
     }
     let line = server.wait_answered("/pkg/chunk.wasm");
+    assert_eq!(line["span"]["request_id"], "chunk-request-7", "{line}");
+
     // A request for a part is still answered with that part.
     let res = client
         .get(format!("http://{addr}/pkg/chunk.wasm"))
@@ -304,7 +306,6 @@ async fn application_files_carry_a_files_headers_and_pages_a_documents() {
         .unwrap();
     assert_eq!(res.status(), 206);
     assert_eq!(res.bytes().await.unwrap().as_ref(), &chunk[..4]);
-    assert_eq!(line["span"]["request_id"], "chunk-request-7", "{line}");
 
     // A file that is not there is answered as a file too.
     let res = client
