@@ -11,64 +11,22 @@
 //! apostrophe. Both are ASCII, so exchanging bytes keeps the text valid UTF-8, and the
 //! exchange is its own inverse: the browser swaps them back and reads plain JSON. Nothing
 //! else changes: the literal is still written and escaped by Leptos (`<` included), and
-//! read by the browser's own parser.
-//!
-//! Every other resource travels as plain JSON ([`Json`], made with [`resource`]). Both
-//! codecs read with `serde_json::from_slice`, the reader the server functions' client
-//! uses for their answers: serde's decoders are compiled once per type *and* reader, and
-//! Leptos' default codec (`JsonSerdeCodec`, `serde_json::from_str`) made every type that a
-//! resource fetches from a server function be compiled twice into the browser's code.
+//! read by the browser's own parser. It carries the gallery's first page; every other
+//! resource is a [`ServerResource`](crate::server_resource::ServerResource), whose answers
+//! travel the same way. Both read with `serde_json::from_slice`, the reader every answer in the browser
+//! goes through: serde's decoders are compiled once per type *and* reader, and Leptos'
+//! default codec (`JsonSerdeCodec`, `serde_json::from_str`) made every type a resource
+//! fetched compiled twice into the browser's code.
 
-use std::future::Future;
-
-use leptos::{
-    prelude::Resource,
-    server::codee::{Decoder, Encoder},
-};
+use leptos::server::codee::{Decoder, Encoder};
 use serde::{de::DeserializeOwned, Serialize};
-
-/// A resource's value as plain JSON, read back with `serde_json::from_slice`; see the
-/// module's documentation.
-pub struct Json;
-
-impl<T: Serialize> Encoder<T> for Json {
-    type Error = serde_json::Error;
-    type Encoded = String;
-
-    fn encode(val: &T) -> Result<String, Self::Error> {
-        serde_json::to_string(val)
-    }
-}
-
-impl<T: DeserializeOwned> Decoder<T> for Json {
-    type Error = serde_json::Error;
-    type Encoded = str;
-
-    fn decode(val: &str) -> Result<T, Self::Error> {
-        serde_json::from_slice(val.as_bytes())
-    }
-}
-
-/// `Resource::new`, with its value handed to the browser in [`Json`].
-#[track_caller]
-pub fn resource<S, T, Fut>(
-    source: impl Fn() -> S + Send + Sync + 'static,
-    fetcher: impl Fn(S) -> Fut + Send + Sync + 'static,
-) -> Resource<T, Json>
-where
-    S: Send + Sync + Clone + PartialEq + 'static,
-    T: Serialize + DeserializeOwned + Send + Sync + 'static,
-    Fut: Future<Output = T> + Send + 'static,
-{
-    Resource::new_with_options(source, fetcher, false)
-}
 
 /// A resource's value as JSON with `"` and `'` exchanged; see the module's documentation.
 pub struct QuotesSwappedJson;
 
 /// Turns every `"` into `'` and every `'` into `"`. Two ASCII bytes exchanged for each
 /// other: every UTF-8 sequence is left whole.
-fn swap_quotes(bytes: &mut [u8]) {
+pub(crate) fn swap_quotes(bytes: &mut [u8]) {
     for b in bytes {
         *b = match *b {
             b'"' => b'\'',
@@ -141,22 +99,6 @@ mod tests {
             };
             assert_eq!(round_trip(&card), card, "{title}");
         }
-    }
-
-    #[test]
-    fn plain_json_resources_come_back_as_they_were_and_bad_text_is_an_error() {
-        let card = Card {
-            id: "img_1".into(),
-            title: Some("café \"東京\" 🦊".into()),
-            bytes: 7,
-        };
-        let encoded = <Json as Encoder<Card>>::encode(&card).expect("encodes");
-        assert_eq!(encoded, serde_json::to_string(&card).expect("encodes"));
-        assert_eq!(
-            <Json as Decoder<Card>>::decode(&encoded).expect("decodes"),
-            card
-        );
-        assert!(<Json as Decoder<Card>>::decode("{\"id\":").is_err());
     }
 
     /// The point of the codec: in the string literal Leptos writes (`{:?}` after `<` is

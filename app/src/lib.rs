@@ -21,6 +21,7 @@ pub mod live;
 pub mod markup;
 pub mod pages;
 pub mod routes;
+pub mod server_resource;
 #[cfg(feature = "ssr")]
 pub mod session;
 #[cfg(feature = "ssr")]

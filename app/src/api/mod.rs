@@ -14,6 +14,7 @@ pub async fn get_instance_info() -> Result<InstanceInfo, AppError> {
 
 pub mod account;
 pub mod admin;
+pub mod client;
 pub mod generation;
 pub mod library;
 pub mod spend;

@@ -4,7 +4,11 @@
 
 use leptos::{prelude::*, task::spawn_local};
 
-use crate::{api::generation::edit_image, components::Notice, live::use_live};
+use crate::{
+    api::{client::call, generation::EditImage},
+    components::Notice,
+    live::use_live,
+};
 
 /// The instruction as sent: trimmed; nothing to send when blank.
 pub fn instruction(raw: &str) -> Option<String> {
@@ -33,7 +37,7 @@ pub fn EditForm(
         let id = image_id.clone();
         busy.set(true);
         spawn_local(async move {
-            match edit_image(id, prompt).await {
+            match call(EditImage { id, prompt }).await {
                 Ok(jobs) => {
                     live.merge(jobs, Vec::new());
                     text.set(String::new());

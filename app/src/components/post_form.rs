@@ -17,17 +17,14 @@ use leptos::{
     ev::SubmitEvent,
     prelude::*,
     server::ServerActionError,
-    server_fn::{
-        error::{FromServerFnError, ServerFnErrorErr, ServerFnUrlError},
-        ServerFn,
-    },
+    server_fn::{error::ServerFnUrlError, ServerFn},
 };
 use serde::de::DeserializeOwned;
 
-use crate::AppError;
-
-/// The answer to a posted form: the server function's JSON, or its error.
-type Answer = Result<String, AppError>;
+use crate::{
+    api::client::{read, send, Answer},
+    AppError,
+};
 
 /// The action behind a [`PostForm`]: its pending state, its version (bumped by each answer)
 /// and its last answer, read as the server function `T`'s output.
@@ -101,6 +98,9 @@ where
     }
 }
 
+/// How the browser encodes a form's fields (`URLSearchParams`).
+const FORM: &str = "application/x-www-form-urlencoded";
+
 /// The action posting to the server function at `path`: the same code for every form (only
 /// the address differs), so nothing of an action's machinery is compiled per form.
 #[track_caller]
@@ -114,9 +114,10 @@ fn action_for(path: &'static str) -> Action<String, Answer> {
     // which show the error, may be rendered on another.
     #[cfg(feature = "hydrate")]
     let action =
-        Action::new_unsync_with_value(failed, move |body: &String| send(path, body.clone()));
+        Action::new_unsync_with_value(failed, move |body: &String| send(path, FORM, body.clone()));
     #[cfg(not(feature = "hydrate"))]
-    let action = Action::new_with_value(failed, move |body: &String| send(path, body.clone()));
+    let action =
+        Action::new_with_value(failed, move |body: &String| send(path, FORM, body.clone()));
     action
 }
 
@@ -133,13 +134,6 @@ fn last_error(action: Action<String, Answer>) -> Signal<Option<AppError>> {
 fn last_succeeded(action: Action<String, Answer>) -> Signal<bool> {
     let value = action.value();
     Signal::derive(move || value.with(|answer| matches!(answer, Some(Ok(_)))))
-}
-
-/// Reads a server function's answer (JSON, from bytes: see `crate::hydration_codec`).
-fn read<O: DeserializeOwned>(json: &str) -> Result<O, AppError> {
-    serde_json::from_slice(json.as_bytes()).map_err(|e| {
-        AppError::from_server_fn_error(ServerFnErrorErr::Deserialization(e.to_string()))
-    })
 }
 
 /// Where a [`PostForm`] posts: a [`FormAction`] of any server function, without its type,
@@ -195,48 +189,6 @@ fn encoded_fields(ev: &SubmitEvent) -> Option<String> {
         .as_string()
 }
 
-/// Posts `body` to the server function at `path`, as its own client does (the same headers,
-/// its redirect hook), and returns the answer's text or the error it decodes to.
-#[cfg(feature = "hydrate")]
-async fn send(path: &'static str, body: String) -> Answer {
-    use leptos::server_fn::redirect::{call_redirect_hook, REDIRECT_HEADER};
-    let failed = |e: gloo_net::Error| {
-        AppError::from_server_fn_error(ServerFnErrorErr::Request(e.to_string()))
-    };
-    let response = gloo_net::http::Request::post(path)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .header("accept", "application/json")
-        .body(body)
-        .map_err(failed)?
-        .send()
-        .await
-        .map_err(failed)?;
-    let status = response.status();
-    let redirected = response.headers().get(REDIRECT_HEADER).is_some();
-    let location = response
-        .headers()
-        .get("Location")
-        .unwrap_or_else(|| response.url());
-    let text = response.text().await.map_err(failed)?;
-    let answer = if (400..=599).contains(&status) {
-        Err(AppError::de(text.into()))
-    } else {
-        Ok(text)
-    };
-    if (300..=399).contains(&status) || redirected {
-        call_redirect_hook(&location);
-    }
-    answer
-}
-
-/// The server's render never posts a form.
-#[cfg(not(feature = "hydrate"))]
-async fn send(_path: &'static str, _body: String) -> Answer {
-    Err(AppError::from_server_fn_error(ServerFnErrorErr::Request(
-        "forms are posted from the browser".to_owned(),
-    )))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -281,16 +233,5 @@ mod tests {
         let rename = FormAction::<RenameCollection>::new();
         assert_eq!(rename.error().get_untracked(), None);
         assert_eq!(rename.value().get_untracked(), None);
-    }
-
-    #[test]
-    fn answers_are_read_as_the_functions_output_and_bad_ones_are_errors() {
-        assert_eq!(read::<Vec<u32>>("[1,2]"), Ok(vec![1, 2]));
-        assert_eq!(read::<()>("null"), Ok(()));
-        // What could not be read is reported as a failed exchange, not as a success.
-        assert!(matches!(
-            read::<u32>("{\"truncated\":"),
-            Err(AppError::Transport(_))
-        ));
     }
 }

@@ -6,7 +6,7 @@
 use leptos::prelude::*;
 use model::{format_usd, CapStatus, SpendLine, SpendSummary};
 
-use crate::{api::spend::my_spend, components::Skeleton};
+use crate::{api::spend::MySpend, components::Skeleton};
 
 fn parse_month(label: &str) -> Option<(i32, u32)> {
     let (y, m) = label.split_once('-')?;
@@ -184,9 +184,9 @@ pub fn SpendCard(
     #[prop(optional, into)] version: Option<Signal<usize>>,
 ) -> impl IntoView {
     let month = RwSignal::new(None::<String>);
-    let summary = crate::hydration_codec::resource(
+    let summary = crate::server_resource::server_resource(
         move || (month.get(), version.map(|v| v.get())),
-        |(month, _)| my_spend(month),
+        |(month, _)| MySpend { month },
     );
     view! {
         <Transition fallback=|| view! { <Skeleton /> }>

@@ -17,6 +17,7 @@ use leptos::{prelude::*, task::spawn_local};
 use model::ServerMessage;
 
 use super::{Change, Connection, Control, Live};
+use crate::api::{client::call, generation::LiveState};
 
 /// Failed attempts before the page gives up on WebSockets and polls.
 const ATTEMPTS_BEFORE_POLLING: u32 = 3;
@@ -149,7 +150,7 @@ fn backoff_ms(failures: u32) -> u32 {
 
 /// Reads the jobs afresh and takes them in (newer events already applied win).
 async fn reread(live: Live) {
-    if let Ok(state) = crate::api::generation::live_state().await {
+    if let Ok(state) = call(LiveState {}).await {
         live.merge(state.jobs, state.images);
     }
 }

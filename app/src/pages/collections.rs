@@ -7,7 +7,7 @@ use leptos_router::components::A;
 use model::Collection;
 
 use crate::{
-    api::library::{list_collections, CreateCollection, DeleteCollection, RenameCollection},
+    api::library::{CreateCollection, DeleteCollection, ListCollections, RenameCollection},
     components::{
         field_error, form_error, EmptyState, Field, FormAction, FormError, PageHeader, Picture,
         PostForm, Skeleton,
@@ -19,7 +19,7 @@ pub fn CollectionsPage() -> impl IntoView {
     let create = FormAction::<CreateCollection>::new();
     let rename = FormAction::<RenameCollection>::new();
     let delete = FormAction::<DeleteCollection>::new();
-    let list = crate::hydration_codec::resource(
+    let list = crate::server_resource::server_resource(
         move || {
             (
                 create.version().get(),
@@ -27,7 +27,7 @@ pub fn CollectionsPage() -> impl IntoView {
                 delete.version().get(),
             )
         },
-        |_| list_collections(None),
+        |_| ListCollections { cursor: None },
     );
     view! {
         <Title text="Collections" />

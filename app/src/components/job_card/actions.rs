@@ -8,8 +8,9 @@ use model::{Image, ImageEventKind, ImageStatus, Job, UpdateImageRequest};
 use super::CardChoices;
 use crate::{
     api::{
-        generation::regenerate_image,
-        library::{set_character_avatar, update_image},
+        client::call,
+        generation::RegenerateImage,
+        library::{SetCharacterAvatar, UpdateImage},
     },
     components::{EditForm, Notice},
     live::use_live,
@@ -28,7 +29,7 @@ pub(super) fn FinishedActions(
             return;
         };
         spawn_local(async move {
-            match regenerate_image(image_id).await {
+            match call(RegenerateImage { id: image_id }).await {
                 Ok(jobs) => {
                     live.merge(jobs, Vec::new());
                     message.set(Some(Notice::done("Making it again with a new seed.")));
@@ -42,7 +43,12 @@ pub(super) fn FinishedActions(
             return;
         };
         spawn_local(async move {
-            match update_image(image_id, change).await {
+            match call(UpdateImage {
+                id: image_id,
+                change,
+            })
+            .await
+            {
                 Ok(updated) => {
                     live.apply_image(ImageEventKind::Updated, updated);
                     message.set(Some(Notice::done(done)));
@@ -84,7 +90,7 @@ pub(super) fn FinishedActions(
                         let Some(image_id) = job.with_untracked(|j| j.as_ref().map(|j| j.image_id.clone())) else { return };
                         if character_id.is_empty() { return; }
                         spawn_local(async move {
-                            match set_character_avatar(character_id, image_id).await {
+                            match call(SetCharacterAvatar { id: character_id, image_id }).await {
                                 Ok(c) => message.set(Some(Notice::done(format!("Now the avatar of {}.", c.name)))),
                                 Err(e) => message.set(Some(Notice::failed(&e))),
                             }

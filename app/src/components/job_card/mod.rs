@@ -13,7 +13,7 @@ use leptos_router::components::A;
 use model::{Character, Collection, ImageStatus};
 
 use crate::{
-    api::generation::cancel_generation,
+    api::{client::call, generation::CancelGeneration},
     components::{Notice, NoticeLine, Picture},
     live::{progress, remedy, stage_label, use_live},
 };
@@ -52,7 +52,7 @@ pub fn JobCard(
     let cancel = move |_| {
         let id = id.clone();
         spawn_local(async move {
-            match cancel_generation(id).await {
+            match call(CancelGeneration { id }).await {
                 Ok(j) => live.merge(vec![j], Vec::new()),
                 Err(e) => message.set(Some(Notice::failed(&e))),
             }

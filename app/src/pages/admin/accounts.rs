@@ -6,15 +6,17 @@ use leptos::prelude::*;
 use model::AccountUsage;
 
 use crate::{
-    api::admin::{list_accounts, SetAccountQuota},
+    api::admin::{ListAccounts, SetAccountQuota},
     components::{form_error, FormAction, FormError, PostForm, Skeleton, UsageMeters},
 };
 
 #[component]
 pub fn Accounts() -> impl IntoView {
     let save = FormAction::<SetAccountQuota>::new();
-    let accounts =
-        crate::hydration_codec::resource(move || save.version().get(), |_| list_accounts(None));
+    let accounts = crate::server_resource::server_resource(
+        move || save.version().get(),
+        |_| ListAccounts { cursor: None },
+    );
     view! {
         <section class="card" aria-labelledby="accounts-heading">
             <h2 id="accounts-heading">"Accounts and their limits"</h2>

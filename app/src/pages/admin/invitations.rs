@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use model::{Invitation, SignupMode};
 
 use crate::{
-    api::admin::{list_invitations, CreateInvitation, RevokeInvitation},
+    api::admin::{CreateInvitation, ListInvitations, RevokeInvitation},
     components::{field_error, form_error, Field, FormAction, FormError, PostForm, Skeleton},
     format::when,
 };
@@ -31,9 +31,9 @@ pub fn Invitations() -> impl IntoView {
     let create = FormAction::<CreateInvitation>::new();
     let revoke = FormAction::<RevokeInvitation>::new();
     let signup = crate::instance::use_instance().map(|i| i.signup);
-    let open = crate::hydration_codec::resource(
+    let open = crate::server_resource::server_resource(
         move || (create.version().get(), revoke.version().get()),
-        |_| list_invitations(),
+        |_| ListInvitations {},
     );
     let made = move || create.value().get().and_then(Result::ok);
     view! {

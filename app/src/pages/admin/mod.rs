@@ -18,7 +18,7 @@ use leptos_meta::Title;
 use model::{ImageStatus, Operations, ProviderId};
 
 use crate::{
-    api::admin::get_operations,
+    api::{admin::GetOperations, client::call},
     components::{PageHeader, Skeleton},
     format::{file_size, when},
     live::use_live,
@@ -54,7 +54,7 @@ impl Reread {
         }
         self.pending.set(true);
         spawn_local(async move {
-            match get_operations().await {
+            match call(GetOperations {}).await {
                 Ok(o) => {
                     self.fresh.set(Some(o));
                     self.error.set(None);
@@ -71,7 +71,7 @@ pub fn AdminPage() -> impl IntoView {
     let live = use_live();
     // The first read decides the page (the numbers, or a 404 for a member); later reads
     // only update the numbers.
-    let first = crate::hydration_codec::resource(|| (), |()| get_operations());
+    let first = crate::server_resource::server_resource(|| (), |()| GetOperations {});
     let reread = Reread::new();
     // Browser only (the clock ticks there): read again every REFRESH_SECONDS.
     let last = StoredValue::new(live.now.get_untracked());

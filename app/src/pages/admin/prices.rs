@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use model::{ModelPrice, PriceSource};
 
 use crate::{
-    api::spend::{price_list, ResetModelPrice, SetModelPrice},
+    api::spend::{PriceList, ResetModelPrice, SetModelPrice},
     components::{form_error, FormAction, FormError, PostForm, Skeleton},
 };
 
@@ -33,9 +33,9 @@ pub fn amount(v: Option<f64>) -> String {
 pub fn Prices() -> impl IntoView {
     let save = FormAction::<SetModelPrice>::new();
     let reset = FormAction::<ResetModelPrice>::new();
-    let list = crate::hydration_codec::resource(
+    let list = crate::server_resource::server_resource(
         move || (save.version().get(), reset.version().get()),
-        |_| price_list(),
+        |_| PriceList {},
     );
     view! {
         <section class="card" aria-labelledby="prices-heading">

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use model::{format_usd, AccountSpend, InstanceSpend};
 
 use crate::{
-    api::spend::spend_by_account,
+    api::spend::SpendByAccount,
     components::{
         spend::{month_name, month_step, SpendTable},
         Skeleton,
@@ -33,7 +33,10 @@ pub fn account_line(a: &AccountSpend) -> (String, String) {
 #[component]
 pub fn Spending() -> impl IntoView {
     let month = RwSignal::new(None::<String>);
-    let spend = crate::hydration_codec::resource(move || month.get(), spend_by_account);
+    let spend = crate::server_resource::server_resource(
+        move || month.get(),
+        |month| SpendByAccount { month },
+    );
     view! {
         <section class="card" aria-labelledby="spending-heading">
             <h2 id="spending-heading">"Spending by account"</h2>

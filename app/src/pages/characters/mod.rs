@@ -17,7 +17,7 @@ use leptos_router::components::A;
 use model::Character;
 
 use crate::{
-    api::library::{list_characters, CreateCharacter},
+    api::library::{CreateCharacter, ListCharacters},
     components::{
         field_error, form_error, Avatar, EmptyState, Field, FormAction, FormError, PageHeader,
         PostForm, Skeleton,
@@ -27,8 +27,10 @@ use crate::{
 #[component]
 pub fn CharactersPage() -> impl IntoView {
     let create = FormAction::<CreateCharacter>::new();
-    let list =
-        crate::hydration_codec::resource(move || create.version().get(), |_| list_characters(None));
+    let list = crate::server_resource::server_resource(
+        move || create.version().get(),
+        |_| ListCharacters { cursor: None },
+    );
     view! {
         <Title text="Characters" />
         <PageHeader

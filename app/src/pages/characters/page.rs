@@ -16,9 +16,10 @@ use super::{
 };
 use crate::{
     api::{
-        generation::{list_providers, GenerateAvatar, SaveAvatarSettings},
+        client::call,
+        generation::{GenerateAvatar, ListProviders, SaveAvatarSettings},
         library::{
-            get_character, list_image_cards, DeleteCharacter, ImportForCharacter, PublishAvatar,
+            DeleteCharacter, GetCharacter, ImportForCharacter, ListImageCards, PublishAvatar,
             SaveCharacter, SetCharacterAvatar, SetIdentityReference,
         },
     },
@@ -74,7 +75,7 @@ pub fn CharacterPage() -> impl IntoView {
                 };
                 let before = chosen();
                 leptos::task::spawn_local(async move {
-                    if let Ok(c) = get_character(character_id).await {
+                    if let Ok(c) = call(GetCharacter { id: character_id }).await {
                         // Unless the person chose an avatar meanwhile.
                         if let Some(a) = c.avatar_image_id.filter(|_| chosen() == before) {
                             new_avatar.set(Some(a));
@@ -89,7 +90,8 @@ pub fn CharacterPage() -> impl IntoView {
     // rebuild the whole page, its forms and their state, under the person's hands (and a
     // click on the old page while the new one is being made would reach parts already
     // gone).
-    let character = crate::hydration_codec::resource(move || id.get(), get_character);
+    let character =
+        crate::server_resource::server_resource(move || id.get(), |id| GetCharacter { id });
     // Reference-counted, not in the arena: the title reads it, and on the server
     // leptos_meta formats the title outside the arena, where reading an arena signal panics.
     let latest = ArcRwSignal::new(None::<Character>);
@@ -114,7 +116,7 @@ pub fn CharacterPage() -> impl IntoView {
         import.version().track();
         new_avatar.set(None);
     });
-    let providers = crate::hydration_codec::resource(|| (), |()| list_providers());
+    let providers = crate::server_resource::server_resource(|| (), |()| ListProviders {});
     // Every image of the character: read with the page (whole on the server and without
     // JavaScript), then read again in place when one may have been added or changed. The
     // rows are keyed, so a row that did not change keeps its elements — a click on one is
@@ -124,9 +126,11 @@ pub fn CharacterPage() -> impl IntoView {
         limit: Some(200),
         ..ImageFilter::default()
     };
-    let history = crate::hydration_codec::resource(
+    let history = crate::server_resource::server_resource(
         move || id.get(),
-        move |id| list_image_cards(of_character(id)),
+        move |id| ListImageCards {
+            filter: of_character(id),
+        },
     );
     let reread = RwSignal::new(None::<Vec<Image>>);
     Effect::new(move |seen: Option<String>| {
@@ -138,7 +142,11 @@ pub fn CharacterPage() -> impl IntoView {
         if seen.as_deref() == Some(cid.as_str()) {
             let asked = cid.clone();
             leptos::task::spawn_local(async move {
-                if let Ok(page) = list_image_cards(of_character(asked.clone())).await {
+                if let Ok(page) = call(ListImageCards {
+                    filter: of_character(asked.clone()),
+                })
+                .await
+                {
                     if id.get_untracked() == asked {
                         reread.set(Some(images_of(page.items)));
                     }

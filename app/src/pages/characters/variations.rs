@@ -6,7 +6,10 @@ use leptos::{prelude::*, task::spawn_local};
 use model::{ImageStatus, Job};
 
 use crate::{
-    api::generation::{list_variations, make_variations},
+    api::{
+        client::call,
+        generation::{list_variations, MakeVariations},
+    },
     browser_data::fetched,
     components::{Notice, NoticeLine},
     live::use_live,
@@ -72,7 +75,12 @@ pub(super) fn Variations(id: String) -> impl IntoView {
             busy.set(true);
             message.set(None);
             spawn_local(async move {
-                match make_variations(id, picked).await {
+                match call(MakeVariations {
+                    id,
+                    presets: picked,
+                })
+                .await
+                {
                     Ok(jobs) => {
                         started.set(jobs.iter().map(|j| j.id.clone()).collect());
                         live.merge(jobs, Vec::new());

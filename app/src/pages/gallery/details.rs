@@ -8,7 +8,10 @@ use model::{
 };
 
 use crate::{
-    api::library::{bulk_images, set_character_avatar, update_collection, update_image},
+    api::{
+        client::call,
+        library::{BulkImages, SetCharacterAvatar, UpdateCollection, UpdateImage},
+    },
     components::{ConfirmButton, EditForm, Notice},
     format::{file_size, when},
 };
@@ -64,7 +67,12 @@ pub(super) fn TitleLine(
         };
         let id = id.clone();
         spawn_local(async move {
-            match update_image(id, request).await {
+            match call(UpdateImage {
+                id,
+                change: request,
+            })
+            .await
+            {
                 Ok(_) => {
                     message.set(Some(Notice::done("Renamed.")));
                     editing.set(false);
@@ -138,7 +146,12 @@ pub(super) fn Actions(
 ) -> impl IntoView {
     let make_avatar = move |character_id: String, image_id: String| {
         spawn_local(async move {
-            match set_character_avatar(character_id, image_id).await {
+            match call(SetCharacterAvatar {
+                id: character_id,
+                image_id,
+            })
+            .await
+            {
                 Ok(c) => message.set(Some(Notice::done(format!("Now the avatar of {}.", c.name)))),
                 Err(e) => message.set(Some(Notice::failed(&e))),
             }
@@ -147,9 +160,20 @@ pub(super) fn Actions(
     // Out of the trash, and the avatar of the character it was the avatar of again.
     let restore_as_avatar = move |character: Character, image_id: String| {
         spawn_local(async move {
-            let restored = bulk_images(BulkAction::Restore, vec![image_id.clone()], None).await;
+            let restored = call(BulkImages {
+                action: BulkAction::Restore,
+                ids: vec![image_id.clone()],
+                collection_id: None,
+            })
+            .await;
             let done = match restored {
-                Ok(_) => set_character_avatar(character.id.clone(), image_id).await,
+                Ok(_) => {
+                    call(SetCharacterAvatar {
+                        id: character.id.clone(),
+                        image_id,
+                    })
+                    .await
+                }
                 Err(e) => Err(e),
             };
             match done {
@@ -171,7 +195,12 @@ pub(super) fn Actions(
                 cover_image_id: Some(Some(image_id)),
                 ..UpdateCollectionRequest::default()
             };
-            match update_collection(collection_id, change).await {
+            match call(UpdateCollection {
+                id: collection_id,
+                change,
+            })
+            .await
+            {
                 Ok(c) => message.set(Some(Notice::done(format!("Now the cover of {}.", c.name)))),
                 Err(e) => message.set(Some(Notice::failed(&e))),
             }
@@ -179,7 +208,12 @@ pub(super) fn Actions(
     };
     let change = move |id: String, request: UpdateImageRequest, done: &'static str| {
         spawn_local(async move {
-            match update_image(id, request).await {
+            match call(UpdateImage {
+                id,
+                change: request,
+            })
+            .await
+            {
                 Ok(_) => {
                     message.set(Some(Notice::done(done)));
                     refresh.run(());
@@ -190,7 +224,13 @@ pub(super) fn Actions(
     };
     let remove = move |id: String, action: BulkAction| {
         spawn_local(async move {
-            match bulk_images(action, vec![id], None).await {
+            match call(BulkImages {
+                action,
+                ids: vec![id],
+                collection_id: None,
+            })
+            .await
+            {
                 Ok(_) => {
                     message.set(Some(Notice::done(match action {
                         BulkAction::Delete => "Moved to the trash.",

@@ -3,7 +3,7 @@
 use leptos::{prelude::*, task::spawn_local};
 
 use crate::{
-    api::library::import_image,
+    api::{client::call, library::ImportImage},
     components::{Notice, NoticeLine},
 };
 
@@ -25,7 +25,12 @@ pub(super) fn ImportForm(
         busy.set(true);
         let collection = collection_id.get_untracked();
         spawn_local(async move {
-            match import_image(address, collection).await {
+            match call(ImportImage {
+                url: address,
+                collection_id: collection,
+            })
+            .await
+            {
                 Ok(image) => {
                     result.set(Some(Notice::done(format!("Imported “{}”.", image.label()))));
                     url.set(String::new());

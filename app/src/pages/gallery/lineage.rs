@@ -6,7 +6,10 @@ use leptos::prelude::*;
 use model::{Image, ImageFilter};
 
 use crate::{
-    api::library::{get_image, list_image_cards},
+    api::{
+        client::call,
+        library::{GetImage, ListImageCards},
+    },
     browser_data::fetched,
     components::Picture,
 };
@@ -29,17 +32,19 @@ pub(super) fn Lineage(
         let parent_id = parent_id.clone();
         async move {
             match parent_id {
-                Some(p) => get_image(p).await.ok(),
+                Some(p) => call(GetImage { id: p }).await.ok(),
                 None => None,
             }
         }
     });
     // Cards, like the grid's: the lightbox reads nothing else of an image.
     let children = fetched(move || {
-        list_image_cards(ImageFilter {
-            parent_id: Some(id.clone()),
-            limit: Some(CHILDREN),
-            ..ImageFilter::default()
+        call(ListImageCards {
+            filter: ImageFilter {
+                parent_id: Some(id.clone()),
+                limit: Some(CHILDREN),
+                ..ImageFilter::default()
+            },
         })
     });
     let node = move |image: Image, relation: &'static str| {

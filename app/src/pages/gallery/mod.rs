@@ -25,7 +25,10 @@ use leptos_router::{components::A, hooks::use_query_map};
 use model::{images_of, BulkAction, ImageEventKind, ImageFilter};
 
 use crate::{
-    api::library::{bulk_images, empty_trash, list_characters, list_collections, list_image_cards},
+    api::{
+        client::call,
+        library::{BulkImages, EmptyTrash, ListCharacters, ListCollections, ListImageCards},
+    },
     components::{ConfirmButton, EmptyState, Notice, NoticeLine, PageHeader, UploadPanel},
     hydration_codec::QuotesSwappedJson,
     live::{use_live, Change},
@@ -65,16 +68,16 @@ pub fn GalleryPage() -> impl IntoView {
     // handed over with its quotes swapped (the page's largest literal, `hydration_codec`).
     let first = Resource::<_, QuotesSwappedJson>::new_with_options(
         move || (filter.get(), version.get()),
-        |(f, _)| list_image_cards(f),
+        |(f, _)| call(ListImageCards { filter: f }),
         false,
     );
     // Choices for the selects, read in the browser only: they are not part of the
     // server-rendered page, so hydration never sees them differ.
     let collections = LocalResource::new(move || {
         version.track();
-        list_collections(None)
+        call(ListCollections { cursor: None })
     });
-    let characters = LocalResource::new(|| list_characters(None));
+    let characters = LocalResource::new(|| call(ListCharacters { cursor: None }));
 
     let live = use_live();
     live.on_change(move |change| match change {
@@ -137,7 +140,7 @@ pub fn GalleryPage() -> impl IntoView {
         f.cursor = Some(next);
         f.limit = Some(MAX_PAGE_SIZE);
         spawn_local(async move {
-            match list_image_cards(f).await {
+            match call(ListImageCards { filter: f }).await {
                 Ok(page) => {
                     extra.update(|list| list.extend(images_of(page.items)));
                     cursor.set(page.next_cursor);
@@ -159,7 +162,13 @@ pub fn GalleryPage() -> impl IntoView {
     let refresh = Callback::new(move |()| g.reread());
     let run_bulk = move |action: BulkAction, ids: Vec<String>, collection_id: Option<String>| {
         spawn_local(async move {
-            match bulk_images(action, ids, collection_id).await {
+            match call(BulkImages {
+                action,
+                ids,
+                collection_id,
+            })
+            .await
+            {
                 Ok(result) => {
                     selected.set(Vec::new());
                     message.set(Some(bulk_notice(
@@ -175,7 +184,7 @@ pub fn GalleryPage() -> impl IntoView {
     };
     let empty_all = move || {
         spawn_local(async move {
-            match empty_trash().await {
+            match call(EmptyTrash {}).await {
                 Ok(result) => {
                     selected.set(Vec::new());
                     message.set(Some(Notice::done(format!(

@@ -7,7 +7,10 @@ use leptos::prelude::*;
 use model::ShareLink;
 
 use crate::{
-    api::library::{image_shares, RevokeShare, ShareImage},
+    api::{
+        client::call,
+        library::{ImageShares, RevokeShare, ShareImage},
+    },
     components::{form_error, FormAction, FormError, PostForm},
     format::when,
     live::now,
@@ -61,7 +64,9 @@ pub(super) fn SharePanel(image_id: String) -> impl IntoView {
         let image_id = image_id.clone();
         LocalResource::new(move || {
             let _ = (create.version().get(), revoke.version().get());
-            image_shares(image_id.clone())
+            call(ImageShares {
+                id: image_id.clone(),
+            })
         })
     };
     view! {

@@ -10,7 +10,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 
 use crate::{
-    api::{account::my_usage, library::library_stats},
+    api::{account::MyUsage, library::LibraryStats},
     components::{CurrentUser, SpendCard, UsageMeters},
     format::file_size,
 };
@@ -45,8 +45,8 @@ fn dashboard_panels() -> AnyView {
 /// What the person's library holds and their limits.
 #[component]
 fn LibraryCard() -> impl IntoView {
-    let stats = crate::hydration_codec::resource(|| (), |_| library_stats());
-    let usage = crate::hydration_codec::resource(|| (), |()| my_usage());
+    let stats = crate::server_resource::server_resource(|| (), |_| LibraryStats {});
+    let usage = crate::server_resource::server_resource(|| (), |()| MyUsage {});
     view! {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {

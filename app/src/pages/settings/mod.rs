@@ -11,9 +11,9 @@ use model::{KeyProvider, ProviderKeyInfo, SessionInfo, TokenInfo, TokenScope};
 
 use crate::{
     api::account::{
-        current_user, list_provider_keys, list_sessions, list_tokens, my_usage, take_new_token,
-        CreateToken, DeleteAccount, DeleteProviderKey, ResendVerification, RevokeOtherSessions,
-        RevokeSession, RevokeToken, SaveProviderKey, TestProviderKey, UpdateProfile,
+        CreateToken, CurrentUser, DeleteAccount, DeleteProviderKey, ListProviderKeys, ListSessions,
+        ListTokens, MyUsage, ResendVerification, RevokeOtherSessions, RevokeSession, RevokeToken,
+        SaveProviderKey, TakeNewToken, TestProviderKey, UpdateProfile,
     },
     components::{
         field_error, form_error, succeeded, Field, FormAction, FormError, Notice, NoticeLine,
@@ -51,7 +51,7 @@ pub fn SettingsPage() -> impl IntoView {
 /// What the account uses of its limits.
 #[component]
 fn UsageSection() -> impl IntoView {
-    let usage = crate::hydration_codec::resource(|| (), |()| my_usage());
+    let usage = crate::server_resource::server_resource(|| (), |()| MyUsage {});
     view! {
         <section class="card settings-section" id="usage" aria-labelledby="usage-title">
             <h2 id="usage-title">"Usage"</h2>
@@ -75,7 +75,8 @@ fn UsageSection() -> impl IntoView {
 fn ProfileSection() -> impl IntoView {
     let update = FormAction::<UpdateProfile>::new();
     let resend = FormAction::<ResendVerification>::new();
-    let user = crate::hydration_codec::resource(move || update.version().get(), |_| current_user());
+    let user =
+        crate::server_resource::server_resource(move || update.version().get(), |_| CurrentUser {});
     view! {
         <section class="card settings-section" id="profile" aria-labelledby="profile-title">
             <h2 id="profile-title">"Profile"</h2>
@@ -149,7 +150,7 @@ fn ProviderKeysSection() -> impl IntoView {
         FormAction::<TestProviderKey>::new(),
     );
     let remove = FormAction::<DeleteProviderKey>::new();
-    let keys = crate::hydration_codec::resource(
+    let keys = crate::server_resource::server_resource(
         move || {
             (
                 openai.0.version().get(),
@@ -157,7 +158,7 @@ fn ProviderKeysSection() -> impl IntoView {
                 remove.version().get(),
             )
         },
-        |_| list_provider_keys(),
+        |_| ListProviderKeys {},
     );
     view! {
         <section class="card settings-section" id="keys" aria-labelledby="keys-title">
@@ -259,12 +260,12 @@ fn ProviderKeyRow(
 fn TokensSection() -> impl IntoView {
     let create = FormAction::<CreateToken>::new();
     let revoke = FormAction::<RevokeToken>::new();
-    let tokens = crate::hydration_codec::resource(
+    let tokens = crate::server_resource::server_resource(
         move || (create.version().get(), revoke.version().get()),
-        |_| list_tokens(),
+        |_| ListTokens {},
     );
     // A token created by a form posted without JavaScript comes back through the session.
-    let posted = crate::hydration_codec::resource(|| (), |_| take_new_token());
+    let posted = crate::server_resource::server_resource(|| (), |_| TakeNewToken {});
     view! {
         <section class="card settings-section" id="tokens" aria-labelledby="tokens-title">
             <h2 id="tokens-title">"Access tokens"</h2>
@@ -377,9 +378,9 @@ fn TokenRow(token: TokenInfo, revoke: FormAction<RevokeToken>) -> impl IntoView 
 fn SessionsSection() -> impl IntoView {
     let revoke = FormAction::<RevokeSession>::new();
     let others = FormAction::<RevokeOtherSessions>::new();
-    let sessions = crate::hydration_codec::resource(
+    let sessions = crate::server_resource::server_resource(
         move || (revoke.version().get(), others.version().get()),
-        |_| list_sessions(),
+        |_| ListSessions {},
     );
     view! {
         <section class="card settings-section" id="sessions" aria-labelledby="sessions-title">

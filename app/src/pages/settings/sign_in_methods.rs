@@ -8,7 +8,7 @@ use leptos_router::hooks::use_query_map;
 use model::{LinkedIdentity, SignInMethods};
 
 use crate::{
-    api::account::{list_sign_in_methods, ChangePassword, UnlinkIdentity},
+    api::account::{ChangePassword, ListSignInMethods, UnlinkIdentity},
     components::{
         field_error, form_error, problem_notice, succeeded, Field, FormAction, FormError, Notice,
         NoticeLine, PostForm, Skeleton,
@@ -46,9 +46,9 @@ pub fn is_last_way_in(methods: &SignInMethods) -> bool {
 pub fn SignInMethodsSection() -> impl IntoView {
     let password = FormAction::<ChangePassword>::new();
     let unlink = FormAction::<UnlinkIdentity>::new();
-    let methods = crate::hydration_codec::resource(
+    let methods = crate::server_resource::server_resource(
         move || (password.version().get(), unlink.version().get()),
-        |_| list_sign_in_methods(),
+        |_| ListSignInMethods {},
     );
     let query = use_query_map();
     view! {

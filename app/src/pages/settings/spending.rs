@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 
 use crate::{
-    api::spend::{my_spend, SetSpendingCap},
+    api::spend::{MySpend, SetSpendingCap},
     components::{field_error, succeeded, Field, FormAction, NoticeLine, PostForm, SpendCard},
 };
 
@@ -18,7 +18,8 @@ pub fn cap_value(cap: Option<f64>) -> String {
 pub fn SpendingSection() -> impl IntoView {
     let set = FormAction::<SetSpendingCap>::new();
     let version = set.version();
-    let current = crate::hydration_codec::resource(move || version.get(), |_| my_spend(None));
+    let current =
+        crate::server_resource::server_resource(move || version.get(), |_| MySpend { month: None });
     view! {
         <section class="card settings-section" id="spending" aria-labelledby="spending-title">
             <h2 id="spending-title">"Spending"</h2>

@@ -8,7 +8,10 @@ use leptos::{prelude::*, task::spawn_local};
 use model::{BulkAction, Collection, Image, ImageStatus, Job, UpdateImageRequest};
 
 use crate::{
-    api::library::{bulk_images, list_collections, set_character_avatar, update_image},
+    api::{
+        client::call,
+        library::{BulkImages, ListCollections, SetCharacterAvatar, UpdateImage},
+    },
     components::{Notice, NoticeLine, Picture},
     live::{duration, use_live},
 };
@@ -116,13 +119,21 @@ pub(super) fn CompareBoard() -> impl IntoView {
         spawn_local(async move {
             let image_id = job.image_id.clone();
             let done = match job.character_id.clone() {
-                Some(character) => set_character_avatar(character, image_id.clone())
-                    .await
-                    .map(|c| format!("Kept: now the avatar of {}.", c.name)),
+                Some(character) => call(SetCharacterAvatar {
+                    id: character,
+                    image_id: image_id.clone(),
+                })
+                .await
+                .map(|c| format!("Kept: now the avatar of {}.", c.name)),
                 None => {
                     let (change, said) =
                         collections.with_untracked(|c| keep_change(&keep_into.get_untracked(), c));
-                    update_image(image_id.clone(), change).await.map(|_| said)
+                    call(UpdateImage {
+                        id: image_id.clone(),
+                        change,
+                    })
+                    .await
+                    .map(|_| said)
                 }
             };
             match done {
@@ -140,7 +151,13 @@ pub(super) fn CompareBoard() -> impl IntoView {
         };
         let ids = batch.with_untracked(|b| others(b, &kept_image));
         spawn_local(async move {
-            match bulk_images(BulkAction::Delete, ids.clone(), None).await {
+            match call(BulkImages {
+                action: BulkAction::Delete,
+                ids: ids.clone(),
+                collection_id: None,
+            })
+            .await
+            {
                 Ok(result) => {
                     trashed.set(ids);
                     message.set(Some(Notice::done(format!(
@@ -165,7 +182,7 @@ pub(super) fn CompareBoard() -> impl IntoView {
         let wanted = !batch.read().is_empty() && !names_character();
         if wanted && asked != Some(true) {
             spawn_local(async move {
-                if let Ok(page) = list_collections(None).await {
+                if let Ok(page) = call(ListCollections { cursor: None }).await {
                     collections.set(page.items);
                 }
             });

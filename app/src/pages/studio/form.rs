@@ -12,7 +12,10 @@ use super::{
     },
 };
 use crate::{
-    api::generation::{list_providers, start_generation},
+    api::{
+        client::call,
+        generation::{list_providers, StartGeneration},
+    },
     components::{find_model, CardChoices, ModelOptions},
     drafts,
     live::use_live,
@@ -134,7 +137,7 @@ pub(super) fn GenerationForm(choices: CardChoices) -> impl IntoView {
                 }
             }
             busy.set(Some("Starting…".to_owned()));
-            match start_generation(request).await {
+            match call(StartGeneration { request }).await {
                 Ok(jobs) => {
                     live.merge(jobs, Vec::new());
                     references.set(Vec::new());

@@ -15,8 +15,9 @@ use leptos_meta::Title;
 
 use crate::{
     api::{
-        generation::live_state,
-        library::{list_characters, list_collections},
+        client::call,
+        generation::LiveState,
+        library::{ListCharacters, ListCollections},
     },
     components::{CardChoices, EmptyState, JobCard, PageHeader, Skeleton},
     live::use_live,
@@ -31,9 +32,9 @@ const SHOWN: usize = 24;
 #[component]
 pub fn StudioPage() -> impl IntoView {
     let live = use_live();
-    let initial = crate::hydration_codec::resource(|| (), |()| live_state());
-    let characters = LocalResource::new(|| list_characters(None));
-    let collections = LocalResource::new(|| list_collections(None));
+    let initial = crate::server_resource::server_resource(|| (), |()| LiveState {});
+    let characters = LocalResource::new(|| call(ListCharacters { cursor: None }));
+    let collections = LocalResource::new(|| call(ListCollections { cursor: None }));
     let choices = CardChoices {
         collections: Signal::derive(move || {
             collections

@@ -5,7 +5,11 @@ use leptos::{prelude::*, task::spawn_local};
 use model::{ImageFilter, ImageStatus};
 
 use super::state::FormState;
-use crate::{api::library::list_images, components::Picture, drafts, AppError};
+use crate::{
+    api::{client::call, library::ListImages},
+    components::Picture,
+    drafts, AppError,
+};
 
 /// The reference images of the form; `max` is how many the chosen model takes.
 #[component]
@@ -109,10 +113,12 @@ pub(super) fn References(form: FormState, max: Signal<u8>) -> impl IntoView {
 #[component]
 fn LibraryPicker(references: RwSignal<Vec<String>>) -> impl IntoView {
     let images = LocalResource::new(|| {
-        list_images(ImageFilter {
-            status: Some(ImageStatus::Completed),
-            limit: Some(48),
-            ..ImageFilter::default()
+        call(ListImages {
+            filter: ImageFilter {
+                status: Some(ImageStatus::Completed),
+                limit: Some(48),
+                ..ImageFilter::default()
+            },
         })
     });
     view! {
