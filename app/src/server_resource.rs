@@ -1,9 +1,11 @@
 //! A resource of a server function's answer, one machinery for every function (issue 17 §2).
 //!
-//! Leptos' `Resource<T>` is compiled once per value type `T`: its async machinery
+//! Leptos' `Resource<T>` is compiled once per value type `T` and per pair of closures (the
+//! source and the fetcher, so once per place a resource is made): its async machinery
 //! (`ArcAsyncDerived<T>`), and in the browser the function's own client. Here every
-//! resource is a `Resource<Fetched>`, the same type for all: in the browser a [`Fetched`]
-//! is the answer's JSON *text* as it came (from the page's hydration data, or from
+//! resource is a `Resource<Fetched>` made by one function, [`erased`], with one source type
+//! (a [`Key`]) and one fetcher type (a boxed future). In the browser a [`Fetched`] is the
+//! answer's JSON *text* as it came (from the page's hydration data, or from
 //! [`client::send`]), read as the function's output only where it is awaited
 //! ([`ServerResource`]); on the server it holds the typed answer, which the server's render
 //! reads without any JSON, and which is written once into the page for the browser
@@ -83,6 +85,12 @@ impl Fetched {
             .unwrap_or_else(|| Err(transport(ANOTHER_TYPE.into())))
     }
 
+    /// A fetch that failed before it reached the function.
+    #[cfg(feature = "ssr")]
+    fn failure(error: AppError) -> Self {
+        Self::new::<()>(Err(error))
+    }
+
     /// The server never reads an answer back from a page.
     #[cfg(feature = "ssr")]
     fn answered(_answer: client::Answer) -> Self {
@@ -109,6 +117,11 @@ impl Fetched {
             Ok(json) => client::read(json),
             Err(e) => Err(e.clone()),
         }
+    }
+
+    #[cfg(not(feature = "ssr"))]
+    fn failure(error: AppError) -> Self {
+        Self(Err(error))
     }
 
     /// An answer as the browser receives it: text, or an error.
@@ -248,10 +261,58 @@ where
     F::Protocol: client::Posted,
     F::Output: Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
 {
+    let fetcher = move |key: Key| -> Fetching {
+        match key.0.as_any().downcast_ref::<S>() {
+            Some(s) => Box::pin(fetch(args(s.clone()))),
+            None => Box::pin(std::future::ready(Fetched::failure(transport(
+                "a key of another type".into(),
+            )))),
+        }
+    };
     ServerResource {
-        fetched: Resource::new_with_options(source, move |s| fetch(args(s)), false),
+        fetched: erased(Box::new(move || Key(Arc::new(source()))), Box::new(fetcher)),
         of: PhantomData,
     }
+}
+
+/// A source's value without its type, compared by its own `PartialEq` (a different type is
+/// a different value).
+#[derive(Clone)]
+struct Key(Arc<dyn Keyed>);
+
+trait Keyed: Send + Sync {
+    fn as_any(&self) -> &dyn std::any::Any;
+    fn same_as(&self, other: &dyn std::any::Any) -> bool;
+}
+
+impl<S: PartialEq + Send + Sync + 'static> Keyed for S {
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+
+    fn same_as(&self, other: &dyn std::any::Any) -> bool {
+        other.downcast_ref::<S>() == Some(self)
+    }
+}
+
+impl PartialEq for Key {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.same_as(other.0.as_any())
+    }
+}
+
+/// A fetch on its way, whatever the function.
+type Fetching = Pin<Box<dyn Future<Output = Fetched> + Send>>;
+
+/// Every resource, made by this one function with one source type and one fetcher type: the
+/// reactive system's async machinery is compiled once, not once per place a resource is
+/// made (each place's closures are types of their own).
+#[track_caller]
+fn erased(
+    source: Box<dyn Fn() -> Key + Send + Sync>,
+    fetcher: Box<dyn Fn(Key) -> Fetching + Send + Sync>,
+) -> Resource<Fetched, FetchedText> {
+    Resource::new_with_options(source, fetcher, false)
 }
 
 /// On the server: the function's body.
@@ -333,6 +394,16 @@ mod tests {
         assert_eq!(fetched.read::<Vec<u32>>(), Ok(vec![1, 2]));
         // Read as anything else, it is an error, not a wrong value.
         assert!(fetched.read::<String>().is_err());
+    }
+
+    #[test]
+    fn a_source_is_the_same_only_as_an_equal_value_of_its_own_type() {
+        let key = |value: Box<dyn Fn() -> Key>| value();
+        let one = key(Box::new(|| Key(Arc::new((1u32, "a".to_owned())))));
+        assert!(one == Key(Arc::new((1u32, "a".to_owned()))));
+        assert!(one != Key(Arc::new((2u32, "a".to_owned()))));
+        assert!(one != Key(Arc::new((1u64, "a".to_owned()))));
+        assert!(Key(Arc::new(())) == Key(Arc::new(())));
     }
 
     #[test]
