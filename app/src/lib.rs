@@ -8,6 +8,7 @@
 
 pub mod api;
 pub mod browser_data;
+pub mod browser_resource;
 pub mod components;
 // The page header a server sends; nothing the browser runs.
 #[cfg(any(feature = "ssr", test))]

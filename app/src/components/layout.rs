@@ -2,7 +2,11 @@ use leptos::prelude::*;
 use leptos_router::{components::A, hooks::use_location};
 use model::{ImageStatus, Viewer};
 
-use crate::live::{remedy, use_live, Change, Live};
+use crate::{
+    browser_resource::browser_resource_of,
+    live::{remedy, use_live, Change, Live},
+    AppError,
+};
 
 /// The signed-in account, as the pages know it.
 #[derive(Clone, Copy)]
@@ -17,19 +21,13 @@ pub fn provide_current_user() -> Signal<Option<Viewer>> {
     let rendered = SharedValue::new_miniserde(crate::signed_in_user).into_inner();
     // Browser only, and not for the page as loaded: the server's answer is fresh then.
     let first = std::cell::Cell::new(true);
-    let fresh = LocalResource::new(move || {
+    let fresh = browser_resource_of(move || {
         location.pathname.track();
         let ask = !first.replace(false);
-        async move {
-            if ask {
-                ask_current_user().await
-            } else {
-                None
-            }
-        }
+        async move { Ok::<_, AppError>(if ask { ask_current_user().await } else { None }) }
     });
     let user = Signal::derive(move || match fresh.get() {
-        Some(Some(current)) => current,
+        Some(Ok(Some(current))) => current,
         _ => rendered.clone(),
     });
     provide_context(CurrentUser(user));

@@ -29,6 +29,7 @@ use crate::{
         client::call,
         library::{BulkImages, EmptyTrash, ListCharacters, ListCollections, ListImageCards},
     },
+    browser_resource::browser_resource,
     components::{ConfirmButton, EmptyState, Notice, NoticeLine, PageHeader, UploadPanel},
     hydration_codec::QuotesSwappedJson,
     live::{use_live, Change},
@@ -73,11 +74,11 @@ pub fn GalleryPage() -> impl IntoView {
     );
     // Choices for the selects, read in the browser only: they are not part of the
     // server-rendered page, so hydration never sees them differ.
-    let collections = LocalResource::new(move || {
+    let collections = browser_resource(move || {
         version.track();
-        call(ListCollections { cursor: None })
+        ListCollections { cursor: None }
     });
-    let characters = LocalResource::new(|| call(ListCharacters { cursor: None }));
+    let characters = browser_resource(|| ListCharacters { cursor: None });
 
     let live = use_live();
     live.on_change(move |change| match change {

@@ -7,10 +7,8 @@ use leptos::prelude::*;
 use model::ShareLink;
 
 use crate::{
-    api::{
-        client::call,
-        library::{ImageShares, RevokeShare, ShareImage},
-    },
+    api::library::{ImageShares, RevokeShare, ShareImage},
+    browser_resource::browser_resource,
     components::{form_error, FormAction, FormError, PostForm},
     format::when,
     live::now,
@@ -62,11 +60,11 @@ pub(super) fn SharePanel(image_id: String) -> impl IntoView {
     let revoke = FormAction::<RevokeShare>::new();
     let listed = {
         let image_id = image_id.clone();
-        LocalResource::new(move || {
+        browser_resource(move || {
             let _ = (create.version().get(), revoke.version().get());
-            call(ImageShares {
+            ImageShares {
                 id: image_id.clone(),
-            })
+            }
         })
     };
     view! {

@@ -14,8 +14,9 @@ use super::{
 use crate::{
     api::{
         client::call,
-        generation::{list_providers, StartGeneration},
+        generation::{ListProviders, StartGeneration},
     },
+    browser_resource::browser_resource,
     components::{find_model, CardChoices, ModelOptions},
     drafts,
     live::use_live,
@@ -27,7 +28,7 @@ use crate::{
 pub(super) fn GenerationForm(choices: CardChoices) -> impl IntoView {
     let live = use_live();
     // The form needs JavaScript anyway: the catalogue is read in the browser.
-    let providers = LocalResource::new(list_providers);
+    let providers = browser_resource(|| ListProviders {});
     let form = FormState::new();
     let FormState {
         chosen,

@@ -15,10 +15,10 @@ use leptos_meta::Title;
 
 use crate::{
     api::{
-        client::call,
         generation::LiveState,
         library::{ListCharacters, ListCollections},
     },
+    browser_resource::browser_resource,
     components::{CardChoices, EmptyState, JobCard, PageHeader, Skeleton},
     live::use_live,
 };
@@ -33,8 +33,8 @@ const SHOWN: usize = 24;
 pub fn StudioPage() -> impl IntoView {
     let live = use_live();
     let initial = crate::server_resource::server_resource(|| (), |()| LiveState {});
-    let characters = LocalResource::new(|| call(ListCharacters { cursor: None }));
-    let collections = LocalResource::new(|| call(ListCollections { cursor: None }));
+    let characters = browser_resource(|| ListCharacters { cursor: None });
+    let collections = browser_resource(|| ListCollections { cursor: None });
     let choices = CardChoices {
         collections: Signal::derive(move || {
             collections

@@ -6,9 +6,8 @@ use model::{ImageFilter, ImageStatus};
 
 use super::state::FormState;
 use crate::{
-    api::{client::call, library::ListImages},
-    components::Picture,
-    drafts, AppError,
+    api::library::ListImages, browser_resource::browser_resource, components::Picture, drafts,
+    AppError,
 };
 
 /// The reference images of the form; `max` is how many the chosen model takes.
@@ -112,14 +111,12 @@ pub(super) fn References(form: FormState, max: Signal<u8>) -> impl IntoView {
 /// The library's finished images, to choose references from.
 #[component]
 fn LibraryPicker(references: RwSignal<Vec<String>>) -> impl IntoView {
-    let images = LocalResource::new(|| {
-        call(ListImages {
-            filter: ImageFilter {
-                status: Some(ImageStatus::Completed),
-                limit: Some(48),
-                ..ImageFilter::default()
-            },
-        })
+    let images = browser_resource(|| ListImages {
+        filter: ImageFilter {
+            status: Some(ImageStatus::Completed),
+            limit: Some(48),
+            ..ImageFilter::default()
+        },
     });
     view! {
         <div class="picker" role="group" aria-label="Your library">
