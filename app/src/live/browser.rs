@@ -16,7 +16,7 @@ use gloo_timers::future::TimeoutFuture;
 use leptos::{prelude::*, task::spawn_local};
 use model::ServerMessage;
 
-use super::{Change, Connection, Control, Live};
+use super::{message::read_message, Change, Connection, Control, Live};
 use crate::api::{client::call, generation::LiveState};
 
 /// Failed attempts before the page gives up on WebSockets and polls.
@@ -183,10 +183,8 @@ async fn run(live: Live, mut control: UnboundedReceiver<Control>) {
             loop {
                 match select(ws.next(), control.next()).await {
                     Either::Left((Some(Ok(Message::Text(text))), _)) => {
-                        // From bytes, like every other answer (`crate::hydration_codec`): the
-                        // jobs' decoders are then the ones the pages already have.
-                        let Ok(message) = serde_json::from_slice::<ServerMessage>(text.as_bytes())
-                        else {
+                        // The jobs' and images' decoders are the ones the pages have.
+                        let Some(message) = read_message(text.as_bytes()) else {
                             continue;
                         };
                         match message {

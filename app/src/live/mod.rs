@@ -429,6 +429,8 @@ pub fn remedy(code: &str) -> Option<(&'static str, &'static str)> {
 
 #[cfg(feature = "hydrate")]
 mod browser;
+#[cfg(any(feature = "hydrate", test))]
+mod message;
 
 /// The server's render has no connection, no timers and no clock of its own.
 #[cfg(not(feature = "hydrate"))]
