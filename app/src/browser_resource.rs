@@ -107,8 +107,8 @@ where
     browser_resource_of(move || client::call(args()))
 }
 
-/// A resource of whatever `fetch` fetches (again whenever a signal it reads before its
-/// future changes).
+/// A resource of whatever `fetch`'s future gives, fetched again whenever a signal that
+/// `fetch` itself reads (before it returns the future) changes.
 #[track_caller]
 pub fn browser_resource_of<O, Fut>(fetch: impl Fn() -> Fut + 'static) -> BrowserResource<O>
 where
