@@ -56,13 +56,10 @@ impl<O: Clone + 'static> BrowserResource<O> {
 /// The value kept as `O`; kept as anything else, it is an error, not a wrong value.
 fn typed<O: Clone + 'static>(decoded: &Decoded) -> Result<O, AppError> {
     match decoded {
-        Ok(value) => value.downcast_ref::<O>().cloned().ok_or_else(|| {
-            AppError::from_server_fn_error(
-                leptos::server_fn::error::ServerFnErrorErr::Deserialization(
-                    "an answer of another type".into(),
-                ),
-            )
-        }),
+        Ok(value) => value
+            .downcast_ref::<O>()
+            .cloned()
+            .ok_or_else(|| client::undecodable(client::ANOTHER_TYPE.into())),
         Err(e) => Err(e.clone()),
     }
 }

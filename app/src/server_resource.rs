@@ -67,11 +67,11 @@ impl Fetched {
                 let mut text = vec![SUCCEEDED as u8];
                 match serde_json::to_writer(&mut text, value) {
                     Ok(()) => success_text(text),
-                    Err(e) => failure_text(&transport(e.to_string())),
+                    Err(e) => failure_text(&client::undecodable(e.to_string())),
                 }
             }
             Some(Err(e)) => failure_text(e),
-            None => failure_text(&transport(ANOTHER_TYPE.into())),
+            None => failure_text(&client::undecodable(client::ANOTHER_TYPE.into())),
         }
     }
 
@@ -82,7 +82,7 @@ impl Fetched {
             .answer
             .downcast_ref::<Result<O, AppError>>()
             .cloned()
-            .unwrap_or_else(|| Err(transport(ANOTHER_TYPE.into())))
+            .unwrap_or_else(|| Err(client::undecodable(client::ANOTHER_TYPE.into())))
     }
 
     /// A fetch that failed before it reached the function.
@@ -94,7 +94,7 @@ impl Fetched {
     /// The server never reads an answer back from a page.
     #[cfg(feature = "ssr")]
     fn answered(_answer: client::Answer) -> Self {
-        Self::new::<()>(Err(transport("read back on the server".into())))
+        Self::new::<()>(Err(client::undecodable("read back on the server".into())))
     }
 
     #[cfg(not(feature = "ssr"))]
@@ -131,9 +131,6 @@ impl Fetched {
     }
 }
 
-#[cfg(feature = "ssr")]
-const ANOTHER_TYPE: &str = "an answer of another type";
-
 /// A success in the page: `text` is [`SUCCEEDED`] and the answer's JSON, whose quotes are
 /// exchanged here.
 fn success_text(mut text: Vec<u8>) -> String {
@@ -153,19 +150,13 @@ fn from_page(text: &str) -> Result<client::Answer, AppError> {
         let mut json = json.as_bytes().to_vec();
         swap_quotes(&mut json);
         Ok(Ok(
-            String::from_utf8(json).map_err(|e| transport(e.to_string()))?
+            String::from_utf8(json).map_err(|e| client::undecodable(e.to_string()))?
         ))
     } else if let Some(error) = text.strip_prefix(FAILED) {
         Ok(Err(AppError::de(error.to_owned().into())))
     } else {
-        Err(transport("not a server function's answer".into()))
+        Err(client::undecodable("not a server function's answer".into()))
     }
-}
-
-fn transport(message: String) -> AppError {
-    AppError::from_server_fn_error(leptos::server_fn::error::ServerFnErrorErr::Deserialization(
-        message,
-    ))
 }
 
 impl std::fmt::Debug for Fetched {
@@ -264,7 +255,7 @@ where
     let fetcher = move |key: Key| -> Fetching {
         match key.0.as_any().downcast_ref::<S>() {
             Some(s) => Box::pin(fetch(args(s.clone()))),
-            None => Box::pin(std::future::ready(Fetched::failure(transport(
+            None => Box::pin(std::future::ready(Fetched::failure(client::undecodable(
                 "a key of another type".into(),
             )))),
         }

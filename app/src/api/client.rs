@@ -82,9 +82,16 @@ fn unsent(message: String) -> AppError {
 
 /// Reads a server function's answer (JSON, from bytes: see `crate::hydration_codec`).
 pub fn read<O: DeserializeOwned>(json: &str) -> Result<O, AppError> {
-    serde_json::from_slice(json.as_bytes()).map_err(|e| {
-        AppError::from_server_fn_error(ServerFnErrorErr::Deserialization(e.to_string()))
-    })
+    serde_json::from_slice(json.as_bytes()).map_err(|e| undecodable(e.to_string()))
+}
+
+/// An answer read as another type than the one it was kept as.
+pub(crate) const ANOTHER_TYPE: &str = "an answer of another type";
+
+/// The error of an answer that cannot be read: not JSON of its type, not a server
+/// function's answer, or kept as another type.
+pub(crate) fn undecodable(message: String) -> AppError {
+    AppError::from_server_fn_error(ServerFnErrorErr::Deserialization(message))
 }
 
 /// Posts `body` (of `content_type`) to the server function at `path`, as its own client
