@@ -116,7 +116,7 @@ declare -A target=([/]=150 [/login]=150)
 # /studio 8.9 and /gallery 5.3 KiB less, / 0.8 more; and the live connection's messages read by
 # their tag, without serde's buffering of tagged enums (`app::live::message`): every signed-in
 # page 14.7-14.8 KiB less. The figures plus ~2 KiB.
-declare -A enforced=([/]=246 [/login]=274 [/studio]=517 [/gallery]=578 ["/characters/{id}"]=540 [/settings]=468 [/admin]=458)
+declare -A enforced=([/]=246 [/login]=274 [/studio]=498 [/gallery]=572 ["/characters/{id}"]=533 [/settings]=461 [/admin]=450)
 
 start_scratch_server "$bin" RUST_LOG=warn
 email="bundle@example.com"

@@ -195,22 +195,28 @@ mod browser {
             form.append_with_blob_and_filename("file", &blob, &name)
                 .map_err(|_| "This file cannot be read.".to_owned())?;
         }
-        let lost =
-            |_| "The upload did not reach the server; your files are kept. Try again.".to_owned();
+        fn lost<E>(_: E) -> String {
+            "The upload did not reach the server; your files are kept. Try again.".to_owned()
+        }
         let response = gloo_net::http::Request::post("/api/v1/uploads")
             .body(form)
             .map_err(lost)?
             .send()
             .await
             .map_err(lost)?;
-        if response.status() != 201 {
-            let status = response.status();
-            return Err(match response.json::<model::ApiError>().await {
-                Ok(e) => e.error.message,
-                Err(_) => format!("The server answered {status}."),
-            });
+        let status = response.status();
+        // Read as every answer in the browser is read (`crate::json`).
+        let text = response.text().await.map_err(lost)?;
+        if status != 201 {
+            return Err(
+                match crate::json::from_slice::<model::ApiError>(text.as_bytes()) {
+                    Ok(e) => e.error.message,
+                    Err(_) => format!("The server answered {status}."),
+                },
+            );
         }
-        let uploaded: model::UploadResult = response.json().await.map_err(lost)?;
+        let uploaded: model::UploadResult =
+            crate::json::from_slice(text.as_bytes()).map_err(lost)?;
         for id in ids {
             remove(id).await;
         }

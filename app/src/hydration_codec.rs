@@ -13,10 +13,10 @@
 //! else changes: the literal is still written and escaped by Leptos (`<` included), and
 //! read by the browser's own parser. It carries the gallery's first page; every other
 //! resource is a [`ServerResource`](crate::server_resource::ServerResource), whose answers
-//! travel the same way. Both read with `serde_json::from_slice`, the reader every answer in the browser
-//! goes through: serde's decoders are compiled once per type *and* reader, and Leptos'
-//! default codec (`JsonSerdeCodec`, `serde_json::from_str`) made every type a resource
-//! fetched compiled twice into the browser's code.
+//! travel the same way. Both read with [`crate::json::from_slice`], the reader every answer
+//! in the browser goes through: serde's decoders are compiled once per type *and* reader,
+//! and Leptos' default codec (`JsonSerdeCodec`, `serde_json::from_str`) made every type a
+//! resource fetched compiled twice into the browser's code.
 
 use leptos::server::codee::{Decoder, Encoder};
 use serde::{de::DeserializeOwned, Serialize};
@@ -60,7 +60,7 @@ impl<T: DeserializeOwned> Decoder<T> for QuotesSwappedJson {
         let mut json = val.as_bytes().to_vec();
         swap_quotes(&mut json);
         // From bytes, like `Json` (see the module's documentation).
-        serde_json::from_slice(&json)
+        crate::json::from_slice(&json)
     }
 }
 

@@ -18,6 +18,7 @@ pub mod error;
 pub mod format;
 pub mod hydration_codec;
 pub mod instance;
+pub mod json;
 pub mod live;
 pub mod markup;
 pub mod pages;

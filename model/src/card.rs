@@ -7,17 +7,24 @@
 //!
 //! For the same reason a card is written as an array of its fields, in the order they are
 //! declared, not as an object: a hundred cards do not repeat twenty field names each
-//! (about a third of the gallery's hydration data). The derived `Deserialize` reads an
-//! array as well as an object, so only writing is done by hand.
+//! (about a third of the gallery's hydration data). It is read from that array only: the
+//! browser reads every struct from an object only (`app::json`), so a card's reader is its
+//! own, the mirror of its writer.
 
 use chrono::{DateTime, Utc};
-use serde::{ser::SerializeTuple, Deserialize, Serialize, Serializer};
+use std::fmt;
+
+use serde::{
+    de::{self, SeqAccess, Visitor},
+    ser::SerializeTuple,
+    Deserialize, Deserializer, Serialize, Serializer,
+};
 
 use crate::{media_url, timestamp::Rfc3339, Image, ImageKind, ImageStatus};
 
 /// See the module's documentation. `Image::from(card)` gives the image back with the
 /// left-out fields empty and its media address.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ImageCard {
     pub id: String,
     pub kind: ImageKind,
@@ -78,6 +85,63 @@ impl Serialize for ImageCard {
         fields.serialize_element(&self.favorite)?;
         fields.serialize_element(&self.was_avatar_of)?;
         fields.end()
+    }
+}
+
+/// Read from the array [`Serialize`] writes, in the same order.
+impl<'de> Deserialize<'de> for ImageCard {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_tuple(FIELDS, Fields)
+    }
+}
+
+const FIELDS: usize = 20;
+
+struct Fields;
+
+impl<'de> Visitor<'de> for Fields {
+    type Value = ImageCard;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "an image card (an array of {FIELDS} fields)")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<ImageCard, A::Error> {
+        let mut next = Next(&mut seq, 0);
+        Ok(ImageCard {
+            id: next.field()?,
+            kind: next.field()?,
+            status: next.field()?,
+            collection_id: next.field()?,
+            character_id: next.field()?,
+            parent_id: next.field()?,
+            title: next.field()?,
+            prompt: next.field()?,
+            provider: next.field()?,
+            model: next.field()?,
+            width: next.field()?,
+            height: next.field()?,
+            mime_type: next.field()?,
+            bytes: next.field()?,
+            source_url: next.field()?,
+            created_at: next.field()?,
+            updated_at: next.field()?,
+            deleted_at: next.field()?,
+            favorite: next.field()?,
+            was_avatar_of: next.field()?,
+        })
+    }
+}
+
+/// The card's fields, one after the other; too few is an error that says how many came.
+struct Next<'a, A>(&'a mut A, usize);
+
+impl<'de, A: SeqAccess<'de>> Next<'_, A> {
+    fn field<T: Deserialize<'de>>(&mut self) -> Result<T, A::Error> {
+        let value = self.0.next_element()?;
+        let read = self.1;
+        self.1 += 1;
+        value.ok_or_else(|| de::Error::invalid_length(read, &Fields))
     }
 }
 
@@ -295,17 +359,36 @@ mod tests {
     }
 
     #[test]
-    fn a_card_written_as_an_object_still_reads() {
+    fn a_card_reads_back_as_itself_and_only_from_its_whole_array() {
         let card = ImageCard::from(generated());
+        let json = serde_json::to_value(&card).unwrap();
+        assert_eq!(
+            serde_json::from_value::<ImageCard>(json.clone()).unwrap(),
+            card
+        );
+        let mut short = json.as_array().unwrap().clone();
+        short.pop();
+        let error = serde_json::from_value::<ImageCard>(short.into()).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "invalid length 19, expected an image card (an array of 20 fields)"
+        );
+        let mut long = json.as_array().unwrap().clone();
+        long.push(serde_json::Value::Null);
+        assert!(serde_json::from_value::<ImageCard>(long.into()).is_err());
         let object = serde_json::json!({
             "id": card.id, "kind": "generated", "status": "completed",
             "title": card.title, "created_at": "2026-12-05T06:00:00.123456Z",
             "updated_at": "2026-12-05T06:00:09Z", "favorite": true
         });
-        let read: ImageCard = serde_json::from_value(object).unwrap();
-        assert_eq!(
-            (read.title, read.favorite, read.prompt),
-            (card.title, true, None)
+        let error = serde_json::from_value::<ImageCard>(object).unwrap_err();
+        assert!(
+            error.to_string().starts_with("invalid type: map"),
+            "{error}"
         );
+        let swapped = serde_json::to_string(&card)
+            .unwrap()
+            .replacen("\"generated\"", "7", 1);
+        assert!(serde_json::from_str::<ImageCard>(&swapped).is_err());
     }
 }

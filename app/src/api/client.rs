@@ -82,7 +82,7 @@ fn unsent(message: String) -> AppError {
 
 /// Reads a server function's answer (JSON, from bytes: see `crate::hydration_codec`).
 pub fn read<O: DeserializeOwned>(json: &str) -> Result<O, AppError> {
-    serde_json::from_slice(json.as_bytes()).map_err(|e| undecodable(e.to_string()))
+    crate::json::from_slice(json.as_bytes()).map_err(|e| undecodable(e.to_string()))
 }
 
 /// An answer read as another type than the one it was kept as.

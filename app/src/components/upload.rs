@@ -228,7 +228,7 @@ fn send(
             fail("The connection was lost. Try again.");
         } else {
             let text = request.response_text().ok().flatten().unwrap_or_default();
-            let message = serde_json::from_slice::<model::ApiError>(text.as_bytes())
+            let message = crate::json::from_slice::<model::ApiError>(text.as_bytes())
                 .map(|e| e.error.message)
                 .unwrap_or_else(|_| format!("The server answered {status}."));
             fail(&message);

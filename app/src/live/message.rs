@@ -30,15 +30,15 @@ pub(crate) fn read_message(text: &[u8]) -> Option<ServerMessage> {
         event: ImageEventKind,
         image: Box<Image>,
     }
-    let tag: Tag<'_> = serde_json::from_slice(text).ok()?;
+    let tag: Tag<'_> = crate::json::from_slice(text).ok()?;
     Some(match &*tag.kind {
         "hello" => {
-            let Hello { server_time } = serde_json::from_slice(text).ok()?;
+            let Hello { server_time } = crate::json::from_slice(text).ok()?;
             ServerMessage::Hello { server_time }
         }
-        "job" => ServerMessage::Job(serde_json::from_slice(text).ok()?),
+        "job" => ServerMessage::Job(crate::json::from_slice(text).ok()?),
         "image" => {
-            let ImageChanged { event, image } = serde_json::from_slice(text).ok()?;
+            let ImageChanged { event, image } = crate::json::from_slice(text).ok()?;
             ServerMessage::Image { event, image }
         }
         "resync" => ServerMessage::Resync,

@@ -85,7 +85,7 @@ mod tests {
     use super::*;
 
     fn image(id: &str, title: &str, status: &str, favorite: bool) -> ImageCard {
-        serde_json::from_value(serde_json::json!({
+        serde_json::from_value::<model::Image>(serde_json::json!({
             "id": id,
             "kind": "generated",
             "status": status,
@@ -96,6 +96,7 @@ mod tests {
             "favorite": favorite,
         }))
         .expect("a valid image")
+        .into()
     }
 
     #[test]
