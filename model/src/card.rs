@@ -11,9 +11,9 @@
 //! browser reads every struct from an object only (`app::json`), so a card's reader is its
 //! own, the mirror of its writer.
 
-use chrono::{DateTime, Utc};
 use std::fmt;
 
+use chrono::{DateTime, Utc};
 use serde::{
     de::{self, SeqAccess, Visitor},
     ser::SerializeTuple,
@@ -63,7 +63,7 @@ impl ImageCard {
 /// The fields in the order they are declared, as an array (see the module's documentation).
 impl Serialize for ImageCard {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut fields = serializer.serialize_tuple(20)?;
+        let mut fields = serializer.serialize_tuple(FIELDS)?;
         fields.serialize_element(&self.id)?;
         fields.serialize_element(&self.kind)?;
         fields.serialize_element(&self.status)?;
