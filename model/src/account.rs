@@ -146,7 +146,9 @@ impl fmt::Debug for ChangePasswordRequest {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SessionInfo {
     pub id: String,
+    #[serde(with = "crate::timestamp")]
     pub created_at: DateTime<Utc>,
+    #[serde(with = "crate::timestamp")]
     pub last_seen_at: DateTime<Utc>,
     pub user_agent: Option<String>,
     /// The address it signed in from (behind a trusted proxy, the client's).
@@ -167,8 +169,11 @@ pub struct TokenInfo {
     /// What the token may do.
     #[serde(default)]
     pub scopes: Vec<TokenScope>,
+    #[serde(with = "crate::timestamp")]
     pub created_at: DateTime<Utc>,
+    #[serde(default, with = "crate::timestamp::option")]
     pub last_used_at: Option<DateTime<Utc>>,
+    #[serde(default, with = "crate::timestamp::option")]
     pub expires_at: Option<DateTime<Utc>>,
 }
 
@@ -294,7 +299,9 @@ pub struct ProviderKeyInfo {
     pub provider: KeyProvider,
     /// The last four characters of the key: all that is ever shown of it.
     pub last4: String,
+    #[serde(with = "crate::timestamp")]
     pub created_at: DateTime<Utc>,
+    #[serde(with = "crate::timestamp")]
     pub updated_at: DateTime<Utc>,
 }
 
@@ -374,7 +381,9 @@ pub struct Invitation {
     pub id: String,
     /// What the administrator noted about whom it is for.
     pub note: Option<String>,
+    #[serde(with = "crate::timestamp")]
     pub created_at: DateTime<Utc>,
+    #[serde(with = "crate::timestamp")]
     pub expires_at: DateTime<Utc>,
     /// The link to hand out: only in the answer that created it (it is not stored).
     #[serde(default, skip_serializing_if = "Option::is_none")]

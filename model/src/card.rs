@@ -20,7 +20,11 @@ use serde::{
     Deserialize, Deserializer, Serialize, Serializer,
 };
 
-use crate::{media_url, timestamp::Rfc3339, Image, ImageKind, ImageStatus};
+use crate::{
+    media_url,
+    timestamp::{Read, Rfc3339},
+    Image, ImageKind, ImageStatus,
+};
 
 /// See the module's documentation. `Image::from(card)` gives the image back with the
 /// left-out fields empty and its media address.
@@ -124,9 +128,9 @@ impl<'de> Visitor<'de> for Fields {
             mime_type: next.field()?,
             bytes: next.field()?,
             source_url: next.field()?,
-            created_at: next.field()?,
-            updated_at: next.field()?,
-            deleted_at: next.field()?,
+            created_at: next.field::<Read>()?.0,
+            updated_at: next.field::<Read>()?.0,
+            deleted_at: next.field::<Option<Read>>()?.map(|Read(t)| t),
             favorite: next.field()?,
             was_avatar_of: next.field()?,
         })

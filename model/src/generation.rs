@@ -258,10 +258,14 @@ pub struct Job {
     pub model: String,
     /// Why it failed, or why the last attempt failed while a retry waits.
     pub error: Option<ImageFailure>,
+    #[serde(with = "crate::timestamp")]
     pub created_at: DateTime<Utc>,
+    #[serde(default, with = "crate::timestamp::option")]
     pub started_at: Option<DateTime<Utc>>,
+    #[serde(default, with = "crate::timestamp::option")]
     pub finished_at: Option<DateTime<Utc>>,
     /// When a retry is due (set while waiting for one).
+    #[serde(default, with = "crate::timestamp::option")]
     pub next_attempt_at: Option<DateTime<Utc>>,
     /// Set when the job is one of a comparison (`targets`): the jobs of one request share it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -329,6 +333,7 @@ pub struct JobEvent {
     pub seq: i64,
     pub attempt: u32,
     pub error: Option<ImageFailure>,
+    #[serde(default, with = "crate::timestamp::option")]
     pub next_attempt_at: Option<DateTime<Utc>>,
     /// The image once completed.
     pub image: Option<Box<Image>>,
@@ -350,6 +355,7 @@ pub enum ImageEventKind {
 #[serde(tag = "type", rename_all = "lowercase")]
 pub enum ServerMessage {
     Hello {
+        #[serde(with = "crate::timestamp")]
         server_time: DateTime<Utc>,
     },
     Job(JobEvent),

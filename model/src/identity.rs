@@ -30,7 +30,9 @@ pub struct LinkedIdentity {
     pub display_name: String,
     /// The address the provider gave at the last sign-in.
     pub email: Option<String>,
+    #[serde(with = "crate::timestamp")]
     pub created_at: DateTime<Utc>,
+    #[serde(with = "crate::timestamp")]
     pub last_used_at: DateTime<Utc>,
 }
 

@@ -105,12 +105,12 @@ pub struct Image {
     pub error: Option<ImageFailure>,
     /// `/media/{id}`: the bytes (owner only); add `?w=&h=&fit=&format=` for a variant.
     pub url: String,
-    #[serde(serialize_with = "crate::timestamp::serialize")]
+    #[serde(with = "crate::timestamp")]
     pub created_at: DateTime<Utc>,
-    #[serde(serialize_with = "crate::timestamp::serialize")]
+    #[serde(with = "crate::timestamp")]
     pub updated_at: DateTime<Utc>,
     /// Set while the image is in the trash.
-    #[serde(serialize_with = "crate::timestamp::serialize_option")]
+    #[serde(default, with = "crate::timestamp::option")]
     pub deleted_at: Option<DateTime<Utc>>,
     pub favorite: bool,
     /// The character this image was the avatar of when it went to the trash: restoring
@@ -185,7 +185,9 @@ pub struct Character {
     /// published: anyone may open it, it does not expire, and revoking it makes it 404.
     #[serde(default)]
     pub public_avatar_url: Option<String>,
+    #[serde(with = "crate::timestamp")]
     pub created_at: DateTime<Utc>,
+    #[serde(with = "crate::timestamp")]
     pub updated_at: DateTime<Utc>,
 }
 
@@ -204,6 +206,7 @@ pub struct Collection {
     pub image_count: u64,
     /// The chosen cover, else the newest image in it.
     pub cover_image_id: Option<String>,
+    #[serde(with = "crate::timestamp")]
     pub created_at: DateTime<Utc>,
 }
 
@@ -483,9 +486,12 @@ pub struct ShareLink {
     pub image_id: String,
     /// An absolute link that needs no sign-in while the link is active.
     pub url: String,
+    #[serde(with = "crate::timestamp")]
     pub created_at: DateTime<Utc>,
+    #[serde(with = "crate::timestamp")]
     pub expires_at: DateTime<Utc>,
     /// When its owner revoked it; it no longer opens the image.
+    #[serde(default, with = "crate::timestamp::option")]
     pub revoked_at: Option<DateTime<Utc>>,
 }
 

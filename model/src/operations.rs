@@ -10,6 +10,7 @@ use crate::{ImageStatus, ProviderId};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Operations {
+    #[serde(with = "crate::timestamp")]
     pub generated_at: DateTime<Utc>,
     /// Jobs by provider and state (every state with at least one job).
     pub jobs: Vec<JobCount>,
@@ -42,6 +43,7 @@ pub struct FailureCount {
     /// The failure's code (`rate_limited`, `invalid_key`, `abandoned`, …).
     pub reason: String,
     pub count: u64,
+    #[serde(with = "crate::timestamp")]
     pub last_at: DateTime<Utc>,
     /// The message of the most recent one, as its owner saw it.
     pub last_message: String,
@@ -68,7 +70,9 @@ pub struct StorageUsage {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CleanupRun {
+    #[serde(with = "crate::timestamp")]
     pub started_at: DateTime<Utc>,
+    #[serde(with = "crate::timestamp")]
     pub finished_at: DateTime<Utc>,
     /// `server` (the schedule) or `command` (`avatar-studio cleanup`).
     pub trigger: String,

@@ -13,6 +13,7 @@ pub struct User {
     /// (`GET /api/v1/admin/operations`).
     #[serde(default)]
     pub is_admin: bool,
+    #[serde(with = "crate::timestamp")]
     pub created_at: DateTime<Utc>,
 }
 

@@ -23,6 +23,7 @@ pub(crate) fn read_message(text: &[u8]) -> Option<ServerMessage> {
     }
     #[derive(Deserialize)]
     struct Hello {
+        #[serde(with = "model::timestamp")]
         server_time: DateTime<Utc>,
     }
     #[derive(Deserialize)]
