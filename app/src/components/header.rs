@@ -10,7 +10,7 @@ use leptos_router::{components::A, hooks::use_location};
 
 use crate::{
     api::account::SignOut,
-    components::CurrentUser,
+    components::{show_when, CurrentUser},
     live::{use_live, Connection},
     routes,
 };
@@ -116,12 +116,12 @@ fn SiteMenu() -> impl IntoView {
     });
     on_cleanup(move || clicks.remove());
     view! {
-        <Show when=move || !signed_in()>
+        {show_when(move || !signed_in(), move || view! {
             <div class="guest-actions">
                 <A href="/login" attr:class="button button--small">"Sign in"</A>
                 <A href="/signup" attr:class="button button--small button--primary guest-actions__signup">"Sign up"</A>
             </div>
-        </Show>
+        })}
         <details
             class=move || if signed_in() { "site-menu" } else { "site-menu site-menu--guest" }
             node_ref=details

@@ -5,6 +5,7 @@
 
 use leptos::prelude::*;
 
+use crate::components::show_when;
 use crate::format::file_size;
 
 /// Why a file of `size` bytes is not sent, when it is larger than the server's limit
@@ -140,11 +141,11 @@ pub fn UploadPanel(
                 <UploadRow item=item />
             </For>
         </ul>
-        <Show when=finished>
+        {show_when(finished, move || view! {
             <button type="button" class="button button--small" on:click=move |_| {
                 items.update(|list| list.retain(|i| i.state.get_untracked() == UploadState::Uploading));
             }>"Clear finished"</button>
-        </Show>
+        })}
     }
 }
 

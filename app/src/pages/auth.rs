@@ -10,8 +10,9 @@ use model::SignupMode;
 use crate::{
     api::account::{ForgotPassword, ResetPassword, SignIn, SignUp, VerifyEmail},
     components::{
-        field_error, form_error, pending_link_text, problem_notice, use_identity_providers, Field,
-        FormAction, FormError, Notice, NoticeLine, PostForm, ProviderButtons,
+        field_error, form_error, pending_link_text, problem_notice, show_when,
+        use_identity_providers, Field, FormAction, FormError, Notice, NoticeLine, PostForm,
+        ProviderButtons,
     },
     urlencode,
 };
@@ -102,11 +103,11 @@ pub fn SignUpPage() -> impl IntoView {
     let providers = use_identity_providers();
     view! {
         <AuthCard title="Create an account">
-            <Show when=move || check.get().is_some()>
+            {show_when(move || check.get().is_some(), move || view! {
                 <p class="notice notice--ok" role="status">
                     "Check your inbox: we sent a message to that address with what to do next. Confirm the address before you sign in."
                 </p>
-            </Show>
+            })}
             {move || signup_notice(mode, invite.get().is_some()).map(|text| view! {
                 <p class="notice" class:notice--error=mode == SignupMode::Closed data-testid="signup-mode">{text}</p>
             })}

@@ -14,7 +14,7 @@ use model::{Character, Collection, ImageStatus};
 
 use crate::{
     api::{client::call, generation::CancelGeneration},
-    components::{Notice, NoticeLine, Picture},
+    components::{show_when, Notice, NoticeLine, Picture},
     live::{progress, remedy, stage_label, use_live},
 };
 use actions::FinishedActions;
@@ -106,9 +106,9 @@ pub fn JobCard(
                     }
                 })}
                 <div class="job__actions">
-                    <Show when=running>
+                    {show_when(running, move || view! {
                         <button type="button" class="button button--small" on:click=cancel.clone()>"Cancel"</button>
-                    </Show>
+                    })}
                     {move || choices.filter(|_| status().is_some_and(ImageStatus::is_final)).map(|choices| view! {
                         <FinishedActions job=job image=image choices=choices message=message />
                     })}

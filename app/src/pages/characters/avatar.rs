@@ -8,7 +8,7 @@ use model::{AvatarSettings, Character, Job, ProviderInfo};
 use crate::{
     api::generation::{GenerateAvatar, SaveAvatarSettings},
     components::{
-        field_error, find_model, form_error, succeeded, FormAction, FormError, JobCard,
+        field_error, find_model, form_error, show_when, succeeded, FormAction, FormError, JobCard,
         ModelOptions, Notice, NoticeLine, PostForm,
     },
     live::use_live,
@@ -109,9 +109,9 @@ pub(super) fn AvatarMaker(
     view! {
         <section class="card" aria-labelledby="make-avatar">
             <h2 id="make-avatar">"Make an avatar"</h2>
-            <Show when=move || !has_prompt.get()>
+            {show_when(move || !has_prompt.get(), move || view! {
                 <p class="muted">"No avatar prompt saved: the avatar is a portrait from the name, description and appearance."</p>
-            </Show>
+            })}
             <FormError error=form_error(generate) />
             <p class="field__error" role="alert">{move || field_error(generate, "prompt").get()}</p>
             <PostForm action=generate attr:class="form form--inline">

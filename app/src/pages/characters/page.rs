@@ -24,8 +24,8 @@ use crate::{
         },
     },
     components::{
-        field_error, form_error, succeeded, Avatar, EmptyState, Field, FormAction, FormError,
-        NoticeLine, PageHeader, PostForm, Skeleton, UploadPanel,
+        field_error, form_error, show_when, succeeded, Avatar, EmptyState, Field, FormAction,
+        FormError, NoticeLine, PageHeader, PostForm, Skeleton, UploadPanel,
     },
     live::{use_live, Change},
 };
@@ -288,9 +288,9 @@ pub fn CharacterPage() -> impl IntoView {
                                                         }).collect::<Vec<_>>()
                                                     };
                                                     view! {
-                                                        <Show when=empty>
+                                                        {show_when(empty, move || view! {
                                                             <EmptyState title="No images of this character yet." text="Make an avatar above, or give it one from the gallery." />
-                                                        </Show>
+                                                        })}
                                                         <ul class="grid" hidden=empty>
                                                             <For
                                                                 each=rows

@@ -3,7 +3,7 @@
 use leptos::{ev::MouseEvent, prelude::*};
 use model::{BulkAction, Collection, Image};
 
-use crate::components::{ConfirmButton, Picture};
+use crate::components::{show_when, ConfirmButton, Picture};
 
 use super::state::Pick;
 
@@ -97,7 +97,7 @@ pub(super) fn BulkBar(
 ) -> impl IntoView {
     let target = RwSignal::new(String::new());
     view! {
-        <Show when=move || !selected.read().is_empty()>
+        {show_when(move || !selected.read().is_empty(), move || view! {
             <div class="bulk-bar" role="toolbar" aria-label="Selected images">
                 <strong>{move || format!("{} selected", selected.read().len())}</strong>
                 {move || if trash.get() {
@@ -130,7 +130,7 @@ pub(super) fn BulkBar(
                 <button type="button" class="button button--small" on:click=move |_| selected.set(Vec::new())>"Clear selection"</button>
                 <span class="bulk-bar__hint">"Shift-click picks a range; Ctrl+A picks all, Esc none."</span>
             </div>
-        </Show>
+        })}
     }
 }
 

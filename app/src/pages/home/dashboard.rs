@@ -11,7 +11,7 @@ use leptos_router::components::A;
 
 use crate::{
     api::{account::MyUsage, library::LibraryStats},
-    components::{CurrentUser, SpendCard, UsageMeters},
+    components::{show_when, CurrentUser, SpendCard, UsageMeters},
     format::file_size,
 };
 
@@ -31,9 +31,9 @@ pub(crate) async fn load_dashboard() {
 pub(crate) fn Dashboard() -> impl IntoView {
     let CurrentUser(user) = expect_context::<CurrentUser>();
     view! {
-        <Show when=move || user.with(Option::is_some)>
+        {show_when(move || user.with(Option::is_some), move || view! {
             <Suspense fallback=|| ()>{move || Suspend::new(dashboard_panels())}</Suspense>
-        </Show>
+        })}
     }
 }
 

@@ -16,8 +16,8 @@ use crate::{
         SaveProviderKey, TakeNewToken, TestProviderKey, UpdateProfile,
     },
     components::{
-        field_error, form_error, succeeded, Field, FormAction, FormError, Notice, NoticeLine,
-        PageHeader, PostForm, Skeleton, UsageMeters,
+        field_error, form_error, show_when, succeeded, Field, FormAction, FormError, Notice,
+        NoticeLine, PageHeader, PostForm, Skeleton, UsageMeters,
     },
     format::when,
 };
@@ -94,12 +94,12 @@ fn ProfileSection() -> impl IntoView {
                                         view! { <span class="badge badge--warn">"not verified"</span> }.into_any()
                                     }}
                                 </p>
-                                <Show when=move || !verified>
+                                {show_when(move || !verified, move || view! {
                                     <PostForm action=resend attr:class="form form--inline">
                                         <button type="submit" class="button">"Send the verification email again"</button>
                                     </PostForm>
                                     <NoticeLine notice=succeeded(resend, "A new verification link is on its way.") />
-                                </Show>
+                                })}
                                 <PostForm action=update attr:class="form">
                                     <Field label="Display name" name="display_name" autocomplete="nickname" maxlength=80 value=u.display_name.clone().unwrap_or_default() error=field_error(update, "display_name") />
                                     <button type="submit" class="button">"Save"</button>

@@ -12,7 +12,7 @@ use crate::{
         client::call,
         library::{BulkImages, ListCollections, SetCharacterAvatar, UpdateImage},
     },
-    components::{Notice, NoticeLine, Picture},
+    components::{show_when, Notice, NoticeLine, Picture},
     live::{duration, use_live},
 };
 
@@ -190,10 +190,10 @@ pub(super) fn CompareBoard() -> impl IntoView {
         asked == Some(true) || wanted
     });
     view! {
-        <Show when=move || !batch.read().is_empty()>
+        {show_when(move || !batch.read().is_empty(), move || view! {
             <section class="card compare" aria-labelledby="compare-heading">
                 <h2 id="compare-heading">"Side by side"</h2>
-                <Show when=move || !names_character()>
+                {show_when(move || !names_character(), move || view! {
                     <div class="field compare__keep">
                         <label for="keep-into">"Keep in"</label>
                         <select id="keep-into" on:change=move |ev| keep_into.set(event_target_value(&ev)) prop:value=move || keep_into.get()>
@@ -203,7 +203,7 @@ pub(super) fn CompareBoard() -> impl IntoView {
                             </For>
                         </select>
                     </div>
-                </Show>
+                })}
                 <ul class="compare__grid" aria-label="Compared models">
                     <For each=shown key=|j| (j.id.clone(), j.status, j.seq) let:job>
                         {
@@ -246,7 +246,7 @@ pub(super) fn CompareBoard() -> impl IntoView {
                 </p>
                 <NoticeLine notice=message />
             </section>
-        </Show>
+        })}
     }
 }
 

@@ -19,7 +19,7 @@ use crate::{
         library::{ListCharacters, ListCollections},
     },
     browser_resource::browser_resource,
-    components::{CardChoices, EmptyState, JobCard, PageHeader, Skeleton},
+    components::{show_when, CardChoices, EmptyState, JobCard, PageHeader, Skeleton},
     live::use_live,
 };
 
@@ -81,9 +81,9 @@ pub fn StudioPage() -> impl IntoView {
                             Ok(state) => {
                                 live.merge(state.jobs, state.images);
                                 view! {
-                                    <Show when=move || live.book.with(|b| b.jobs.is_empty())>
+                                    {show_when(move || live.book.with(|b| b.jobs.is_empty()), move || view! {
                                         <EmptyState title="Nothing made yet." text="Your jobs appear here as soon as you start them, and you can watch each one live." />
-                                    </Show>
+                                    })}
                                     <ul class="job-list" aria-label="Jobs">
                                         <For each=shown key=|id| id.clone() let:id>
                                             <JobCard id=id choices=choices />

@@ -6,8 +6,10 @@ use model::{ImageFilter, ImageStatus};
 
 use super::state::FormState;
 use crate::{
-    api::library::ListImages, browser_resource::browser_resource, components::Picture, drafts,
-    AppError,
+    api::library::ListImages,
+    browser_resource::browser_resource,
+    components::{show_when, Picture},
+    drafts, AppError,
 };
 
 /// The reference images of the form; `max` is how many the chosen model takes.
@@ -54,9 +56,9 @@ pub(super) fn References(form: FormState, max: Signal<u8>) -> impl IntoView {
     view! {
         <fieldset class="references">
             <legend>{move || format!("Reference images ({} of at most {})", refs_used(), max.get())}</legend>
-            <Show when=move || max.get() == 0>
+            {show_when(move || max.get() == 0, move || view! {
                 <p class="muted">"This model takes no reference images."</p>
-            </Show>
+            })}
             <ul class="references__list" aria-label="Chosen reference images">
                 <For each=move || references.get() key=|id| id.clone() let:id>
                     <li class="references__item">
@@ -100,9 +102,9 @@ pub(super) fn References(form: FormState, max: Signal<u8>) -> impl IntoView {
                     "Pick from your library"
                 </button>
             </div>
-            <Show when=move || picking.get()>
+            {show_when(move || picking.get(), move || view! {
                 <LibraryPicker references=references />
-            </Show>
+            })}
             <p class="field__error" role="alert">{form.field_error("reference_image_ids")}</p>
         </fieldset>
     }
