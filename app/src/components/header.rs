@@ -6,7 +6,7 @@
 //! after a navigation.
 
 use leptos::{ev, prelude::*, server_fn::ServerFn};
-use leptos_router::{components::A, hooks::use_location};
+use leptos_router::hooks::use_location;
 
 use crate::{
     api::account::SignOut,
@@ -28,13 +28,13 @@ pub fn Header() -> impl IntoView {
     view! {
         <header class="site-header">
             <div class="site-header__inner">
-                <A href="/" attr:class="brand">
+                <a href="/" class="brand">
                     <svg class="brand__mark" viewBox="0 0 32 32" aria-hidden="true">
                         <circle cx="16" cy="12" r="6" />
                         <path d="M5 28c1.5-6 6-9 11-9s9.5 3 11 9" />
                     </svg>
                     <span class="brand__name">{model::PRODUCT_NAME}</span>
-                </A>
+                </a>
                 <Sections class="site-nav" />
                 <LiveStatus />
                 <SiteMenu />
@@ -59,18 +59,27 @@ fn Sections(class: &'static str) -> impl IntoView {
     }
 }
 
-/// A header link that starts fetching its page's chunk when pointed at or focused.
+/// A header link that starts fetching its page's chunk when pointed at or focused, and says
+/// when the page shown is in its section (`aria-current`, as the router's `<A>` would).
 #[component]
 fn NavLink(href: &'static str, children: Children) -> impl IntoView {
+    let pathname = use_location().pathname;
     view! {
-        <A
+        <a
             href=href
+            aria-current=move || pathname.with(|path| in_section(href, path)).then_some("page")
             on:pointerenter=move |_| routes::preload(href)
             on:focus=move |_| routes::preload(href)
         >
             {children()}
-        </A>
+        </a>
     }
+}
+
+/// Whether the page at `path` is in the section at `section`: its page or one below it.
+fn in_section(section: &str, path: &str) -> bool {
+    path.strip_prefix(section)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
 }
 
 /// The menu: on a phone every section and the account; on a wide screen the account.
@@ -118,8 +127,8 @@ fn SiteMenu() -> impl IntoView {
     view! {
         {show_when(move || !signed_in(), move || view! {
             <div class="guest-actions">
-                <A href="/login" attr:class="button button--small">"Sign in"</A>
-                <A href="/signup" attr:class="button button--small button--primary guest-actions__signup">"Sign up"</A>
+                <a href="/login" class="button button--small">"Sign in"</a>
+                <a href="/signup" class="button button--small button--primary guest-actions__signup">"Sign up"</a>
             </div>
         })}
         <details
@@ -176,8 +185,8 @@ fn SiteMenu() -> impl IntoView {
                     .into_any(),
                     None => view! {
                         <ul class="site-menu__links">
-                            <li><A href="/login">"Sign in"</A></li>
-                            <li><A href="/signup">"Create an account"</A></li>
+                            <li><a href="/login">"Sign in"</a></li>
+                            <li><a href="/signup">"Create an account"</a></li>
                         </ul>
                     }
                     .into_any(),
@@ -217,11 +226,28 @@ fn LiveStatus() -> impl IntoView {
             {move || {
                 let n = live.running();
                 (n > 0 && state() != Connection::Idle).then(|| view! {
-                    <A href="/studio" attr:class="live-status__jobs" attr:data-testid="running-jobs">
+                    <a href="/studio" class="live-status__jobs" data-testid="running-jobs">
                         {format!("{n} running")}
-                    </A>
+                    </a>
                 })
             }}
         </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::in_section;
+
+    #[test]
+    fn a_section_is_current_on_its_page_and_below_it() {
+        assert!(in_section("/characters", "/characters"));
+        assert!(in_section("/characters", "/characters/"));
+        assert!(in_section("/characters", "/characters/01J9Z"));
+        assert!(in_section("/gallery", "/gallery/trash"));
+        assert!(!in_section("/characters", "/"));
+        assert!(!in_section("/characters", "/characters-archive"));
+        assert!(!in_section("/collections", "/gallery"));
+        assert!(!in_section("/studio", "/stud"));
     }
 }

@@ -1,5 +1,5 @@
 use leptos::prelude::*;
-use leptos_router::{components::A, hooks::use_location};
+use leptos_router::hooks::use_location;
 use model::{ImageStatus, Viewer};
 
 use crate::{
@@ -155,7 +155,7 @@ pub fn Toasts() -> impl IntoView {
                     .map(|toast| view! {
                         <div class=if toast.ok { "toast toast--ok" } else { "toast toast--error" } hidden=!toast.shown>
                             <p>{toast.text}</p>
-                            {toast.link.map(|(href, words)| view! { <A href=href>{words}</A> })}
+                            {toast.link.map(|(href, words)| view! { <a href=href>{words}</a> })}
                             <button type="button" class="toast__close" aria-label="Dismiss" on:click=move |_| live.dismiss(toast.id)>"×"</button>
                         </div>
                     })

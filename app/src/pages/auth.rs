@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::{components::A, hooks::use_query_map};
+use leptos_router::hooks::use_query_map;
 use model::SignupMode;
 
 use crate::{
@@ -64,14 +64,14 @@ pub fn SignInPage() -> impl IntoView {
                 </button>
             </PostForm>
             <p class="auth__links">
-                <A href="/forgot-password">"Forgot your password?"</A>
+                <a href="/forgot-password">"Forgot your password?"</a>
             </p>
             <p class="auth__links">
                 "New here? "
-                <A href=move || match next.get() {
+                <a href=move || match next.get() {
                     Some(n) => format!("/signup?next={}", urlencode(&n)),
                     None => "/signup".to_owned(),
-                }>"Create an account"</A>
+                }>"Create an account"</a>
             </p>
         </AuthCard>
     }
@@ -123,7 +123,7 @@ pub fn SignUpPage() -> impl IntoView {
                     {move || if action.pending().get() { "Creating your account…" } else { "Create account" }}
                 </button>
             </PostForm>
-            <p class="auth__links">"Already have an account? " <A href="/login">"Sign in"</A></p>
+            <p class="auth__links">"Already have an account? " <a href="/login">"Sign in"</a></p>
         </AuthCard>
     }
 }
@@ -140,7 +140,7 @@ pub fn ForgotPasswordPage() -> impl IntoView {
                     <p class="notice notice--ok" role="status">
                         "If an account exists for that address, a link to choose a new password is on its way. It works for one hour."
                     </p>
-                    <p class="auth__links"><A href="/login">"Back to sign in"</A></p>
+                    <p class="auth__links"><a href="/login">"Back to sign in"</a></p>
                 }
             >
                 <p>"Enter the address you signed up with and we will send you a link to choose a new password."</p>
@@ -149,7 +149,7 @@ pub fn ForgotPasswordPage() -> impl IntoView {
                     <Field label="Email address" name="email" kind="email" autocomplete="email" required=true error=field_error(action, "email") />
                     <button type="submit" class="button button--primary" disabled=move || action.pending().get()>"Send the link"</button>
                 </PostForm>
-                <p class="auth__links"><A href="/login">"Back to sign in"</A></p>
+                <p class="auth__links"><a href="/login">"Back to sign in"</a></p>
             </Show>
         </AuthCard>
     }
@@ -168,7 +168,7 @@ pub fn ResetPasswordPage() -> impl IntoView {
                 <Field label="New password" name="password" kind="password" autocomplete="new-password" required=true minlength=10 hint="At least 10 characters. You will be signed out everywhere else, and your access tokens will stop working." error=field_error(action, "password") />
                 <button type="submit" class="button button--primary" disabled=move || action.pending().get()>"Save the new password"</button>
             </PostForm>
-            <p class="auth__links"><A href="/forgot-password">"Ask for a new link"</A></p>
+            <p class="auth__links"><a href="/forgot-password">"Ask for a new link"</a></p>
         </AuthCard>
     }
 }
@@ -186,7 +186,7 @@ pub fn VerifyEmailPage() -> impl IntoView {
                 when=move || done.get().is_none()
                 fallback=|| view! {
                     <p class="notice notice--ok" role="status">"Thank you: your email address is confirmed."</p>
-                    <p class="auth__links"><A href="/studio">"Go to the Studio"</A></p>
+                    <p class="auth__links"><a href="/studio">"Go to the Studio"</a></p>
                 }
             >
                 <FormError error=form_error(action) />

@@ -3,7 +3,6 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::A;
 use model::Collection;
 
 use crate::{
@@ -79,13 +78,13 @@ fn CollectionCard(
     let current_name = name.clone();
     view! {
         <li class="card collection">
-            <A href=href.clone() attr:class="collection__cover">
+            <a href=href.clone() class="collection__cover">
                 {match collection.cover_image_id.clone() {
                     Some(id) => view! { <Picture image_id=id alt=format!("Cover of {}", collection.name) square=true sizes="(min-width: 40rem) 20rem, 90vw" /> }.into_any(),
                     None => view! { <span class="tile__placeholder">"Empty"</span> }.into_any(),
                 }}
-            </A>
-            <h2 class="collection__name"><A href=href>{name}</A></h2>
+            </a>
+            <h2 class="collection__name"><a href=href>{name}</a></h2>
             <p class="muted">{count}</p>
             {collection.description.clone().map(|d| view! { <p>{d}</p> })}
             <details>

@@ -1,6 +1,6 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::{components::A, hooks::use_location};
+use leptos_router::hooks::use_location;
 
 /// The 404 page: rendered for any path that is not a page (with status 404).
 #[component]
@@ -17,8 +17,8 @@ pub fn NotFound() -> impl IntoView {
                 ". It may have moved, or the link may be mistyped."
             </p>
             <p class="actions">
-                <A href="/" attr:class="button button--primary">"Go to the home page"</A>
-                <A href="/gallery" attr:class="button">"Open the gallery"</A>
+                <a href="/" class="button button--primary">"Go to the home page"</a>
+                <a href="/gallery" class="button">"Open the gallery"</a>
             </p>
         </section>
     }

@@ -9,7 +9,6 @@ mod actions;
 mod describe;
 
 use leptos::{prelude::*, task::spawn_local};
-use leptos_router::components::A;
 use model::{Character, Collection, ImageStatus};
 
 use crate::{
@@ -99,7 +98,7 @@ pub fn JobCard(
                             view! {
                                 <p class="notice notice--error" role="alert">
                                     {f.message.clone()}
-                                    {fix.map(|(href, words)| view! { " " <A href=href>{words}</A> })}
+                                    {fix.map(|(href, words)| view! { " " <a href=href>{words}</a> })}
                                 </p>
                             }
                         })}

@@ -13,7 +13,6 @@ pub use page::CharacterPage;
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::A;
 use model::Character;
 
 use crate::{
@@ -76,7 +75,7 @@ fn CharacterRow(character: Character) -> impl IntoView {
         <li class="card character">
             <Avatar image_id=character.avatar_image_id.clone() name=character.name.clone() size=64 />
             <div>
-                <h2 class="character__name"><A href=format!("/characters/{}", character.id)>{character.name.clone()}</A></h2>
+                <h2 class="character__name"><a href=format!("/characters/{}", character.id)>{character.name.clone()}</a></h2>
                 {character.description.clone().map(|d| view! { <p class="muted">{d}</p> })}
             </div>
         </li>

@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::{components::A, hooks::use_params_map};
+use leptos_router::hooks::use_params_map;
 use model::{images_of, Character, Image, ImageFilter};
 
 use super::{
@@ -169,7 +169,7 @@ pub fn CharacterPage() -> impl IntoView {
                             <Title text="Character" />
                             <PageHeader title="Character" lead="" />
                             <p class="notice notice--error" role="alert">{e.to_string()}</p>
-                            <p><A href="/characters">"All characters"</A></p>
+                            <p><a href="/characters">"All characters"</a></p>
                         }.into_any(),
                     };
                     let (id_save, id_upload, id_delete) = (c.id.clone(), c.id.clone(), c.id.clone());
@@ -232,7 +232,7 @@ pub fn CharacterPage() -> impl IntoView {
                     let current_history = current.clone();
                     view! {
                         <Title text=name_title />
-                        <p><A href="/characters">"← All characters"</A></p>
+                        <p><a href="/characters">"← All characters"</a></p>
                         <div class="character-head">
                             {
                                 let name = name.clone();

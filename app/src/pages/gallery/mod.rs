@@ -21,7 +21,7 @@ mod tile;
 
 use leptos::{prelude::*, task::spawn_local};
 use leptos_meta::Title;
-use leptos_router::{components::A, hooks::use_query_map};
+use leptos_router::hooks::use_query_map;
 use model::{images_of, BulkAction, ImageEventKind, ImageFilter};
 
 use crate::{
@@ -243,7 +243,7 @@ pub fn GalleryPage() -> impl IntoView {
             </button>
             {move || if trash.get() {
                 view! {
-                    <A href="/gallery" attr:class="button">"Back to the gallery"</A>
+                    <a href="/gallery" class="button">"Back to the gallery"</a>
                     <ConfirmButton
                         label="Empty the trash"
                         question=Signal::derive(|| "Delete every image in the trash for good? This cannot be undone.".to_owned())
@@ -252,7 +252,7 @@ pub fn GalleryPage() -> impl IntoView {
                     />
                 }.into_any()
             } else {
-                view! { <A href="/gallery?view=trash" attr:class="button">"Trash"</A> }.into_any()
+                view! { <a href="/gallery?view=trash" class="button">"Trash"</a> }.into_any()
             }}
             {move || filter.read().collection_id.clone().map(|c| view! {
                 <a class="button" href=format!("/api/v1/images/export?collection_id={c}") download="">"Export this collection (ZIP)"</a>
@@ -327,8 +327,8 @@ fn EmptyGallery(trash: bool, filtered: ImageFilter) -> impl IntoView {
     };
     view! {
         <EmptyState title=title text=text>
-            {(narrowed && !trash).then(|| view! { <A href="/gallery" attr:class="button">"Clear the filters"</A> })}
-            {(!narrowed && !trash).then(|| view! { <A href="/studio" attr:class="button button--primary">"Go to the Studio"</A> })}
+            {(narrowed && !trash).then(|| view! { <a href="/gallery" class="button">"Clear the filters"</a> })}
+            {(!narrowed && !trash).then(|| view! { <a href="/studio" class="button button--primary">"Go to the Studio"</a> })}
         </EmptyState>
     }
 }

@@ -7,7 +7,6 @@
 //! hydrated empty against the server's HTML and hydration would fail.
 
 use leptos::prelude::*;
-use leptos_router::components::A;
 
 use crate::{
     api::{account::MyUsage, library::LibraryStats},
@@ -67,8 +66,8 @@ fn LibraryCard() -> impl IntoView {
                             {(!providers.is_empty()).then(|| view! { <p class="muted">"By provider: " {providers}</p> })}
                             {usage.map(|u| view! { <h3>"Your limits"</h3> <UsageMeters usage=u /> })}
                             <p class="actions">
-                                <A href="/gallery" attr:class="button">"Open the gallery"</A>
-                                <A href="/characters" attr:class="button">"Characters"</A>
+                                <a href="/gallery" class="button">"Open the gallery"</a>
+                                <a href="/characters" class="button">"Characters"</a>
                             </p>
                         </section>
                     }
@@ -85,7 +84,7 @@ fn SpendSection() -> impl IntoView {
         <section class="card dashboard" aria-labelledby="spend-title">
             <h2 id="spend-title">"Spending"</h2>
             <SpendCard />
-            <p><A href="/settings#spending">"Set a monthly cap, or see it by key"</A></p>
+            <p><a href="/settings#spending">"Set a monthly cap, or see it by key"</a></p>
         </section>
     }
 }

@@ -1,6 +1,5 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::A;
 
 mod dashboard;
 
@@ -31,8 +30,8 @@ pub fn HomePage() -> impl IntoView {
                 "Create characters, generate their avatars with AI and keep every image you make — on your own server."
             </p>
             <p class="actions">
-                <A href="/studio" attr:class="button button--primary">"Open the Studio"</A>
-                <A href="/gallery" attr:class="button">"Browse the gallery"</A>
+                <a href="/studio" class="button button--primary">"Open the Studio"</a>
+                <a href="/gallery" class="button">"Browse the gallery"</a>
             </p>
         </section>
 

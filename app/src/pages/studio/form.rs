@@ -3,7 +3,6 @@
 //! still waiting in the browser first, then starts the jobs, which the page follows live.
 
 use leptos::{ev::SubmitEvent, prelude::*, task::spawn_local};
-use leptos_router::components::A;
 
 use super::{
     references::References,
@@ -186,7 +185,7 @@ pub(super) fn GenerationForm(choices: CardChoices) -> impl IntoView {
                     {move || current.get().filter(|(p, _)| p.needs_key && !p.has_key).map(|(p, _)| view! {
                         <p class="field__hint">
                             {format!("{} needs an API key. ", p.label)}
-                            <A href="/settings#keys">"Add one in Settings"</A>
+                            <a href="/settings#keys">"Add one in Settings"</a>
                         </p>
                     })}
                     {move || {
