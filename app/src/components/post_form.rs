@@ -154,16 +154,23 @@ impl<T: ServerFn> From<FormAction<T>> for FormTarget {
 }
 
 /// A `<form>` posting to a [`FormAction`]'s server function; its fields are the function's
-/// arguments.
+/// arguments. Its `class` is a property of its own rather than an attribute added to the
+/// component (`attr:class`), which would be type-erased and carried to the element at run
+/// time.
 #[component]
-pub fn PostForm(#[prop(into)] action: FormTarget, children: Children) -> impl IntoView {
-    form_posting_to(action.path, action.action, children())
+pub fn PostForm(
+    #[prop(into)] action: FormTarget,
+    #[prop(optional)] class: Option<&'static str>,
+    children: Children,
+) -> impl IntoView {
+    form_posting_to(action.path, action.action, class, children())
 }
 
 /// The form itself, the same code for every server function.
 fn form_posting_to(
     url: &'static str,
     action: Action<String, Answer>,
+    class: Option<&'static str>,
     children: AnyView,
 ) -> AnyView {
     let on_submit = move |ev: SubmitEvent| {
@@ -177,7 +184,8 @@ fn form_posting_to(
         ev.prevent_default();
         action.dispatch_local(body);
     };
-    view! { <form action=url method="post" on:submit=on_submit>{children}</form> }.into_any()
+    view! { <form action=url method="post" class=class on:submit=on_submit>{children}</form> }
+        .into_any()
 }
 
 /// The submitted form's fields (and the button that submitted it), URL-encoded.

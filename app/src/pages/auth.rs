@@ -55,7 +55,7 @@ pub fn SignInPage() -> impl IntoView {
             {move || pending().map(|text| view! { <p class="notice" data-testid="pending-link">{text}</p> })}
             <ProviderButtons verb="Sign in" providers next=next />
             <FormError error=form_error(action) />
-            <PostForm action=action attr:class="form">
+            <PostForm action=action class="form">
                 <input type="hidden" name="next" value=move || next.get().unwrap_or_default() />
                 <Field label="Email address" name="email" kind="email" autocomplete="email" required=true error=field_error(action, "email") />
                 <Field label="Password" name="password" kind="password" autocomplete="current-password" required=true error=field_error(action, "password") />
@@ -113,7 +113,7 @@ pub fn SignUpPage() -> impl IntoView {
             })}
             <ProviderButtons verb="Sign up" providers next=next />
             <FormError error=form_error(action) />
-            <PostForm action=action attr:class="form">
+            <PostForm action=action class="form">
                 <input type="hidden" name="next" value=move || next.get().unwrap_or_default() />
                 <input type="hidden" name="invitation" value=move || invite.get().unwrap_or_default() />
                 <Field label="Email address" name="email" kind="email" autocomplete="email" required=true error=field_error(action, "email") />
@@ -145,7 +145,7 @@ pub fn ForgotPasswordPage() -> impl IntoView {
             >
                 <p>"Enter the address you signed up with and we will send you a link to choose a new password."</p>
                 <FormError error=form_error(action) />
-                <PostForm action=action attr:class="form">
+                <PostForm action=action class="form">
                     <Field label="Email address" name="email" kind="email" autocomplete="email" required=true error=field_error(action, "email") />
                     <button type="submit" class="button button--primary" disabled=move || action.pending().get()>"Send the link"</button>
                 </PostForm>
@@ -163,7 +163,7 @@ pub fn ResetPasswordPage() -> impl IntoView {
         <AuthCard title="Choose a new password">
             <FormError error=form_error(action) />
             <p class="notice notice--error" role="alert">{move || field_error(action, "token").get()}</p>
-            <PostForm action=action attr:class="form">
+            <PostForm action=action class="form">
                 <input type="hidden" name="token" value=move || token.get().unwrap_or_default() />
                 <Field label="New password" name="password" kind="password" autocomplete="new-password" required=true minlength=10 hint="At least 10 characters. You will be signed out everywhere else, and your access tokens will stop working." error=field_error(action, "password") />
                 <button type="submit" class="button button--primary" disabled=move || action.pending().get()>"Save the new password"</button>
@@ -191,7 +191,7 @@ pub fn VerifyEmailPage() -> impl IntoView {
             >
                 <FormError error=form_error(action) />
                 <p class="notice notice--error" role="alert">{move || field_error(action, "token").get()}</p>
-                <PostForm action=action attr:class="form">
+                <PostForm action=action class="form">
                     <input type="hidden" name="token" value=move || token.get().unwrap_or_default() />
                     <button type="submit" class="button button--primary" disabled=move || action.pending().get()>"Confirm my email address"</button>
                 </PostForm>

@@ -34,7 +34,7 @@ pub fn CollectionsPage() -> impl IntoView {
         <section class="card" aria-labelledby="new-collection">
             <h2 id="new-collection">"New collection"</h2>
             <FormError error=form_error(create) />
-            <PostForm action=create attr:class="form form--inline">
+            <PostForm action=create class="form form--inline">
                 <Field label="Name" name="name" required=true maxlength=100 error=field_error(create, "name") />
                 <Field label="Description (optional)" name="description" maxlength=2000 error=field_error(create, "description") />
                 <button type="submit" class="button button--primary" disabled=move || create.pending().get()>"Create"</button>
@@ -89,7 +89,7 @@ fn CollectionCard(
             {collection.description.clone().map(|d| view! { <p>{d}</p> })}
             <details>
                 <summary>"Rename or delete"</summary>
-                <PostForm action=rename attr:class="form form--inline">
+                <PostForm action=rename class="form form--inline">
                     <input type="hidden" name="id" value=rename_id />
                     <label>
                         <span class="visually-hidden">{rename_label}</span>
@@ -97,7 +97,7 @@ fn CollectionCard(
                     </label>
                     <button type="submit" class="button">"Rename"</button>
                 </PostForm>
-                <PostForm action=delete attr:class="form form--inline">
+                <PostForm action=delete class="form form--inline">
                     <input type="hidden" name="id" value=delete_id />
                     <button type="submit" class="button button--danger">{delete_label}</button>
                 </PostForm>

@@ -55,7 +55,7 @@ fn AccountRow(account: AccountUsage, save: FormAction<SetAccountQuota>) -> impl 
             </div>
             <details>
                 <summary>{if account.usage.custom { "Its own limits" } else { "Set its own limits" }}</summary>
-                <PostForm action=save attr:class="form form--inline">
+                <PostForm action=save class="form form--inline">
                     <input type="hidden" name="id" value=account.id.clone() />
                     <label for=field("images")>"Images per 24 h"</label>
                     <input id=field("images") name="images_per_day" inputmode="numeric" placeholder="default" value=show(s.images_per_day.map(u64::from)) />

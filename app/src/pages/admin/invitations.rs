@@ -41,7 +41,7 @@ pub fn Invitations() -> impl IntoView {
             <h2 id="invitations-heading">"Invitations"</h2>
             {signup.map(|mode| view! { <p class="muted">{signup_words(mode)}</p> })}
             <FormError error=form_error(create) />
-            <PostForm action=create attr:class="form form--inline">
+            <PostForm action=create class="form form--inline">
                 <Field label="For whom (optional)" name="note" maxlength=200 error=field_error(create, "note") />
                 <Field label="Works for (days)" name="days" kind="number" required=true value="7" error=field_error(create, "days") />
                 <button type="submit" class="button button--primary" disabled=move || create.pending().get()>"Make an invitation link"</button>
@@ -90,7 +90,7 @@ fn Row(invitation: Invitation, revoke: FormAction<RevokeInvitation>) -> impl Int
                 <strong>{note}</strong>
                 <p class="muted">{format!("Made {} · works until {}", when(invitation.created_at), when(invitation.expires_at))}</p>
             </div>
-            <PostForm action=revoke attr:class="form form--inline">
+            <PostForm action=revoke class="form form--inline">
                 <input type="hidden" name="id" value=invitation.id.clone() />
                 <button type="submit" class="button button--danger">"Withdraw"</button>
             </PostForm>

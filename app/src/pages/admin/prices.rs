@@ -79,7 +79,7 @@ fn PriceRow(
             </div>
             <details>
                 <summary>{format!("Change the price of {}", price.model)}</summary>
-                <PostForm action=save attr:class="form form--inline">
+                <PostForm action=save class="form form--inline">
                     <input type="hidden" name="provider" value=provider />
                     <input type="hidden" name="model" value=model />
                     <label for=field("image")>"Per image"</label>
@@ -93,7 +93,7 @@ fn PriceRow(
                     <button type="submit" class="button">"Save the price"</button>
                 </PostForm>
                 {(price.source == PriceSource::Administrator).then(|| view! {
-                    <PostForm action=reset attr:class="form form--inline">
+                    <PostForm action=reset class="form form--inline">
                         <input type="hidden" name="provider" value=provider_r />
                         <input type="hidden" name="model" value=model_r />
                         <button type="submit" class="button">"Back to the default price"</button>

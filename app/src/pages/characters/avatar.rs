@@ -114,7 +114,7 @@ pub(super) fn AvatarMaker(
             })}
             <FormError error=form_error(generate) />
             <p class="field__error" role="alert">{move || field_error(generate, "prompt").get()}</p>
-            <PostForm action=generate attr:class="form form--inline">
+            <PostForm action=generate class="form form--inline">
                 <input type="hidden" name="id" value=id />
                 <button type="submit" class="button button--primary" disabled=move || making.get() aria-busy=move || making.get().to_string()>
                     {move || if making.get() { "Making the avatar…" } else { "Make a new avatar" }}
@@ -129,7 +129,7 @@ pub(super) fn AvatarMaker(
             <details>
                 <summary>"Avatar settings"</summary>
                 <FormError error=form_error(settings) />
-                <PostForm action=settings attr:class="form">
+                <PostForm action=settings class="form">
                     <input type="hidden" name="id" value=id_settings />
                     <div class="field">
                         <label for="avatar-model">"Provider and model"</label>

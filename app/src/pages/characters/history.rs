@@ -30,7 +30,7 @@ pub(super) fn history_row(
                 view! { <p class="tile__badge">"Current avatar"</p> }.into_any()
             } else if has_media {
                 view! {
-                    <PostForm action=avatar attr:class="tile__action">
+                    <PostForm action=avatar class="tile__action">
                         <input type="hidden" name="id" value=cid />
                         <input type="hidden" name="image_id" value=image_avatar />
                         <button type="submit" class="button button--small">"Use as avatar"</button>
@@ -41,7 +41,7 @@ pub(super) fn history_row(
                 ().into_any()
             }}
             {has_media.then(|| view! {
-                <PostForm action=identity attr:class="tile__action">
+                <PostForm action=identity class="tile__action">
                     <input type="hidden" name="id" value=cid_identity />
                     <input type="hidden" name="image_id" value=image_identity />
                     <input type="hidden" name="chosen" value=(!is_identity).to_string() />

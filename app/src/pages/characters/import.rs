@@ -42,7 +42,7 @@ pub(super) fn ImportForCharacterForm(
             }
         })}
         <FormError error=form_error(action) />
-        <PostForm action=action attr:class="form form--inline import-form">
+        <PostForm action=action class="form form--inline import-form">
             <input type="hidden" name="id" value=id />
             <Field label="Or import from a web address" name="url" kind="url" required=true maxlength=2048 error=field_error(action, "url") />
             <div class="field field--check">

@@ -39,7 +39,7 @@ pub fn CharactersPage() -> impl IntoView {
         <section class="card" aria-labelledby="new-character">
             <h2 id="new-character">"New character"</h2>
             <FormError error=form_error(create) />
-            <PostForm action=create attr:class="form">
+            <PostForm action=create class="form">
                 <Field label="Name" name="name" required=true maxlength=100 error=field_error(create, "name") />
                 <Field label="Description (optional)" name="description" maxlength=2000 error=field_error(create, "description") />
                 <Field label="Appearance (optional)" name="appearance" kind="textarea" maxlength=2000 hint="Face, hair, build, distinguishing marks, usual clothes: added to every prompt for this character so that it stays recognisable." error=field_error(create, "appearance") />

@@ -243,7 +243,7 @@ pub fn CharacterPage() -> impl IntoView {
                         <section class="card" aria-labelledby="edit-character">
                             <h2 id="edit-character">"Details"</h2>
                             <FormError error=form_error(save) />
-                            <PostForm action=save attr:class="form">
+                            <PostForm action=save class="form">
                                 <input type="hidden" name="id" value=id_save />
                                 <Field label="Name" name="name" required=true maxlength=100 value=name_field error=field_error(save, "name") />
                                 <Field label="Description" name="description" maxlength=2000 value=description_field error=field_error(save, "description") />

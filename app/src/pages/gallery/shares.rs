@@ -69,7 +69,7 @@ pub(super) fn SharePanel(image_id: String) -> impl IntoView {
     };
     view! {
         <section class="share-panel" aria-label="Share links">
-            <PostForm action=create attr:class="form form--inline">
+            <PostForm action=create class="form form--inline">
                 <input type="hidden" name="id" value=image_id />
                 <label>
                     <span class="filters__label">"Link works for"</span>
@@ -120,7 +120,7 @@ fn Row(row: ShareRow, revoke: FormAction<RevokeShare>) -> impl IntoView {
                             input.select();
                         } />
                     </label>
-                    <PostForm action=revoke attr:class="form form--inline">
+                    <PostForm action=revoke class="form form--inline">
                         <input type="hidden" name="id" value=id />
                         <button type="submit" class="button button--danger" disabled=move || revoke.pending().get()>"Revoke"</button>
                     </PostForm>

@@ -95,12 +95,12 @@ fn ProfileSection() -> impl IntoView {
                                     }}
                                 </p>
                                 {show_when(move || !verified, move || view! {
-                                    <PostForm action=resend attr:class="form form--inline">
+                                    <PostForm action=resend class="form form--inline">
                                         <button type="submit" class="button">"Send the verification email again"</button>
                                     </PostForm>
                                     <NoticeLine notice=succeeded(resend, "A new verification link is on its way.") />
                                 })}
-                                <PostForm action=update attr:class="form">
+                                <PostForm action=update class="form">
                                     <Field label="Display name" name="display_name" autocomplete="nickname" maxlength=80 value=u.display_name.clone().unwrap_or_default() error=field_error(update, "display_name") />
                                     <button type="submit" class="button">"Save"</button>
                                 </PostForm>
@@ -218,13 +218,13 @@ fn ProviderKeyRow(
                         <span class="muted">{format!(" · updated {}", when(k.updated_at))}</span>
                     </p>
                     <div class="key-row__actions">
-                        <PostForm action=test attr:class="form form--inline">
+                        <PostForm action=test class="form form--inline">
                             <input type="hidden" name="provider" value=provider.as_str() />
                             <button type="submit" class="button" disabled=move || test.pending().get()>
                                 {move || if test.pending().get() { "Testing…" } else { "Test key" }}
                             </button>
                         </PostForm>
-                        <PostForm action=remove attr:class="form form--inline">
+                        <PostForm action=remove class="form form--inline">
                             <input type="hidden" name="provider" value=provider.as_str() />
                             <button type="submit" class="button button--danger">"Remove"</button>
                         </PostForm>
@@ -233,7 +233,7 @@ fn ProviderKeyRow(
                 }.into_any(),
                 None => view! { <p class="key-row__status muted">"No key saved."</p> }.into_any(),
             }}
-            <PostForm action=save attr:class="form form--inline">
+            <PostForm action=save class="form form--inline">
                 <input type="hidden" name="provider" value=provider.as_str() />
                 <div class="field" class:field--invalid=move || save_error.get().is_some()>
                     <label for=input_id.clone()>
@@ -273,7 +273,7 @@ fn TokensSection() -> impl IntoView {
                 "For scripts and the HTTP API: send " <code>"Authorization: Bearer <token>"</code> ". A token is shown once, when you create it."
             </p>
             <FormError error=form_error(create) />
-            <PostForm action=create attr:class="form form--inline">
+            <PostForm action=create class="form form--inline">
                 <Field label="Name" name="name" required=true maxlength=100 hint="What the token is for, e.g. “backup script”." error=field_error(create, "name") />
                 <div class="field">
                     <label for="field-expires_in_days">"Expires"</label>
@@ -366,7 +366,7 @@ fn TokenRow(token: TokenInfo, revoke: FormAction<RevokeToken>) -> impl IntoView 
                     }}
                 </p>
             </div>
-            <PostForm action=revoke attr:class="form form--inline">
+            <PostForm action=revoke class="form form--inline">
                 <input type="hidden" name="id" value=token.id.clone() />
                 <button type="submit" class="button button--danger" aria-label=format!("Revoke token {}", token.name)>"Revoke"</button>
             </PostForm>
@@ -398,7 +398,7 @@ fn SessionsSection() -> impl IntoView {
                     }
                 })}
             </Transition>
-            <PostForm action=others attr:class="form form--inline">
+            <PostForm action=others class="form form--inline">
                 <button type="submit" class="button">"Sign out everywhere else"</button>
             </PostForm>
             <NoticeLine notice=Signal::derive(move || match others.value().get() {
@@ -425,7 +425,7 @@ fn SessionRow(session: SessionInfo, revoke: FormAction<RevokeSession>) -> impl I
                 </p>
             </div>
             {(!session.current).then(|| view! {
-                <PostForm action=revoke attr:class="form form--inline">
+                <PostForm action=revoke class="form form--inline">
                     <input type="hidden" name="id" value=session.id.clone() />
                     <button type="submit" class="button button--danger">"Sign out"</button>
                 </PostForm>
@@ -442,7 +442,7 @@ fn DeleteAccountSection() -> impl IntoView {
             <h2 id="danger-title">"Delete account"</h2>
             <p>"This deletes your account, your keys, your characters and every image you made or uploaded. It cannot be undone."</p>
             <FormError error=form_error(delete) />
-            <PostForm action=delete attr:class="form">
+            <PostForm action=delete class="form">
                 <Field label="Your password, to confirm" name="password" kind="password" autocomplete="current-password" required=true error=field_error(delete, "password") />
                 <button type="submit" class="button button--danger" disabled=move || delete.pending().get()>"Delete my account"</button>
             </PostForm>

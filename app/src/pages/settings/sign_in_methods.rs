@@ -125,7 +125,7 @@ fn IdentityRow(
                     {format!("Linked {} · last used {}", when(identity.created_at), when(identity.last_used_at))}
                 </p>
             </div>
-            <PostForm action=unlink attr:class="form form--inline">
+            <PostForm action=unlink class="form form--inline">
                 <input type="hidden" name="id" value=identity.id.clone() />
                 <button type="submit" class="button button--danger" aria-label=label disabled=last
                     title=last.then_some("This is your only way to sign in: set a password or link another provider first.")>
@@ -157,7 +157,7 @@ fn PasswordForm(has_password: bool, password: FormAction<ChangePassword>) -> imp
             <p class="muted">"Your account was made through an identity provider and has no password yet."</p>
         })}
         <FormError error=form_error(password) />
-        <PostForm action=password attr:class="form">
+        <PostForm action=password class="form">
             {if has_password {
                 view! { <Field label="Current password" name="current_password" kind="password" autocomplete="current-password" required=true error=field_error(password, "current_password") /> }.into_any()
             } else {

@@ -28,7 +28,7 @@ pub fn SpendingSection() -> impl IntoView {
                 {move || Suspend::new(async move {
                     let cap = current.await.ok().flatten().and_then(|s| s.account_cap).map(|c| c.monthly_usd);
                     view! {
-                        <PostForm action=set attr:class="form form--inline">
+                        <PostForm action=set class="form form--inline">
                             <Field label="Monthly cap in US dollars" name="monthly_usd" hint="Leave it empty for no cap." value=cap_value(cap) maxlength=12 error=field_error(set, "monthly_usd") />
                             <button type="submit" class="button">"Save the cap"</button>
                         </PostForm>
