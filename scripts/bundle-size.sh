@@ -121,7 +121,7 @@ declare -A target=([/]=150 [/login]=150)
 # pages 6.4-8.2 KiB less, / and /login 0.5. The figures plus ~2.5 KiB.
 # Then 14 of the 20 `<Show>`s a memoised closure (`components::show_when`): 0.2-3.9 KiB
 # less a route. The figures plus ~2.5 KiB.
-declare -A enforced=([/]=246 [/login]=272 [/studio]=488 [/gallery]=562 ["/characters/{id}"]=523 [/settings]=451 [/admin]=443)
+declare -A enforced=([/]=241 [/login]=267 [/studio]=483 [/gallery]=559 ["/characters/{id}"]=517 [/settings]=445 [/admin]=438)
 
 start_scratch_server "$bin" RUST_LOG=warn
 email="bundle@example.com"
