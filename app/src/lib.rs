@@ -117,7 +117,7 @@ mod tests {
 }
 
 use crate::{
-    components::{Footer, Header, Toasts},
+    components::Header,
     live::Live,
     pages::NotFound,
     routes::{
@@ -252,7 +252,7 @@ fn Layout() -> impl IntoView {
                 <Route path=StaticSegment("verify-email") view={Lazy::<VerifyEmailRoute>::new()} />
             </Routes>
         </main>
-        <Footer />
-        <Toasts />
+        {components::footer()}
+        {components::toasts()}
     }
 }

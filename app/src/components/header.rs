@@ -35,24 +35,27 @@ pub fn Header() -> impl IntoView {
                     </svg>
                     <span class="brand__name">{model::PRODUCT_NAME}</span>
                 </a>
-                <Sections class="site-nav" />
-                <LiveStatus />
-                <SiteMenu />
+                {sections("site-nav")}
+                {live_status()}
+                {site_menu()}
             </div>
         </header>
     }
 }
 
+// The parts below are plain functions, not components: with `erase_components` each
+// component is compiled with a type-erased view of its own, in the main chunk every page
+// downloads (README, "Bundle"); the header is erased once, as a whole.
+
 /// The main navigation: in the header on wide screens, in the menu on a phone (the CSS
 /// shows one of them; the other is not displayed, so never announced twice).
-#[component]
-fn Sections(class: &'static str) -> impl IntoView {
+fn sections(class: &'static str) -> impl IntoView {
     view! {
         <nav class=class aria-label="Main">
             <ul>
                 {SECTIONS
                     .into_iter()
-                    .map(|(href, label)| view! { <li><NavLink href=href>{label}</NavLink></li> })
+                    .map(|(href, label)| view! { <li>{nav_link(href, label)}</li> })
                     .collect_view()}
             </ul>
         </nav>
@@ -61,8 +64,7 @@ fn Sections(class: &'static str) -> impl IntoView {
 
 /// A header link that starts fetching its page's chunk when pointed at or focused, and says
 /// when the page shown is in its section (`aria-current`, as the router's `<A>` would).
-#[component]
-fn NavLink(href: &'static str, children: Children) -> impl IntoView {
+fn nav_link(href: &'static str, label: &'static str) -> impl IntoView {
     let pathname = use_location().pathname;
     view! {
         <a
@@ -71,7 +73,7 @@ fn NavLink(href: &'static str, children: Children) -> impl IntoView {
             on:pointerenter=move |_| routes::preload(href)
             on:focus=move |_| routes::preload(href)
         >
-            {children()}
+            {label}
         </a>
     }
 }
@@ -84,8 +86,7 @@ fn in_section(section: &str, path: &str) -> bool {
 
 /// The menu: on a phone every section and the account; on a wide screen the account.
 /// Signed out, the ways in (on a wide screen as buttons beside it).
-#[component]
-fn SiteMenu() -> impl IntoView {
+fn site_menu() -> impl IntoView {
     let CurrentUser(user) = expect_context::<CurrentUser>();
     let signed_in = move || user.with(|u| u.is_some());
     let details = NodeRef::<leptos::html::Details>::new();
@@ -163,7 +164,7 @@ fn SiteMenu() -> impl IntoView {
                 })}
             </summary>
             <div class="site-menu__panel">
-                <Sections class="site-menu__sections" />
+                {sections("site-menu__sections")}
                 {move || match user.get() {
                     Some(u) => view! {
                         <p class="site-menu__account">
@@ -172,8 +173,8 @@ fn SiteMenu() -> impl IntoView {
                             {u.display_name.is_some().then(|| view! { <span class="site-menu__email">{u.email.clone()}</span> })}
                         </p>
                         <ul class="site-menu__links">
-                            <li><NavLink href="/settings">"Settings"</NavLink></li>
-                            {u.is_admin.then(|| view! { <li><NavLink href="/admin">"Operations"</NavLink></li> })}
+                            <li>{nav_link("/settings", "Settings")}</li>
+                            {u.is_admin.then(|| view! { <li>{nav_link("/admin", "Operations")}</li> })}
                         </ul>
                         // A plain form: signing out loads the home page afresh, so nothing of
                         // the account stays in the tab's memory, and the header needs no
@@ -198,8 +199,7 @@ fn SiteMenu() -> impl IntoView {
 
 /// The live connection's state and the jobs under way, on every page (browser only: the
 /// server's render has no connection).
-#[component]
-fn LiveStatus() -> impl IntoView {
+fn live_status() -> impl IntoView {
     let live = use_live();
     let state = move || live.connection.get();
     view! {

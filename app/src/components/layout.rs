@@ -62,8 +62,10 @@ async fn ask_current_user() -> Option<Option<Viewer>> {
     None
 }
 
-#[component]
-pub fn Footer() -> impl IntoView {
+/// The page's foot. This and [`toasts`] are plain functions, not components: with
+/// `erase_components` each component is compiled with a type-erased view of its own, in the
+/// main chunk every page downloads (README, "Bundle").
+pub fn footer() -> impl IntoView {
     view! {
         <footer class="site-footer">
             <p>
@@ -138,8 +140,7 @@ pub fn notify_finished_jobs(live: Live) {
 }
 
 /// The notifications, announced to screen readers.
-#[component]
-pub fn Toasts() -> impl IntoView {
+pub fn toasts() -> impl IntoView {
     let live = use_live();
     view! {
         <div class="visually-hidden" role="status" aria-live="polite" data-testid="announcer">

@@ -28,7 +28,7 @@ pub use identity::{
 };
 pub use job_card::{CardChoices, JobCard};
 pub use layout::{
-    notify_finished_jobs, provide_current_user, CurrentUser, Footer, PageHeader, Toasts,
+    footer, notify_finished_jobs, provide_current_user, toasts, CurrentUser, PageHeader,
 };
 pub use model_select::{find_model, ModelOptions};
 pub use notice::{Notice, NoticeLine};

@@ -1,4 +1,4 @@
-//! The notifications at the corner of the page, as plain data (the `Toasts` component
+//! The notifications at the corner of the page, as plain data (`components::toasts`
 //! shows them). The list is drawn as a plain list — by position, not keyed (a keyed list's
 //! code would be main-chunk code that every first visit downloads) — inside a live region.
 //! So that no notification's text ever moves to another place, which a screen reader
