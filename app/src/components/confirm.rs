@@ -4,6 +4,8 @@
 
 use leptos::prelude::*;
 
+use super::handler;
+
 #[component]
 pub fn ConfirmButton(
     /// What the first button says ("Empty the trash").
@@ -44,27 +46,27 @@ pub fn ConfirmButton(
         <Show
             when=move || asking.get()
             fallback=move || view! {
-                <button type="button" class=class node_ref=first_button on:click=move |_| asking.set(true)>{label}</button>
+                <button type="button" class=class node_ref=first_button on:click=handler(move |_| asking.set(true))>{label}</button>
             }
         >
             <span
                 class="confirm"
                 role="group"
                 aria-label=move || question.get()
-                on:keydown=move |ev| {
+                on:keydown=handler(move |ev: leptos::ev::KeyboardEvent| {
                     if ev.key() == "Escape" {
                         // Only this question: not the dialog it may be in.
                         ev.stop_propagation();
                         asking.set(false);
                     }
-                }
+                })
             >
                 <span class="confirm__question">{move || question.get()}</span>
-                <button type="button" class=class node_ref=confirm_button on:click=move |_| {
+                <button type="button" class=class node_ref=confirm_button on:click=handler(move |_| {
                     asking.set(false);
                     on_confirm.run(());
-                }>{confirm}</button>
-                <button type="button" class="button button--small" on:click=move |_| asking.set(false)>"Cancel"</button>
+                })>{confirm}</button>
+                <button type="button" class="button button--small" on:click=handler(move |_| asking.set(false))>"Cancel"</button>
             </span>
         </Show>
     }

@@ -6,7 +6,7 @@ use leptos::{prelude::*, task::spawn_local};
 
 use crate::{
     api::{client::call, generation::EditImage},
-    components::Notice,
+    components::{handler, Notice},
     live::use_live,
 };
 
@@ -53,11 +53,11 @@ pub fn EditForm(
     view! {
         <details class="edit-form">
             <summary class="button button--small">"Edit with a prompt"</summary>
-            <form class="form form--inline" on:submit=submit>
+            <form class="form form--inline" on:submit=handler(submit)>
                 <div class="field">
                     <label for=field.clone()>"What to change"</label>
                     <input id=field type="text" maxlength="4000" placeholder="make the hair blue" required=true
-                        prop:value=move || text.get() on:input=move |ev| text.set(event_target_value(&ev)) />
+                        prop:value=move || text.get() on:input=handler(move |ev| text.set(event_target_value(&ev))) />
                 </div>
                 <button type="submit" class="button button--small" disabled=move || busy.get()>
                     {move || if busy.get() { "Starting…" } else { "Edit" }}

@@ -10,7 +10,7 @@ use leptos_router::hooks::use_location;
 
 use crate::{
     api::account::SignOut,
-    components::{show_when, CurrentUser},
+    components::{handler, show_when, CurrentUser},
     live::{use_live, Connection},
     routes,
 };
@@ -70,8 +70,8 @@ fn nav_link(href: &'static str, label: &'static str) -> impl IntoView {
         <a
             href=href
             aria-current=move || pathname.with(|path| in_section(href, path)).then_some("page")
-            on:pointerenter=move |_| routes::preload(href)
-            on:focus=move |_| routes::preload(href)
+            on:pointerenter=handler(move |_| routes::preload(href))
+            on:focus=handler(move |_| routes::preload(href))
         >
             {label}
         </a>
@@ -135,16 +135,16 @@ fn site_menu() -> impl IntoView {
         <details
             class=move || if signed_in() { "site-menu" } else { "site-menu site-menu--guest" }
             node_ref=details
-            on:keydown=move |e| {
+            on:keydown=handler(move |e: leptos::ev::KeyboardEvent| {
                 if e.key() == "Escape" {
                     close(true);
                 }
-            }
-            on:focusout=move |e: ev::FocusEvent| {
+            })
+            on:focusout=handler(move |e: ev::FocusEvent| {
                 if e.related_target().is_some() && outside(e.related_target()) {
                     close(false);
                 }
-            }
+            })
         >
             <summary class="site-menu__button" node_ref=summary>
                 <svg class="site-menu__icon" viewBox="0 0 24 24" aria-hidden="true">

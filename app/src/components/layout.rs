@@ -4,6 +4,7 @@ use model::{ImageStatus, Viewer};
 
 use crate::{
     browser_resource::browser_resource_of,
+    components::handler,
     live::{remedy, use_live, Change, Live},
     AppError,
 };
@@ -157,7 +158,7 @@ pub fn toasts() -> impl IntoView {
                         <div class=if toast.ok { "toast toast--ok" } else { "toast toast--error" } hidden=!toast.shown>
                             <p>{toast.text}</p>
                             {toast.link.map(|(href, words)| view! { <a href=href>{words}</a> })}
-                            <button type="button" class="toast__close" aria-label="Dismiss" on:click=move |_| live.dismiss(toast.id)>"×"</button>
+                            <button type="button" class="toast__close" aria-label="Dismiss" on:click=handler(move |_| live.dismiss(toast.id))>"×"</button>
                         </div>
                     })
                     .collect_view()

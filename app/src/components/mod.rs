@@ -4,6 +4,7 @@ mod confirm;
 mod edit_form;
 mod focus;
 mod form;
+mod handler;
 mod header;
 mod identity;
 mod job_card;
@@ -22,6 +23,7 @@ pub use confirm::ConfirmButton;
 pub use edit_form::EditForm;
 pub use focus::{focus_selector, trap_tab};
 pub use form::{field_error, form_error, succeeded, Field, FormError};
+pub use handler::handler;
 pub use header::{Header, SECTIONS};
 pub use identity::{
     pending_link_text, problem_notice, start_href, use_identity_providers, ProviderButtons,

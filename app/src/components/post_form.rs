@@ -23,6 +23,7 @@ use serde::de::DeserializeOwned;
 
 use crate::{
     api::client::{read, send, Answer},
+    components::handler,
     AppError,
 };
 
@@ -184,7 +185,7 @@ fn form_posting_to(
         ev.prevent_default();
         action.dispatch_local(body);
     };
-    view! { <form action=url method="post" class=class on:submit=on_submit>{children}</form> }
+    view! { <form action=url method="post" class=class on:submit=handler(on_submit)>{children}</form> }
         .into_any()
 }
 

@@ -6,7 +6,10 @@
 use leptos::prelude::*;
 use model::{format_usd, CapStatus, SpendLine, SpendSummary};
 
-use crate::{api::spend::MySpend, components::Skeleton};
+use crate::{
+    api::spend::MySpend,
+    components::{handler, Skeleton},
+};
 
 fn parse_month(label: &str) -> Option<(i32, u32)> {
     let (y, m) = label.split_once('-')?;
@@ -198,8 +201,8 @@ pub fn SpendCard(
                         let (prev_name, next_name) = (month_name(&prev), month_name(&next));
                         view! {
                             <nav class="spend__months" aria-label="Month">
-                                <button type="button" class="button button--small" on:click=move |_| month.set(Some(prev.clone()))>{format!("← {prev_name}")}</button>
-                                <button type="button" class="button button--small" on:click=move |_| month.set(Some(next.clone()))>{format!("{next_name} →")}</button>
+                                <button type="button" class="button button--small" on:click=handler(move |_| month.set(Some(prev.clone())))>{format!("← {prev_name}")}</button>
+                                <button type="button" class="button button--small" on:click=handler(move |_| month.set(Some(next.clone())))>{format!("{next_name} →")}</button>
                             </nav>
                             <SpendPanel summary=s keys=keys />
                         }.into_any()

@@ -5,7 +5,7 @@
 
 use leptos::prelude::*;
 
-use crate::components::show_when;
+use crate::components::{handler, show_when};
 use crate::format::file_size;
 
 /// Why a file of `size` bytes is not sent, when it is larger than the server's limit
@@ -105,16 +105,16 @@ pub fn UploadPanel(
         <div
             class="dropzone"
             class:dropzone--active=move || dragging.get()
-            on:dragenter=move |ev: web_sys::DragEvent| {
+            on:dragenter=handler(move |ev: web_sys::DragEvent| {
                 ev.prevent_default();
                 dragging.set(true);
-            }
-            on:dragover=move |ev: web_sys::DragEvent| {
+            })
+            on:dragover=handler(move |ev: web_sys::DragEvent| {
                 ev.prevent_default();
                 dragging.set(true);
-            }
-            on:dragleave=move |_| dragging.set(false)
-            on:drop=on_drop
+            })
+            on:dragleave=handler(move |_| dragging.set(false))
+            on:drop=handler(on_drop)
             data-testid="dropzone"
         >
             <svg class="dropzone__icon" viewBox="0 0 24 24" aria-hidden="true">
@@ -128,7 +128,7 @@ pub fn UploadPanel(
                     class="visually-hidden"
                     multiple
                     accept="image/png,image/jpeg,image/webp"
-                    on:change=on_pick
+                    on:change=handler(on_pick)
                 />
             </label>
             <p class="muted" data-testid="upload-limit">{match limit {
@@ -142,9 +142,9 @@ pub fn UploadPanel(
             </For>
         </ul>
         {show_when(finished, move || view! {
-            <button type="button" class="button button--small" on:click=move |_| {
+            <button type="button" class="button button--small" on:click=handler(move |_| {
                 items.update(|list| list.retain(|i| i.state.get_untracked() == UploadState::Uploading));
-            }>"Clear finished"</button>
+            })>"Clear finished"</button>
         })}
     }
 }

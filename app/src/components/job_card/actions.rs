@@ -12,7 +12,7 @@ use crate::{
         generation::RegenerateImage,
         library::{SetCharacterAvatar, UpdateImage},
     },
-    components::{EditForm, Notice},
+    components::{handler, EditForm, Notice},
     live::use_live,
 };
 
@@ -63,29 +63,29 @@ pub(super) fn FinishedActions(
         let favorite = image.with(|i| i.as_ref().is_some_and(|i| i.favorite));
         let completed = job.with(|j| j.as_ref().map(|j| j.status)) == Some(ImageStatus::Completed);
         view! {
-            <button type="button" class="button button--small" on:click=regenerate>"Regenerate"</button>
+            <button type="button" class="button button--small" on:click=handler(regenerate)>"Regenerate"</button>
             {completed.then(|| job.with_untracked(|j| j.as_ref().map(|j| j.image_id.clone()))).flatten().map(|id| view! {
                 <EditForm image_id=id message=message />
             })}
             {completed.then(|| view! {
                 <button type="button" class="button button--small" aria-pressed=favorite.to_string()
-                    on:click=move |_| change(UpdateImageRequest { favorite: Some(!favorite), ..Default::default() }, if favorite { "No longer a favourite." } else { "Added to your favourites." })>
+                    on:click=handler(move |_| change(UpdateImageRequest { favorite: Some(!favorite), ..Default::default() }, if favorite { "No longer a favourite." } else { "Added to your favourites." }))>
                     {if favorite { "★ Favourite" } else { "☆ Favourite" }}
                 </button>
                 <label class="job__choice">
                     <span class="visually-hidden">"Move to collection"</span>
-                    <select on:change=move |ev| {
+                    <select on:change=handler(move |ev| {
                         let value = event_target_value(&ev);
                         let collection_id = Some(Some(value).filter(|v| !v.is_empty()));
                         change(UpdateImageRequest { collection_id, ..Default::default() }, "Moved.");
-                    }>
+                    })>
                         <option value="" selected=true>"Move to…"</option>
                         {move || choices.collections.get().into_iter().map(|c| view! { <option value=c.id.clone()>{c.name.clone()}</option> }).collect_view()}
                     </select>
                 </label>
                 <label class="job__choice">
                     <span class="visually-hidden">"Make the avatar of"</span>
-                    <select on:change=move |ev| {
+                    <select on:change=handler(move |ev| {
                         let character_id = event_target_value(&ev);
                         let Some(image_id) = job.with_untracked(|j| j.as_ref().map(|j| j.image_id.clone())) else { return };
                         if character_id.is_empty() { return; }
@@ -95,7 +95,7 @@ pub(super) fn FinishedActions(
                                 Err(e) => message.set(Some(Notice::failed(&e))),
                             }
                         });
-                    }>
+                    })>
                         <option value="" selected=true>"Avatar of…"</option>
                         {move || choices.characters.get().into_iter().map(|c| view! { <option value=c.id.clone()>{c.name.clone()}</option> }).collect_view()}
                     </select>

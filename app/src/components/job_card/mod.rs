@@ -13,7 +13,7 @@ use model::{Character, Collection, ImageStatus};
 
 use crate::{
     api::{client::call, generation::CancelGeneration},
-    components::{show_when, Notice, NoticeLine, Picture},
+    components::{handler, show_when, Notice, NoticeLine, Picture},
     live::{progress, remedy, stage_label, use_live},
 };
 use actions::FinishedActions;
@@ -106,7 +106,7 @@ pub fn JobCard(
                 })}
                 <div class="job__actions">
                     {show_when(running, move || view! {
-                        <button type="button" class="button button--small" on:click=cancel.clone()>"Cancel"</button>
+                        <button type="button" class="button button--small" on:click=handler(cancel.clone())>"Cancel"</button>
                     })}
                     {move || choices.filter(|_| status().is_some_and(ImageStatus::is_final)).map(|choices| view! {
                         <FinishedActions job=job image=image choices=choices message=message />

@@ -19,7 +19,7 @@ use model::{ImageStatus, Operations, ProviderId};
 
 use crate::{
     api::{admin::GetOperations, client::call},
-    components::{PageHeader, Skeleton},
+    components::{handler, PageHeader, Skeleton},
     format::{file_size, when},
     live::use_live,
     pages::NotFound,
@@ -120,7 +120,7 @@ fn Overview(ops: Memo<Operations>, reread: Reread) -> impl IntoView {
                 type="button"
                 class="button"
                 aria-busy=move || reread.pending.get().to_string()
-                on:click=move |_| reread.start()
+                on:click=handler(move |_| reread.start())
             >
                 "Refresh"
             </button>

@@ -7,6 +7,7 @@ use model::{format_usd, AccountSpend, InstanceSpend};
 use crate::{
     api::spend::SpendByAccount,
     components::{
+        handler,
         spend::{month_name, month_step, SpendTable},
         Skeleton,
     },
@@ -65,8 +66,8 @@ fn InstanceMonth(spend: InstanceSpend, month: RwSignal<Option<String>>) -> impl 
     });
     view! {
         <nav class="spend__months" aria-label="Month">
-            <button type="button" class="button button--small" on:click=move |_| month.set(Some(prev.clone()))>{format!("← {prev_name}")}</button>
-            <button type="button" class="button button--small" on:click=move |_| month.set(Some(next.clone()))>{format!("{next_name} →")}</button>
+            <button type="button" class="button button--small" on:click=handler(move |_| month.set(Some(prev.clone())))>{format!("← {prev_name}")}</button>
+            <button type="button" class="button button--small" on:click=handler(move |_| month.set(Some(next.clone())))>{format!("{next_name} →")}</button>
         </nav>
         <p class="spend__total"><strong>{format_usd(spend.total_usd)}</strong>{format!(" in {}, all accounts", month_name(&spend.month))}</p>
         {cap.map(|c| view! { <p>{c}</p> })}

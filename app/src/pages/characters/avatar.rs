@@ -8,8 +8,8 @@ use model::{AvatarSettings, Character, Job, ProviderInfo};
 use crate::{
     api::generation::{GenerateAvatar, SaveAvatarSettings},
     components::{
-        field_error, find_model, form_error, show_when, succeeded, FormAction, FormError, JobCard,
-        ModelOptions, Notice, NoticeLine, PostForm,
+        field_error, find_model, form_error, handler, show_when, succeeded, FormAction, FormError,
+        JobCard, ModelOptions, Notice, NoticeLine, PostForm,
     },
     live::use_live,
 };
@@ -133,7 +133,7 @@ pub(super) fn AvatarMaker(
                     <input type="hidden" name="id" value=id_settings />
                     <div class="field">
                         <label for="avatar-model">"Provider and model"</label>
-                        <select id="avatar-model" name="model" on:change=move |ev| chosen.set(event_target_value(&ev))>
+                        <select id="avatar-model" name="model" on:change=handler(move |ev| chosen.set(event_target_value(&ev)))>
                             <ModelOptions catalogue=catalogue.get_value() selected=chosen.get_untracked() />
                         </select>
                     </div>

@@ -11,7 +11,7 @@ use crate::{
         generation::{list_variations, MakeVariations},
     },
     browser_data::fetched,
-    components::{Notice, NoticeLine},
+    components::{handler, Notice, NoticeLine},
     live::use_live,
 };
 
@@ -111,13 +111,13 @@ pub(super) fn Variations(id: String) -> impl IntoView {
                             <div class="field field--check">
                                 <input id=field.clone() type="checkbox" title=p.prompt.clone()
                                     prop:checked=move || !unticked.read().contains(&pid)
-                                    on:change=move |ev| {
+                                    on:change=handler(move |ev| {
                                         let on = event_target_checked(&ev);
                                         unticked.update(|u| {
                                             u.retain(|x| *x != pid_change);
                                             if !on { u.push(pid_change.clone()); }
                                         });
-                                    } />
+                                    }) />
                                 <label for=field>{p.label.clone()}</label>
                             </div>
                         }
@@ -125,7 +125,7 @@ pub(super) fn Variations(id: String) -> impl IntoView {
                 })}
             </fieldset>
             <p class="actions">
-                <button type="button" class="button button--primary" on:click=make
+                <button type="button" class="button button--primary" on:click=handler(make)
                     disabled=move || busy.get() || chosen().is_empty()>
                     {move || match chosen().len() {
                         1 => "Make 1 variation".to_owned(),

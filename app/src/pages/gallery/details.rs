@@ -12,7 +12,7 @@ use crate::{
         client::call,
         library::{BulkImages, SetCharacterAvatar, UpdateCollection, UpdateImage},
     },
-    components::{ConfirmButton, EditForm, Notice},
+    components::{handler, ConfirmButton, EditForm, Notice},
     format::{file_size, when},
 };
 
@@ -90,24 +90,24 @@ pub(super) fn TitleLine(
                 <div class="title-line">
                     <h2 class="title-line__text" title=heading.clone()>{heading.clone()}</h2>
                     {editable.then(|| view! {
-                        <button type="button" class="button button--small" node_ref=rename_button on:click=move |_| editing.set(true)>"Rename"</button>
+                        <button type="button" class="button button--small" node_ref=rename_button on:click=handler(move |_| editing.set(true))>"Rename"</button>
                     })}
                 </div>
             }
         >
-            <form class="title-line title-line--editing" on:submit=save.clone() on:keydown=move |ev| {
+            <form class="title-line title-line--editing" on:submit=handler(save.clone()) on:keydown=handler(move |ev: leptos::ev::KeyboardEvent| {
                 if ev.key() == "Escape" {
                     // Only the field: not the lightbox around it.
                     ev.stop_propagation();
                     editing.set(false);
                 }
-            }>
+            })>
                 <label class="title-line__field">
                     <span class="visually-hidden">"Title"</span>
-                    <input type="text" maxlength="200" placeholder="A title (empty: the prompt)" node_ref=field prop:value=move || value.get() on:input=move |ev| value.set(event_target_value(&ev)) />
+                    <input type="text" maxlength="200" placeholder="A title (empty: the prompt)" node_ref=field prop:value=move || value.get() on:input=handler(move |ev| value.set(event_target_value(&ev))) />
                 </label>
                 <button type="submit" class="button button--small button--primary">"Save"</button>
-                <button type="button" class="button button--small" on:click=move |_| editing.set(false)>"Cancel"</button>
+                <button type="button" class="button button--small" on:click=handler(move |_| editing.set(false))>"Cancel"</button>
             </form>
         </Show>
     }
@@ -253,11 +253,11 @@ pub(super) fn Actions(
                 let offer = avatar_offer(&image, &characters.get()).map(|c| {
                     let id = id.clone();
                     let text = format!("Restore as {}’s avatar", c.name);
-                    view! { <button type="button" class="button button--primary" on:click=move |_| restore_as_avatar(c.clone(), id.clone())>{text}</button> }
+                    view! { <button type="button" class="button button--primary" on:click=handler(move |_| restore_as_avatar(c.clone(), id.clone()))>{text}</button> }
                 });
                 view! {
                     {offer}
-                    <button type="button" class="button" on:click=move |_| remove(rid.clone(), BulkAction::Restore)>"Restore"</button>
+                    <button type="button" class="button" on:click=handler(move |_| remove(rid.clone(), BulkAction::Restore))>"Restore"</button>
                     <ConfirmButton
                         label="Delete for good"
                         question=Signal::derive(|| "Delete this image for good? This cannot be undone.".to_owned())
@@ -270,15 +270,15 @@ pub(super) fn Actions(
                 let has_media = image.has_media();
                 let current_collection = image.collection_id.clone();
                 view! {
-                    <button type="button" class="button" aria-pressed=favorite.to_string() on:click=move |_| change(fid.clone(), UpdateImageRequest { favorite: Some(!favorite), ..UpdateImageRequest::default() }, if favorite { "Removed from favourites." } else { "Added to favourites." })>
+                    <button type="button" class="button" aria-pressed=favorite.to_string() on:click=handler(move |_| change(fid.clone(), UpdateImageRequest { favorite: Some(!favorite), ..UpdateImageRequest::default() }, if favorite { "Removed from favourites." } else { "Added to favourites." }))>
                         {if favorite { "★ Favourite" } else { "☆ Favourite" }}
                     </button>
                     <label>
                         <span class="filters__label">"Collection"</span>
-                        <select on:change=move |ev| {
+                        <select on:change=handler(move |ev| {
                             let value = event_target_value(&ev);
                             change(mid.clone(), UpdateImageRequest { collection_id: Some(Some(value).filter(|v| !v.is_empty())), ..UpdateImageRequest::default() }, "Moved.")
-                        }>
+                        })>
                             <option value="" selected=current_collection.is_none()>"No collection"</option>
                             {collections.get().into_iter().map(|c| {
                                 let selected = current_collection.as_deref() == Some(c.id.as_str());
@@ -289,12 +289,12 @@ pub(super) fn Actions(
                     {has_media.then(|| view! {
                         <label>
                             <span class="filters__label">"Use as avatar of"</span>
-                            <select on:change=move |ev| {
+                            <select on:change=handler(move |ev| {
                                 let character = event_target_value(&ev);
                                 if !character.is_empty() {
                                     make_avatar(character, aid.clone());
                                 }
-                            }>
+                            })>
                                 <option value="">"Choose a character"</option>
                                 {characters.get().into_iter().map(|c| view! { <option value=c.id.clone()>{c.name.clone()}</option> }).collect_view()}
                             </select>
@@ -303,12 +303,12 @@ pub(super) fn Actions(
                     {current_collection.clone().filter(|_| has_media).map(|collection| {
                         let cid = cid.clone();
                         view! {
-                            <button type="button" class="button" on:click=move |_| make_cover(collection.clone(), cid.clone())>"Make collection cover"</button>
+                            <button type="button" class="button" on:click=handler(move |_| make_cover(collection.clone(), cid.clone()))>"Make collection cover"</button>
                         }
                     })}
                     <a class="button" href=format!("/media/{}", id) download="">"Download"</a>
                     {has_media.then(|| view! { <EditForm image_id=id.clone() message=message /> })}
-                    <button type="button" class="button button--danger" on:click=move |_| remove(did.clone(), BulkAction::Delete)>"Delete"</button>
+                    <button type="button" class="button button--danger" on:click=handler(move |_| remove(did.clone(), BulkAction::Delete))>"Delete"</button>
                 }.into_any()
             }}
         </div>

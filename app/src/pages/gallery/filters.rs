@@ -8,6 +8,7 @@ use leptos_router::components::Form;
 use model::{Collection, ImageFilter, ImageKind};
 use wasm_bindgen::JsCast;
 
+use crate::components::handler;
 use crate::live::later;
 
 /// How long typing must pause before the search applies.
@@ -54,7 +55,7 @@ pub(super) fn Filters(
         }
     };
     view! {
-        <Form method="GET" action="" replace=true noscroll=true attr:class="filters" attr:role="search" on:input=on_input on:change=on_change>
+        <Form method="GET" action="" replace=true noscroll=true attr:class="filters" attr:role="search" on:input=handler(on_input) on:change=handler(on_change)>
             <input type="hidden" name="view" value=move || if current().trashed == Some(true) { "trash" } else { "" } />
             <label class="filters__search">
                 <span class="visually-hidden">"Search prompts and titles"</span>

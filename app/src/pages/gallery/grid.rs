@@ -18,6 +18,7 @@ use super::{
     state::{page_link, Gallery},
     tile::{tile_parts, TileHooks},
 };
+use crate::components::handler;
 use crate::markup::Markup;
 
 /// How much beyond the screen, above and below, is kept in the page, in screens: enough
@@ -68,7 +69,7 @@ pub(super) fn Grid(
                 // grid of the first page, written by the server (`server_tiles`). The
                 // browser hydrates the list and keeps the tiles as they came, and the
                 // virtual grid replaces them once the page is interactive.
-                <ul class="grid" aria-label="Images" on:keydown=on_keydown inner_html=tiles.clone()></ul>
+                <ul class="grid" aria-label="Images" on:keydown=handler(on_keydown) inner_html=tiles.clone()></ul>
             }
         >
             <VirtualGrid images=images hooks=hooks near_end=near_end on_keydown=on_keydown />
@@ -223,7 +224,7 @@ fn VirtualGrid(
                     {day_label(h.day, today)}
                 </h2>
             }).collect_view()}
-            <ul class="photo-grid__list" aria-label="Images" on:keydown=on_keydown>
+            <ul class="photo-grid__list" aria-label="Images" on:keydown=handler(on_keydown)>
                 <For each=tiles key=|(k, sig, _)| (*k, *sig) let:block>
                     {block.2.into_iter().map(|(index, image, cell)| placed(index, &image, cell, hooks)).collect_view()}
                 </For>
@@ -307,10 +308,10 @@ pub(super) fn MorePages(
                     class="button"
                     href=page_link(&g.filter.get_untracked(), Some(&cursor))
                     aria-disabled=move || g.loading_more.get().then_some("true")
-                    on:click=move |e| {
+                    on:click=handler(move |e: leptos::ev::MouseEvent| {
                         e.prevent_default();
                         load_more.run(());
-                    }
+                    })
                 >
                     "Show more"
                 </a>

@@ -4,7 +4,7 @@ use leptos::{prelude::*, task::spawn_local};
 
 use crate::{
     api::{client::call, library::ImportImage},
-    components::{Notice, NoticeLine},
+    components::{handler, Notice, NoticeLine},
 };
 
 /// Import an image from a web address into the library.
@@ -42,11 +42,11 @@ pub(super) fn ImportForm(
         });
     };
     view! {
-        <form class="form form--inline import-form" on:submit=submit>
+        <form class="form form--inline import-form" on:submit=handler(submit)>
             <div class="field">
                 <label for="import-url">"Or import from a web address"</label>
                 <input id="import-url" type="url" inputmode="url" placeholder="https://…" required
-                    prop:value=move || url.get() on:input=move |ev| url.set(event_target_value(&ev)) />
+                    prop:value=move || url.get() on:input=handler(move |ev| url.set(event_target_value(&ev))) />
             </div>
             <button type="submit" class="button" disabled=move || busy.get()>
                 {move || if busy.get() { "Importing…" } else { "Import" }}

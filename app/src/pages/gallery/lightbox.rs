@@ -8,7 +8,7 @@
 use leptos::{ev, prelude::*};
 use model::{Character, Collection, Image};
 
-use crate::components::{focus_selector, trap_tab, Notice, Picture};
+use crate::components::{focus_selector, handler, trap_tab, Notice, Picture};
 
 use super::{
     details::{title_line, Actions, Facts, TitleLine},
@@ -218,28 +218,28 @@ pub(super) fn Lightbox(
             let (facts_image, actions_image, lineage_image, title_image) = (image.clone(), image.clone(), image.clone(), image.clone());
             view! {
                 <div class="lightbox" role="dialog" aria-modal="true" aria-label=heading.clone()>
-                    <div class="lightbox__backdrop" on:click=move |_| open.set(None)></div>
+                    <div class="lightbox__backdrop" on:click=handler(move |_| open.set(None))></div>
                     <div class="lightbox__body" node_ref=body class:lightbox__body--sheet-open=move || sheet_open.get()>
                         <div class="lightbox__bar">
-                            <button type="button" class="button button--small" on:click=move |_| step(-1) aria-label="Previous image">"←"</button>
+                            <button type="button" class="button button--small" on:click=handler(move |_| step(-1)) aria-label="Previous image">"←"</button>
                             <span class="lightbox__count">{move || format!("{} of {}", open.get().map_or(0, |i| i + 1), count())}</span>
-                            <button type="button" class="button button--small" on:click=move |_| step(1) aria-label="Next image">"→"</button>
+                            <button type="button" class="button button--small" on:click=handler(move |_| step(1)) aria-label="Next image">"→"</button>
                             {has_media.then(|| view! {
-                                <button type="button" class="button button--small" aria-pressed=move || zoomed.get().to_string() on:click=move |_| { zoom_to.set_value(None); zoomed.update(|z| *z = !*z) }>
+                                <button type="button" class="button button--small" aria-pressed=move || zoomed.get().to_string() on:click=handler(move |_| { zoom_to.set_value(None); zoomed.update(|z| *z = !*z) })>
                                     {move || if zoomed.get() { "Fit" } else { "Zoom" }}
                                 </button>
                             })}
-                            <button type="button" class="button button--small lightbox__close" node_ref=close_button on:click=move |_| open.set(None) aria-label="Close">"Close"</button>
+                            <button type="button" class="button button--small lightbox__close" node_ref=close_button on:click=handler(move |_| open.set(None)) aria-label="Close">"Close"</button>
                         </div>
                         <div
                             class="lightbox__stage"
                             class:lightbox__stage--zoomed=move || zoomed.get()
                             node_ref=stage
-                            on:pointerdown=on_down
-                            on:pointermove=on_move
-                            on:pointerup=on_up
-                            on:pointercancel=on_cancel
-                            on:wheel=on_wheel
+                            on:pointerdown=handler(on_down)
+                            on:pointermove=handler(on_move)
+                            on:pointerup=handler(on_up)
+                            on:pointercancel=handler(on_cancel)
+                            on:wheel=handler(on_wheel)
                         >
                             {if has_media {
                                 let (fit_id, full_id, fit_label, full_label) = (id.clone(), id.clone(), label.clone(), label.clone());
@@ -253,7 +253,7 @@ pub(super) fn Lightbox(
                                                 aria-label="Zoom to full size"
                                                 style:transform=transform
                                                 style:transform-origin=origin
-                                                on:click=move |_| if clicked() { zoom_to.set_value(None); zoomed.set(true) }
+                                                on:click=handler(move |_| if clicked() { zoom_to.set_value(None); zoomed.set(true) })
                                             >
                                                 <Picture image_id=fit_id.clone() alt=fit_label.clone() sizes="(min-width: 56rem) 65vw, 100vw" eager=true />
                                             </button>
@@ -265,9 +265,9 @@ pub(super) fn Lightbox(
                                             aria-label="Fit to the screen"
                                             style:transform=transform
                                             style:transform-origin=origin
-                                            on:click=move |_| if clicked() { zoomed.set(false) }
+                                            on:click=handler(move |_| if clicked() { zoomed.set(false) })
                                         >
-                                            <img src=format!("/media/{full_id}") alt=full_label.clone() decoding="async" on:load=on_full_load />
+                                            <img src=format!("/media/{full_id}") alt=full_label.clone() decoding="async" on:load=handler(on_full_load) />
                                         </button>
                                     </Show>
                                 }.into_any()
@@ -280,7 +280,7 @@ pub(super) fn Lightbox(
                                 type="button"
                                 class="lightbox__sheet-handle"
                                 aria-expanded=move || sheet_open.get().to_string()
-                                on:click=move |_| sheet_open.update(|o| *o = !*o)
+                                on:click=handler(move |_| sheet_open.update(|o| *o = !*o))
                             >
                                 <span class="lightbox__sheet-title">{heading.clone()}</span>
                                 <span class="lightbox__sheet-toggle">{move || if sheet_open.get() { "Hide details" } else { "Details" }}</span>

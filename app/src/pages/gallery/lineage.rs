@@ -11,7 +11,7 @@ use crate::{
         library::{GetImage, ListImageCards},
     },
     browser_data::fetched,
-    components::Picture,
+    components::{handler, Picture},
 };
 
 /// How many children are listed.
@@ -55,7 +55,7 @@ pub(super) fn Lineage(
         });
         view! {
             <li>
-                <button type="button" class="lineage__node" aria-label=text.clone() title=text on:click=move |_| walk.run(image.clone())>
+                <button type="button" class="lineage__node" aria-label=text.clone() title=text on:click=handler(move |_| walk.run(image.clone()))>
                     {picture}
                     <span>{label}</span>
                 </button>

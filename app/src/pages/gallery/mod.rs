@@ -30,7 +30,7 @@ use crate::{
         library::{BulkImages, EmptyTrash, ListCharacters, ListCollections, ListImageCards},
     },
     browser_resource::browser_resource,
-    components::{ConfirmButton, EmptyState, Notice, NoticeLine, PageHeader, UploadPanel},
+    components::{handler, ConfirmButton, EmptyState, Notice, NoticeLine, PageHeader, UploadPanel},
     hydration_codec::QuotesSwappedJson,
     live::{use_live, Change},
 };
@@ -237,7 +237,7 @@ pub fn GalleryPage() -> impl IntoView {
                 class="button button--primary"
                 aria-expanded=move || show_upload.get().to_string()
                 aria-controls="upload-panel"
-                on:click=move |_| show_upload.update(|s| *s = !*s)
+                on:click=handler(move |_| show_upload.update(|s| *s = !*s))
             >
                 "Upload images"
             </button>
@@ -274,7 +274,7 @@ pub fn GalleryPage() -> impl IntoView {
                     Err(e) => view! {
                         <div class="card empty-state" role="alert">
                             <p>"The gallery could not be loaded: " {e.to_string()}</p>
-                            <button type="button" class="button" on:click=move |_| refresh.run(())>"Try again"</button>
+                            <button type="button" class="button" on:click=handler(move |_| refresh.run(()))>"Try again"</button>
                         </div>
                     }.into_any(),
                     Ok(FirstPage::Empty) => view! { <EmptyGallery trash=trash.get_untracked() filtered=filter.get_untracked() /> }.into_any(),

@@ -9,7 +9,7 @@ use model::ShareLink;
 use crate::{
     api::library::{ImageShares, RevokeShare, ShareImage},
     browser_resource::browser_resource,
-    components::{form_error, FormAction, FormError, PostForm},
+    components::{form_error, handler, FormAction, FormError, PostForm},
     format::when,
     live::now,
 };
@@ -115,10 +115,10 @@ fn Row(row: ShareRow, revoke: FormAction<RevokeShare>) -> impl IntoView {
                 view! {
                     <label class="share-link">
                         <span class="filters__label">{status}</span>
-                        <input type="text" readonly=true value=url aria-label="Share link" on:focus=move |ev| {
+                        <input type="text" readonly=true value=url aria-label="Share link" on:focus=handler(move |ev: leptos::ev::FocusEvent| {
                             let input: web_sys::HtmlInputElement = event_target(&ev);
                             input.select();
-                        } />
+                        }) />
                     </label>
                     <PostForm action=revoke class="form form--inline">
                         <input type="hidden" name="id" value=id />

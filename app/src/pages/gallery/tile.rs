@@ -3,7 +3,7 @@
 use leptos::{ev::MouseEvent, prelude::*};
 use model::{BulkAction, Collection, Image};
 
-use crate::components::{show_when, ConfirmButton, Picture};
+use crate::components::{handler, show_when, ConfirmButton, Picture};
 
 use super::state::Pick;
 
@@ -75,11 +75,11 @@ pub(super) fn tile_parts(
         view! { <span class="tile__placeholder">{image.status.as_str()}</span> }.into_any()
     };
     let parts = view! {
-        <button type="button" class="tile__open" on:click=on_open aria-label=format!("Open {label}")>
+        <button type="button" class="tile__open" on:click=handler(on_open) aria-label=format!("Open {label}")>
             {picture}
         </button>
         <label class="tile__select">
-            <input type="checkbox" prop:checked=move || is_selected.try_get().unwrap_or(false) on:click=on_check />
+            <input type="checkbox" prop:checked=move || is_selected.try_get().unwrap_or(false) on:click=handler(on_check) />
             <span class="visually-hidden">{format!("Select {label}")}</span>
         </label>
         {image.favorite.then(|| view! { <span class="tile__favorite" title="Favourite" aria-label="Favourite">"★"</span> })}
@@ -102,7 +102,7 @@ pub(super) fn BulkBar(
                 <strong>{move || format!("{} selected", selected.read().len())}</strong>
                 {move || if trash.get() {
                     view! {
-                        <button type="button" class="button" on:click=move |_| run(BulkAction::Restore, selected.get(), None)>"Restore"</button>
+                        <button type="button" class="button" on:click=handler(move |_| run(BulkAction::Restore, selected.get(), None))>"Restore"</button>
                         <ConfirmButton
                             label="Delete for good"
                             question=Signal::derive(move || format!("Delete {} for good? This cannot be undone.", images_word(selected.read().len())))
@@ -114,20 +114,20 @@ pub(super) fn BulkBar(
                     view! {
                         <label>
                             <span class="visually-hidden">"Move to collection"</span>
-                            <select on:change=move |ev| target.set(event_target_value(&ev)) prop:value=move || target.get()>
+                            <select on:change=handler(move |ev| target.set(event_target_value(&ev))) prop:value=move || target.get()>
                                 <option value="">"No collection"</option>
                                 {move || collections.get().into_iter().map(|c| view! { <option value=c.id.clone()>{c.name.clone()}</option> }).collect_view()}
                             </select>
                         </label>
-                        <button type="button" class="button" on:click=move |_| {
+                        <button type="button" class="button" on:click=handler(move |_| {
                             let to = Some(target.get()).filter(|t| !t.is_empty());
                             run(BulkAction::Move, selected.get(), to)
-                        }>"Move"</button>
-                        <button type="button" class="button button--danger" on:click=move |_| run(BulkAction::Delete, selected.get(), None)>"Delete"</button>
+                        })>"Move"</button>
+                        <button type="button" class="button button--danger" on:click=handler(move |_| run(BulkAction::Delete, selected.get(), None))>"Delete"</button>
                     }.into_any()
                 }}
                 <a class="button" href=move || format!("/api/v1/images/export?ids={}", selected.read().join(",")) download="">"Export (ZIP)"</a>
-                <button type="button" class="button button--small" on:click=move |_| selected.set(Vec::new())>"Clear selection"</button>
+                <button type="button" class="button button--small" on:click=handler(move |_| selected.set(Vec::new()))>"Clear selection"</button>
                 <span class="bulk-bar__hint">"Shift-click picks a range; Ctrl+A picks all, Esc none."</span>
             </div>
         })}

@@ -1,6 +1,8 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
+use crate::components::handler;
+
 mod dashboard;
 
 #[cfg(feature = "hydrate")]
@@ -122,7 +124,7 @@ fn PromptPlayground() -> impl IntoView {
                 maxlength=MAX_PROMPT_CHARS
                 placeholder="A friendly lighthouse keeper, warm oil-painting style…"
                 prop:value=move || prompt.get()
-                on:input=move |ev| prompt.set(event_target_value(&ev))
+                on:input=handler(move |ev| prompt.set(event_target_value(&ev)))
             ></textarea>
             <div class="playground__bar">
                 <span class="muted" data-testid="prompt-count" aria-live="polite">
@@ -134,7 +136,7 @@ fn PromptPlayground() -> impl IntoView {
                         class="button"
                         data-testid="surprise-me"
                         disabled=move || !interactive.get()
-                        on:click=surprise
+                        on:click=handler(surprise)
                     >
                         "Surprise me"
                     </button>

@@ -12,7 +12,7 @@ use crate::{
         client::call,
         library::{BulkImages, ListCollections, SetCharacterAvatar, UpdateImage},
     },
-    components::{show_when, Notice, NoticeLine, Picture},
+    components::{handler, show_when, Notice, NoticeLine, Picture},
     live::{duration, use_live},
 };
 
@@ -196,7 +196,7 @@ pub(super) fn CompareBoard() -> impl IntoView {
                 {show_when(move || !names_character(), move || view! {
                     <div class="field compare__keep">
                         <label for="keep-into">"Keep in"</label>
-                        <select id="keep-into" on:change=move |ev| keep_into.set(event_target_value(&ev)) prop:value=move || keep_into.get()>
+                        <select id="keep-into" on:change=handler(move |ev| keep_into.set(event_target_value(&ev))) prop:value=move || keep_into.get()>
                             <option value="">"Favourites"</option>
                             <For each=move || collections.get() key=|c| c.id.clone() let:c>
                                 <option value=c.id.clone()>{c.name.clone()}</option>
@@ -231,7 +231,7 @@ pub(super) fn CompareBoard() -> impl IntoView {
                                     {done.then(|| view! {
                                         <button type="button" class="button button--small" aria-pressed=move || is_kept.get().to_string()
                                             aria-label=format!("Keep the one from {label_keep}")
-                                            on:click=move |_| keep(job_keep.clone())>"Keep"</button>
+                                            on:click=handler(move |_| keep(job_keep.clone()))>"Keep"</button>
                                     })}
                                 </li>
                             }
@@ -239,7 +239,7 @@ pub(super) fn CompareBoard() -> impl IntoView {
                     </For>
                 </ul>
                 <p class="actions">
-                    <button type="button" class="button button--danger" on:click=trash_others
+                    <button type="button" class="button button--danger" on:click=handler(trash_others)
                         disabled=move || kept.read().is_none() || shown().len() < 2>
                         "Trash the others"
                     </button>

@@ -16,7 +16,7 @@ use crate::{
         generation::{ListProviders, StartGeneration},
     },
     browser_resource::browser_resource,
-    components::{find_model, CardChoices, ModelOptions},
+    components::{find_model, handler, CardChoices, ModelOptions},
     drafts,
     live::use_live,
     AppError,
@@ -156,7 +156,7 @@ pub(super) fn GenerationForm(choices: CardChoices) -> impl IntoView {
     view! {
         <section class="card studio__form" aria-labelledby="new-generation">
             <h2 id="new-generation">"New generation"</h2>
-            <form class="form" on:submit=submit novalidate>
+            <form class="form" on:submit=handler(submit) novalidate>
                 {move || form.general_error().map(|m| view! { <p class="notice notice--error" role="alert">{m}</p> })}
                 <div class="field" class:field--invalid=move || field_error("prompt")().is_some()>
                     <label for="studio-prompt">"Prompt"</label>
@@ -168,18 +168,18 @@ pub(super) fn GenerationForm(choices: CardChoices) -> impl IntoView {
                         maxlength=move || current.with(|m| m.as_ref().map(|(_, m)| m.max_prompt_chars.to_string()))
                         placeholder="A friendly astronaut with curly red hair, studio lighting"
                         prop:value=move || prompt.get()
-                        on:input=move |ev| prompt.set(event_target_value(&ev))
+                        on:input=handler(move |ev| prompt.set(event_target_value(&ev)))
                         aria-describedby="studio-prompt-error"
                     ></textarea>
                     <p class="field__error" id="studio-prompt-error" role="alert">{field_error("prompt")}</p>
                 </div>
                 <div class="field">
                     <label for="studio-model">"Provider and model"</label>
-                    <select id="studio-model" name="model" prop:value=move || chosen.get() on:change=move |ev| {
+                    <select id="studio-model" name="model" prop:value=move || chosen.get() on:change=handler(move |ev| {
                         let key = event_target_value(&ev);
                         remember_model(&key);
                         chosen.set(key);
-                    }>
+                    })>
                         {move || view! { <ModelOptions catalogue=catalogue.get() selected=chosen.get_untracked() /> }}
                     </select>
                     {move || current.get().filter(|(p, _)| p.needs_key && !p.has_key).map(|(p, _)| view! {
@@ -201,7 +201,7 @@ pub(super) fn GenerationForm(choices: CardChoices) -> impl IntoView {
                         <div class="field studio__count">
                             <label for="studio-n">"Images"</label>
                             <input id="studio-n" type="number" min="1" max=max_n.to_string() prop:value=move || count.get().to_string()
-                                on:input=move |ev| count.set(event_target_value(&ev).parse::<u8>().unwrap_or(1).clamp(1, max_n)) />
+                                on:input=handler(move |ev| count.set(event_target_value(&ev).parse::<u8>().unwrap_or(1).clamp(1, max_n))) />
                             <p class="field__error" role="alert">{field_error("n")}</p>
                         </div>
                     }
@@ -229,13 +229,13 @@ pub(super) fn GenerationForm(choices: CardChoices) -> impl IntoView {
                                         view! {
                                             <div class="field field--check">
                                                 <input id=field.clone() type="checkbox" prop:checked=move || compare.read().contains(&k1)
-                                                    on:change=move |ev| {
+                                                    on:change=handler(move |ev| {
                                                         let on = event_target_checked(&ev);
                                                         compare.update(|c| {
                                                             c.retain(|x| *x != k2);
                                                             if on { c.push(k2.clone()); }
                                                         });
-                                                    } />
+                                                    }) />
                                                 <label for=field>{label}</label>
                                             </div>
                                         }
@@ -250,7 +250,7 @@ pub(super) fn GenerationForm(choices: CardChoices) -> impl IntoView {
                         <div class="form__row">
                             <div class="field">
                                 <label for="studio-size">{if ratio { "Aspect ratio" } else { "Size" }}</label>
-                                <select id="studio-size" on:change=move |ev| size.set(event_target_value(&ev))>
+                                <select id="studio-size" on:change=handler(move |ev| size.set(event_target_value(&ev)))>
                                     <option value="" selected=move || size.get().is_empty()>{format!("Default ({})", m.default_size)}</option>
                                     {m.sizes.iter().map(|s| { let v = s.clone(); view! { <option value=s.clone() selected=move || size.get() == v>{s.clone()}</option> } }).collect_view()}
                                 </select>
@@ -259,7 +259,7 @@ pub(super) fn GenerationForm(choices: CardChoices) -> impl IntoView {
                             {(!m.qualities.is_empty()).then(|| view! {
                                 <div class="field">
                                     <label for="studio-quality">"Quality"</label>
-                                    <select id="studio-quality" on:change=move |ev| quality.set(event_target_value(&ev))>
+                                    <select id="studio-quality" on:change=handler(move |ev| quality.set(event_target_value(&ev)))>
                                         <option value="" selected=move || quality.get().is_empty()>{format!("Default ({})", m.default_quality.clone().unwrap_or_default())}</option>
                                         {m.qualities.iter().map(|q| view! { <option value=q.clone()>{q.clone()}</option> }).collect_view()}
                                     </select>
@@ -268,7 +268,7 @@ pub(super) fn GenerationForm(choices: CardChoices) -> impl IntoView {
                             <div class="field">
                                 <label for="studio-seed">"Seed (optional)"</label>
                                 <input id="studio-seed" type="text" inputmode="numeric" placeholder="Random" prop:value=move || seed.get()
-                                    on:input=move |ev| seed.set(event_target_value(&ev)) />
+                                    on:input=handler(move |ev| seed.set(event_target_value(&ev))) />
                                 <p class="field__error" role="alert">{field_error("seed")}</p>
                             </div>
                         </div>
@@ -277,7 +277,7 @@ pub(super) fn GenerationForm(choices: CardChoices) -> impl IntoView {
                 <div class="form__row">
                     <div class="field">
                         <label for="studio-character">"Character (optional)"</label>
-                        <select id="studio-character" on:change=move |ev| character.set(event_target_value(&ev))>
+                        <select id="studio-character" on:change=handler(move |ev| character.set(event_target_value(&ev)))>
                             <option value="">"None"</option>
                             {move || choices.characters.get().into_iter().map(|c| view! { <option value=c.id.clone()>{c.name.clone()}</option> }).collect_view()}
                         </select>
@@ -285,7 +285,7 @@ pub(super) fn GenerationForm(choices: CardChoices) -> impl IntoView {
                     </div>
                     <div class="field">
                         <label for="studio-collection">"Collection (optional)"</label>
-                        <select id="studio-collection" on:change=move |ev| collection.set(event_target_value(&ev))>
+                        <select id="studio-collection" on:change=handler(move |ev| collection.set(event_target_value(&ev)))>
                             <option value="">"None"</option>
                             {move || choices.collections.get().into_iter().map(|c| view! { <option value=c.id.clone()>{c.name.clone()}</option> }).collect_view()}
                         </select>

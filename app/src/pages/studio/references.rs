@@ -8,7 +8,7 @@ use super::state::FormState;
 use crate::{
     api::library::ListImages,
     browser_resource::browser_resource,
-    components::{show_when, Picture},
+    components::{handler, show_when, Picture},
     drafts, AppError,
 };
 
@@ -63,42 +63,42 @@ pub(super) fn References(form: FormState, max: Signal<u8>) -> impl IntoView {
                 <For each=move || references.get() key=|id| id.clone() let:id>
                     <li class="references__item">
                         <Picture image_id=id.clone() alt="Reference image" square=true sizes="5rem" />
-                        <button type="button" class="button button--small" on:click={
+                        <button type="button" class="button button--small" on:click=handler({
                             let id = id.clone();
                             move |_| references.update(|r| r.retain(|x| *x != id))
-                        }>"Remove"</button>
+                        })>"Remove"</button>
                     </li>
                 </For>
                 <For each=move || drafts.get() key=|d| d.id.clone() let:draft>
                     <li class="references__item references__item--draft" data-testid="reference-draft">
                         <img src=draft.preview.clone() alt=format!("Waiting to upload: {}", draft.name) />
                         <span class="muted">"Not uploaded yet"</span>
-                        <button type="button" class="button button--small" on:click={
+                        <button type="button" class="button button--small" on:click=handler({
                             let id = draft.id.clone();
                             move |_| {
                                 let id = id.clone();
                                 drafts.update(|d| d.retain(|x| x.id != id));
                                 spawn_local(drafts::remove(id));
                             }
-                        }>"Remove"</button>
+                        })>"Remove"</button>
                     </li>
                 </For>
             </ul>
             <div
                 class="dropzone dropzone--small"
                 class:dropzone--active=move || dragging.get()
-                on:dragenter=move |ev: web_sys::DragEvent| { ev.prevent_default(); dragging.set(true); }
-                on:dragover=move |ev: web_sys::DragEvent| { ev.prevent_default(); dragging.set(true); }
-                on:dragleave=move |_| dragging.set(false)
-                on:drop=on_drop
+                on:dragenter=handler(move |ev: web_sys::DragEvent| { ev.prevent_default(); dragging.set(true); })
+                on:dragover=handler(move |ev: web_sys::DragEvent| { ev.prevent_default(); dragging.set(true); })
+                on:dragleave=handler(move |_| dragging.set(false))
+                on:drop=handler(on_drop)
                 data-testid="reference-dropzone"
             >
                 <p>"Drop reference images here, or"</p>
                 <label class="button button--small">
                     "choose files"
-                    <input type="file" class="visually-hidden" multiple accept="image/png,image/jpeg,image/webp" on:change=on_pick />
+                    <input type="file" class="visually-hidden" multiple accept="image/png,image/jpeg,image/webp" on:change=handler(on_pick) />
                 </label>
-                <button type="button" class="button button--small" aria-expanded=move || picking.get().to_string() on:click=move |_| picking.update(|p| *p = !*p)>
+                <button type="button" class="button button--small" aria-expanded=move || picking.get().to_string() on:click=handler(move |_| picking.update(|p| *p = !*p))>
                     "Pick from your library"
                 </button>
             </div>
@@ -138,14 +138,14 @@ fn LibraryPicker(references: RwSignal<Vec<String>>) -> impl IntoView {
                             view! {
                                 <li>
                                     <label class="picker__item">
-                                        <input type="checkbox" prop:checked=checked on:change=move |ev| {
+                                        <input type="checkbox" prop:checked=checked on:change=handler(move |ev| {
                                             let on = event_target_checked(&ev);
                                             let id = id.clone();
                                             references.update(|r| {
                                                 r.retain(|x| *x != id);
                                                 if on { r.push(id); }
                                             });
-                                        } />
+                                        }) />
                                         <Picture image_id=image.id.clone() alt=label square=true sizes="6rem" />
                                     </label>
                                 </li>
