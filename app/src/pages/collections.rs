@@ -60,7 +60,7 @@ pub fn CollectionsPage() -> impl IntoView {
     }
 }
 
-#[component]
+#[component(transparent)]
 fn CollectionCard(
     collection: Collection,
     rename: FormAction<RenameCollection>,

@@ -40,7 +40,7 @@ pub fn Accounts() -> impl IntoView {
     }
 }
 
-#[component]
+#[component(transparent)]
 fn AccountRow(account: AccountUsage, save: FormAction<SetAccountQuota>) -> impl IntoView {
     let s = account.settings;
     let show = |v: Option<u64>| v.map(|n| n.to_string()).unwrap_or_default();

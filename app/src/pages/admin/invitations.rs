@@ -65,7 +65,7 @@ pub fn Invitations() -> impl IntoView {
 }
 
 /// The link just made, to copy: it is not stored, so it is shown this once.
-#[component]
+#[component(transparent)]
 fn MadeLink(invitation: Invitation) -> impl IntoView {
     let link = invitation.link.unwrap_or_default();
     view! {
@@ -78,7 +78,7 @@ fn MadeLink(invitation: Invitation) -> impl IntoView {
     }
 }
 
-#[component]
+#[component(transparent)]
 fn Row(invitation: Invitation, revoke: FormAction<RevokeInvitation>) -> impl IntoView {
     let note = invitation
         .note

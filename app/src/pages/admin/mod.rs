@@ -103,7 +103,7 @@ pub fn AdminPage() -> impl IntoView {
     }
 }
 
-#[component]
+#[component(transparent)]
 fn Overview(ops: Memo<Operations>, reread: Reread) -> impl IntoView {
     let generated_at = move || ops.with(|o| o.generated_at);
     let failed = move || {
@@ -152,7 +152,7 @@ const STATES: [(ImageStatus, &str); 7] = [
     (ImageStatus::Canceled, "Canceled"),
 ];
 
-#[component]
+#[component(transparent)]
 fn Queue(ops: Memo<Operations>) -> impl IntoView {
     // Each part is rebuilt only when its numbers change.
     let jobs = Memo::new(move |_| ops.with(|o| o.jobs.clone()));
@@ -235,7 +235,7 @@ fn OpsTable(label: &'static str, headers: Vec<&'static str>, children: Children)
     }
 }
 
-#[component]
+#[component(transparent)]
 fn Failures(ops: Memo<Operations>) -> impl IntoView {
     let heading = move || {
         format!(
@@ -283,7 +283,7 @@ fn Failures(ops: Memo<Operations>) -> impl IntoView {
     }
 }
 
-#[component]
+#[component(transparent)]
 fn StorageUsed(ops: Memo<Operations>) -> impl IntoView {
     let storage = Memo::new(move |_| ops.with(|o| o.storage.clone()));
     view! {
@@ -336,7 +336,7 @@ fn storage_numbers(s: &model::StorageUsage) -> impl IntoView {
     }
 }
 
-#[component]
+#[component(transparent)]
 fn CleanupRuns(ops: Memo<Operations>) -> impl IntoView {
     let schedule = move || schedule(ops.with(|o| o.cleanup_interval_seconds));
     let runs = Memo::new(move |_| ops.with(|o| o.cleanup_runs.clone()));

@@ -60,7 +60,7 @@ pub fn Prices() -> impl IntoView {
     }
 }
 
-#[component]
+#[component(transparent)]
 fn PriceRow(
     price: ModelPrice,
     save: FormAction<SetModelPrice>,

@@ -53,7 +53,7 @@ pub fn Spending() -> impl IntoView {
     }
 }
 
-#[component]
+#[component(transparent)]
 fn InstanceMonth(spend: InstanceSpend, month: RwSignal<Option<String>>) -> impl IntoView {
     let (prev, next) = (month_step(&spend.month, -1), month_step(&spend.month, 1));
     let (prev_name, next_name) = (month_name(&prev), month_name(&next));

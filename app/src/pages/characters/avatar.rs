@@ -57,7 +57,7 @@ fn model_key(saved: &AvatarSettings, catalogue: &[ProviderInfo]) -> String {
 /// settings, and the settings themselves (provider and model, size, quality), offered from
 /// the catalogue. Works before hydration; with it, the sizes follow the chosen model.
 #[allow(clippy::needless_pass_by_value)] // component properties are owned
-#[component]
+#[component(transparent)]
 pub(super) fn AvatarMaker(
     character: Character,
     /// Whether the character has an avatar prompt (it may be saved while the page is open).

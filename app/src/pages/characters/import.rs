@@ -12,7 +12,7 @@ use crate::{
     },
 };
 
-#[component]
+#[component(transparent)]
 pub(super) fn ImportForCharacterForm(
     id: String,
     /// The avatar's address while it is outside this studio.

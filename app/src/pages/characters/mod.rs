@@ -69,7 +69,7 @@ pub fn CharactersPage() -> impl IntoView {
     }
 }
 
-#[component]
+#[component(transparent)]
 fn CharacterRow(character: Character) -> impl IntoView {
     view! {
         <li class="card character">

@@ -18,7 +18,7 @@ pub(super) fn embed_snippet(url: &str, name: &str) -> String {
     format!(r#"<img src="{url}?w=256&amp;h=256" width="256" height="256" alt="{alt}">"#)
 }
 
-#[component]
+#[component(transparent)]
 pub(super) fn PublicAvatarPanel(
     id: String,
     #[prop(into)] name: Signal<String>,

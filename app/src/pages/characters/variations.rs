@@ -44,7 +44,7 @@ pub(super) fn progress_text((done, failed, total): (usize, usize, usize)) -> Opt
 
 // A component's props are owned: #[component] builds a props struct from them.
 #[allow(clippy::needless_pass_by_value)]
-#[component]
+#[component(transparent)]
 pub(super) fn Variations(id: String) -> impl IntoView {
     let live = use_live();
     // Read in the browser only: the choices need the page to be running anyway.

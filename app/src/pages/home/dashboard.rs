@@ -42,7 +42,7 @@ fn dashboard_panels() -> AnyView {
 }
 
 /// What the person's library holds and their limits.
-#[component]
+#[component(transparent)]
 fn LibraryCard() -> impl IntoView {
     let stats = crate::server_resource::server_resource(|| (), |_| LibraryStats {});
     let usage = crate::server_resource::server_resource(|| (), |()| MyUsage {});
@@ -78,7 +78,7 @@ fn LibraryCard() -> impl IntoView {
 }
 
 /// The month's spend with its chart.
-#[component]
+#[component(transparent)]
 fn SpendSection() -> impl IntoView {
     view! {
         <section class="card dashboard" aria-labelledby="spend-title">

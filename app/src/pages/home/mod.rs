@@ -89,7 +89,7 @@ pub fn HomePage() -> impl IntoView {
 
 /// A prompt box with a live character count and a "Surprise me" button. It needs the
 /// page to be hydrated: the button stays disabled in the server-rendered HTML.
-#[component]
+#[component(transparent)]
 fn PromptPlayground() -> impl IntoView {
     let prompt = RwSignal::new(String::new());
     let next_example = RwSignal::new(0usize);
@@ -167,7 +167,7 @@ fn js_encode(value: &str) -> String {
 /// writes them into the page (`crate::instance`) instead of the browser asking a server
 /// function for them: the home page is most visitors' first, and the request's client code
 /// and a `Suspense` were part of what it downloaded (issue 17).
-#[component]
+#[component(transparent)]
 fn InstanceStatus() -> impl IntoView {
     view! {
         <section class="instance" aria-labelledby="instance-title">

@@ -49,7 +49,7 @@ pub fn SettingsPage() -> impl IntoView {
 }
 
 /// What the account uses of its limits.
-#[component]
+#[component(transparent)]
 fn UsageSection() -> impl IntoView {
     let usage = crate::server_resource::server_resource(|| (), |()| MyUsage {});
     view! {
@@ -71,7 +71,7 @@ fn UsageSection() -> impl IntoView {
     }
 }
 
-#[component]
+#[component(transparent)]
 fn ProfileSection() -> impl IntoView {
     let update = FormAction::<UpdateProfile>::new();
     let resend = FormAction::<ResendVerification>::new();
@@ -128,7 +128,7 @@ fn NewToken(token: String) -> impl IntoView {
     }
 }
 
-#[component]
+#[component(transparent)]
 fn SignInPrompt() -> impl IntoView {
     view! {
         <p class="notice">
@@ -137,7 +137,7 @@ fn SignInPrompt() -> impl IntoView {
     }
 }
 
-#[component]
+#[component(transparent)]
 fn ProviderKeysSection() -> impl IntoView {
     // One save and one test action per provider, made here so that they outlive the
     // reloads of the list (their messages stay visible).
@@ -189,7 +189,7 @@ fn ProviderKeysSection() -> impl IntoView {
     }
 }
 
-#[component]
+#[component(transparent)]
 fn ProviderKeyRow(
     provider: KeyProvider,
     stored: Option<ProviderKeyInfo>,
@@ -256,7 +256,7 @@ fn ProviderKeyRow(
     }
 }
 
-#[component]
+#[component(transparent)]
 fn TokensSection() -> impl IntoView {
     let create = FormAction::<CreateToken>::new();
     let revoke = FormAction::<RevokeToken>::new();
@@ -347,7 +347,7 @@ pub fn scope_words(scopes: &[TokenScope]) -> String {
     )
 }
 
-#[component]
+#[component(transparent)]
 fn TokenRow(token: TokenInfo, revoke: FormAction<RevokeToken>) -> impl IntoView {
     view! {
         <li class="item-list__row token-row">
@@ -374,7 +374,7 @@ fn TokenRow(token: TokenInfo, revoke: FormAction<RevokeToken>) -> impl IntoView 
     }
 }
 
-#[component]
+#[component(transparent)]
 fn SessionsSection() -> impl IntoView {
     let revoke = FormAction::<RevokeSession>::new();
     let others = FormAction::<RevokeOtherSessions>::new();
@@ -409,7 +409,7 @@ fn SessionsSection() -> impl IntoView {
     }
 }
 
-#[component]
+#[component(transparent)]
 fn SessionRow(session: SessionInfo, revoke: FormAction<RevokeSession>) -> impl IntoView {
     let agent = session
         .user_agent
@@ -434,7 +434,7 @@ fn SessionRow(session: SessionInfo, revoke: FormAction<RevokeSession>) -> impl I
     }
 }
 
-#[component]
+#[component(transparent)]
 fn DeleteAccountSection() -> impl IntoView {
     let delete = FormAction::<DeleteAccount>::new();
     view! {

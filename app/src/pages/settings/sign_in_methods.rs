@@ -78,7 +78,7 @@ pub fn SignInMethodsSection() -> impl IntoView {
     }
 }
 
-#[component]
+#[component(transparent)]
 fn Identities(methods: SignInMethods, unlink: FormAction<UnlinkIdentity>) -> impl IntoView {
     let last = is_last_way_in(&methods);
     let rows = methods
@@ -109,7 +109,7 @@ fn Identities(methods: SignInMethods, unlink: FormAction<UnlinkIdentity>) -> imp
     }
 }
 
-#[component]
+#[component(transparent)]
 fn IdentityRow(
     identity: LinkedIdentity,
     last: bool,
@@ -136,7 +136,7 @@ fn IdentityRow(
     }
 }
 
-#[component]
+#[component(transparent)]
 fn PasswordForm(has_password: bool, password: FormAction<ChangePassword>) -> impl IntoView {
     let (title, button, done) = if has_password {
         (
