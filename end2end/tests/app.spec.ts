@@ -154,6 +154,9 @@ test("an unknown address shows the 404 page", async ({ page }) => {
 });
 
 test("a first visit fetches the chunks its page names in its head, each once", async ({ page, browser, baseURL }) => {
+  // Five first visits in fresh contexts, nothing cached: on CI's two cores with the debug
+  // server this took 29-31 s, at the edge of the default 30 s.
+  test.slow();
   await signUp(page, baseURL);
   for (const path of ["/", "/gallery", "/characters", "/settings", "/studio"]) {
     const html = await (await page.request.get(path)).text();
