@@ -94,8 +94,10 @@ export default async function globalSetup() {
       RUST_LOG: "warn,server=info",
       // A panic on the server (answered 500) prints where it happened.
       RUST_BACKTRACE: "1",
-      // Long enough that a job is visibly under way (the Studio tests watch its stages).
-      BUILTIN_DELAY_MS: "4000",
+      // Long enough that a job is visibly under way (the Studio tests watch its stages),
+      // and still under way after a reload, hydration and the live connection's first
+      // read (studio.spec.ts): 4 s was not, once, on a slow run of CI's two cores.
+      BUILTIN_DELAY_MS: "8000",
       // The built-in generator priced at a cent an image, so that spend and caps show
       // offline (spend.spec.ts).
       PRICING_FILE: join(root, "end2end/prices.json"),

@@ -17,7 +17,7 @@ async function createCharacter(page: import("@playwright/test").Page, name: stri
 }
 
 test("variations of a character, an edit with a prompt, and walking the lineage", async ({ page }) => {
-  // Two variations and an edit, each 4 s in the built-in generator.
+  // Two variations and an edit, each 8 s in the built-in generator (global-setup.ts).
   test.slow();
   const errors: string[] = [];
   page.on("pageerror", (e) => errors.push(e.message));

@@ -1,7 +1,7 @@
 // The Studio: jobs made there are followed live (over /ws) through their stages to the
 // finished images; the state survives a reload and a lost connection; a dropped reference
 // image waits in the browser until it is uploaded. The server runs the built-in generator
-// with BUILTIN_DELAY_MS=4000 (global-setup.ts), so each job is visibly under way.
+// with BUILTIN_DELAY_MS=8000 (global-setup.ts), so each job is visibly under way.
 import { type Page } from "@playwright/test";
 import { test, expect } from "./fixtures";
 import { dropFiles, goToSection, hydrated, moreOptions, RED, signUp } from "./helpers";
@@ -43,6 +43,9 @@ function noErrors(page: Page) {
 }
 
 test("two images go through their stages live, and a reload mid-way shows the same state", async ({ page }) => {
+  // Two rounds of 8 s jobs, a reload and a regeneration: 25 to 35 s against the debug
+  // server on two cores, beside the default 30 s limit.
+  test.slow();
   const errors = noErrors(page);
   await signUp(page, "studio");
   await openStudio(page);

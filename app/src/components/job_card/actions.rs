@@ -59,6 +59,9 @@ pub(super) fn FinishedActions(
     };
 
     // Read again whenever the image changes (a favourite toggled here or elsewhere).
+    // The choices belong to the page: they are read with `try_get`, as a card's render may
+    // still run once the page's owner is gone (the server went on resolving a `Suspense`
+    // of a page whose request had ended: a panic there, seen in an end-to-end run).
     move || {
         let favorite = image.with(|i| i.as_ref().is_some_and(|i| i.favorite));
         let completed = job.with(|j| j.as_ref().map(|j| j.status)) == Some(ImageStatus::Completed);
@@ -80,7 +83,7 @@ pub(super) fn FinishedActions(
                         change(UpdateImageRequest { collection_id, ..Default::default() }, "Moved.");
                     })>
                         <option value="" selected=true>"Move to…"</option>
-                        {move || choices.collections.get().into_iter().map(|c| view! { <option value=c.id.clone()>{c.name.clone()}</option> }).collect_view()}
+                        {move || choices.collections.try_get().unwrap_or_default().into_iter().map(|c| view! { <option value=c.id.clone()>{c.name.clone()}</option> }).collect_view()}
                     </select>
                 </label>
                 <label class="job__choice">
@@ -97,7 +100,7 @@ pub(super) fn FinishedActions(
                         });
                     })>
                         <option value="" selected=true>"Avatar of…"</option>
-                        {move || choices.characters.get().into_iter().map(|c| view! { <option value=c.id.clone()>{c.name.clone()}</option> }).collect_view()}
+                        {move || choices.characters.try_get().unwrap_or_default().into_iter().map(|c| view! { <option value=c.id.clone()>{c.name.clone()}</option> }).collect_view()}
                     </select>
                 </label>
             })}
