@@ -38,9 +38,6 @@ async function startIdentityProvider(root: string, callback: string) {
 /// The fake OpenAI and Gemini (the `fake-providers` program of the `fakes` crate, the
 /// providers' wire formats on loopback); answers their base URLs once they listen.
 async function startFakeProviders(bin: string) {
-  if (!existsSync(bin)) {
-    throw new Error(`no fake providers at ${bin}: run 'cargo build -p fakes --bin fake-providers'`);
-  }
   const child = spawn(bin, [], { stdio: ["ignore", "pipe", "inherit"] });
   const bases = await new Promise<{ openai: string; gemini: string }>((resolveBases, reject) => {
     const timer = setTimeout(() => reject(new Error("the fake providers did not start within 30 s")), 30_000);
@@ -79,9 +76,18 @@ export default async function globalSetup() {
   process.env.E2E_ADMIN_EMAIL = adminEmail;
   process.env.E2E_ADMIN_PASSWORD = adminPassword;
   process.env.E2E_SERVER_BIN = bin;
+  // Checked before anything starts: a helper left running would keep the suite's output
+  // open after the failure.
+  const fakesBin = process.env.E2E_FAKES_BIN ?? join(dirname(bin), "fake-providers");
+  if (!existsSync(fakesBin)) {
+    throw new Error(`no fake providers at ${fakesBin}: run 'cargo build -p fakes --bin fake-providers'`);
+  }
   const port = await freePort();
   const idp = await startIdentityProvider(root, `http://127.0.0.1:${port}/auth/corp/callback`);
-  const fakes = await startFakeProviders(process.env.E2E_FAKES_BIN ?? join(dirname(bin), "fake-providers"));
+  const fakes = await startFakeProviders(fakesBin).catch((e) => {
+    idp.child.kill("SIGTERM");
+    throw e;
+  });
   const server = spawn(bin, [], {
     cwd: dataDir,
     env: {
@@ -116,16 +122,34 @@ export default async function globalSetup() {
       OIDC_CORP_CLIENT_SECRET: "avatar-studio-test-secret",
       OIDC_CORP_DISPLAY_NAME: "Corp SSO",
     },
-    stdio: ["ignore", "pipe", "inherit"],
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  // The server's stderr (where Rust prints a panic, with its backtrace) goes to the
+  // suite's output and to test-results/server-stderr.log; a panic anywhere in the server
+  // during the run fails the suite at teardown, even when no test noticed it (a render
+  // that went on after its request ended answers nobody).
+  const panics: string[] = [];
+  const logDir = join(root, "end2end", "test-results");
+  mkdirSync(logDir, { recursive: true });
+  const errLog = createWriteStream(join(logDir, "server-stderr.log"));
+  let panicLine: string | undefined;
+  createInterface({ input: server.stderr! }).on("line", (line) => {
+    errLog.write(`${line}\n`);
+    process.stderr.write(`server: ${line}\n`);
+    if (panicLine !== undefined) {
+      // The line after "panicked at" is the panic's message.
+      panics.push(`${panicLine} ${line}`);
+      panicLine = undefined;
+    } else if (/ panicked at /.test(line)) {
+      panicLine = line;
+    }
   });
 
-  const baseUrl = await new Promise<string>((resolveUrl, reject) => {
+  const started = new Promise<string>((resolveUrl, reject) => {
     const timer = setTimeout(() => reject(new Error("the server did not start within 60 s")), 60_000);
     server.on("exit", (code) => reject(new Error(`the server exited with ${code}`)));
     // Every line of the server's log goes to test-results/server.log; warnings and errors
     // also to the suite's output, so that a failure on the server side is seen.
-    const logDir = join(root, "end2end", "test-results");
-    mkdirSync(logDir, { recursive: true });
     const log = createWriteStream(join(logDir, "server.log"));
     createInterface({ input: server.stdout! }).on("line", (line) => {
       log.write(`${line}\n`);
@@ -143,6 +167,10 @@ export default async function globalSetup() {
       }
     });
   });
+  const baseUrl = await started.catch((e) => {
+    for (const child of [server, idp.child, fakes.child]) child.kill("SIGTERM");
+    throw e;
+  });
   process.env.E2E_BASE_URL = baseUrl;
   // Mail goes to $DATA_DIR/outbox (no SMTP_URL): the tests read the links from there.
   process.env.E2E_DATA_DIR = dataDir;
@@ -153,5 +181,9 @@ export default async function globalSetup() {
     idp.child.kill("SIGTERM");
     fakes.child.kill("SIGTERM");
     rmSync(dataDir, { recursive: true, force: true });
+    if (panicLine !== undefined) panics.push(panicLine);
+    if (panics.length > 0) {
+      throw new Error(`the server panicked ${panics.length} time(s) during the run (test-results/server-stderr.log):\n${panics.join("\n")}`);
+    }
   };
 }
