@@ -43,8 +43,8 @@ function noErrors(page: Page) {
 }
 
 test("two images go through their stages live, and a reload mid-way shows the same state", async ({ page }) => {
-  // Two rounds of 8 s jobs, a reload and a regeneration: 25 to 35 s against the debug
-  // server on two cores, beside the default 30 s limit.
+  // Two rounds of 8 s jobs, a reload and a regeneration: 21.8 and 22.5 s against the debug
+  // server in a CI rehearsal on two cores, and a slow run takes half as long again.
   test.slow();
   const errors = noErrors(page);
   await signUp(page, "studio");
