@@ -44,7 +44,7 @@ function noErrors(page: Page) {
 
 test("two images go through their stages live, and a reload mid-way shows the same state", async ({ page }) => {
   // Two rounds of 8 s jobs, a reload and a regeneration: 21.8 and 22.5 s against the debug
-  // server in a CI rehearsal on two cores, and a slow run takes half as long again.
+  // server in a CI rehearsal on two cores; one earlier rehearsal ran twice as slow throughout.
   test.slow();
   const errors = noErrors(page);
   await signUp(page, "studio");
