@@ -125,10 +125,9 @@ export default async function globalSetup() {
     stdio: ["ignore", "pipe", "pipe"],
   });
   // The server's stderr (where Rust prints a panic, with its backtrace) goes to the
-  // suite's output and to test-results/server-stderr.log, and the panics are listed again
-  // at the end of the run, even where no test noticed them. They do not fail the run:
-  // a server render that goes on after its page's reactive owner was disposed panics now
-  // and then (reactive_graph's "already been disposed", answering nobody; README, "Tests").
+  // suite's output and to test-results/server-stderr.log; a panic anywhere in the server
+  // during the run fails the suite at teardown, even when no test noticed it (a render of
+  // a page whose client had left, answering nobody, did: README, "Tests").
   const panics: string[] = [];
   const logDir = join(root, "end2end", "test-results");
   mkdirSync(logDir, { recursive: true });
@@ -184,7 +183,7 @@ export default async function globalSetup() {
     rmSync(dataDir, { recursive: true, force: true });
     if (panicLine !== undefined) panics.push(panicLine);
     if (panics.length > 0) {
-      process.stderr.write(`\nthe server panicked ${panics.length} time(s) during the run (test-results/server-stderr.log):\n${panics.join("\n")}\n`);
+      throw new Error(`the server panicked ${panics.length} time(s) during the run (test-results/server-stderr.log):\n${panics.join("\n")}`);
     }
   };
 }

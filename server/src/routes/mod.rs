@@ -83,11 +83,8 @@ pub fn router(state: AppState) -> Router {
     // (operations endpoints and static files never touch the session table).
     let sessions = session_layer(&state);
 
-    let app_routes = Router::new()
-        .nest("/api/v1", api::router())
-        .route("/media/{id}", get(media::serve))
-        .route("/ws", get(realtime::connect))
-        .merge(identity::router())
+    // The pages: rendered to their end and sent whole (`whole_pages`).
+    let pages = Router::new()
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = leptos_options.clone();
             move || app::shell(options.clone())
@@ -97,9 +94,19 @@ pub fn router(state: AppState) -> Router {
             _,
         >(context, app::shell))
         .layer(middleware::from_fn_with_state(
-            chunk_links,
+            whole_pages::Pages {
+                chunk_links,
+                render_limit: request_timeout,
+            },
             whole_pages::send_whole,
-        ))
+        ));
+
+    let app_routes = Router::new()
+        .nest("/api/v1", api::router())
+        .route("/media/{id}", get(media::serve))
+        .route("/ws", get(realtime::connect))
+        .merge(identity::router())
+        .merge(pages)
         .layer(middleware::from_fn_with_state(
             state.clone(),
             crate::auth::authenticate,

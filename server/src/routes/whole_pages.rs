@@ -9,6 +9,19 @@
 //! vectored write. (Pages stay far below [`PAGE_LIMIT`]; the gallery's 100 images are
 //! 150 KiB.) A split build's page also gets, in its head, the links of the chunks its
 //! render needed ([`super::chunk_links`]).
+//!
+//! A page is also rendered to its end in a task of its own, even when its client leaves
+//! before it arrives (a reload, a click on another link, a closed tab). Leptos renders a
+//! page under one reactive owner, and a `<Suspense>`/`<Transition>` checks its children
+//! again from an effect, which runs on another worker thread. When the client left and the
+//! request's future was dropped, the owner was dropped with it and disposed the values that
+//! effect was still reading: the worker panicked ("you tried to access a reactive value
+//! which … has already been disposed", from the Studio's job cards, `show_when` and
+//! `NoticeLine`, a few times in each run of the browser tests; leptos issue 4829 reports
+//! the same from its prefetch list). Rendered to its end, a page's owner is cleaned up by
+//! Leptos itself, after its last chunk, as for every page a client waits for. A render is
+//! short (milliseconds) and bounded by the request timeout, so a page nobody waits for
+//! costs what a page somebody waits for costs, and no more.
 
 use std::{
     collections::VecDeque,
@@ -16,6 +29,7 @@ use std::{
     pin::Pin,
     sync::Arc,
     task::{Context, Poll},
+    time::Duration,
 };
 
 use axum::{
@@ -28,16 +42,46 @@ use axum::{
 use futures::StreamExt as _;
 use http_body::{Frame, SizeHint};
 use leptos::PrefetchLazyFn;
+use tracing::Instrument as _;
 
 use super::chunk_links::ChunkLinks;
 
 /// The most a page may be.
 const PAGE_LIMIT: usize = 16 * 1024 * 1024;
 
+/// What the pages' layer needs.
+#[derive(Clone)]
+pub struct Pages {
+    /// The chunks of WebAssembly of each lazily loaded function, when the build is split.
+    pub chunk_links: Option<Arc<ChunkLinks>>,
+    /// The longest a page may take to render (the request timeout): a render whose client
+    /// left is not waited for by anyone, and is stopped after this.
+    pub render_limit: Duration,
+}
+
+/// Renders a page to its end in a task of its own (see the module's documentation) and
+/// sends it whole.
+pub async fn send_whole(State(pages): State<Pages>, request: Request, next: Next) -> Response {
+    let render = tokio::time::timeout(
+        pages.render_limit,
+        render_whole(pages.chunk_links, request, next),
+    );
+    match tokio::spawn(render.instrument(tracing::Span::current())).await {
+        Ok(Ok(response)) => response,
+        Ok(Err(_)) => StatusCode::SERVICE_UNAVAILABLE.into_response(),
+        // A panicking render panics here as it did in place, for the panic layer above.
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(e) => {
+            tracing::error!(error = %e, "a page's render was stopped");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
 /// Gathers an HTML response streamed in chunks, to send it whole, with the links of the
 /// chunks of WebAssembly its render needed when the build is split.
-pub async fn send_whole(
-    State(chunk_links): State<Option<Arc<ChunkLinks>>>,
+async fn render_whole(
+    chunk_links: Option<Arc<ChunkLinks>>,
     mut request: Request,
     next: Next,
 ) -> Response {

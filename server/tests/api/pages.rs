@@ -3,6 +3,7 @@
 use crate::common::TestServer;
 use backend::db::Dialect;
 use reqwest::StatusCode;
+use std::time::Duration;
 
 /// Leptos streams a page in chunks (the shell, each part whose data arrived, the hydration
 /// data); the server gathers them and sends the page whole (`routes::whole_pages`): one
@@ -35,4 +36,98 @@ async fn pages_are_sent_whole_with_their_length() {
         );
     }
     server.stop().await;
+}
+
+/// A page whose client leaves before it arrives (a reload, a click on another link, a
+/// closed tab) is still rendered to its end (`routes::whole_pages`). When such a render was
+/// dropped half-way, Leptos' reactive owner went with it while a `<Transition>`'s effect
+/// was still reading the page's values on another worker thread, and that thread panicked
+/// ("… has already been disposed"; seen in the browser tests' server, a few times a run).
+/// Here the pages with the most parts (the Studio's job cards, a character's avatar job,
+/// the home dashboard, the gallery) are requested hundreds of times, each left after up to
+/// 15 ms, with jobs running: the real binary prints no panic, and still serves the page to
+/// a client who waits for it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_left_before_they_arrive_panic_nothing() {
+    use tokio::io::AsyncWriteExt as _;
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = crate::common::binary();
+    // The jobs stay running for the whole test, so the cards have something to follow.
+    cmd.env("DATA_DIR", dir.path())
+        .env("BUILTIN_DELAY_MS", "60000");
+    let server = crate::common::RunningBinary::spawn(cmd);
+    let addr = server.wait_listening();
+    let base = format!("http://{addr}");
+    let client = reqwest::Client::new();
+    let res = client
+        .post(format!("{base}/api/v1/auth/signup"))
+        .header(reqwest::header::ORIGIN, &base)
+        .json(&serde_json::json!({"email": "leaver@example.com", "password": "correct horse battery"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let cookie = crate::common::session_cookie(&res);
+    let post = |path: &str, body: serde_json::Value| {
+        client
+            .post(format!("{base}{path}"))
+            .header(reqwest::header::ORIGIN, &base)
+            .header("cookie", &cookie)
+            .json(&body)
+            .send()
+    };
+    for _ in 0..3 {
+        let res = post(
+            "/api/v1/generations",
+            serde_json::json!({"prompt": "a fox in a hat", "provider": "builtin", "n": 4}),
+        )
+        .await
+        .unwrap();
+        assert_eq!(res.status(), StatusCode::ACCEPTED);
+    }
+    let character: serde_json::Value =
+        post("/api/v1/characters", serde_json::json!({"name": "Ada"}))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    let character = format!("/characters/{}", character["id"].as_str().unwrap());
+    let res = post(
+        &format!("/api/v1{character}/avatar"),
+        serde_json::json!({"prompt": "Ada, smiling", "provider": "builtin"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(res.status(), StatusCode::ACCEPTED);
+
+    let paths = ["/studio", character.as_str(), "/", "/gallery"];
+    for i in 0..400_u64 {
+        let path = paths[usize::try_from(i).unwrap() % paths.len()];
+        let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let request = format!("GET {path} HTTP/1.1\r\nhost: {addr}\r\ncookie: {cookie}\r\n\r\n");
+        stream.write_all(request.as_bytes()).await.unwrap();
+        // Spread over 0-15 ms: some leave before the render starts, some during, some after.
+        tokio::time::sleep(Duration::from_micros(i * 7_919 % 15_000)).await;
+        drop(stream);
+    }
+
+    // A client who waits gets the Studio whole, with its jobs.
+    let studio = client
+        .get(format!("{base}/studio"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(studio.status(), StatusCode::OK);
+    assert!(studio.text().await.unwrap().contains("a fox in a hat"));
+    // The renders of the pages left behind end within their request's timeout; far sooner.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let panics: Vec<_> = server
+        .stderr()
+        .into_iter()
+        .filter(|l| l.contains("panicked at"))
+        .collect();
+    assert!(panics.is_empty(), "the server panicked: {panics:#?}");
 }

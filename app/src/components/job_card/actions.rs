@@ -59,10 +59,6 @@ pub(super) fn FinishedActions(
     };
 
     // Read again whenever the image changes (a favourite toggled here or elsewhere).
-    // The choices belong to the page: they are read with `try_get`, as a card's render may
-    // still run on the server once the page's owner is gone (a panic here, seen in an
-    // end-to-end run). Not the whole fix: other reads panic the same way now and then,
-    // whose cause is still open (README, "Tests").
     move || {
         let favorite = image.with(|i| i.as_ref().is_some_and(|i| i.favorite));
         let completed = job.with(|j| j.as_ref().map(|j| j.status)) == Some(ImageStatus::Completed);
@@ -84,7 +80,7 @@ pub(super) fn FinishedActions(
                         change(UpdateImageRequest { collection_id, ..Default::default() }, "Moved.");
                     })>
                         <option value="" selected=true>"Move to…"</option>
-                        {move || choices.collections.try_get().unwrap_or_default().into_iter().map(|c| view! { <option value=c.id.clone()>{c.name.clone()}</option> }).collect_view()}
+                        {move || choices.collections.get().into_iter().map(|c| view! { <option value=c.id.clone()>{c.name.clone()}</option> }).collect_view()}
                     </select>
                 </label>
                 <label class="job__choice">
@@ -101,7 +97,7 @@ pub(super) fn FinishedActions(
                         });
                     })>
                         <option value="" selected=true>"Avatar of…"</option>
-                        {move || choices.characters.try_get().unwrap_or_default().into_iter().map(|c| view! { <option value=c.id.clone()>{c.name.clone()}</option> }).collect_view()}
+                        {move || choices.characters.get().into_iter().map(|c| view! { <option value=c.id.clone()>{c.name.clone()}</option> }).collect_view()}
                     </select>
                 </label>
             })}

@@ -9,7 +9,7 @@ use std::{
     io::{BufRead, BufReader},
     net::SocketAddr,
     process::{Child, Command, Stdio},
-    sync::mpsc,
+    sync::{mpsc, Arc, Mutex},
     time::Duration,
 };
 
@@ -199,17 +199,19 @@ pub fn wait_exit(child: &mut std::process::Child, timeout: Duration) -> std::pro
     }
 }
 
-/// A running binary whose JSON log lines are read on a thread.
+/// A running binary whose JSON log lines are read on a thread; what it prints on stderr
+/// (a panic, with where it happened) is echoed and kept.
 pub struct RunningBinary {
     pub child: Child,
     pub lines: mpsc::Receiver<serde_json::Value>,
+    stderr: Arc<Mutex<Vec<String>>>,
 }
 
 impl RunningBinary {
     pub fn spawn(mut cmd: Command) -> Self {
         cmd.env("LOG_FORMAT", "json")
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit());
+            .stderr(Stdio::piped());
         let mut child = cmd.spawn().expect("start avatar-studio");
         let stdout = child.stdout.take().unwrap();
         let (tx, lines) = mpsc::channel();
@@ -225,7 +227,28 @@ impl RunningBinary {
                 }
             }
         });
-        Self { child, lines }
+        let stderr = Arc::new(Mutex::new(Vec::new()));
+        let err = child.stderr.take().unwrap();
+        std::thread::spawn({
+            let stderr = Arc::clone(&stderr);
+            move || {
+                for line in BufReader::new(err).lines() {
+                    let Ok(line) = line else { break };
+                    eprintln!("{line}");
+                    stderr.lock().unwrap().push(line);
+                }
+            }
+        });
+        Self {
+            child,
+            lines,
+            stderr,
+        }
+    }
+
+    /// The lines the binary printed on stderr so far.
+    pub fn stderr(&self) -> Vec<String> {
+        self.stderr.lock().unwrap().clone()
     }
 
     /// Waits for a log line whose message is `message`.
