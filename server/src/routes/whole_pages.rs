@@ -17,11 +17,14 @@
 //! request's future was dropped, the owner was dropped with it and disposed the values that
 //! effect was still reading: the worker panicked ("you tried to access a reactive value
 //! which … has already been disposed", from the Studio's job cards, `show_when` and
-//! `NoticeLine`, a few times in each run of the browser tests; leptos issue 4829 reports
+//! `NoticeLine`, up to three times in a run of the browser tests; leptos issue 4829 reports
 //! the same from its prefetch list). Rendered to its end, a page's owner is cleaned up by
 //! Leptos itself, after its last chunk, as for every page a client waits for. A render is
 //! short (milliseconds) and bounded by the request timeout, so a page nobody waits for
-//! costs what a page somebody waits for costs, and no more.
+//! costs what a page somebody waits for costs, and no more (the spawn itself adds no
+//! instructions a request that `scripts/bench-ssr.sh --instructions` can see). The server
+//! functions, which Leptos registers with the pages, go the same way: a call whose client
+//! left is finished rather than cut off; their answers are not pages and pass unchanged.
 
 use std::{
     collections::VecDeque,
