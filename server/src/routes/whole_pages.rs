@@ -21,8 +21,8 @@
 //! the same from its prefetch list). Rendered to its end, a page's owner is cleaned up by
 //! Leptos itself, after its last chunk, as for every page a client waits for. A render is
 //! short (milliseconds) and bounded by the request timeout, so a page nobody waits for
-//! costs what a page somebody waits for costs, and no more (the spawn itself adds no
-//! instructions a request that `scripts/bench-ssr.sh --instructions` can see). The server
+//! costs what a page somebody waits for costs, and no more (the spawn adds no
+//! instructions per request that `scripts/bench-ssr.sh --instructions` can see). The server
 //! functions, which Leptos registers with the pages, go the same way: a call whose client
 //! left is finished rather than cut off; their answers are not pages and pass unchanged.
 
