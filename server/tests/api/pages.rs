@@ -38,6 +38,46 @@ async fn pages_are_sent_whole_with_their_length() {
     server.stop().await;
 }
 
+/// The Studio is sent with the person's jobs in it, finished ones included, so that it
+/// reads without JavaScript. A finished card offers "Move to…" and "Avatar of…", whose
+/// lists the browser fetches; read as local resources inside the jobs' `<Transition>`,
+/// they made Leptos send the whole list as its skeleton on the server (and the
+/// `<Transition>`'s effect, left walking the cards, panicked once the page was done).
+#[tokio::test]
+async fn the_studio_is_sent_with_its_finished_jobs() {
+    let server = TestServer::start(Dialect::Sqlite).await;
+    let cookie = server.sign_up("finished@example.com").await;
+    let res = server
+        .client
+        .post(server.url("/api/v1/generations?wait=true"))
+        .header(reqwest::header::ORIGIN, &server.base)
+        .header("cookie", &cookie)
+        .json(&serde_json::json!({"prompt": "a finished fox", "provider": "builtin"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let html = server
+        .client
+        .get(server.url("/studio"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let jobs = &html[html.find("Your jobs").expect("the jobs' heading")..];
+    assert!(jobs.contains(r#"aria-label="Jobs""#), "{jobs}");
+    assert!(jobs.contains(r#"data-status="completed""#), "{jobs}");
+    assert!(jobs.contains("Move to…"), "{jobs}");
+    assert!(
+        !jobs.starts_with(r#"Your jobs</h2><div role="status" aria-busy="true" class="skeleton""#),
+        "{jobs}"
+    );
+    server.stop().await;
+}
+
 /// A page whose client leaves before it arrives (a reload, a click on another link, a
 /// closed tab) is still rendered to its end (`routes::whole_pages`). When such a render was
 /// dropped half-way, Leptos' reactive owner went with it while a `<Transition>`'s effect

@@ -15,10 +15,11 @@ use leptos_meta::Title;
 
 use crate::{
     api::{
+        client::call,
         generation::LiveState,
         library::{ListCharacters, ListCollections},
     },
-    browser_resource::browser_resource,
+    browser_data::fetched,
     components::{show_when, CardChoices, EmptyState, JobCard, PageHeader, Skeleton},
     live::use_live,
 };
@@ -33,8 +34,14 @@ const SHOWN: usize = 24;
 pub fn StudioPage() -> impl IntoView {
     let live = use_live();
     let initial = crate::server_resource::server_resource(|| (), |()| LiveState {});
-    let characters = browser_resource(|| ListCharacters { cursor: None });
-    let collections = browser_resource(|| ListCollections { cursor: None });
+    // Choices for the form's and the finished cards' selects, read in the browser only:
+    // plain signals, not local resources, since the cards read them inside the jobs'
+    // `<Transition>`, and a local resource read there on the server makes Leptos give the
+    // whole list up for its fallback (the Studio of someone with a finished job was sent as
+    // a skeleton, and the `<Transition>`'s effect, left walking the cards, panicked once
+    // the page was done).
+    let characters = fetched(|| call(ListCharacters { cursor: None }));
+    let collections = fetched(|| call(ListCollections { cursor: None }));
     let choices = CardChoices {
         collections: Signal::derive(move || {
             collections
