@@ -206,18 +206,7 @@ async fn the_gallery_hands_hydration_its_images_as_cards() {
         image["params"].is_object() && image["seed"].is_i64(),
         "{image}"
     );
-    let gallery = || async {
-        server
-            .client
-            .get(server.url("/gallery"))
-            .header("cookie", &cookie)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap()
-    };
+    let gallery = || server.page("/gallery", &cookie);
     let html = gallery().await.replace("<!>", "");
     // The tile is there, with its picture, and the image is in the hydration data …
     assert!(

@@ -1,8 +1,9 @@
 //! How pages travel: rendered whole on the server and sent in one piece, with their length.
 
-use crate::common::TestServer;
+use crate::common::{api::Api, TestServer};
 use backend::db::Dialect;
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
+use serde_json::json;
 use std::time::Duration;
 
 /// Leptos streams a page in chunks (the shell, each part whose data arrived, the hydration
@@ -47,26 +48,15 @@ async fn pages_are_sent_whole_with_their_length() {
 async fn the_studio_is_sent_with_its_finished_jobs() {
     let server = TestServer::start(Dialect::Sqlite).await;
     let cookie = server.sign_up("finished@example.com").await;
-    let res = server
-        .client
-        .post(server.url("/api/v1/generations?wait=true"))
-        .header(reqwest::header::ORIGIN, &server.base)
-        .header("cookie", &cookie)
-        .json(&serde_json::json!({"prompt": "a finished fox", "provider": "builtin"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::OK);
-    let html = server
-        .client
-        .get(server.url("/studio"))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let api = Api::for_session(&server.base, &server.client, &cookie).await;
+    api.expect(
+        Method::POST,
+        "/api/v1/generations?wait=true",
+        Some(json!({"prompt": "a finished fox", "provider": "builtin"})),
+        StatusCode::OK,
+    )
+    .await;
+    let html = server.page("/studio", &cookie).await;
     let jobs = &html[html.find("Your jobs").expect("the jobs' heading")..];
     assert!(jobs.contains(r#"aria-label="Jobs""#), "{jobs}");
     assert!(jobs.contains(r#"data-status="completed""#), "{jobs}");
@@ -82,8 +72,8 @@ async fn the_studio_is_sent_with_its_finished_jobs() {
 /// closed tab) is still rendered to its end (`routes::whole_pages`). When such a render was
 /// dropped half-way, Leptos' reactive owner went with it while a `<Transition>`'s effect
 /// was still reading the page's values on another worker thread, and that thread panicked
-/// ("… has already been disposed"; seen in the browser tests' server, a few times a run).
-/// Here the pages with the most parts (the Studio's job cards, a character's avatar job,
+/// ("… has already been disposed"; seen in the browser tests' server, up to three times a
+/// run). Here the pages with the most parts (the Studio's job cards, a character's avatar job,
 /// the home dashboard, the gallery) are requested hundreds of times, each left after up to
 /// 15 ms, with jobs running: the real binary prints no panic, and still serves the page to
 /// a client who waits for it.
@@ -103,44 +93,38 @@ async fn pages_left_before_they_arrive_panic_nothing() {
     let res = client
         .post(format!("{base}/api/v1/auth/signup"))
         .header(reqwest::header::ORIGIN, &base)
-        .json(&serde_json::json!({"email": "leaver@example.com", "password": "correct horse battery"}))
+        .json(&json!({"email": "leaver@example.com", "password": "correct horse battery"}))
         .send()
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::CREATED);
     let cookie = crate::common::session_cookie(&res);
-    let post = |path: &str, body: serde_json::Value| {
-        client
-            .post(format!("{base}{path}"))
-            .header(reqwest::header::ORIGIN, &base)
-            .header("cookie", &cookie)
-            .json(&body)
-            .send()
-    };
+    let api = Api::for_session(&base, &client, &cookie).await;
     for _ in 0..3 {
-        let res = post(
+        api.expect(
+            Method::POST,
             "/api/v1/generations",
-            serde_json::json!({"prompt": "a fox in a hat", "provider": "builtin", "n": 4}),
+            Some(json!({"prompt": "a fox in a hat", "provider": "builtin", "n": 4})),
+            StatusCode::ACCEPTED,
         )
-        .await
-        .unwrap();
-        assert_eq!(res.status(), StatusCode::ACCEPTED);
+        .await;
     }
-    let character: serde_json::Value =
-        post("/api/v1/characters", serde_json::json!({"name": "Ada"}))
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+    let character = api
+        .expect(
+            Method::POST,
+            "/api/v1/characters",
+            Some(json!({"name": "Ada"})),
+            StatusCode::CREATED,
+        )
+        .await;
     let character = format!("/characters/{}", character["id"].as_str().unwrap());
-    let res = post(
+    api.expect(
+        Method::POST,
         &format!("/api/v1{character}/avatar"),
-        serde_json::json!({"prompt": "Ada, smiling", "provider": "builtin"}),
+        Some(json!({"prompt": "Ada, smiling", "provider": "builtin"})),
+        StatusCode::ACCEPTED,
     )
-    .await
-    .unwrap();
-    assert_eq!(res.status(), StatusCode::ACCEPTED);
+    .await;
 
     let paths = ["/studio", character.as_str(), "/", "/gallery"];
     for i in 0..400_u64 {

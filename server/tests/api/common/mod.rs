@@ -114,6 +114,20 @@ impl TestServer {
         self.client.get(self.url(path)).send().await.unwrap()
     }
 
+    /// The HTML of the page at `path`, as the person signed in with the session `cookie`
+    /// sees it.
+    pub async fn page(&self, path: &str, cookie: &str) -> String {
+        self.client
+            .get(self.url(path))
+            .header(reqwest::header::COOKIE, cookie)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
     /// Signs a new account up (as a browser would, with its `Origin`) and answers its
     /// session cookie, as `name=value` for a `Cookie` header.
     pub async fn sign_up(&self, email: &str) -> String {
