@@ -1,10 +1,11 @@
 //! The home page's dashboard, for a signed-in person: what their library holds, their
 //! limits and their spend with its chart. Its code is a chunk of its own (`#[lazy]`), so a
 //! signed-out visit to the home page, which does not show it, never fetches it (issue 17).
-//! When the server rendered it, the route fetches the chunk with its own, before the page
-//! is hydrated (`load_dashboard`): the router hydrates a route's view in one go once its
-//! chunks are in, so the dashboard's code must be in place by then, or the part would be
-//! hydrated empty against the server's HTML and hydration would fail.
+//! When the server rendered it, the route fetches the chunk before the page is hydrated
+//! (`load_dashboard`; the home page's own code is in the main chunk): the router hydrates a
+//! route's view in one go once its chunks are in, so the dashboard's code must be in place
+//! by then, or the part would be hydrated empty against the server's HTML and hydration
+//! would fail.
 
 use leptos::prelude::*;
 
