@@ -46,7 +46,7 @@ lazy_pages! {
 /// it shares with each group of other pages), each with its response's headers and a
 /// module's own sections. The home page and the sign-in page are where a new visitor
 /// starts; as split points they cost `/` 36 files (237.9 KiB) and `/login` 35 (263.8 KiB);
-/// in the main chunk each is 4 files and 235.9 KiB, and every signed-in page, which shares
+/// in the main chunk each is 4 files and 235.8 KiB, and every signed-in page, which shares
 /// the sign-in page's forms, fetches 9–36 KiB less (README, "Bundle").
 macro_rules! main_chunk_pages {
     ($($route:ident => $page:ident),* $(,)?) => {$(
