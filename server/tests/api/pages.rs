@@ -90,15 +90,7 @@ async fn pages_left_before_they_arrive_panic_nothing() {
     let addr = server.wait_listening();
     let base = format!("http://{addr}");
     let client = reqwest::Client::new();
-    let res = client
-        .post(format!("{base}/api/v1/auth/signup"))
-        .header(reqwest::header::ORIGIN, &base)
-        .json(&json!({"email": "leaver@example.com", "password": "correct horse battery"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::CREATED);
-    let cookie = crate::common::session_cookie(&res);
+    let cookie = crate::common::sign_up(&base, &client, "leaver@example.com").await;
     let api = Api::for_session(&base, &client, &cookie).await;
     for _ in 0..3 {
         api.expect(

@@ -21,16 +21,8 @@ impl Api {
     /// Like [`Api::new_user`], against any running server.
     pub async fn sign_up(base: &str, client: &reqwest::Client, name: &str) -> Self {
         // Every test has its own database: the name is enough to be unique.
-        let email = format!("{name}@example.com");
-        let resp = client
-            .post(format!("{base}/api/v1/auth/signup"))
-            .header(header::ORIGIN, base)
-            .json(&json!({"email": email, "password": "correct horse battery"}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(resp.status(), StatusCode::CREATED);
-        Self::for_session(base, client, &super::session_cookie(&resp)).await
+        let cookie = super::sign_up(base, client, &format!("{name}@example.com")).await;
+        Self::for_session(base, client, &cookie).await
     }
 
     /// A token for the account signed in with the session `cookie`, with every scope the

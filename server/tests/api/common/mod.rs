@@ -131,16 +131,7 @@ impl TestServer {
     /// Signs a new account up (as a browser would, with its `Origin`) and answers its
     /// session cookie, as `name=value` for a `Cookie` header.
     pub async fn sign_up(&self, email: &str) -> String {
-        let resp = self
-            .client
-            .post(self.url("/api/v1/auth/signup"))
-            .header(reqwest::header::ORIGIN, &self.base)
-            .json(&serde_json::json!({"email": email, "password": "correct horse battery"}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(resp.status(), reqwest::StatusCode::CREATED, "{email}");
-        session_cookie(&resp)
+        sign_up(&self.base, &self.client, email).await
     }
 
     /// Stops the server (gracefully) and drops its database.
@@ -163,6 +154,20 @@ where
     if !backend::testing::skip_postgres() {
         test(Dialect::Postgres).await;
     }
+}
+
+/// Signs a new account up at any running server (as a browser would, with its `Origin`)
+/// and answers its session cookie, as `name=value` for a `Cookie` header.
+pub async fn sign_up(base: &str, client: &reqwest::Client, email: &str) -> String {
+    let resp = client
+        .post(format!("{base}/api/v1/auth/signup"))
+        .header(reqwest::header::ORIGIN, base)
+        .json(&serde_json::json!({"email": email, "password": "correct horse battery"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), reqwest::StatusCode::CREATED, "{email}");
+    session_cookie(&resp)
 }
 
 /// The session cookie a sign-up or sign-in answer sets, as `name=value` for a `Cookie`
